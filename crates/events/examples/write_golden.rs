@@ -59,7 +59,9 @@ fn main() {
             id: EventId::from_bytes(u128::from(n + 1).to_be_bytes()),
             event_type: EventType::parse(event_type).expect("valid"),
             schema_version: 1,
-            recorded_at: Timestamp(1_767_225_600_000_000 + i64::try_from(n).expect("small") * 1_500),
+            recorded_at: Timestamp(
+                1_767_225_600_000_000 + i64::try_from(n).expect("small") * 1_500,
+            ),
             metadata: Metadata {
                 actor,
                 correlation_id: EventId::from_bytes(u128::from(1_000 + n / 3).to_be_bytes()),

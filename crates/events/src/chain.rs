@@ -56,7 +56,10 @@ mod tests {
         let mut expected = Sha256::new();
         expected.update([0u8; 32]);
         expected.update(b"abc");
-        assert_eq!(Hash::GENESIS.link(b"abc").0, <[u8; 32]>::from(expected.finalize()));
+        assert_eq!(
+            Hash::GENESIS.link(b"abc").0,
+            <[u8; 32]>::from(expected.finalize())
+        );
         assert_ne!(Hash::GENESIS.link(b"abc"), Hash::GENESIS.link(b"abd"));
         assert_eq!(Hash::GENESIS.to_hex(), "0".repeat(64));
     }

@@ -236,7 +236,10 @@ mod tests {
         let (mut stored, _) = seal(&record(vec![1, 2, 3], None), &Hash::GENESIS).expect("seals");
         stored[0] = 99;
         assert!(matches!(open(&stored), Err(CodecError::UnknownFormat(99))));
-        assert!(matches!(open(&[1; 32]), Err(CodecError::Truncated { len: 32 })));
+        assert!(matches!(
+            open(&[1; 32]),
+            Err(CodecError::Truncated { len: 32 })
+        ));
     }
 
     #[test]

@@ -18,7 +18,7 @@ pub mod codec;
 pub mod upcast;
 
 pub use chain::Hash;
-pub use envelope::{Metadata, NewEvent, EventRecord, RecordedEvent, Timestamp};
+pub use envelope::{EventRecord, Metadata, NewEvent, RecordedEvent, Timestamp};
 pub use error::{CodecError, NameError};
 pub use names::{Actor, ActorId, EventId, EventType, Position, StreamName, StreamVersion};
 pub use upcast::{EventPayload, Upcasters};

@@ -119,7 +119,9 @@ impl StreamName {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
         if !kind_ok {
-            return fail("kind must be 1 to 32 lowercase letters or digits, starting with a letter");
+            return fail(
+                "kind must be 1 to 32 lowercase letters or digits, starting with a letter",
+            );
         }
         if id.is_empty() || !id.bytes().all(is_id_byte) {
             return fail("id must be non-empty ASCII letters, digits or _ . : -");
@@ -301,7 +303,15 @@ mod tests {
         assert_eq!(name.kind(), "post");
         assert_eq!(name.id(), "01HX:7.a_b-c");
         for bad in [
-            "", "post", "-1", "Post-1", "post-", "1post-1", "post-a b", "post-é", "post-a\0b",
+            "",
+            "post",
+            "-1",
+            "Post-1",
+            "post-",
+            "1post-1",
+            "post-a b",
+            "post-é",
+            "post-a\0b",
         ] {
             assert!(StreamName::parse(bad).is_err(), "{bad:?} must be refused");
         }

@@ -168,14 +168,22 @@ mod tests {
         };
         let bytes = codec::encode_payload(&current).expect("encodes");
         assert_eq!(
-            Upcasters::new().decode::<Greeting>("Greeting", 3, &bytes).expect("decodes"),
+            Upcasters::new()
+                .decode::<Greeting>("Greeting", 3, &bytes)
+                .expect("decodes"),
             current
         );
-        let err = upcasters().decode::<Greeting>("Greeting", 4, &bytes).unwrap_err();
+        let err = upcasters()
+            .decode::<Greeting>("Greeting", 4, &bytes)
+            .unwrap_err();
         assert_eq!(err.code(), "UNSUPPORTED_SCHEMA_VERSION");
-        let err = Upcasters::new().decode::<Greeting>("Greeting", 1, &bytes).unwrap_err();
+        let err = Upcasters::new()
+            .decode::<Greeting>("Greeting", 1, &bytes)
+            .unwrap_err();
         assert!(matches!(err, CodecError::MissingUpcaster { from: 1, .. }));
-        let err = upcasters().decode::<Greeting>("Other", 3, &bytes).unwrap_err();
+        let err = upcasters()
+            .decode::<Greeting>("Other", 3, &bytes)
+            .unwrap_err();
         assert!(matches!(err, CodecError::WrongType { .. }));
     }
 }

@@ -23,7 +23,11 @@ fn golden_log_v1_chain_verifies_and_positions_are_gap_free() {
     let mut prev = Hash::GENESIS;
     for (n, stored) in frames(LOG).into_iter().enumerate() {
         let split = codec::split(stored).expect("splits");
-        assert_eq!(prev.link(split.record_bytes), split.hash, "chain breaks at {n}");
+        assert_eq!(
+            prev.link(split.record_bytes),
+            split.hash,
+            "chain breaks at {n}"
+        );
         let event = codec::open(stored).expect("decodes");
         assert_eq!(event.record.position, Position(n as u64));
         prev = split.hash;

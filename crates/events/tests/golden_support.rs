@@ -72,11 +72,15 @@ pub fn render(events: &[RecordedEvent]) -> String {
         let payload = match r.event_type.as_str() {
             "fixture.NoteWritten" => format!(
                 "{:?}",
-                upcasters.decode_record::<NoteWritten>(r).expect("NoteWritten decodes")
+                upcasters
+                    .decode_record::<NoteWritten>(r)
+                    .expect("NoteWritten decodes")
             ),
             "fixture.NoteDeleted" => format!(
                 "{:?}",
-                upcasters.decode_record::<NoteDeleted>(r).expect("NoteDeleted decodes")
+                upcasters
+                    .decode_record::<NoteDeleted>(r)
+                    .expect("NoteDeleted decodes")
             ),
             other => panic!("unexpected event type {other}"),
         };

@@ -1,0 +1,152 @@
+//! What can go wrong, typed so that "try again" is never confused with "the disk is broken".
+//!
+//! [`AppendRefused`] is an expected outcome: the log is healthy and nothing was written.
+//! [`LogError`] is fail-stop: I/O, corruption, a lock held elsewhere, a closed log.
+
+use std::path::PathBuf;
+
+use sparkfeed_events::{CodecError, EventId, Position, StreamName};
+
+use crate::{ExpectedVersion, StreamState};
+
+/// An append the log declined. Nothing of it was written; the log is healthy.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AppendRefused {
+    /// The stream is not at the version the caller expected (an optimistic-concurrency race
+    /// was lost, or the caller's view is stale). GraphQL code: `WRONG_EXPECTED_VERSION`.
+    #[error("wrong expected version on {stream}: expected {expected}, stream is {actual}")]
+    WrongExpectedVersion {
+        /// The stream appended to.
+        stream: StreamName,
+        /// What the caller expected.
+        expected: ExpectedVersion,
+        /// What the stream actually is.
+        actual: StreamState,
+    },
+    /// Some of the event ids are already in the log, but not as exactly this append (other
+    /// stream, other order, or only some of them). Code: `EVENT_ID_CONFLICT`.
+    #[error("event id {event_id} conflicts with the log: {reason}")]
+    EventIdConflict {
+        /// The first conflicting id.
+        event_id: EventId,
+        /// How it conflicts.
+        reason: &'static str,
+    },
+    /// The append itself is malformed (no events, too many, a repeated id, too large).
+    /// Code: `VALIDATION`, or `RECORD_TOO_LARGE` for a record over the size limit.
+    #[error("invalid append: {reason}")]
+    Invalid {
+        /// What is wrong.
+        reason: String,
+        /// The stable code.
+        code: &'static str,
+    },
+}
+
+impl AppendRefused {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppendRefused::WrongExpectedVersion { .. } => "WRONG_EXPECTED_VERSION",
+            AppendRefused::EventIdConflict { .. } => "EVENT_ID_CONFLICT",
+            AppendRefused::Invalid { code, .. } => code,
+        }
+    }
+}
+
+/// A fail-stop failure of the log: the caller cannot fix it by retrying the same call.
+#[derive(Debug, thiserror::Error)]
+pub enum LogError {
+    /// Another process (or another handle in this one) has the data directory open.
+    /// Code: `LOG_LOCKED`.
+    #[error("{} is in use by another sparkfeed process (lock held on {})", dir.display(), lock.display())]
+    Locked {
+        /// The data directory.
+        dir: PathBuf,
+        /// The lock file.
+        lock: PathBuf,
+    },
+    /// A file-system operation failed. Code: `IO`.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done.
+        context: String,
+        /// The OS error.
+        source: std::io::Error,
+    },
+    /// sled failed. Code: `STORE`.
+    #[error("store: {0}")]
+    Store(#[from] sled::Error),
+    /// Stored bytes are not what the log wrote. Code: `CORRUPT`.
+    #[error("corrupt log{}: {reason}", position.map(|p| format!(" at position {p}")).unwrap_or_default())]
+    Corrupt {
+        /// Where, when known.
+        position: Option<Position>,
+        /// What is wrong.
+        reason: String,
+    },
+    /// The directory was written by a newer layout than this build knows. Code: `CORRUPT`.
+    #[error("the data directory has key layout {found}, this build reads layout {known}")]
+    UnknownLayout {
+        /// The stored layout version.
+        found: u8,
+        /// The version this build reads.
+        known: u8,
+    },
+    /// An earlier commit failed, so the log stopped accepting appends; reopen it.
+    /// Code: `LOG_FAILED`.
+    #[error("the log stopped after a failed commit: {0}; reopen it")]
+    Stopped(String),
+    /// The log was closed. Code: `LOG_CLOSED`.
+    #[error("the log is closed")]
+    Closed,
+}
+
+impl LogError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LogError::Locked { .. } => "LOG_LOCKED",
+            LogError::Io { .. } => "IO",
+            LogError::Store(_) => "STORE",
+            LogError::Corrupt { .. } | LogError::UnknownLayout { .. } => "CORRUPT",
+            LogError::Stopped(_) => "LOG_FAILED",
+            LogError::Closed => "LOG_CLOSED",
+        }
+    }
+
+    pub(crate) fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        LogError::Io {
+            context: context.into(),
+            source,
+        }
+    }
+
+    pub(crate) fn corrupt(position: Position, error: CodecError) -> Self {
+        LogError::Corrupt {
+            position: Some(position),
+            reason: error.to_string(),
+        }
+    }
+}
+
+/// Why an append did not happen: refused (healthy, nothing written) or failed (fail-stop).
+#[derive(Debug, thiserror::Error)]
+pub enum AppendError {
+    /// Declined; nothing was written.
+    #[error(transparent)]
+    Refused(#[from] AppendRefused),
+    /// The log failed; whether anything was written is unknown until it is reopened.
+    #[error(transparent)]
+    Failed(#[from] LogError),
+}
+
+impl AppendError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            AppendError::Refused(r) => r.code(),
+            AppendError::Failed(f) => f.code(),
+        }
+    }
+}

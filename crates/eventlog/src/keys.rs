@@ -1,0 +1,104 @@
+//! The on-disk key layout: one sled tree, four key prefixes.
+//!
+//! Keeping the records, the stream index and the event-id index in one tree is what lets a
+//! single `sled::Batch` make a whole group commit atomic (a batch covers one tree).
+//!
+//! | key | value |
+//! | --- | --- |
+//! | `m` `layout` | the layout version, one byte ([`LAYOUT_VERSION`]) |
+//! | `p` position (u64 big-endian) | the stored record: format byte, body, chain hash |
+//! | `s` stream name `0x00` version (u64 big-endian) | the event's position (u64 big-endian) |
+//! | `e` event id (16 bytes) | the event's position (u64 big-endian) |
+//!
+//! Big-endian numbers make sled's byte order the numeric order, so a range scan over `p`
+//! walks the log in position order and one over `s<name>\0` walks a stream in version order.
+//! Stream names never contain `0x00` ([`StreamName`]'s invariant), so one stream's prefix is
+//! never a prefix of another's keys.
+
+use sparkfeed_events::{EventId, Position, StreamName, StreamVersion};
+
+/// The version of this key layout, stored under [`LAYOUT_KEY`].
+pub const LAYOUT_VERSION: u8 = 1;
+/// Where the layout version is stored.
+pub const LAYOUT_KEY: &[u8] = b"mlayout";
+
+const RECORD: u8 = b'p';
+const STREAM: u8 = b's';
+const EVENT: u8 = b'e';
+
+/// The key of the record at `position`.
+pub fn record_key(position: Position) -> [u8; 9] {
+    let mut key = [RECORD; 9];
+    key[1..].copy_from_slice(&position.0.to_be_bytes());
+    key
+}
+
+/// The position a record key names, if `key` is a record key.
+pub fn position_of_record_key(key: &[u8]) -> Option<Position> {
+    match key {
+        [RECORD, rest @ ..] => rest
+            .try_into()
+            .ok()
+            .map(|b| Position(u64::from_be_bytes(b))),
+        _ => None,
+    }
+}
+
+/// The prefix shared by every record key.
+pub fn record_prefix() -> &'static [u8] {
+    &[RECORD]
+}
+
+/// The prefix shared by every stream-index key of `stream`.
+pub fn stream_prefix(stream: &StreamName) -> Vec<u8> {
+    let mut key = Vec::with_capacity(stream.as_str().len() + 10);
+    key.push(STREAM);
+    key.extend_from_slice(stream.as_str().as_bytes());
+    key.push(0);
+    key
+}
+
+/// The stream-index key of `stream` at `version`.
+pub fn stream_key(stream: &StreamName, version: StreamVersion) -> Vec<u8> {
+    let mut key = stream_prefix(stream);
+    key.extend_from_slice(&version.0.to_be_bytes());
+    key
+}
+
+/// The version a stream-index key names (its last 8 bytes).
+pub fn version_of_stream_key(key: &[u8]) -> Option<StreamVersion> {
+    let tail = key.len().checked_sub(8).map(|at| &key[at..])?;
+    tail.try_into()
+        .ok()
+        .map(|b| StreamVersion(u64::from_be_bytes(b)))
+}
+
+/// The prefix shared by every stream-index key.
+pub fn stream_index_prefix() -> &'static [u8] {
+    &[STREAM]
+}
+
+/// The event-id index key of `id`.
+pub fn event_key(id: &EventId) -> [u8; 17] {
+    let mut key = [EVENT; 17];
+    key[1..].copy_from_slice(id.as_bytes());
+    key
+}
+
+/// The prefix shared by every event-id index key.
+pub fn event_index_prefix() -> &'static [u8] {
+    &[EVENT]
+}
+
+/// An index value: a position as 8 big-endian bytes.
+pub fn position_value(position: Position) -> [u8; 8] {
+    position.0.to_be_bytes()
+}
+
+/// Reads an index value back, if it has the right length.
+pub fn position_from_value(value: &[u8]) -> Option<Position> {
+    value
+        .try_into()
+        .ok()
+        .map(|b| Position(u64::from_be_bytes(b)))
+}

@@ -1,0 +1,489 @@
+//! The handle applications hold: open, append, read, subscribe, verify.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions, TryLockError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+
+use sparkfeed_events::{
+    EventId, Hash, NewEvent, Position, RecordedEvent, StreamName, StreamVersion, Timestamp, codec,
+};
+use tokio::sync::{mpsc, oneshot, watch};
+
+use crate::durable::{DataFiles, sync_dir};
+use crate::subscription::Subscription;
+use crate::verify::{self, VerifyReport};
+use crate::writer::{Counters, Request, Writer, stored_stream_state};
+use crate::{
+    AppendError, AppendRefused, Appended, Config, ExpectedVersion, LogError, LogHead,
+    MAX_EVENTS_PER_APPEND, StreamState, keys,
+};
+
+/// Which way a stream is read.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Direction {
+    /// Oldest first, from the given version up.
+    Forward,
+    /// Newest first, from the given version down (`StreamVersion(u64::MAX)` = from the end).
+    Backward,
+}
+
+/// One page of a stream.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct StreamSlice {
+    /// The events, in the direction read.
+    pub events: Vec<RecordedEvent>,
+    /// Where the next page starts, or `None` when this page reached the end.
+    pub next: Option<StreamVersion>,
+}
+
+/// What the writer has done since the log was opened.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct LogStats {
+    /// Group commits (each one flush and one fdatasync).
+    pub group_commits: u64,
+    /// Events written by them.
+    pub events_committed: u64,
+}
+
+/// An open event log. Clones share the same log; it closes when the last clone is dropped,
+/// after the writer has finished the group in hand.
+#[derive(Clone)]
+pub struct EventLog {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    dir: PathBuf,
+    tree: sled::Tree,
+    head: watch::Receiver<LogHead>,
+    counters: Arc<Counters>,
+    requests: Option<mpsc::Sender<Request>>,
+    writer: Option<JoinHandle<()>>,
+    _lock: File,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        drop(self.requests.take());
+        if let Some(writer) = self.writer.take() {
+            // The writer ends once its queue is closed; waiting makes the directory free
+            // to reopen as soon as this returns.
+            let _ = writer.join();
+        }
+    }
+}
+
+impl EventLog {
+    /// Opens (or creates) the log in `config.dir`, recovering to the last committed group.
+    ///
+    /// Fails with [`LogError::Locked`] when another process or handle has it open.
+    pub fn open(config: Config) -> Result<Self, LogError> {
+        let dir = config.dir.clone();
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| LogError::io(format!("creating {}", dir.display()), e))?;
+        let lock = take_lock(&dir)?;
+
+        let sled_dir = dir.join("sled");
+        let created = !sled_dir.exists();
+        let db = open_sled(&config, &sled_dir)?;
+        let tree = db.open_tree("log")?;
+        check_layout(&db, &tree)?;
+        let files = DataFiles::open(&sled_dir)?;
+        if created {
+            sync_dir(&sled_dir)?;
+            sync_dir(&dir)?;
+        }
+
+        let (head, last_recorded_at) = recover_head(&tree)?;
+        tracing::info!(dir = %dir.display(), events = head.len, head = %head.hash, "event log open");
+        let (head_tx, head_rx) = watch::channel(head);
+        let (requests, queue) = mpsc::channel(config.queue_depth.max(1));
+        let counters = Arc::new(Counters::default());
+        let writer = Writer {
+            db,
+            tree: tree.clone(),
+            files,
+            head,
+            last_recorded_at,
+            head_tx,
+            counters: counters.clone(),
+            max_group_events: config.max_group_events.max(1),
+            heads: Default::default(),
+            stopped: None,
+        };
+        let writer = std::thread::Builder::new()
+            .name("sparkfeed-log-writer".into())
+            .spawn(move || writer.run(queue))
+            .map_err(|e| LogError::io("starting the log writer thread", e))?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                dir,
+                tree,
+                head: head_rx,
+                counters,
+                requests: Some(requests),
+                writer: Some(writer),
+                _lock: lock,
+            }),
+        })
+    }
+
+    /// The data directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Appends `events` to `stream` if it is at `expected`; answers once they are durable.
+    ///
+    /// If every event id is already in the log as exactly this append, nothing is written
+    /// and the original placement is answered with `deduplicated: true`.
+    pub async fn append(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, AppendError> {
+        let (request, answer) = self.request(stream, expected, events)?;
+        let queue = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
+        queue.send(request).await.map_err(|_| LogError::Closed)?;
+        answer.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// [`EventLog::append`] for threads outside an async runtime (it panics inside one).
+    pub fn append_blocking(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<Appended, AppendError> {
+        let (request, answer) = self.request(stream, expected, events)?;
+        let queue = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
+        queue.blocking_send(request).map_err(|_| LogError::Closed)?;
+        answer.blocking_recv().map_err(|_| LogError::Closed)?
+    }
+
+    /// Checks what can be checked without the log, and wraps the append for the writer.
+    fn request(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+    ) -> Result<(Request, oneshot::Receiver<Result<Appended, AppendError>>), AppendRefused> {
+        let invalid = |reason: String| AppendRefused::Invalid {
+            reason,
+            code: "VALIDATION",
+        };
+        if events.is_empty() {
+            return Err(invalid("an append needs at least one event".into()));
+        }
+        if events.len() > MAX_EVENTS_PER_APPEND {
+            return Err(invalid(format!(
+                "{} events in one append; the most is {MAX_EVENTS_PER_APPEND}",
+                events.len()
+            )));
+        }
+        let mut seen = HashSet::with_capacity(events.len());
+        if let Some(dup) = events.iter().find(|e| !seen.insert(e.id)) {
+            return Err(invalid(format!(
+                "event id {} appears twice in one append",
+                dup.id
+            )));
+        }
+        if let Some(big) = events
+            .iter()
+            .find(|e| e.payload.len() > codec::MAX_RECORD_BYTES)
+        {
+            return Err(AppendRefused::Invalid {
+                reason: format!(
+                    "event {} has a {} byte payload; records are at most {} bytes",
+                    big.id,
+                    big.payload.len(),
+                    codec::MAX_RECORD_BYTES
+                ),
+                code: "RECORD_TOO_LARGE",
+            });
+        }
+        let (reply, answer) = oneshot::channel();
+        Ok((
+            Request {
+                stream: stream.clone(),
+                expected,
+                events,
+                reply,
+            },
+            answer,
+        ))
+    }
+
+    /// The durable head: event count and the chain hash of the last event.
+    pub fn head(&self) -> LogHead {
+        *self.inner.head.borrow()
+    }
+
+    /// What the writer has done since opening.
+    pub fn stats(&self) -> LogStats {
+        LogStats {
+            group_commits: self.inner.counters.groups.load(Ordering::Relaxed),
+            events_committed: self.inner.counters.events.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Up to `max` events of the whole log (`$all`), from position `from` on.
+    pub fn read_all(&self, from: Position, max: usize) -> Result<Vec<RecordedEvent>, LogError> {
+        read_range(&self.inner.tree, from, max, self.head().len)
+    }
+
+    /// The durable event at `position`, if there is one.
+    pub fn read_event(&self, position: Position) -> Result<Option<RecordedEvent>, LogError> {
+        Ok(self.read_all(position, 1)?.pop())
+    }
+
+    /// The durable event with id `id`, if there is one.
+    pub fn find_event(&self, id: &EventId) -> Result<Option<RecordedEvent>, LogError> {
+        match self.inner.tree.get(keys::event_key(id))? {
+            Some(value) => {
+                let position = keys::position_from_value(&value).ok_or(LogError::Corrupt {
+                    position: None,
+                    reason: format!("event index entry of {id} is not a position"),
+                })?;
+                self.read_event(position)
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Up to `max` events of `stream` from version `from`, in `direction`.
+    pub fn read_stream(
+        &self,
+        stream: &StreamName,
+        from: StreamVersion,
+        direction: Direction,
+        max: usize,
+    ) -> Result<StreamSlice, LogError> {
+        let len = self.head().len;
+        let tree = &self.inner.tree;
+        let entries = match direction {
+            Direction::Forward => Box::new(tree.range(
+                keys::stream_key(stream, from)..=keys::stream_key(stream, StreamVersion(u64::MAX)),
+            ))
+                as Box<dyn Iterator<Item = sled::Result<(sled::IVec, sled::IVec)>>>,
+            Direction::Backward => Box::new(
+                tree.range(
+                    keys::stream_key(stream, StreamVersion::FIRST)..=keys::stream_key(stream, from),
+                )
+                .rev(),
+            ),
+        };
+        let mut events = Vec::new();
+        let mut next = None;
+        for entry in entries {
+            let (key, value) = entry?;
+            let (Some(version), Some(position)) = (
+                keys::version_of_stream_key(&key),
+                keys::position_from_value(&value),
+            ) else {
+                return Err(LogError::Corrupt {
+                    position: None,
+                    reason: format!("malformed stream index entry for {stream}"),
+                });
+            };
+            if position.0 >= len {
+                // Not durable yet: invisible, and so is everything after it going forward.
+                if direction == Direction::Forward {
+                    break;
+                }
+                continue;
+            }
+            if events.len() == max {
+                next = Some(version);
+                break;
+            }
+            let event = read_stored(tree, position)?;
+            if event.record.stream != *stream || event.record.version != version {
+                return Err(LogError::Corrupt {
+                    position: Some(position),
+                    reason: format!("stream index says {stream}@{version}, record disagrees"),
+                });
+            }
+            events.push(event);
+        }
+        Ok(StreamSlice { events, next })
+    }
+
+    /// Where `stream` is now.
+    pub fn stream_state(&self, stream: &StreamName) -> Result<StreamState, LogError> {
+        stored_stream_state(&self.inner.tree, stream, self.head().len)
+    }
+
+    /// Every event from `from` on, caught up from the store and then followed live.
+    pub fn subscribe(&self, from: Position) -> Subscription {
+        Subscription::new(self.inner.tree.clone(), self.inner.head.clone(), from)
+    }
+
+    /// Walks the chain and the indexes of every durable event; `progress` is told how many
+    /// records have been checked, now and then.
+    pub fn verify(&self, progress: impl FnMut(u64)) -> Result<VerifyReport, LogError> {
+        verify::verify(&self.inner.tree, self.head(), progress)
+    }
+}
+
+fn take_lock(dir: &Path) -> Result<File, LogError> {
+    let path = dir.join("LOCK");
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| LogError::io(format!("opening {}", path.display()), e))?;
+    match file.try_lock() {
+        Ok(()) => Ok(file),
+        Err(TryLockError::WouldBlock) => Err(LogError::Locked {
+            dir: dir.to_path_buf(),
+            lock: path,
+        }),
+        Err(TryLockError::Error(e)) => Err(LogError::io(format!("locking {}", path.display()), e)),
+    }
+}
+
+/// Opens sled, waiting out a previous handle of this process.
+///
+/// Our `LOCK` is already held, so no other sparkfeed process has the directory. sled's own
+/// lock can still be held for a moment after an earlier handle in this process was dropped,
+/// while sled's background threads let go of their file handles; that is waited out, up to
+/// two seconds, before the directory is reported as locked.
+fn open_sled(config: &Config, sled_dir: &Path) -> Result<sled::Db, LogError> {
+    let sled_config = sled::Config::new()
+        .path(sled_dir)
+        .cache_capacity(config.cache_capacity_bytes)
+        .flush_every_ms(None);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match sled_config.open() {
+            Ok(db) => return Ok(db),
+            Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
+                if std::time::Instant::now() >= deadline {
+                    return Err(LogError::Locked {
+                        dir: config.dir.clone(),
+                        lock: sled_dir.join("db"),
+                    });
+                }
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(other) => return Err(LogError::Store(other)),
+        }
+    }
+}
+
+fn check_layout(db: &sled::Db, tree: &sled::Tree) -> Result<(), LogError> {
+    match tree.get(keys::LAYOUT_KEY)? {
+        Some(v) if v.as_ref() == [keys::LAYOUT_VERSION] => Ok(()),
+        Some(v) => Err(LogError::UnknownLayout {
+            found: v.first().copied().unwrap_or(0),
+            known: keys::LAYOUT_VERSION,
+        }),
+        None if tree.scan_prefix(keys::record_prefix()).next().is_some() => {
+            Err(LogError::Corrupt {
+                position: None,
+                reason: "records present but no layout marker".into(),
+            })
+        }
+        None => {
+            tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
+            db.flush()?;
+            Ok(())
+        }
+    }
+}
+
+/// The head after a restart: the last record sled recovered. Group commits are single
+/// batches, so either a whole group is there or none of it; the tail's indexes are checked.
+fn recover_head(tree: &sled::Tree) -> Result<(LogHead, Timestamp), LogError> {
+    let Some(last) = tree.scan_prefix(keys::record_prefix()).next_back() else {
+        return Ok((
+            LogHead {
+                len: 0,
+                hash: Hash::GENESIS,
+            },
+            Timestamp(i64::MIN),
+        ));
+    };
+    let (key, stored) = last?;
+    let position = keys::position_of_record_key(&key).ok_or(LogError::Corrupt {
+        position: None,
+        reason: "malformed record key".into(),
+    })?;
+    let event = codec::open(&stored).map_err(|e| LogError::corrupt(position, e))?;
+    let r = &event.record;
+    let indexed = tree.get(keys::stream_key(&r.stream, r.version))?
+        == Some(keys::position_value(position).as_slice().into())
+        && tree.get(keys::event_key(&r.id))?
+            == Some(keys::position_value(position).as_slice().into());
+    if r.position != position || !indexed {
+        return Err(LogError::Corrupt {
+            position: Some(position),
+            reason: "the last record and its index entries disagree".into(),
+        });
+    }
+    Ok((
+        LogHead {
+            len: position.0 + 1,
+            hash: event.hash,
+        },
+        r.recorded_at,
+    ))
+}
+
+pub(crate) fn read_stored(
+    tree: &sled::Tree,
+    position: Position,
+) -> Result<RecordedEvent, LogError> {
+    let stored = tree
+        .get(keys::record_key(position))?
+        .ok_or(LogError::Corrupt {
+            position: Some(position),
+            reason: "indexed record is missing".into(),
+        })?;
+    codec::open(&stored).map_err(|e| LogError::corrupt(position, e))
+}
+
+pub(crate) fn read_range(
+    tree: &sled::Tree,
+    from: Position,
+    max: usize,
+    len: u64,
+) -> Result<Vec<RecordedEvent>, LogError> {
+    if from.0 >= len || max == 0 {
+        return Ok(Vec::new());
+    }
+    let end = Position(
+        len.min(
+            from.0
+                .saturating_add(u64::try_from(max).unwrap_or(u64::MAX)),
+        ),
+    );
+    let mut events = Vec::with_capacity(usize::try_from(end.0 - from.0).unwrap_or(0));
+    let mut expected = from;
+    for entry in tree.range(keys::record_key(from)..keys::record_key(end)) {
+        let (key, stored) = entry?;
+        let position = keys::position_of_record_key(&key);
+        if position != Some(expected) {
+            return Err(LogError::Corrupt {
+                position: Some(expected),
+                reason: "gap in the log".into(),
+            });
+        }
+        let event = codec::open(&stored).map_err(|e| LogError::corrupt(expected, e))?;
+        events.push(event);
+        expected = expected.next();
+    }
+    if expected != end {
+        return Err(LogError::Corrupt {
+            position: Some(expected),
+            reason: "gap in the log".into(),
+        });
+    }
+    Ok(events)
+}

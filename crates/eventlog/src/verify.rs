@@ -1,0 +1,231 @@
+//! Tamper evidence: recompute the chain and cross-check both indexes.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use sparkfeed_events::{Hash, Position, StreamName, codec};
+
+use crate::{LogError, LogHead, keys};
+
+/// The outcome of [`crate::EventLog::verify`].
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct VerifyReport {
+    /// How many records were checked.
+    pub records: u64,
+    /// The head the check ran up to.
+    pub head: LogHead,
+    /// The first thing that does not match, if any.
+    pub tamper: Option<Tamper>,
+}
+
+impl VerifyReport {
+    /// True when every record and index entry matched.
+    pub fn is_intact(&self) -> bool {
+        self.tamper.is_none()
+    }
+}
+
+/// The first position at which the stored log stops matching itself.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct Tamper {
+    /// The position that does not match.
+    pub position: Position,
+    /// How it does not match.
+    pub kind: TamperKind,
+}
+
+/// How a position fails verification.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub enum TamperKind {
+    /// No record is stored at this position although later ones are.
+    Missing,
+    /// The stored bytes do not decode.
+    Undecodable(String),
+    /// The record says it belongs at another position.
+    WrongPosition(Position),
+    /// The stored hash is not SHA-256(previous hash || record bytes).
+    HashMismatch {
+        /// The hash stored with the record.
+        stored: Hash,
+        /// The hash the chain says it should have.
+        computed: Hash,
+    },
+    /// The stream's versions are not contiguous here.
+    VersionGap {
+        /// The stream.
+        stream: StreamName,
+        /// The version the stream's next event should have.
+        expected: u64,
+        /// The version the record has.
+        found: u64,
+    },
+    /// The stream index does not point at this record.
+    StreamIndexMismatch,
+    /// The event-id index does not point at this record.
+    EventIndexMismatch,
+    /// An index entry points at this position but no record here matches it.
+    StrayIndexEntry,
+}
+
+impl fmt::Display for TamperKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TamperKind::Missing => f.write_str("record missing"),
+            TamperKind::Undecodable(e) => write!(f, "record does not decode: {e}"),
+            TamperKind::WrongPosition(p) => write!(f, "record claims position {p}"),
+            TamperKind::HashMismatch { stored, computed } => {
+                write!(f, "hash mismatch: stored {stored}, chain gives {computed}")
+            }
+            TamperKind::VersionGap {
+                stream,
+                expected,
+                found,
+            } => write!(f, "{stream} jumps from version {expected} to {found}"),
+            TamperKind::StreamIndexMismatch => f.write_str("stream index does not point here"),
+            TamperKind::EventIndexMismatch => f.write_str("event-id index does not point here"),
+            TamperKind::StrayIndexEntry => {
+                f.write_str("an index entry points here that no record matches")
+            }
+        }
+    }
+}
+
+const PROGRESS_EVERY: u64 = 4096;
+
+pub(crate) fn verify(
+    tree: &sled::Tree,
+    head: LogHead,
+    mut progress: impl FnMut(u64),
+) -> Result<VerifyReport, LogError> {
+    let report = |records, tamper| VerifyReport {
+        records,
+        head,
+        tamper,
+    };
+    let mut prev = Hash::GENESIS;
+    let mut expected = Position::START;
+    let mut versions: HashMap<StreamName, u64> = HashMap::new();
+    let end = keys::record_key(Position(head.len));
+    for entry in tree.range(keys::record_key(Position::START)..end) {
+        let (key, stored) = entry?;
+        let position = keys::position_of_record_key(&key).unwrap_or(expected);
+        if position != expected {
+            return Ok(report(
+                expected.0,
+                Some(Tamper {
+                    position: expected,
+                    kind: TamperKind::Missing,
+                }),
+            ));
+        }
+        let tamper = |kind| Ok(report(expected.0, Some(Tamper { position, kind })));
+        let split = match codec::split(&stored) {
+            Ok(split) => split,
+            Err(e) => return tamper(TamperKind::Undecodable(e.to_string())),
+        };
+        let computed = prev.link(split.record_bytes);
+        if computed != split.hash {
+            return tamper(TamperKind::HashMismatch {
+                stored: split.hash,
+                computed,
+            });
+        }
+        let record = match codec::decode_record(split.record_bytes) {
+            Ok(record) => record,
+            Err(e) => return tamper(TamperKind::Undecodable(e.to_string())),
+        };
+        if record.position != position {
+            return tamper(TamperKind::WrongPosition(record.position));
+        }
+        let next_version = versions.entry(record.stream.clone()).or_insert(0);
+        if record.version.0 != *next_version {
+            return tamper(TamperKind::VersionGap {
+                stream: record.stream,
+                expected: *next_version,
+                found: record.version.0,
+            });
+        }
+        *next_version += 1;
+        let here = keys::position_value(position);
+        if tree
+            .get(keys::stream_key(&record.stream, record.version))?
+            .as_deref()
+            != Some(&here[..])
+        {
+            return tamper(TamperKind::StreamIndexMismatch);
+        }
+        if tree.get(keys::event_key(&record.id))?.as_deref() != Some(&here[..]) {
+            return tamper(TamperKind::EventIndexMismatch);
+        }
+        prev = split.hash;
+        expected = expected.next();
+        if expected.0 % PROGRESS_EVERY == 0 {
+            progress(expected.0);
+        }
+    }
+    if expected.0 != head.len {
+        return Ok(report(
+            expected.0,
+            Some(Tamper {
+                position: expected,
+                kind: TamperKind::Missing,
+            }),
+        ));
+    }
+    progress(expected.0);
+
+    // Every record has its two index entries; any further entry is a stray.
+    if let Some(position) = stray_entry(
+        tree,
+        keys::stream_index_prefix(),
+        head.len,
+        versions.values().sum(),
+    )? {
+        return Ok(report(
+            head.len,
+            Some(Tamper {
+                position,
+                kind: TamperKind::StrayIndexEntry,
+            }),
+        ));
+    }
+    if let Some(position) = stray_entry(tree, keys::event_index_prefix(), head.len, head.len)? {
+        return Ok(report(
+            head.len,
+            Some(Tamper {
+                position,
+                kind: TamperKind::StrayIndexEntry,
+            }),
+        ));
+    }
+    Ok(report(head.len, None))
+}
+
+/// When the index under `prefix` has more entries pointing into the log than `expected`,
+/// the position the first surplus entry points at.
+fn stray_entry(
+    tree: &sled::Tree,
+    prefix: &[u8],
+    len: u64,
+    expected: u64,
+) -> Result<Option<Position>, LogError> {
+    let mut seen: HashMap<Position, u32> = HashMap::new();
+    let mut count = 0u64;
+    for entry in tree.scan_prefix(prefix) {
+        let (_, value) = entry?;
+        match keys::position_from_value(&value) {
+            Some(p) if p.0 < len => {
+                count += 1;
+                let n = seen.entry(p).or_insert(0);
+                *n += 1;
+                if *n > 1 {
+                    return Ok(Some(p));
+                }
+            }
+            // Entries past the durable head belong to a group not yet acknowledged.
+            Some(_) => {}
+            None => return Ok(Some(Position(len))),
+        }
+    }
+    Ok((count != expected).then_some(Position(len)))
+}

@@ -1,0 +1,152 @@
+use std::path::Path;
+
+use sparkfeed_eventlog::events::{Position, StreamVersion};
+use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, LogError, TamperKind, keys};
+
+use crate::{events, stream};
+
+/// A log of 40 events over four streams, closed again.
+async fn written_log(dir: &Path) {
+    let log = EventLog::open(Config::new(dir)).expect("opens");
+    for n in 0..40 {
+        log.append(
+            &stream(&format!("post-{}", n % 4)),
+            ExpectedVersion::Any,
+            events(n, 1),
+        )
+        .await
+        .expect("appends");
+    }
+}
+
+/// Edits the closed store behind the log's back, the way an attacker with the files would.
+fn edit_store(dir: &Path, edit: impl FnOnce(&sled::Tree)) {
+    let db = sled::open(dir.join("sled")).expect("raw sled opens");
+    let tree = db.open_tree("log").expect("tree");
+    edit(&tree);
+    db.flush().expect("flushes");
+}
+
+fn verify(dir: &Path) -> sparkfeed_eventlog::VerifyReport {
+    let log = EventLog::open(Config::new(dir)).expect("opens");
+    log.verify(|_| {}).expect("verify runs")
+}
+
+#[tokio::test]
+async fn a_changed_byte_anywhere_in_a_record_is_reported_at_its_position() {
+    for (position, offset) in [(17u64, 40usize), (3, 1), (29, usize::MAX), (0, 0)] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        written_log(dir.path()).await;
+        assert!(verify(dir.path()).is_intact());
+        edit_store(dir.path(), |tree| {
+            let key = keys::record_key(Position(position));
+            let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+            // usize::MAX stands for the last byte: inside the stored hash.
+            let at = offset.min(bytes.len() - 1);
+            bytes[at] ^= 0x20;
+            tree.insert(key, bytes).expect("writes");
+        });
+        let report = verify(dir.path());
+        let tamper = report.tamper.expect("tampering is found");
+        assert_eq!(
+            tamper.position,
+            Position(position),
+            "byte {offset}: {tamper:?}"
+        );
+        assert!(
+            matches!(
+                tamper.kind,
+                TamperKind::HashMismatch { .. } | TamperKind::Undecodable(_)
+            ),
+            "{tamper:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_record_rewritten_with_a_fresh_valid_hash_breaks_the_next_link() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    written_log(dir.path()).await;
+    edit_store(dir.path(), |tree| {
+        use sparkfeed_eventlog::events::codec;
+        let prev = codec::open(
+            &tree
+                .get(keys::record_key(Position(9)))
+                .expect("r")
+                .expect("p"),
+        )
+        .expect("opens")
+        .hash;
+        let key = keys::record_key(Position(10));
+        let mut event =
+            codec::open(&tree.get(key).expect("reads").expect("present")).expect("opens");
+        event.record.payload = b"forged".to_vec();
+        let (forged, _) = codec::seal(&event.record, &prev).expect("seals");
+        tree.insert(key, forged).expect("writes");
+    });
+    let tamper = verify(dir.path()).tamper.expect("found");
+    assert_eq!(tamper.position, Position(11));
+    assert!(matches!(tamper.kind, TamperKind::HashMismatch { .. }));
+}
+
+#[tokio::test]
+async fn removed_records_and_edited_indexes_are_reported() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    written_log(dir.path()).await;
+    edit_store(dir.path(), |tree| {
+        tree.remove(keys::stream_key(&stream("post-2"), StreamVersion(3)))
+            .expect("removes");
+    });
+    let tamper = verify(dir.path()).tamper.expect("found");
+    assert_eq!(
+        (tamper.position, tamper.kind),
+        (Position(14), TamperKind::StreamIndexMismatch)
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    written_log(dir.path()).await;
+    edit_store(dir.path(), |tree| {
+        tree.remove(keys::record_key(Position(21)))
+            .expect("removes");
+    });
+    let tamper = verify(dir.path()).tamper.expect("found");
+    assert_eq!(
+        (tamper.position, tamper.kind),
+        (Position(21), TamperKind::Missing)
+    );
+
+    let dir = tempfile::tempdir().expect("temp dir");
+    written_log(dir.path()).await;
+    edit_store(dir.path(), |tree| {
+        let stray = keys::stream_key(&stream("post-9"), StreamVersion(0));
+        tree.insert(stray, &keys::position_value(Position(5)))
+            .expect("writes");
+    });
+    let tamper = verify(dir.path()).tamper.expect("found");
+    assert_eq!(
+        (tamper.position, tamper.kind),
+        (Position(5), TamperKind::StrayIndexEntry)
+    );
+}
+
+#[tokio::test]
+async fn a_corrupt_last_record_fails_open_with_a_typed_error() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    written_log(dir.path()).await;
+    edit_store(dir.path(), |tree| {
+        let key = keys::record_key(Position(39));
+        let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+        bytes[0] = 0xEE;
+        tree.insert(key, bytes).expect("writes");
+    });
+    match EventLog::open(Config::new(dir.path())) {
+        Err(
+            e @ LogError::Corrupt {
+                position: Some(Position(39)),
+                ..
+            },
+        ) => assert_eq!(e.code(), "CORRUPT"),
+        Err(other) => panic!("expected Corrupt at 39, got {other}"),
+        Ok(_) => panic!("a corrupt tail must not open silently"),
+    }
+}
