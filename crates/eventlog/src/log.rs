@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::durable::{DataFiles, sync_dir};
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
-use crate::writer::{Counters, Request, Writer, stored_stream_state};
+use crate::writer::{Counters, Request, Stop, Syncer, Writer, stored_stream_state};
 use crate::{
     AppendError, AppendRefused, Appended, Config, ExpectedVersion, LogError, LogHead,
     MAX_EVENTS_PER_APPEND, StreamState, keys,
@@ -102,21 +102,25 @@ impl EventLog {
         let (head_tx, head_rx) = watch::channel(head);
         let (requests, queue) = mpsc::channel(config.queue_depth.max(1));
         let counters = Arc::new(Counters::default());
+        let stop = Arc::new(Stop::default());
         let writer = Writer {
-            db,
             tree: tree.clone(),
-            files,
             head,
             last_recorded_at,
-            head_tx,
-            counters: counters.clone(),
             max_group_events: config.max_group_events.max(1),
             heads: Default::default(),
-            stopped: None,
+            stop: stop.clone(),
+        };
+        let syncer = Syncer {
+            db,
+            files,
+            head_tx,
+            counters: counters.clone(),
+            stop,
         };
         let writer = std::thread::Builder::new()
-            .name("sparkfeed-log-writer".into())
-            .spawn(move || writer.run(queue))
+            .name("sparkfeed-log-stage".into())
+            .spawn(move || writer.run(queue, syncer))
             .map_err(|e| LogError::io("starting the log writer thread", e))?;
         Ok(Self {
             inner: Arc::new(Inner {

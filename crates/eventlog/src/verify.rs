@@ -159,7 +159,7 @@ pub(crate) fn verify(
         }
         prev = split.hash;
         expected = expected.next();
-        if expected.0 % PROGRESS_EVERY == 0 {
+        if expected.0.is_multiple_of(PROGRESS_EVERY) {
             progress(expected.0);
         }
     }

@@ -1,19 +1,27 @@
 //! The one writer: assigns positions, checks expected versions, group-commits.
 //!
-//! Appends arrive on a bounded queue. The writer takes the first waiting append, then every
-//! other one already queued (up to `max_group_events` events), checks and stages them one
-//! after the other against the stream heads it holds in memory, and writes the whole group
-//! with one `sled::Batch`, one flush and one fdatasync. Only then does it advance the
-//! committed head and answer every append in the group.
+//! Two threads form a pipeline:
+//! - the **stager** takes the first waiting append and every other one already queued (up
+//!   to `max_group_events` events), checks and encodes them one after the other against
+//!   the stream heads it holds in memory, and applies the group to the tree with one
+//!   atomic `sled::Batch`;
+//! - the **syncer** takes every staged group waiting for it, makes them durable with one
+//!   sled flush and one fdatasync, then advances the committed head and answers every
+//!   append in them, in order.
 //!
-//! Invariant: positions are assigned here and nowhere else, in a plain loop, never inside a
-//! sled transaction (whose closure may run more than once).
+//! While the syncer waits on the disk, the stager already checks and applies the next
+//! group, so CPU work and I/O overlap. At most [`STAGED_AHEAD`] groups wait between them.
+//!
+//! Invariant: positions are assigned by the stager and nowhere else, in a plain loop,
+//! never inside a sled transaction (whose closure may run more than once).
 //! Invariant: a refused append stages nothing: each append is encoded into a local list
 //! first and joins the batch only when all of it is accepted.
+//! Invariant: nothing is answered as written before the syncer's flush and fdatasync
+//! covering it returned; after any failure nothing more is acknowledged at all.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
 use sparkfeed_events::{
     EventId, EventRecord, NewEvent, Position, StreamName, StreamVersion, Timestamp, codec,
@@ -29,6 +37,9 @@ use crate::{
 /// Beyond this many cached stream heads the cache is dropped and refilled from the store.
 const MAX_CACHED_HEADS: usize = 200_000;
 
+/// How many staged groups may wait for the syncer.
+const STAGED_AHEAD: usize = 2;
+
 /// One append waiting for the writer.
 pub(crate) struct Request {
     pub(crate) stream: StreamName,
@@ -37,11 +48,36 @@ pub(crate) struct Request {
     pub(crate) reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
 
+type Answer = (
+    oneshot::Sender<Result<Appended, AppendError>>,
+    Result<Appended, AppendError>,
+);
+
 /// Counters the writer keeps for benchmarks and metrics.
 #[derive(Default)]
 pub(crate) struct Counters {
     pub(crate) groups: AtomicU64,
     pub(crate) events: AtomicU64,
+}
+
+/// Set at the first failure; from then on nothing is acknowledged and every append fails.
+#[derive(Default)]
+pub(crate) struct Stop(Mutex<Option<String>>);
+
+impl Stop {
+    fn get(&self) -> Option<String> {
+        self.0
+            .lock()
+            .map_or_else(|p| p.into_inner().clone(), |g| g.clone())
+    }
+
+    fn set(&self, why: String) {
+        let mut guard = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            tracing::error!(error = %why, "the log stops taking appends");
+            *guard = Some(why);
+        }
+    }
 }
 
 /// Where an event id already is.
@@ -51,35 +87,63 @@ struct Placed {
     version: StreamVersion,
 }
 
-/// What one group commit accumulates.
+/// What one group accumulates while it is staged.
 #[derive(Default)]
 struct Group {
     batch: sled::Batch,
     wrote: bool,
     ids: HashMap<EventId, Placed>,
     heads: HashMap<StreamName, StreamState>,
-    answers: Vec<(
-        oneshot::Sender<Result<Appended, AppendError>>,
-        Result<Appended, AppendError>,
-    )>,
+    answers: Vec<Answer>,
 }
 
+/// A group applied to the tree, waiting to be made durable and answered.
+struct Staged {
+    answers: Vec<Answer>,
+    /// The head once this group is durable.
+    head: LogHead,
+    events: u64,
+}
+
+/// The stager: owns positions, the chain hash and the stream heads.
 pub(crate) struct Writer {
-    pub(crate) db: sled::Db,
     pub(crate) tree: sled::Tree,
-    pub(crate) files: DataFiles,
     pub(crate) head: LogHead,
     pub(crate) last_recorded_at: Timestamp,
-    pub(crate) head_tx: watch::Sender<LogHead>,
-    pub(crate) counters: Arc<Counters>,
     pub(crate) max_group_events: usize,
     pub(crate) heads: HashMap<StreamName, StreamState>,
-    pub(crate) stopped: Option<String>,
+    pub(crate) stop: Arc<Stop>,
+}
+
+/// The syncer: owns the durability barrier and the committed head.
+pub(crate) struct Syncer {
+    pub(crate) db: sled::Db,
+    pub(crate) files: DataFiles,
+    pub(crate) head_tx: watch::Sender<LogHead>,
+    pub(crate) counters: Arc<Counters>,
+    pub(crate) stop: Arc<Stop>,
 }
 
 impl Writer {
-    /// Serves appends until every sender is gone.
-    pub(crate) fn run(mut self, mut requests: mpsc::Receiver<Request>) {
+    /// Serves appends until every sender is gone, then waits for the syncer to finish.
+    pub(crate) fn run(mut self, mut requests: mpsc::Receiver<Request>, syncer: Syncer) {
+        let (staged_tx, staged_rx) = std_mpsc::sync_channel(STAGED_AHEAD);
+        let syncer = std::thread::Builder::new()
+            .name("sparkfeed-log-sync".into())
+            .spawn(move || syncer.run(staged_rx));
+        let syncer = match syncer {
+            Ok(handle) => handle,
+            Err(e) => {
+                self.stop
+                    .set(format!("starting the log syncer thread: {e}"));
+                while let Some(request) = requests.blocking_recv() {
+                    let _ = request
+                        .reply
+                        .send(Err(LogError::Stopped(format!("no syncer: {e}")).into()));
+                }
+                return;
+            }
+        };
         while let Some(first) = requests.blocking_recv() {
             let mut size = first.events.len();
             let mut pending = vec![first];
@@ -92,80 +156,74 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            self.commit_group(pending);
+            if staged_tx.send(self.stage_group(pending)).is_err() {
+                break;
+            }
         }
+        drop(staged_tx);
+        let _ = syncer.join();
         tracing::debug!("log writer stopped: every handle was dropped");
     }
 
-    fn commit_group(&mut self, pending: Vec<Request>) {
+    fn stage_group(&mut self, pending: Vec<Request>) -> Staged {
         let mut group = Group::default();
-        let start = (self.head, self.last_recorded_at);
-        for request in pending {
-            let answer = match &self.stopped {
+        let start = self.head;
+        let start_recorded_at = self.last_recorded_at;
+        let stopped = self.stop.get();
+        for Request {
+            stream,
+            expected,
+            events,
+            reply,
+        } in pending
+        {
+            let answer = match &stopped {
                 Some(why) => Err(LogError::Stopped(why.clone()).into()),
-                None => self.stage(&request, &mut group),
+                None => self.stage(stream, expected, events, &mut group),
             };
             if let Err(AppendError::Failed(e)) = &answer {
-                self.stop(e.to_string());
+                self.stop.set(e.to_string());
             }
-            group.answers.push((request.reply, answer));
+            group.answers.push((reply, answer));
         }
-
-        if group.wrote && self.stopped.is_none() {
-            if let Err(e) = self.write(std::mem::take(&mut group.batch)) {
-                tracing::error!(error = %e, "group commit failed; the log stops taking appends");
-                self.stop(e.to_string());
-            }
+        if group.wrote
+            && stopped.is_none()
+            && let Err(e) = self.tree.apply_batch(std::mem::take(&mut group.batch))
+        {
+            self.stop.set(LogError::from(e).to_string());
         }
-
-        if let Some(why) = &self.stopped {
-            // Nothing of this group is acknowledged: the caller cannot know what reached disk.
-            for (_, answer) in &mut group.answers {
-                if answer.is_ok() {
-                    *answer = Err(LogError::Stopped(why.clone()).into());
-                }
-            }
-            (self.head, self.last_recorded_at) = start;
+        if self.stop.get().is_some() {
+            // The syncer answers nothing of this group as written.
+            self.head = start;
+            self.last_recorded_at = start_recorded_at;
         } else if group.wrote {
-            let events = self.head.len - start.0.len;
-            self.counters.groups.fetch_add(1, Ordering::Relaxed);
-            self.counters.events.fetch_add(events, Ordering::Relaxed);
             if self.heads.len() + group.heads.len() > MAX_CACHED_HEADS {
                 self.heads.clear();
             }
             self.heads.extend(group.heads.drain());
-            self.head_tx.send_replace(self.head);
         }
-
-        for (reply, answer) in group.answers {
-            // The caller may have stopped waiting; the append stands either way.
-            let _ = reply.send(answer);
-        }
-    }
-
-    fn stop(&mut self, why: String) {
-        if self.stopped.is_none() {
-            self.stopped = Some(why);
+        Staged {
+            answers: group.answers,
+            head: self.head,
+            events: self.head.len - start.len,
         }
     }
-
-    /// The durability barrier: apply, flush, fdatasync.
-    fn write(&mut self, batch: sled::Batch) -> Result<(), LogError> {
-        self.tree.apply_batch(batch)?;
-        self.db.flush()?;
-        self.files.sync()
-    }
-
     /// Checks one append against the log and the group so far and stages its writes.
-    fn stage(&mut self, request: &Request, group: &mut Group) -> Result<Appended, AppendError> {
-        if let Some(done) = self.already_appended(request, group)? {
+    fn stage(
+        &mut self,
+        stream: StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        group: &mut Group,
+    ) -> Result<Appended, AppendError> {
+        if let Some(done) = self.already_appended(&stream, &events, group)? {
             return Ok(done);
         }
-        let state = self.stream_state(&request.stream, group)?;
-        if !state.satisfies(request.expected) {
+        let state = self.stream_state(&stream, group)?;
+        if !state.satisfies(expected) {
             return Err(AppendRefused::WrongExpectedVersion {
-                stream: request.stream.clone(),
-                expected: request.expected,
+                stream,
+                expected,
                 actual: state,
             }
             .into());
@@ -175,18 +233,18 @@ impl Writer {
         let first_position = Position(self.head.len);
         let first_version = state.next_version();
         let mut hash = self.head.hash;
-        let mut staged = Vec::with_capacity(request.events.len());
-        for (offset, event) in (0u64..).zip(&request.events) {
+        let mut staged = Vec::with_capacity(events.len());
+        for (offset, event) in (0u64..).zip(events) {
             let record = EventRecord {
                 position: Position(first_position.0 + offset),
-                stream: request.stream.clone(),
+                stream: stream.clone(),
                 version: StreamVersion(first_version.0 + offset),
                 id: event.id,
                 event_type: event.event_type.clone(),
                 schema_version: event.schema_version,
                 recorded_at,
-                metadata: event.metadata.clone(),
-                payload: event.payload.clone(),
+                metadata: event.metadata,
+                payload: event.payload,
             };
             let (stored, next_hash) =
                 codec::seal(&record, &hash).map_err(|e| AppendRefused::Invalid {
@@ -220,14 +278,14 @@ impl Writer {
         let last_version = StreamVersion(first_version.0 + count - 1);
         group
             .heads
-            .insert(request.stream.clone(), StreamState::At(last_version));
+            .insert(stream.clone(), StreamState::At(last_version));
         self.head = LogHead {
             len: first_position.0 + count,
             hash,
         };
         self.last_recorded_at = recorded_at;
         Ok(Appended {
-            stream: request.stream.clone(),
+            stream,
             first_position,
             last_position: Position(first_position.0 + count - 1),
             first_version,
@@ -240,11 +298,12 @@ impl Writer {
     /// original placement; if none is, `None`; anything in between is a conflict.
     fn already_appended(
         &self,
-        request: &Request,
+        stream: &StreamName,
+        events: &[NewEvent],
         group: &Group,
     ) -> Result<Option<Appended>, AppendError> {
         let mut found = Vec::new();
-        for event in &request.events {
+        for event in events {
             if let Some(placed) = self.find(&event.id, group)? {
                 found.push((event.id, placed));
             }
@@ -255,7 +314,7 @@ impl Writer {
         let conflict = |event_id, reason| -> AppendError {
             AppendRefused::EventIdConflict { event_id, reason }.into()
         };
-        if found.len() != request.events.len() {
+        if found.len() != events.len() {
             let first = found[0].0;
             return Err(conflict(
                 first,
@@ -264,7 +323,7 @@ impl Writer {
         }
         let (_, first) = &found[0];
         for (offset, (id, placed)) in (0u64..).zip(&found) {
-            if placed.stream != request.stream {
+            if placed.stream != *stream {
                 return Err(conflict(*id, "the id was appended to another stream"));
             }
             if placed.position.0 != first.position.0 + offset
@@ -278,7 +337,7 @@ impl Writer {
         }
         let (_, last) = &found[found.len() - 1];
         Ok(Some(Appended {
-            stream: request.stream.clone(),
+            stream: stream.clone(),
             first_position: first.position,
             last_position: last.position,
             first_version: first.version,
@@ -322,6 +381,50 @@ impl Writer {
             return Ok(*state);
         }
         stored_stream_state(&self.tree, stream, u64::MAX)
+    }
+}
+
+impl Syncer {
+    /// Makes staged groups durable and answers them, until the stager hangs up.
+    fn run(mut self, staged: std_mpsc::Receiver<Staged>) {
+        while let Ok(first) = staged.recv() {
+            let mut groups = vec![first];
+            while let Ok(next) = staged.try_recv() {
+                groups.push(next);
+            }
+            let events: u64 = groups.iter().map(|g| g.events).sum();
+            if events > 0
+                && self.stop.get().is_none()
+                && let Err(e) = self.sync()
+            {
+                self.stop.set(e.to_string());
+            }
+            let stopped = self.stop.get();
+            if stopped.is_none() && events > 0 {
+                let head = groups.iter().map(|g| g.head).max_by_key(|h| h.len);
+                if let Some(head) = head {
+                    self.head_tx.send_replace(head);
+                }
+                self.counters.groups.fetch_add(1, Ordering::Relaxed);
+                self.counters.events.fetch_add(events, Ordering::Relaxed);
+            }
+            for group in groups {
+                for (reply, mut answer) in group.answers {
+                    if let (Some(why), Ok(_)) = (&stopped, &answer) {
+                        // The caller cannot know what reached the disk: not acknowledged.
+                        answer = Err(LogError::Stopped(why.clone()).into());
+                    }
+                    // The caller may have stopped waiting; the append stands either way.
+                    let _ = reply.send(answer);
+                }
+            }
+        }
+    }
+
+    /// The durability barrier: sled's flush, then fdatasync of its files.
+    fn sync(&mut self) -> Result<(), LogError> {
+        self.db.flush()?;
+        self.files.sync()
     }
 }
 

@@ -13,9 +13,10 @@ use crate::NameError;
 pub struct EventId([u8; 16]);
 
 impl EventId {
-    /// A fresh random (v4) id.
+    /// A fresh id: a UUIDv7, so ids generated here sort by time and land at the end of the
+    /// log's event-id index instead of at random places in it.
     pub fn random() -> Self {
-        Self(*uuid::Uuid::new_v4().as_bytes())
+        Self(*uuid::Uuid::now_v7().as_bytes())
     }
 
     /// The id with these 16 bytes.

@@ -148,7 +148,7 @@ fn check(log: &EventLog, outcomes: &[Outcome]) -> Result<(), TestCaseError> {
                     .zip(done.positions())
                     .zip(done.first_version.0..)
                 {
-                    let stored = &all[p.0 as usize].record;
+                    let stored = &all[usize::try_from(p.0).expect("fits")].record;
                     prop_assert_eq!(
                         &stored.id,
                         id,

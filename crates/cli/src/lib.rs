@@ -1,0 +1,6 @@
+//! The work behind the `sparkfeed` binary's subcommands, testable without a terminal.
+//!
+//! `main.rs` only parses flags and calls into here.
+
+pub mod bench;
+pub mod inspect;

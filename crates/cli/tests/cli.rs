@@ -1,0 +1,116 @@
+//! The `sparkfeed` binary as an operator runs it.
+
+use std::path::Path;
+use std::process::Command;
+
+use sparkfeed_eventlog::events::{
+    Actor, ActorId, EventId, EventType, Metadata, NewEvent, Position, StreamName,
+};
+use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
+
+fn sparkfeed(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
+        .args(args)
+        .output()
+        .expect("sparkfeed runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+fn write_log(dir: &Path, events: u64) {
+    let log = EventLog::open(Config::new(dir)).expect("opens");
+    for n in 0..events {
+        let event = NewEvent {
+            id: EventId::random(),
+            event_type: EventType::parse("test.Happened").expect("valid"),
+            schema_version: 1,
+            payload: n.to_le_bytes().to_vec(),
+            metadata: Metadata {
+                actor: Actor::System(ActorId::parse("test").expect("valid")),
+                correlation_id: EventId::random(),
+                causation_id: None,
+            },
+        };
+        let stream = StreamName::of("post", &(n % 5).to_string()).expect("valid");
+        log.append_blocking(&stream, ExpectedVersion::Any, vec![event])
+            .expect("appends");
+    }
+}
+
+#[test]
+fn verify_reports_an_intact_log_with_its_head() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_log(dir.path(), 50);
+    let data_dir = dir.path().to_str().expect("utf-8");
+    let (code, out, err) = sparkfeed(&["verify", "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("ok: 50 events verified; head position 49, hash "),
+        "{out}"
+    );
+
+    let (code, out, _) = sparkfeed(&["head", "--data-dir", data_dir]);
+    assert_eq!(code, 0);
+    assert!(out.contains("events 50\nlast position 49\nhash "), "{out}");
+}
+
+#[test]
+fn verify_names_the_tampered_position_and_exits_2() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_log(dir.path(), 30);
+    {
+        let db = sled::open(dir.path().join("sled")).expect("raw sled");
+        let tree = db.open_tree("log").expect("tree");
+        let key = keys::record_key(Position(12));
+        let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+        bytes[20] ^= 1;
+        tree.insert(key, bytes).expect("writes");
+        db.flush().expect("flushes");
+    }
+    let (code, out, err) =
+        sparkfeed(&["verify", "--data-dir", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(
+        out.starts_with("TAMPERED at position 12: hash mismatch"),
+        "{out}"
+    );
+}
+
+#[test]
+fn verify_refuses_a_directory_another_process_holds() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let _held = EventLog::open(Config::new(dir.path())).expect("opens");
+    let (code, _, err) = sparkfeed(&["verify", "--data-dir", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 1);
+    assert!(err.contains("in use by another sparkfeed process"), "{err}");
+}
+
+#[test]
+fn bench_append_prints_every_scenario_beside_raw_sled() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "append",
+        "--seconds",
+        "0.05",
+        "--runs",
+        "1",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for row in [
+        "raw sled insert+flush, 1 thread",
+        "raw sled insert+flush+fdatasync, 1 thread",
+        "log append, 1 writer ",
+        "log append, 8 writers",
+        "log append, 64 writers",
+        "log append, 1 writer, batches of 100",
+    ] {
+        assert!(out.contains(row), "missing {row:?} in\n{out}");
+    }
+    assert!(out.contains("/raw+sync"), "{out}");
+}
