@@ -1,16 +1,16 @@
 //! The one writer: assigns positions, checks expected versions, group-commits.
 //!
-//! Two threads form a pipeline:
-//! - the **stager** takes the first waiting append and every other one already queued (up
-//!   to `max_group_events` events), checks and encodes them one after the other against
-//!   the stream heads it holds in memory, and applies the group to the tree with one
-//!   atomic `sled::Batch`;
-//! - the **syncer** takes every staged group waiting for it, makes them durable with one
-//!   sled flush and one fdatasync, then advances the committed head and answers every
-//!   append in them, in order.
+//! Two threads share the work:
+//! - the **stager** takes appends off the bounded queue and checks and encodes each one
+//!   against the stream heads it holds in memory, adding it to the open group. When the
+//!   syncer is free it applies the whole group to the tree with one atomic `sled::Batch`
+//!   and hands it over; while the syncer is busy it keeps filling the group (up to
+//!   `max_group_events`, then it stops taking appends so the queue holds writers back);
+//! - the **syncer** makes each handed-over group durable with one sled flush and one
+//!   fdatasync, advances the committed head, and answers every append in it, in order.
 //!
-//! While the syncer waits on the disk, the stager already checks and applies the next
-//! group, so CPU work and I/O overlap. At most [`STAGED_AHEAD`] groups wait between them.
+//! So one group is one batch, one flush and one fdatasync, and the longer the disk takes,
+//! the more appends the next group carries.
 //!
 //! Invariant: positions are assigned by the stager and nowhere else, in a plain loop,
 //! never inside a sled transaction (whose closure may run more than once).
@@ -36,9 +36,6 @@ use crate::{
 
 /// Beyond this many cached stream heads the cache is dropped and refilled from the store.
 const MAX_CACHED_HEADS: usize = 200_000;
-
-/// How many staged groups may wait for the syncer.
-const STAGED_AHEAD: usize = 2;
 
 /// One append waiting for the writer.
 pub(crate) struct Request {
@@ -97,6 +94,22 @@ struct Group {
     answers: Vec<Answer>,
 }
 
+/// The group the stager is filling while the syncer is busy.
+struct Open {
+    group: Group,
+    start: LogHead,
+    start_recorded_at: Timestamp,
+    events: usize,
+}
+
+/// What the writer's queue carries.
+pub(crate) enum Message {
+    /// An append to stage.
+    Append(Request),
+    /// The syncer finished a commit: a wake-up for a stager holding a group.
+    SyncerReady,
+}
+
 /// A group applied to the tree, waiting to be made durable and answered.
 struct Staged {
     answers: Vec<Answer>,
@@ -117,6 +130,7 @@ pub(crate) struct Writer {
 
 /// The syncer: owns the durability barrier and the committed head.
 pub(crate) struct Syncer {
+    pub(crate) poke: mpsc::WeakSender<Message>,
     pub(crate) db: sled::Db,
     pub(crate) files: DataFiles,
     pub(crate) head_tx: watch::Sender<LogHead>,
@@ -125,69 +139,103 @@ pub(crate) struct Syncer {
 }
 
 impl Writer {
-    /// Serves appends until every sender is gone, then waits for the syncer to finish.
-    pub(crate) fn run(mut self, mut requests: mpsc::Receiver<Request>, syncer: Syncer) {
-        let (staged_tx, staged_rx) = std_mpsc::sync_channel(STAGED_AHEAD);
+    /// Serves appends until every handle is gone, then waits for the syncer to finish.
+    pub(crate) fn run(mut self, mut queue: mpsc::Receiver<Message>, syncer: Syncer) {
+        let (staged_tx, staged_rx) = std_mpsc::sync_channel(1);
+        let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
+        let _ = ready_tx.send(());
         let syncer = std::thread::Builder::new()
             .name("sparkfeed-log-sync".into())
-            .spawn(move || syncer.run(staged_rx));
+            .spawn(move || syncer.run(staged_rx, ready_tx));
         let syncer = match syncer {
             Ok(handle) => handle,
             Err(e) => {
                 self.stop
                     .set(format!("starting the log syncer thread: {e}"));
-                while let Some(request) = requests.blocking_recv() {
-                    let _ = request
-                        .reply
-                        .send(Err(LogError::Stopped(format!("no syncer: {e}")).into()));
+                while let Some(message) = queue.blocking_recv() {
+                    if let Message::Append(request) = message {
+                        let _ = request
+                            .reply
+                            .send(Err(LogError::Stopped(format!("no syncer: {e}")).into()));
+                    }
                 }
                 return;
             }
         };
-        while let Some(first) = requests.blocking_recv() {
-            let mut size = first.events.len();
-            let mut pending = vec![first];
-            while size < self.max_group_events {
-                match requests.try_recv() {
-                    Ok(next) => {
-                        size += next.events.len();
-                        pending.push(next);
-                    }
+        let mut open = self.open_group();
+        loop {
+            if open.events >= self.max_group_events {
+                // Full: wait for the syncer instead of taking more appends off the queue,
+                // so that the bounded queue keeps holding writers back.
+                if ready_rx.recv().is_err() || staged_tx.send(self.seal(&mut open)).is_err() {
+                    break;
+                }
+                continue;
+            }
+            match queue.blocking_recv() {
+                Some(Message::Append(request)) => self.stage_request(request, &mut open),
+                Some(Message::SyncerReady) => {}
+                None => break,
+            }
+            while open.events < self.max_group_events {
+                match queue.try_recv() {
+                    Ok(Message::Append(request)) => self.stage_request(request, &mut open),
+                    Ok(Message::SyncerReady) => {}
                     Err(_) => break,
                 }
             }
-            if staged_tx.send(self.stage_group(pending)).is_err() {
+            if !open.group.answers.is_empty()
+                && ready_rx.try_recv().is_ok()
+                && staged_tx.send(self.seal(&mut open)).is_err()
+            {
                 break;
             }
+        }
+        if !open.group.answers.is_empty() && ready_rx.recv().is_ok() {
+            let _ = staged_tx.send(self.seal(&mut open));
         }
         drop(staged_tx);
         let _ = syncer.join();
         tracing::debug!("log writer stopped: every handle was dropped");
     }
 
-    fn stage_group(&mut self, pending: Vec<Request>) -> Staged {
-        let mut group = Group::default();
-        let start = self.head;
-        let start_recorded_at = self.last_recorded_at;
-        let stopped = self.stop.get();
-        for Request {
+    fn open_group(&self) -> Open {
+        Open {
+            group: Group::default(),
+            start: self.head,
+            start_recorded_at: self.last_recorded_at,
+            events: 0,
+        }
+    }
+
+    fn stage_request(&mut self, request: Request, open: &mut Open) {
+        let Request {
             stream,
             expected,
             events,
             reply,
-        } in pending
-        {
-            let answer = match &stopped {
-                Some(why) => Err(LogError::Stopped(why.clone()).into()),
-                None => self.stage(stream, expected, events, &mut group),
-            };
-            if let Err(AppendError::Failed(e)) = &answer {
-                self.stop.set(e.to_string());
-            }
-            group.answers.push((reply, answer));
+        } = request;
+        open.events += events.len();
+        let answer = match self.stop.get() {
+            Some(why) => Err(LogError::Stopped(why).into()),
+            None => self.stage(stream, expected, events, &mut open.group),
+        };
+        if let Err(AppendError::Failed(e)) = &answer {
+            self.stop.set(e.to_string());
         }
+        open.group.answers.push((reply, answer));
+    }
+
+    /// Applies the open group to the tree in one batch and hands it over for syncing.
+    fn seal(&mut self, open: &mut Open) -> Staged {
+        let Open {
+            mut group,
+            start,
+            start_recorded_at,
+            ..
+        } = std::mem::replace(open, self.open_group());
         if group.wrote
-            && stopped.is_none()
+            && self.stop.get().is_none()
             && let Err(e) = self.tree.apply_batch(std::mem::take(&mut group.batch))
         {
             self.stop.set(LogError::from(e).to_string());
@@ -202,12 +250,14 @@ impl Writer {
             }
             self.heads.extend(group.heads.drain());
         }
+        *open = self.open_group();
         Staged {
             answers: group.answers,
             head: self.head,
             events: self.head.len - start.len,
         }
     }
+
     /// Checks one append against the log and the group so far and stages its writes.
     fn stage(
         &mut self,
@@ -385,38 +435,37 @@ impl Writer {
 }
 
 impl Syncer {
-    /// Makes staged groups durable and answers them, until the stager hangs up.
-    fn run(mut self, staged: std_mpsc::Receiver<Staged>) {
-        while let Ok(first) = staged.recv() {
-            let mut groups = vec![first];
-            while let Ok(next) = staged.try_recv() {
-                groups.push(next);
-            }
-            let events: u64 = groups.iter().map(|g| g.events).sum();
-            if events > 0
+    /// Makes each staged group durable and answers it, until the stager hangs up.
+    fn run(mut self, staged: std_mpsc::Receiver<Staged>, ready: std_mpsc::SyncSender<()>) {
+        while let Ok(group) = staged.recv() {
+            if group.events > 0
                 && self.stop.get().is_none()
                 && let Err(e) = self.sync()
             {
                 self.stop.set(e.to_string());
             }
             let stopped = self.stop.get();
-            if stopped.is_none() && events > 0 {
-                let head = groups.iter().map(|g| g.head).max_by_key(|h| h.len);
-                if let Some(head) = head {
-                    self.head_tx.send_replace(head);
-                }
+            if stopped.is_none() && group.events > 0 {
+                self.head_tx.send_replace(group.head);
                 self.counters.groups.fetch_add(1, Ordering::Relaxed);
-                self.counters.events.fetch_add(events, Ordering::Relaxed);
+                self.counters
+                    .events
+                    .fetch_add(group.events, Ordering::Relaxed);
             }
-            for group in groups {
-                for (reply, mut answer) in group.answers {
-                    if let (Some(why), Ok(_)) = (&stopped, &answer) {
-                        // The caller cannot know what reached the disk: not acknowledged.
-                        answer = Err(LogError::Stopped(why.clone()).into());
-                    }
-                    // The caller may have stopped waiting; the append stands either way.
-                    let _ = reply.send(answer);
+            // Ready for the next group before answering this one, so the stager's batch
+            // overlaps with the answers going out.
+            let _ = ready.send(());
+            if let Some(queue) = self.poke.upgrade() {
+                // A full queue means the stager is awake anyway.
+                let _ = queue.try_send(Message::SyncerReady);
+            }
+            for (reply, mut answer) in group.answers {
+                if let (Some(why), Ok(_)) = (&stopped, &answer) {
+                    // The caller cannot know what reached the disk: not acknowledged.
+                    answer = Err(LogError::Stopped(why.clone()).into());
                 }
+                // The caller may have stopped waiting; the append stands either way.
+                let _ = reply.send(answer);
             }
         }
     }

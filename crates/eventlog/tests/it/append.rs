@@ -335,3 +335,34 @@ fn blocking_appends_work_outside_a_runtime() {
         .expect("appends");
     assert_eq!(done.last_position, Position(1));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_full_group_waits_for_the_disk_instead_of_growing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut config = Config::new(dir.path());
+    config.max_group_events = 4;
+    let log = EventLog::open(config).expect("opens");
+    let tasks: Vec<_> = (0..32u64)
+        .map(|w| {
+            let log = log.clone();
+            tokio::spawn(async move {
+                let s = stream(&format!("writer-{w}"));
+                for n in 0..5 {
+                    log.append(&s, ExpectedVersion::Any, events(n, 1))
+                        .await
+                        .expect("appends");
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("writer task");
+    }
+    let stats = log.stats();
+    assert_eq!(stats.events_committed, 160);
+    assert!(
+        stats.group_commits >= 40,
+        "groups hold at most 4 events: {stats:?}"
+    );
+    assert!(log.verify(|_| {}).expect("verifies").is_intact());
+}
