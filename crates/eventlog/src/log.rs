@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 use crate::durable::{DataFiles, sync_dir};
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
-use crate::writer::{Counters, Message, Request, Stop, Syncer, Writer, stored_stream_state};
+use crate::writer::{Counters, Request, Stop, Syncer, Writer, stored_stream_state};
 use crate::{
     AppendError, AppendRefused, Appended, Config, ExpectedVersion, LogError, LogHead,
     MAX_EVENTS_PER_APPEND, StreamState, keys,
@@ -60,7 +60,7 @@ struct Inner {
     tree: sled::Tree,
     head: watch::Receiver<LogHead>,
     counters: Arc<Counters>,
-    requests: Option<mpsc::Sender<Message>>,
+    requests: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     _lock: File,
 }
@@ -112,7 +112,6 @@ impl EventLog {
             stop: stop.clone(),
         };
         let syncer = Syncer {
-            poke: requests.downgrade(),
             db,
             files,
             head_tx,
@@ -153,10 +152,7 @@ impl EventLog {
     ) -> Result<Appended, AppendError> {
         let (request, answer) = self.request(stream, expected, events)?;
         let queue = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
-        queue
-            .send(Message::Append(request))
-            .await
-            .map_err(|_| LogError::Closed)?;
+        queue.send(request).await.map_err(|_| LogError::Closed)?;
         answer.await.map_err(|_| LogError::Closed)?
     }
 
@@ -169,9 +165,7 @@ impl EventLog {
     ) -> Result<Appended, AppendError> {
         let (request, answer) = self.request(stream, expected, events)?;
         let queue = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
-        queue
-            .blocking_send(Message::Append(request))
-            .map_err(|_| LogError::Closed)?;
+        queue.blocking_send(request).map_err(|_| LogError::Closed)?;
         answer.blocking_recv().map_err(|_| LogError::Closed)?
     }
 

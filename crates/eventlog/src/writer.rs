@@ -1,16 +1,17 @@
 //! The one writer: assigns positions, checks expected versions, group-commits.
 //!
 //! Two threads share the work:
-//! - the **stager** takes appends off the bounded queue and checks and encodes each one
-//!   against the stream heads it holds in memory, adding it to the open group. When the
-//!   syncer is free it applies the whole group to the tree with one atomic `sled::Batch`
-//!   and hands it over; while the syncer is busy it keeps filling the group (up to
-//!   `max_group_events`, then it stops taking appends so the queue holds writers back);
-//! - the **syncer** makes each handed-over group durable with one sled flush and one
-//!   fdatasync, advances the committed head, and answers every append in it, in order.
+//! - the **stager** waits until the syncer is free, then takes every append queued in the
+//!   meantime (up to `max_group_events` events), checks and encodes each one against the
+//!   stream heads it holds in memory, applies the group to the tree with one atomic
+//!   `sled::Batch` and hands it over;
+//! - the **syncer** makes each group durable with one sled flush and one fdatasync,
+//!   advances the committed head, signals the stager, and answers every append of the
+//!   group in order, while the stager already builds the next group.
 //!
-//! So one group is one batch, one flush and one fdatasync, and the longer the disk takes,
-//! the more appends the next group carries.
+//! So one group is one batch, one flush and one fdatasync; the longer the disk takes, the
+//! more appends the next group carries; and the stager wakes once per group, not once per
+//! append. While it waits, the bounded queue holds writers back.
 //!
 //! Invariant: positions are assigned by the stager and nowhere else, in a plain loop,
 //! never inside a sled transaction (whose closure may run more than once).
@@ -102,14 +103,6 @@ struct Open {
     events: usize,
 }
 
-/// What the writer's queue carries.
-pub(crate) enum Message {
-    /// An append to stage.
-    Append(Request),
-    /// The syncer finished a commit: a wake-up for a stager holding a group.
-    SyncerReady,
-}
-
 /// A group applied to the tree, waiting to be made durable and answered.
 struct Staged {
     answers: Vec<Answer>,
@@ -130,7 +123,6 @@ pub(crate) struct Writer {
 
 /// The syncer: owns the durability barrier and the committed head.
 pub(crate) struct Syncer {
-    pub(crate) poke: mpsc::WeakSender<Message>,
     pub(crate) db: sled::Db,
     pub(crate) files: DataFiles,
     pub(crate) head_tx: watch::Sender<LogHead>,
@@ -140,7 +132,7 @@ pub(crate) struct Syncer {
 
 impl Writer {
     /// Serves appends until every handle is gone, then waits for the syncer to finish.
-    pub(crate) fn run(mut self, mut queue: mpsc::Receiver<Message>, syncer: Syncer) {
+    pub(crate) fn run(mut self, mut queue: mpsc::Receiver<Request>, syncer: Syncer) {
         let (staged_tx, staged_rx) = std_mpsc::sync_channel(1);
         let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
         let _ = ready_tx.send(());
@@ -152,47 +144,31 @@ impl Writer {
             Err(e) => {
                 self.stop
                     .set(format!("starting the log syncer thread: {e}"));
-                while let Some(message) = queue.blocking_recv() {
-                    if let Message::Append(request) = message {
-                        let _ = request
-                            .reply
-                            .send(Err(LogError::Stopped(format!("no syncer: {e}")).into()));
-                    }
+                while let Some(request) = queue.blocking_recv() {
+                    let _ = request
+                        .reply
+                        .send(Err(LogError::Stopped(format!("no syncer: {e}")).into()));
                 }
                 return;
             }
         };
-        let mut open = self.open_group();
-        loop {
-            if open.events >= self.max_group_events {
-                // Full: wait for the syncer instead of taking more appends off the queue,
-                // so that the bounded queue keeps holding writers back.
-                if ready_rx.recv().is_err() || staged_tx.send(self.seal(&mut open)).is_err() {
-                    break;
-                }
-                continue;
-            }
-            match queue.blocking_recv() {
-                Some(Message::Append(request)) => self.stage_request(request, &mut open),
-                Some(Message::SyncerReady) => {}
-                None => break,
-            }
+        // Wait for the syncer first, then take everything queued meanwhile: one wake-up per
+        // group rather than one per append.
+        while ready_rx.recv().is_ok() {
+            let Some(first) = queue.blocking_recv() else {
+                break;
+            };
+            let mut open = self.open_group();
+            self.stage_request(first, &mut open);
             while open.events < self.max_group_events {
                 match queue.try_recv() {
-                    Ok(Message::Append(request)) => self.stage_request(request, &mut open),
-                    Ok(Message::SyncerReady) => {}
+                    Ok(request) => self.stage_request(request, &mut open),
                     Err(_) => break,
                 }
             }
-            if !open.group.answers.is_empty()
-                && ready_rx.try_recv().is_ok()
-                && staged_tx.send(self.seal(&mut open)).is_err()
-            {
+            if staged_tx.send(self.seal(&mut open)).is_err() {
                 break;
             }
-        }
-        if !open.group.answers.is_empty() && ready_rx.recv().is_ok() {
-            let _ = staged_tx.send(self.seal(&mut open));
         }
         drop(staged_tx);
         let _ = syncer.join();
@@ -455,10 +431,6 @@ impl Syncer {
             // Ready for the next group before answering this one, so the stager's batch
             // overlaps with the answers going out.
             let _ = ready.send(());
-            if let Some(queue) = self.poke.upgrade() {
-                // A full queue means the stager is awake anyway.
-                let _ = queue.try_send(Message::SyncerReady);
-            }
             for (reply, mut answer) in group.answers {
                 if let (Some(why), Ok(_)) = (&stopped, &answer) {
                     // The caller cannot know what reached the disk: not acknowledged.
