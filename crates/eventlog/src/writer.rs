@@ -95,7 +95,7 @@ struct Group {
     answers: Vec<Answer>,
 }
 
-/// The group the stager is filling while the syncer is busy.
+/// The group the stager is filling: the appends and where the head was before them.
 struct Open {
     group: Group,
     start: LogHead,
@@ -166,7 +166,7 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            if staged_tx.send(self.seal(&mut open)).is_err() {
+            if staged_tx.send(self.seal(open)).is_err() {
                 break;
             }
         }
@@ -203,13 +203,13 @@ impl Writer {
     }
 
     /// Applies the open group to the tree in one batch and hands it over for syncing.
-    fn seal(&mut self, open: &mut Open) -> Staged {
+    fn seal(&mut self, open: Open) -> Staged {
         let Open {
             mut group,
             start,
             start_recorded_at,
             ..
-        } = std::mem::replace(open, self.open_group());
+        } = open;
         if group.wrote
             && self.stop.get().is_none()
             && let Err(e) = self.tree.apply_batch(std::mem::take(&mut group.batch))
@@ -226,7 +226,6 @@ impl Writer {
             }
             self.heads.extend(group.heads.drain());
         }
-        *open = self.open_group();
         Staged {
             answers: group.answers,
             head: self.head,
