@@ -1,0 +1,210 @@
+//! Refusals: every rule a command can break, each with a stable code.
+
+use sparkfeed_eventlog::{AppendError, LogError};
+
+/// A command the rules refuse. Nothing was appended.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    /// An input does not have the required form. Code `VALIDATION`; `field` names it.
+    #[error("invalid {field}: {reason}")]
+    Validation {
+        /// The offending input.
+        field: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// Only Prime members post, smile, save, share, comment or buy. Code `NOT_PRIME`.
+    #[error("only Prime members may do this")]
+    NotPrime,
+    /// No account acts here (unknown user). Code `UNKNOWN_USER`.
+    #[error("unknown user {0}")]
+    UnknownUser(String),
+    /// The acting account lacks the role this needs. Code `FORBIDDEN`.
+    #[error("this needs the {0} role")]
+    Forbidden(&'static str),
+    /// The handle belongs to someone else. Code `HANDLE_TAKEN`.
+    #[error("that handle is taken")]
+    HandleTaken,
+    /// The user id is already registered. Code `ALREADY_REGISTERED`.
+    #[error("that account is already registered")]
+    AlreadyRegistered,
+    /// More than five interests. Code `TOO_MANY_INTERESTS`.
+    #[error("at most 5 interests, got {0}")]
+    TooManyInterests(usize),
+    /// An interest that is not in the catalog. Code `UNKNOWN_INTEREST`.
+    #[error("unknown interest {0}")]
+    UnknownInterest(String),
+    /// The interest is already in the catalog. Code `INTEREST_EXISTS`.
+    #[error("interest {0} already exists")]
+    InterestExists(String),
+    /// A product that is not in the catalog (or was delisted). Code `UNKNOWN_PRODUCT`.
+    #[error("unknown product {0}")]
+    UnknownProduct(String),
+    /// The product is already listed. Code `PRODUCT_EXISTS`.
+    #[error("product {0} is already listed")]
+    ProductExists(String),
+    /// No such post (or it was removed). Code `UNKNOWN_POST`.
+    #[error("unknown post {0}")]
+    UnknownPost(String),
+    /// The post was removed by a moderator or its author. Code `POST_REMOVED`.
+    #[error("post {0} was removed")]
+    PostRemoved(String),
+    /// Only the author may do this to a post. Code `NOT_AUTHOR`.
+    #[error("only the post's author may do this")]
+    NotAuthor,
+    /// Brands sponsor enthusiasts; they do not post. Code `BRANDS_CANNOT_POST`.
+    #[error("brands cannot post")]
+    BrandsCannotPost,
+    /// The product is not tagged in the post. Code `NOT_TAGGED`.
+    #[error("product {0} is not tagged in this post")]
+    NotTagged(String),
+    /// The member already smiles at the post. Code `ALREADY_SMILED`.
+    #[error("already smiling at this post")]
+    AlreadySmiled,
+    /// The member does not smile at the post. Code `NOT_SMILED`.
+    #[error("not smiling at this post")]
+    NotSmiled,
+    /// The member already saved the post. Code `ALREADY_SAVED`.
+    #[error("already saved")]
+    AlreadySaved,
+    /// The member has not saved the post. Code `NOT_SAVED`.
+    #[error("not saved")]
+    NotSaved,
+    /// No such comment (or it was removed). Code `UNKNOWN_COMMENT`.
+    #[error("unknown comment {0}")]
+    UnknownComment(String),
+    /// The idempotency key was used for a different order. Code `IDEMPOTENCY_CONFLICT`.
+    #[error("this idempotency key was used for a different order")]
+    IdempotencyConflict,
+    /// No such contract. Code `UNKNOWN_CONTRACT`.
+    #[error("unknown contract {0}")]
+    UnknownContract(String),
+    /// The contract is not active now. Code `CONTRACT_NOT_ACTIVE`.
+    #[error("contract {0} is not active")]
+    ContractNotActive(String),
+    /// The contract belongs to another enthusiast or brand. Code `NOT_PARTY_TO_CONTRACT`.
+    #[error("not a party to contract {0}")]
+    NotPartyToContract(String),
+    /// The member already holds the role. Code `ALREADY_HAS_ROLE`.
+    #[error("already has that role")]
+    AlreadyHasRole,
+    /// The member does not hold the role. Code `ROLE_NOT_HELD`.
+    #[error("does not have that role")]
+    RoleNotHeld,
+    /// Too many concurrent changes to the same thing; try again. Code `CONFLICT`.
+    #[error("too many concurrent changes; try again")]
+    Conflict,
+}
+
+impl Refusal {
+    pub(crate) fn validation(field: &'static str, reason: impl Into<String>) -> Self {
+        Refusal::Validation {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    /// The stable error code (GraphQL `extensions.code`).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Refusal::Validation { .. } => "VALIDATION",
+            Refusal::NotPrime => "NOT_PRIME",
+            Refusal::UnknownUser(_) => "UNKNOWN_USER",
+            Refusal::Forbidden(_) => "FORBIDDEN",
+            Refusal::HandleTaken => "HANDLE_TAKEN",
+            Refusal::AlreadyRegistered => "ALREADY_REGISTERED",
+            Refusal::TooManyInterests(_) => "TOO_MANY_INTERESTS",
+            Refusal::UnknownInterest(_) => "UNKNOWN_INTEREST",
+            Refusal::InterestExists(_) => "INTEREST_EXISTS",
+            Refusal::UnknownProduct(_) => "UNKNOWN_PRODUCT",
+            Refusal::ProductExists(_) => "PRODUCT_EXISTS",
+            Refusal::UnknownPost(_) => "UNKNOWN_POST",
+            Refusal::PostRemoved(_) => "POST_REMOVED",
+            Refusal::NotAuthor => "NOT_AUTHOR",
+            Refusal::BrandsCannotPost => "BRANDS_CANNOT_POST",
+            Refusal::NotTagged(_) => "NOT_TAGGED",
+            Refusal::AlreadySmiled => "ALREADY_SMILED",
+            Refusal::NotSmiled => "NOT_SMILED",
+            Refusal::AlreadySaved => "ALREADY_SAVED",
+            Refusal::NotSaved => "NOT_SAVED",
+            Refusal::UnknownComment(_) => "UNKNOWN_COMMENT",
+            Refusal::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
+            Refusal::UnknownContract(_) => "UNKNOWN_CONTRACT",
+            Refusal::ContractNotActive(_) => "CONTRACT_NOT_ACTIVE",
+            Refusal::NotPartyToContract(_) => "NOT_PARTY_TO_CONTRACT",
+            Refusal::AlreadyHasRole => "ALREADY_HAS_ROLE",
+            Refusal::RoleNotHeld => "ROLE_NOT_HELD",
+            Refusal::Conflict => "CONFLICT",
+        }
+    }
+}
+
+/// Why a command did not happen.
+#[derive(Debug, thiserror::Error)]
+pub enum CommandError {
+    /// The rules refused it; nothing was appended.
+    #[error(transparent)]
+    Refused(#[from] Refusal),
+    /// The log or the key store failed (fail-stop).
+    #[error(transparent)]
+    Failed(#[from] Failure),
+}
+
+impl CommandError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            CommandError::Refused(r) => r.code(),
+            CommandError::Failed(f) => f.code(),
+        }
+    }
+}
+
+/// A fail-stop failure below the rules.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// The log failed.
+    #[error("log: {0}")]
+    Log(#[from] LogError),
+    /// A stored event does not decode as any known event.
+    #[error("undecodable event at position {position}: {reason}")]
+    Undecodable {
+        /// Where.
+        position: u64,
+        /// Why.
+        reason: String,
+    },
+    /// The key store failed.
+    #[error("key store: {0}")]
+    Keys(String),
+    /// The log refused an append the rules had accepted: a bug, reported, never hidden.
+    #[error("the log refused an accepted command: {0}")]
+    Unexpected(String),
+}
+
+impl Failure {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::Log(e) => e.code(),
+            Failure::Undecodable { .. } => "CORRUPT",
+            Failure::Keys(_) => "KEY_STORE",
+            Failure::Unexpected(_) => "INTERNAL",
+        }
+    }
+}
+
+impl From<LogError> for CommandError {
+    fn from(e: LogError) -> Self {
+        CommandError::Failed(Failure::Log(e))
+    }
+}
+
+impl From<AppendError> for Failure {
+    fn from(e: AppendError) -> Self {
+        match e {
+            AppendError::Failed(e) => Failure::Log(e),
+            AppendError::Refused(r) => Failure::Unexpected(r.to_string()),
+        }
+    }
+}

@@ -1,0 +1,249 @@
+//! Every domain event, version 1. Personal data is [`Sealed`] from the first version.
+//!
+//! Each payload type implements [`EventPayload`] with its stored name and schema version;
+//! [`DomainEvent`] reads any stored record back (upcasting through [`upcasters`]).
+
+use serde::{Deserialize, Serialize};
+use sparkfeed_events::{EventPayload, RecordedEvent, Upcasters};
+
+use crate::{Asin, CommentId, ContractId, InterestSlug, Money, PostId, Role, Sealed, UserId};
+
+/// Whether an account is a member or a brand.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum AccountKind {
+    /// A person.
+    Member,
+    /// A brand: sponsors enthusiasts, never posts.
+    Brand,
+}
+
+/// An image or a video of a post.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Media {
+    /// Image or video.
+    pub kind: MediaKind,
+    /// Where it is served from (sealed: it may identify the member).
+    pub url: Sealed,
+    /// Pixels.
+    pub width: u32,
+    /// Pixels.
+    pub height: u32,
+    /// Alternative text (sealed).
+    pub alt: Sealed,
+}
+
+/// The kind of a medium.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum MediaKind {
+    /// A photo.
+    Image,
+    /// A video.
+    Video,
+}
+
+/// A product tagged at a point of a medium.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Tag {
+    /// The product.
+    pub asin: Asin,
+    /// Which medium of the post.
+    pub media_index: u8,
+    /// Horizontal position in [0, 1].
+    pub x: f32,
+    /// Vertical position in [0, 1].
+    pub y: f32,
+}
+
+/// The disclosure a sponsored post carries in every view.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Disclosure {
+    /// The contract it was published under.
+    pub contract: ContractId,
+    /// The sponsoring brand.
+    pub brand: UserId,
+    /// The brand's name as shown: "Paid partnership with <brand_name>".
+    pub brand_name: String,
+}
+
+/// Where a post was shared to.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum ShareChannel {
+    /// A copied link.
+    Link,
+    /// A direct message.
+    Message,
+    /// Email.
+    Email,
+    /// Another social network.
+    Social,
+}
+
+/// Commission owed to a post's author for a purchase through the post.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Commission {
+    /// Who earns it: the post's author.
+    pub to: UserId,
+    /// The rate, in basis points of the order total.
+    pub rate_bp: u32,
+    /// The amount.
+    pub amount: Money,
+    /// The sponsorship contract it accrues under, or `None` for the associate programme.
+    pub contract: Option<ContractId>,
+}
+
+macro_rules! domain_events {
+    ($( $(#[$doc:meta])* $name:ident { $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
+        $(
+            $(#[$doc])*
+            // Fields are named for what they hold; the event's doc says what it means.
+            #[allow(missing_docs)]
+            #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+            pub struct $name { $( $(#[$fdoc])* pub $field: $ty ),* }
+
+            impl EventPayload for $name {
+                const EVENT_TYPE: &'static str = stringify!($name);
+                const SCHEMA_VERSION: u16 = 1;
+            }
+
+            impl From<$name> for DomainEvent {
+                fn from(e: $name) -> Self {
+                    DomainEvent::$name(e)
+                }
+            }
+        )*
+
+        /// Any domain event.
+        #[derive(Clone, PartialEq, Debug)]
+        pub enum DomainEvent {
+            $( $(#[$doc])* $name($name), )*
+        }
+
+        impl DomainEvent {
+            /// Reads a stored record as a domain event.
+            pub fn decode(upcasters: &Upcasters, event: &RecordedEvent) -> Result<Self, sparkfeed_events::CodecError> {
+                let r = &event.record;
+                match r.event_type.as_str() {
+                    $( stringify!($name) => Ok(DomainEvent::$name(upcasters.decode_record::<$name>(r)?)), )*
+                    other => Err(sparkfeed_events::CodecError::WrongType { expected: "a domain event", found: other.to_owned() }),
+                }
+            }
+
+            /// The stored type name.
+            pub fn event_type(&self) -> &'static str {
+                match self { $( DomainEvent::$name(_) => stringify!($name), )* }
+            }
+
+            /// The payload in the log's encoding.
+            pub fn encode(&self) -> Result<Vec<u8>, sparkfeed_events::CodecError> {
+                match self { $( DomainEvent::$name(e) => sparkfeed_events::codec::encode_payload(e), )* }
+            }
+        }
+    };
+}
+
+domain_events! {
+    /// A handle was reserved for a user (stream `handle-<keyed hash>`).
+    HandleReserved { user: UserId }
+    /// An account was registered (stream `user-<id>`).
+    UserRegistered {
+        user: UserId,
+        kind: AccountKind,
+        handle: Sealed,
+        display_name: Sealed,
+        /// A brand's public name (brands are organisations, not persons); `None` for members.
+        brand_name: Option<String>,
+    }
+    /// The membership service reported Prime started.
+    PrimeStarted { user: UserId }
+    /// The membership service reported Prime ended.
+    PrimeEnded { user: UserId }
+    /// A member chose 1 to 5 interests (replacing the previous choice).
+    InterestsChosen { user: UserId, interests: Vec<InterestSlug> }
+    /// An admin granted a role.
+    RoleGranted { user: UserId, role: Role, by: String }
+    /// An admin revoked a role.
+    RoleRevoked { user: UserId, role: Role, by: String }
+    /// An admin added an interest to the catalog (stream `interest-<slug>`).
+    InterestAdded {
+        interest: InterestSlug,
+        name: String,
+        /// Days after which a consumable bought in this interest may be shown again.
+        rebuy_window_days: Option<u32>,
+    }
+    /// A product was listed (stream `product-<asin>`).
+    ProductListed {
+        asin: Asin,
+        title: String,
+        price: Money,
+        image_url: String,
+        interests: Vec<InterestSlug>,
+        consumable: bool,
+    }
+    /// A product got a new price.
+    ProductRepriced { asin: Asin, price: Money }
+    /// A product left the catalog.
+    ProductDelisted { asin: Asin }
+    /// A post was published (stream `post-<id>`).
+    PostPublished {
+        post: PostId,
+        author: UserId,
+        caption: Sealed,
+        media: Vec<Media>,
+        interests: Vec<InterestSlug>,
+        tags: Vec<Tag>,
+        sponsorship: Option<Disclosure>,
+    }
+    /// The author edited the caption.
+    CaptionEdited { post: PostId, caption: Sealed }
+    /// The author tagged a product.
+    ProductTagged { post: PostId, tag: Tag }
+    /// The author untagged a product.
+    ProductUntagged { post: PostId, asin: Asin, media_index: u8 }
+    /// A moderator or the author removed the post: it leaves every feed, stays in the log.
+    PostRemoved { post: PostId, by: UserId, reason: String }
+    /// A member smiled at a post (stream `engagement-<post>.<member>`).
+    Smiled { post: PostId, member: UserId }
+    /// A member took their smile back.
+    Unsmiled { post: PostId, member: UserId }
+    /// A member saved a post.
+    Saved { post: PostId, member: UserId }
+    /// A member unsaved a post.
+    Unsaved { post: PostId, member: UserId }
+    /// A member shared a post.
+    Shared { post: PostId, member: UserId, channel: ShareChannel }
+    /// A member commented (stream `comment-<id>`).
+    CommentPosted { comment: CommentId, post: PostId, author: UserId, text: Sealed }
+    /// A comment was removed by its author, the post's author or a moderator.
+    CommentRemoved { comment: CommentId, post: PostId, by: UserId }
+    /// A member bought a tagged product in one click (stream `order-<id>`).
+    OrderPlaced {
+        order: String,
+        buyer: UserId,
+        post: PostId,
+        author: UserId,
+        asin: Asin,
+        quantity: u8,
+        unit_price: Money,
+        total: Money,
+        gift: bool,
+        commission: Option<Commission>,
+    }
+    /// A brand signed a contract with an enthusiast (stream `sponsorship-<id>`).
+    ContractOpened {
+        contract: ContractId,
+        brand: UserId,
+        brand_name: String,
+        enthusiast: UserId,
+        flat_fee: Option<Money>,
+        commission_bp: Option<u32>,
+        starts_at: i64,
+        ends_at: i64,
+    }
+    /// The contract ended before its end date.
+    ContractEnded { contract: ContractId, by: String, reason: String }
+}
+
+/// The upcasters of every domain event (none yet: everything is at version 1).
+pub fn upcasters() -> Upcasters {
+    Upcasters::new()
+}

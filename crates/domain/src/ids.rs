@@ -1,0 +1,329 @@
+//! Domain newtypes, parsed once at the edge and trusted inside.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::Refusal;
+
+macro_rules! opaque_id {
+    ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
+        $(#[$doc])*
+        ///
+        /// Invariant: 1 to 40 lowercase ASCII letters or digits, so it is safe inside stream
+        /// names and carries no personal data.
+        #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+        #[serde(try_from = "String", into = "String")]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an id.
+            pub fn parse(text: &str) -> Result<Self, Refusal> {
+                if !text.is_empty()
+                    && text.len() <= 40
+                    && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+                {
+                    Ok(Self(text.to_owned()))
+                } else {
+                    Err(Refusal::validation(stringify!($name), "expected 1 to 40 lowercase letters or digits"))
+                }
+            }
+
+            /// A fresh random id.
+            pub fn generate() -> Self {
+                let mut bytes = [0u8; 8];
+                // The OS random source failing is not recoverable here; fall back to time.
+                if getrandom::fill(&mut bytes).is_err() {
+                    bytes = sparkfeed_events::Timestamp::now().0.to_le_bytes();
+                }
+                Self(format!(concat!($prefix, "{:016x}"), u64::from_le_bytes(bytes)))
+            }
+
+            /// The id as text.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = Refusal;
+            fn try_from(value: String) -> Result<Self, Refusal> {
+                Self::parse(&value)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+opaque_id!(
+    /// A member or brand account.
+    UserId, "u"
+);
+opaque_id!(
+    /// A post.
+    PostId, "p"
+);
+opaque_id!(
+    /// A comment.
+    CommentId, "c"
+);
+opaque_id!(
+    /// A sponsorship contract.
+    ContractId, "k"
+);
+
+/// An Amazon Standard Identification Number: 10 uppercase letters or digits.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Asin(String);
+
+impl Asin {
+    /// Parses an ASIN.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        if text.len() == 10
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(Refusal::validation(
+                "asin",
+                "expected 10 uppercase letters or digits",
+            ))
+        }
+    }
+
+    /// The ASIN as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for Asin {
+    type Error = Refusal;
+    fn try_from(value: String) -> Result<Self, Refusal> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Asin> for String {
+    fn from(value: Asin) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for Asin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// An interest of the catalog, by slug: `fitness`, `home-diy`: 1 to 32 lowercase letters,
+/// digits or `-`, starting with a letter.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct InterestSlug(String);
+
+impl InterestSlug {
+    /// Parses a slug.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        let ok = !text.is_empty()
+            && text.len() <= 32
+            && text.starts_with(|c: char| c.is_ascii_lowercase())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if ok {
+            Ok(Self(text.to_owned()))
+        } else {
+            Err(Refusal::validation(
+                "interest",
+                "expected a lowercase slug like home-diy",
+            ))
+        }
+    }
+
+    /// The slug as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for InterestSlug {
+    type Error = Refusal;
+    fn try_from(value: String) -> Result<Self, Refusal> {
+        Self::parse(&value)
+    }
+}
+
+impl From<InterestSlug> for String {
+    fn from(value: InterestSlug) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for InterestSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A member's public handle: 3 to 30 letters, digits, `_` or `.`, compared without case.
+#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+pub struct Handle(String);
+
+impl Handle {
+    /// Parses and normalises (lowercases) a handle.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        let ok = (3..=30).contains(&text.len())
+            && text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.');
+        if ok {
+            Ok(Self(text.to_ascii_lowercase()))
+        } else {
+            Err(Refusal::validation(
+                "handle",
+                "expected 3 to 30 letters, digits, _ or .",
+            ))
+        }
+    }
+
+    /// The normalised handle.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An amount of money in the smallest unit of its currency.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+pub struct Money {
+    /// Cents (or the currency's minor unit).
+    pub cents: u64,
+    /// ISO 4217 code, such as `USD`.
+    pub currency: Currency,
+}
+
+impl Money {
+    /// `cents` of `currency`.
+    pub fn new(cents: u64, currency: Currency) -> Self {
+        Self { cents, currency }
+    }
+}
+
+impl fmt::Display for Money {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{:02} {}",
+            self.cents / 100,
+            self.cents % 100,
+            self.currency
+        )
+    }
+}
+
+/// An ISO 4217 currency code: three uppercase ASCII letters.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct Currency([u8; 3]);
+
+impl Currency {
+    /// US dollars.
+    pub const USD: Currency = Currency(*b"USD");
+
+    /// Parses a currency code.
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        match text.as_bytes() {
+            [a, b, c] if [a, b, c].iter().all(|x| x.is_ascii_uppercase()) => Ok(Self([*a, *b, *c])),
+            _ => Err(Refusal::validation("currency", "expected a code like USD")),
+        }
+    }
+}
+
+impl TryFrom<String> for Currency {
+    type Error = Refusal;
+    fn try_from(value: String) -> Result<Self, Refusal> {
+        Self::parse(&value)
+    }
+}
+
+impl From<Currency> for String {
+    fn from(value: Currency) -> String {
+        value.to_string()
+    }
+}
+
+impl fmt::Display for Currency {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(std::str::from_utf8(&self.0).unwrap_or("???"))
+    }
+}
+
+/// What a member may do beyond the basics; granted and revoked by admins, kept in the log.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+pub enum Role {
+    /// Posts as a product enthusiast; may be sponsored and earns associate commission.
+    Enthusiast,
+    /// Removes posts and comments.
+    Moderator,
+    /// Reads the whole log.
+    Analyst,
+    /// Traces sponsorships.
+    Auditor,
+    /// Manages the catalog and roles.
+    Admin,
+}
+
+impl Role {
+    /// Parses a role name (`enthusiast`, `moderator`, ...).
+    pub fn parse(text: &str) -> Result<Self, Refusal> {
+        match text {
+            "enthusiast" => Ok(Role::Enthusiast),
+            "moderator" => Ok(Role::Moderator),
+            "analyst" => Ok(Role::Analyst),
+            "auditor" => Ok(Role::Auditor),
+            "admin" => Ok(Role::Admin),
+            _ => Err(Refusal::validation(
+                "role",
+                "expected enthusiast, moderator, analyst, auditor or admin",
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_codes_are_checked_at_the_edge() {
+        assert!(UserId::parse("u0123abc").is_ok());
+        assert!(UserId::parse("U01").is_err());
+        assert!(UserId::parse("").is_err());
+        assert!(UserId::generate().as_str().starts_with('u'));
+        assert!(Asin::parse("B08N5WRWNW").is_ok());
+        assert!(Asin::parse("b08n5wrwnw").is_err());
+        assert!(InterestSlug::parse("home-diy").is_ok());
+        assert!(InterestSlug::parse("Home").is_err());
+        assert_eq!(
+            Handle::parse("Ana.Lopez_1").map(|h| h.0),
+            Ok("ana.lopez_1".to_owned())
+        );
+        assert!(Handle::parse("ab").is_err());
+        assert_eq!(Money::new(1999, Currency::USD).to_string(), "19.99 USD");
+        assert!(Currency::parse("usd").is_err());
+    }
+}

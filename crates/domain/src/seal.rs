@@ -1,0 +1,244 @@
+//! Privacy by construction: personal data is sealed with a per-member key kept outside
+//! the log.
+//!
+//! Events carry [`Sealed`] values (ChaCha20-Poly1305, the owner's id as associated data),
+//! never the plain text of a handle, a name, a caption, a comment or a media URL. The keys
+//! live in the [`KeyStore`], a separate sled store beside the log. Forgetting a member
+//! destroys their key: every sealed value of theirs becomes unreadable everywhere, while
+//! the log, its hash chain (computed over the sealed bytes) and everything not personal
+//! (counts, amounts, contracts) stay intact.
+//!
+//! Handles must be unique without appearing in a stream name: the reservation stream is
+//! `handle-<HMAC-SHA256(pepper, handle)>`, keyed by a secret pepper kept in the key store.
+
+use std::fs::File;
+use std::path::Path;
+
+use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
+use hmac::{Hmac, Mac};
+use serde::{Deserialize, Serialize};
+use sha2::Sha256;
+use sparkfeed_events::StreamName;
+
+use crate::{Failure, Handle, UserId};
+
+/// A value only its owner's key opens.
+#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub struct Sealed {
+    /// Whose key sealed it.
+    pub owner: UserId,
+    /// The AEAD nonce, random per value.
+    pub nonce: [u8; 12],
+    /// The ciphertext with its tag.
+    pub ciphertext: Vec<u8>,
+}
+
+const PEPPER_KEY: &[u8] = b"!pepper";
+
+/// The members' keys, kept outside the log.
+pub struct KeyStore {
+    db: sled::Db,
+    data: Option<File>,
+    pepper: [u8; 32],
+}
+
+fn keys_err(e: impl std::fmt::Display) -> Failure {
+    Failure::Keys(e.to_string())
+}
+
+fn random<const N: usize>() -> Result<[u8; N], Failure> {
+    let mut bytes = [0u8; N];
+    getrandom::fill(&mut bytes).map_err(keys_err)?;
+    Ok(bytes)
+}
+
+impl KeyStore {
+    /// Opens (or creates) the key store in `dir`.
+    pub fn open(dir: &Path) -> Result<Self, Failure> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(8 * 1024 * 1024)
+            .open()
+            .map_err(keys_err)?;
+        let data = File::open(dir.join("db")).map_err(keys_err)?;
+        Self::with_db(db, Some(data))
+    }
+
+    /// A key store that lives only as long as this value (for tests and benchmarks).
+    pub fn temporary() -> Result<Self, Failure> {
+        let db = sled::Config::new()
+            .temporary(true)
+            .open()
+            .map_err(keys_err)?;
+        Self::with_db(db, None)
+    }
+
+    fn with_db(db: sled::Db, data: Option<File>) -> Result<Self, Failure> {
+        let mut store = Self {
+            db,
+            data,
+            pepper: [0; 32],
+        };
+        store.pepper = match store.db.get(PEPPER_KEY).map_err(keys_err)? {
+            Some(p) => p
+                .as_ref()
+                .try_into()
+                .map_err(|_| Failure::Keys("malformed pepper".into()))?,
+            None => {
+                let pepper = random::<32>()?;
+                store.db.insert(PEPPER_KEY, &pepper).map_err(keys_err)?;
+                store.sync()?;
+                pepper
+            }
+        };
+        Ok(store)
+    }
+
+    /// Keys must be on stable storage before anything sealed with them is acknowledged.
+    fn sync(&self) -> Result<(), Failure> {
+        self.db.flush().map_err(keys_err)?;
+        if let Some(data) = &self.data {
+            data.sync_data().map_err(keys_err)?;
+        }
+        Ok(())
+    }
+
+    fn key(&self, owner: &UserId, create: bool) -> Result<Option<[u8; 32]>, Failure> {
+        let id = owner.as_str().as_bytes();
+        if let Some(key) = self.db.get(id).map_err(keys_err)? {
+            return key
+                .as_ref()
+                .try_into()
+                .map(Some)
+                .map_err(|_| Failure::Keys(format!("malformed key of {owner}")));
+        }
+        if !create
+            || self
+                .db
+                .contains_key(forgotten_key(owner))
+                .map_err(keys_err)?
+        {
+            return Ok(None);
+        }
+        let key = random::<32>()?;
+        self.db.insert(id, &key).map_err(keys_err)?;
+        self.sync()?;
+        Ok(Some(key))
+    }
+
+    /// Seals `text` with `owner`'s key (created on first use).
+    pub fn seal(&self, owner: &UserId, text: &str) -> Result<Sealed, Failure> {
+        let key = self.key(owner, true)?.ok_or_else(|| {
+            Failure::Keys(format!(
+                "{owner} was forgotten; nothing new is sealed for them"
+            ))
+        })?;
+        let nonce = random::<12>()?;
+        let ciphertext = ChaCha20Poly1305::new(Key::from_slice(&key))
+            .encrypt(
+                Nonce::from_slice(&nonce),
+                Payload {
+                    msg: text.as_bytes(),
+                    aad: owner.as_str().as_bytes(),
+                },
+            )
+            .map_err(|_| Failure::Keys("sealing failed".into()))?;
+        Ok(Sealed {
+            owner: owner.clone(),
+            nonce,
+            ciphertext,
+        })
+    }
+
+    /// Opens a sealed value; `None` when its owner was forgotten.
+    pub fn unseal(&self, sealed: &Sealed) -> Result<Option<String>, Failure> {
+        let Some(key) = self.key(&sealed.owner, false)? else {
+            return Ok(None);
+        };
+        let plain = ChaCha20Poly1305::new(Key::from_slice(&key))
+            .decrypt(
+                Nonce::from_slice(&sealed.nonce),
+                Payload {
+                    msg: &sealed.ciphertext,
+                    aad: sealed.owner.as_str().as_bytes(),
+                },
+            )
+            .map_err(|_| Failure::Keys(format!("a value of {} does not open", sealed.owner)))?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| Failure::Keys("sealed text is not UTF-8".into()))
+    }
+
+    /// Destroys `owner`'s key: everything sealed for them becomes unreadable.
+    pub fn forget(&self, owner: &UserId) -> Result<(), Failure> {
+        self.db
+            .remove(owner.as_str().as_bytes())
+            .map_err(keys_err)?;
+        self.db
+            .insert(forgotten_key(owner), &[])
+            .map_err(keys_err)?;
+        self.sync()
+    }
+
+    /// The stream that reserves `handle`: a keyed hash of it, never the handle itself.
+    pub fn handle_stream(&self, handle: &Handle) -> StreamName {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        mac.update(handle.as_str().as_bytes());
+        let digest = mac.finalize().into_bytes();
+        let hex: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        StreamName::of("handle", &hex).unwrap_or_else(|_| unreachable!("hex is a valid id"))
+    }
+}
+
+fn forgotten_key(owner: &UserId) -> Vec<u8> {
+    let mut key = b"!forgotten:".to_vec();
+    key.extend_from_slice(owner.as_str().as_bytes());
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sealed_text_opens_for_its_owner_until_they_are_forgotten() {
+        let keys = KeyStore::temporary().expect("key store");
+        let ana = UserId::parse("uana").expect("valid");
+        let sealed = keys.seal(&ana, "Ana López").expect("seals");
+        assert!(!sealed.ciphertext.windows(3).any(|w| w == b"Ana"));
+        assert_eq!(
+            keys.unseal(&sealed).expect("opens").as_deref(),
+            Some("Ana López")
+        );
+
+        let mut moved = sealed.clone();
+        moved.owner = UserId::parse("ubob").expect("valid");
+        keys.seal(&moved.owner, "bob").expect("bob has a key");
+        assert!(
+            keys.unseal(&moved).is_err(),
+            "a value does not open under another owner"
+        );
+
+        keys.forget(&ana).expect("forgets");
+        assert_eq!(keys.unseal(&sealed).expect("no error"), None);
+        assert!(
+            keys.seal(&ana, "again").is_err(),
+            "nothing new is sealed for a forgotten member"
+        );
+    }
+
+    #[test]
+    fn handle_streams_hide_the_handle_and_are_stable() {
+        let keys = KeyStore::temporary().expect("key store");
+        let handle = Handle::parse("Ana.Lopez").expect("valid");
+        let stream = keys.handle_stream(&handle);
+        assert_eq!(stream.kind(), "handle");
+        assert!(!stream.as_str().contains("ana"));
+        assert_eq!(
+            stream,
+            keys.handle_stream(&Handle::parse("ana.lopez").expect("valid"))
+        );
+    }
+}

@@ -1,0 +1,1253 @@
+//! The command side: load the state a command needs from its streams, apply the rules,
+//! append the events with the right expected version.
+//!
+//! Invariant: every write goes through `EventLog::append`; a refusal appends nothing.
+//! Invariant: a command's event ids derive from its command id, so a retried command is
+//! written once (the log deduplicates the ids).
+//! Invariant: where two streams must agree (a buy and the product's price, a sponsored post
+//! and its contract), the command holds the other stream's lock in this process while it
+//! reads and appends, so the price charged is the catalog price at the order's position,
+//! and a contract cannot end between the check and the post.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use sha2::{Digest, Sha256};
+use sparkfeed_eventlog::events::{
+    Actor, ActorId, EventId, EventType, Metadata, NewEvent, Position, StreamName, StreamVersion,
+};
+use sparkfeed_eventlog::{
+    AppendError, AppendRefused, Appended, Direction, EventLog, ExpectedVersion, StreamState,
+};
+use sparkfeed_events::Upcasters;
+use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+
+use crate::commands::{Caller, Command, Context, MediaInput, TagInput};
+use crate::events::*;
+use crate::state::*;
+use crate::{
+    CommandError, CommentId, ContractId, Failure, InterestSlug, KeyStore, Money, PostId, Refusal,
+    Role, UserId,
+};
+
+/// How often a command is retried after losing an optimistic-concurrency race.
+const MAX_ATTEMPTS: usize = 8;
+/// The associate commission of enthusiasts on purchases through unsponsored posts.
+pub const ASSOCIATE_RATE_BP: u32 = 300;
+
+/// What a command wrote.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct Executed {
+    /// The log position of the last event it wrote (or had written, when repeated).
+    pub position: Position,
+    /// True when the command had already been carried out and nothing new was written.
+    pub deduplicated: bool,
+}
+
+impl From<Appended> for Executed {
+    fn from(a: Appended) -> Self {
+        Self {
+            position: a.last_position,
+            deduplicated: a.deduplicated,
+        }
+    }
+}
+
+/// A stream's state and where it ends.
+struct Loaded<S> {
+    state: S,
+    at: StreamState,
+    last_position: Option<Position>,
+}
+
+impl<S> Loaded<S> {
+    fn expected(&self) -> ExpectedVersion {
+        match self.at {
+            StreamState::NoStream => ExpectedVersion::NoStream,
+            StreamState::At(v) => ExpectedVersion::Exact(v),
+        }
+    }
+}
+
+/// The race was lost: reload and decide again.
+struct Retry;
+
+type Step = Result<Result<Executed, Retry>, CommandError>;
+
+/// The write side of sparkfeed.
+#[derive(Clone)]
+pub struct Domain {
+    log: EventLog,
+    keys: Arc<KeyStore>,
+    upcasters: Arc<Upcasters>,
+    locks: Arc<Mutex<HashMap<StreamName, Arc<RwLock<()>>>>>,
+}
+
+fn stream(kind: &str, id: &str) -> StreamName {
+    StreamName::of(kind, id).unwrap_or_else(|_| unreachable!("domain ids are valid stream ids"))
+}
+
+fn user_stream(user: &UserId) -> StreamName {
+    stream("user", user.as_str())
+}
+fn post_stream(post: &PostId) -> StreamName {
+    stream("post", post.as_str())
+}
+fn product_stream(asin: &crate::Asin) -> StreamName {
+    stream("product", &asin.as_str().to_ascii_lowercase())
+}
+fn interest_stream(interest: &InterestSlug) -> StreamName {
+    stream("interest", interest.as_str())
+}
+fn contract_stream(contract: &ContractId) -> StreamName {
+    stream("sponsorship", contract.as_str())
+}
+fn comment_stream(comment: &CommentId) -> StreamName {
+    stream("comment", comment.as_str())
+}
+fn engagement_stream(post: &PostId, member: &UserId) -> StreamName {
+    stream("engagement", &format!("{post}.{member}"))
+}
+fn share_stream(post: &PostId, member: &UserId) -> StreamName {
+    stream("share", &format!("{post}.{member}"))
+}
+
+/// The order id of a buyer's idempotency key: a hash, so the key itself is not stored.
+pub fn order_id(buyer: &UserId, idempotency_key: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(buyer.as_str())
+        .chain_update([0u8])
+        .chain_update(idempotency_key)
+        .finalize();
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn chars(field: &'static str, text: &str, min: usize, max: usize) -> Result<(), Refusal> {
+    let n = text.chars().count();
+    if n < min || n > max {
+        return Err(Refusal::validation(
+            field,
+            format!("expected {min} to {max} characters, got {n}"),
+        ));
+    }
+    Ok(())
+}
+
+fn url(field: &'static str, text: &str) -> Result<(), Refusal> {
+    let ok = (text.starts_with("https://") || text.starts_with("http://"))
+        && text.len() <= 2048
+        && !text.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(Refusal::validation(
+            field,
+            "expected an http(s) URL of at most 2048 bytes",
+        ))
+    }
+}
+
+fn unique<T: PartialEq>(field: &'static str, items: &[T]) -> Result<(), Refusal> {
+    for (i, a) in items.iter().enumerate() {
+        if items[..i].contains(a) {
+            return Err(Refusal::validation(field, "listed twice"));
+        }
+    }
+    Ok(())
+}
+
+fn percent_of(total: Money, rate_bp: u32) -> Money {
+    Money::new(total.cents * u64::from(rate_bp) / 10_000, total.currency)
+}
+
+impl Domain {
+    /// The write side over `log`, sealing personal data with `keys`.
+    pub fn new(log: EventLog, keys: Arc<KeyStore>) -> Self {
+        Self {
+            log,
+            keys,
+            upcasters: Arc::new(crate::events::upcasters()),
+            locks: Arc::default(),
+        }
+    }
+
+    /// The log this domain writes.
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+
+    /// The members' keys.
+    pub fn keys(&self) -> &KeyStore {
+        &self.keys
+    }
+
+    /// Carries out `command` for `ctx.caller`: appends its events, or refuses and appends
+    /// nothing. Lost concurrency races are retried; persistent ones end as `CONFLICT`.
+    pub async fn execute(
+        &self,
+        ctx: &Context,
+        command: &Command,
+    ) -> Result<Executed, CommandError> {
+        for _ in 0..MAX_ATTEMPTS {
+            if let Ok(done) = self.attempt(ctx, command).await? {
+                return Ok(done);
+            }
+        }
+        Err(Refusal::Conflict.into())
+    }
+
+    /// Reads any stored event back as a domain event.
+    pub fn decode(
+        &self,
+        event: &sparkfeed_eventlog::events::RecordedEvent,
+    ) -> Result<DomainEvent, Failure> {
+        DomainEvent::decode(&self.upcasters, event).map_err(|e| Failure::Undecodable {
+            position: event.record.position.0,
+            reason: e.to_string(),
+        })
+    }
+
+    fn load<S: Aggregate>(&self, stream: &StreamName) -> Result<Loaded<S>, CommandError> {
+        let mut loaded = Loaded {
+            state: S::default(),
+            at: StreamState::NoStream,
+            last_position: None,
+        };
+        let mut from = StreamVersion::FIRST;
+        loop {
+            let page = self
+                .log
+                .read_stream(stream, from, Direction::Forward, 512)?;
+            for event in &page.events {
+                loaded.state.apply(&self.decode(event)?);
+                loaded.at = StreamState::At(event.record.version);
+                loaded.last_position = Some(event.record.position);
+            }
+            match page.next {
+                Some(next) => from = next,
+                None => return Ok(loaded),
+            }
+        }
+    }
+
+    fn lock(&self, stream: &StreamName) -> Arc<RwLock<()>> {
+        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+        locks.entry(stream.clone()).or_default().clone()
+    }
+
+    async fn read_lock(&self, stream: &StreamName) -> OwnedRwLockReadGuard<()> {
+        self.lock(stream).read_owned().await
+    }
+
+    async fn write_lock(&self, stream: &StreamName) -> OwnedRwLockWriteGuard<()> {
+        self.lock(stream).write_owned().await
+    }
+
+    /// Appends `events` as part `part` of the command; a lost race is `Err(Retry)`.
+    async fn write(
+        &self,
+        ctx: &Context,
+        part: u32,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<DomainEvent>,
+    ) -> Result<Result<Appended, Retry>, CommandError> {
+        let actor = match &ctx.caller {
+            Caller::User(id) => Actor::User(actor_id(id.as_str())),
+            Caller::System(name) => Actor::System(actor_id(name)),
+            Caller::Anonymous => Actor::System(actor_id("anonymous")),
+        };
+        let mut batch = Vec::with_capacity(events.len());
+        for (i, event) in (0u32..).zip(events) {
+            batch.push(NewEvent {
+                id: event_id(ctx, part, i),
+                event_type: EventType::parse(event.event_type())
+                    .unwrap_or_else(|_| unreachable!("domain event names are valid types")),
+                schema_version: 1,
+                payload: event
+                    .encode()
+                    .map_err(|e| Refusal::validation("event", e.to_string()))?,
+                metadata: Metadata {
+                    actor: actor.clone(),
+                    correlation_id: ctx.command_id,
+                    causation_id: None,
+                },
+            });
+        }
+        match self.log.append(stream, expected, batch).await {
+            Ok(done) => Ok(Ok(done)),
+            Err(AppendError::Refused(AppendRefused::WrongExpectedVersion { .. })) => Ok(Err(Retry)),
+            Err(AppendError::Refused(AppendRefused::Invalid {
+                code: "RECORD_TOO_LARGE",
+                reason,
+            })) => Err(Refusal::validation("event", reason).into()),
+            Err(e) => Err(Failure::from(e).into()),
+        }
+    }
+
+    /// The signed-in account and its state.
+    fn caller(&self, ctx: &Context) -> Result<(UserId, UserState), CommandError> {
+        let Caller::User(user) = &ctx.caller else {
+            return Err(Refusal::Forbidden("member").into());
+        };
+        let loaded = self.load::<UserState>(&user_stream(user))?;
+        if loaded.state.kind.is_none() {
+            return Err(Refusal::UnknownUser(user.to_string()).into());
+        }
+        Ok((user.clone(), loaded.state))
+    }
+
+    /// A signed-in Prime member (not a brand).
+    fn prime_member(&self, ctx: &Context) -> Result<(UserId, UserState), CommandError> {
+        let (user, state) = self.caller(ctx)?;
+        if state.kind != Some(AccountKind::Member) || !state.prime {
+            return Err(Refusal::NotPrime.into());
+        }
+        Ok((user, state))
+    }
+
+    /// The name of an admin caller: a system component or a member with the admin role.
+    fn admin(&self, ctx: &Context) -> Result<String, CommandError> {
+        match &ctx.caller {
+            Caller::System(name) => Ok(format!("system:{name}")),
+            Caller::User(_) => {
+                let (user, state) = self.caller(ctx)?;
+                if state.roles.contains(&Role::Admin) {
+                    Ok(format!("user:{user}"))
+                } else {
+                    Err(Refusal::Forbidden("admin").into())
+                }
+            }
+            Caller::Anonymous => Err(Refusal::Forbidden("admin").into()),
+        }
+    }
+
+    fn registered(&self, user: &UserId) -> Result<Loaded<UserState>, CommandError> {
+        let loaded = self.load::<UserState>(&user_stream(user))?;
+        if loaded.state.kind.is_none() {
+            return Err(Refusal::UnknownUser(user.to_string()).into());
+        }
+        Ok(loaded)
+    }
+
+    fn known_interests(
+        &self,
+        field: &'static str,
+        interests: &[InterestSlug],
+        max: usize,
+    ) -> Result<(), CommandError> {
+        if interests.is_empty() || interests.len() > max {
+            return Err(
+                Refusal::validation(field, format!("expected 1 to {max} interests")).into(),
+            );
+        }
+        unique(field, interests)?;
+        for interest in interests {
+            if !self
+                .load::<InterestState>(&interest_stream(interest))?
+                .state
+                .exists
+            {
+                return Err(Refusal::UnknownInterest(interest.to_string()).into());
+            }
+        }
+        Ok(())
+    }
+
+    fn live_post(&self, post: &PostId) -> Result<Loaded<PostState>, CommandError> {
+        let loaded = self.load::<PostState>(&post_stream(post))?;
+        if loaded.state.author.is_none() {
+            return Err(Refusal::UnknownPost(post.to_string()).into());
+        }
+        if loaded.state.removed {
+            return Err(Refusal::PostRemoved(post.to_string()).into());
+        }
+        Ok(loaded)
+    }
+
+    fn check_tag(&self, tag: &TagInput, media: usize) -> Result<Tag, CommandError> {
+        if usize::from(tag.media_index) >= media {
+            return Err(Refusal::validation(
+                "tag.mediaIndex",
+                format!("the post has {media} media"),
+            )
+            .into());
+        }
+        for (field, v) in [("tag.x", tag.x), ("tag.y", tag.y)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(Refusal::validation(field, "expected a number in [0, 1]").into());
+            }
+        }
+        let product = self.load::<ProductState>(&product_stream(&tag.asin))?;
+        if product.state.available_price().is_none() {
+            return Err(Refusal::UnknownProduct(tag.asin.to_string()).into());
+        }
+        Ok(Tag {
+            asin: tag.asin.clone(),
+            media_index: tag.media_index,
+            x: tag.x,
+            y: tag.y,
+        })
+    }
+
+    fn seal_media(
+        &self,
+        author: &UserId,
+        media: &[MediaInput],
+    ) -> Result<Vec<Media>, CommandError> {
+        if media.is_empty() || media.len() > 10 {
+            return Err(Refusal::validation("media", "expected 1 to 10 media").into());
+        }
+        let mut sealed = Vec::with_capacity(media.len());
+        for m in media {
+            url("media.url", &m.url)?;
+            chars("media.alt", &m.alt, 0, 500)?;
+            if m.width == 0 || m.height == 0 {
+                return Err(Refusal::validation(
+                    "media.size",
+                    "width and height must be at least 1",
+                )
+                .into());
+            }
+            sealed.push(Media {
+                kind: m.kind,
+                url: self.keys.seal(author, &m.url)?,
+                width: m.width,
+                height: m.height,
+                alt: self.keys.seal(author, &m.alt)?,
+            });
+        }
+        Ok(sealed)
+    }
+
+    async fn attempt(&self, ctx: &Context, command: &Command) -> Step {
+        match command {
+            Command::RegisterMember {
+                user,
+                handle,
+                display_name,
+            } => {
+                chars("displayName", display_name, 1, 80)?;
+                self.register(ctx, user, handle, AccountKind::Member, display_name, None)
+                    .await
+            }
+            Command::RegisterBrand {
+                user,
+                handle,
+                brand_name,
+            } => {
+                self.admin(ctx)?;
+                chars("brandName", brand_name, 1, 80)?;
+                self.register(
+                    ctx,
+                    user,
+                    handle,
+                    AccountKind::Brand,
+                    brand_name,
+                    Some(brand_name.clone()),
+                )
+                .await
+            }
+            Command::StartPrime { user } | Command::EndPrime { user } => {
+                self.admin(ctx)?;
+                let start = matches!(command, Command::StartPrime { .. });
+                let loaded = self.registered(user)?;
+                if loaded.state.kind != Some(AccountKind::Member) {
+                    return Err(
+                        Refusal::validation("user", "brands have no Prime membership").into(),
+                    );
+                }
+                if loaded.state.prime == start {
+                    return Err(Refusal::validation(
+                        "prime",
+                        if start {
+                            "already a Prime member"
+                        } else {
+                            "not a Prime member"
+                        },
+                    )
+                    .into());
+                }
+                let event: DomainEvent = if start {
+                    PrimeStarted { user: user.clone() }.into()
+                } else {
+                    PrimeEnded { user: user.clone() }.into()
+                };
+                Ok(self
+                    .write(ctx, 0, &user_stream(user), loaded.expected(), vec![event])
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::ChooseInterests { interests } => {
+                let (user, state) = self.caller(ctx)?;
+                if state.kind != Some(AccountKind::Member) {
+                    return Err(
+                        Refusal::validation("interests", "brands do not choose interests").into(),
+                    );
+                }
+                if interests.len() > 5 {
+                    return Err(Refusal::TooManyInterests(interests.len()).into());
+                }
+                self.known_interests("interests", interests, 5)?;
+                let loaded = self.registered(&user)?;
+                let event = InterestsChosen {
+                    user: user.clone(),
+                    interests: interests.clone(),
+                };
+                Ok(self
+                    .write(
+                        ctx,
+                        0,
+                        &user_stream(&user),
+                        loaded.expected(),
+                        vec![event.into()],
+                    )
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::GrantRole { user, role } | Command::RevokeRole { user, role } => {
+                let by = self.admin(ctx)?;
+                let grant = matches!(command, Command::GrantRole { .. });
+                let loaded = self.registered(user)?;
+                if loaded.state.kind != Some(AccountKind::Member) {
+                    return Err(Refusal::validation("user", "roles are for members").into());
+                }
+                let held = loaded.state.roles.contains(role);
+                let event: DomainEvent = match (grant, held) {
+                    (true, true) => return Err(Refusal::AlreadyHasRole.into()),
+                    (false, false) => return Err(Refusal::RoleNotHeld.into()),
+                    (true, false) => RoleGranted {
+                        user: user.clone(),
+                        role: *role,
+                        by,
+                    }
+                    .into(),
+                    (false, true) => RoleRevoked {
+                        user: user.clone(),
+                        role: *role,
+                        by,
+                    }
+                    .into(),
+                };
+                Ok(self
+                    .write(ctx, 0, &user_stream(user), loaded.expected(), vec![event])
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::AddInterest {
+                interest,
+                name,
+                rebuy_window_days,
+            } => {
+                self.admin(ctx)?;
+                chars("name", name, 1, 60)?;
+                let event = InterestAdded {
+                    interest: interest.clone(),
+                    name: name.clone(),
+                    rebuy_window_days: *rebuy_window_days,
+                };
+                match self
+                    .write(
+                        ctx,
+                        0,
+                        &interest_stream(interest),
+                        ExpectedVersion::NoStream,
+                        vec![event.into()],
+                    )
+                    .await?
+                {
+                    Ok(done) => Ok(Ok(done.into())),
+                    Err(Retry) => Err(Refusal::InterestExists(interest.to_string()).into()),
+                }
+            }
+            Command::ListProduct {
+                asin,
+                title,
+                price,
+                image_url,
+                interests,
+                consumable,
+            } => {
+                self.admin(ctx)?;
+                chars("title", title, 1, 200)?;
+                url("imageUrl", image_url)?;
+                if price.cents == 0 {
+                    return Err(Refusal::validation("price", "must be more than zero").into());
+                }
+                self.known_interests("interests", interests, 3)?;
+                let _guard = self.write_lock(&product_stream(asin)).await;
+                let event = ProductListed {
+                    asin: asin.clone(),
+                    title: title.clone(),
+                    price: *price,
+                    image_url: image_url.clone(),
+                    interests: interests.clone(),
+                    consumable: *consumable,
+                };
+                match self
+                    .write(
+                        ctx,
+                        0,
+                        &product_stream(asin),
+                        ExpectedVersion::NoStream,
+                        vec![event.into()],
+                    )
+                    .await?
+                {
+                    Ok(done) => Ok(Ok(done.into())),
+                    Err(Retry) => Err(Refusal::ProductExists(asin.to_string()).into()),
+                }
+            }
+            Command::RepriceProduct { asin, .. } | Command::DelistProduct { asin } => {
+                self.admin(ctx)?;
+                let stream = product_stream(asin);
+                let _guard = self.write_lock(&stream).await;
+                let loaded = self.load::<ProductState>(&stream)?;
+                if loaded.state.available_price().is_none() {
+                    return Err(Refusal::UnknownProduct(asin.to_string()).into());
+                }
+                let event: DomainEvent = match command {
+                    Command::RepriceProduct { price, .. } => {
+                        if price.cents == 0 {
+                            return Err(
+                                Refusal::validation("price", "must be more than zero").into()
+                            );
+                        }
+                        ProductRepriced {
+                            asin: asin.clone(),
+                            price: *price,
+                        }
+                        .into()
+                    }
+                    _ => ProductDelisted { asin: asin.clone() }.into(),
+                };
+                Ok(self
+                    .write(ctx, 0, &stream, loaded.expected(), vec![event])
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::PublishPost {
+                post,
+                caption,
+                media,
+                interests,
+                tags,
+                contract,
+            } => {
+                self.publish(
+                    ctx,
+                    post,
+                    caption,
+                    media,
+                    interests,
+                    tags,
+                    contract.as_ref(),
+                )
+                .await
+            }
+            Command::EditCaption { post, caption } => {
+                let (author, _) = self.caller(ctx)?;
+                chars("caption", caption, 0, 2200)?;
+                let loaded = self.live_post(post)?;
+                if loaded.state.author.as_ref() != Some(&author) {
+                    return Err(Refusal::NotAuthor.into());
+                }
+                let event = CaptionEdited {
+                    post: post.clone(),
+                    caption: self.keys.seal(&author, caption)?,
+                };
+                Ok(self
+                    .write(
+                        ctx,
+                        0,
+                        &post_stream(post),
+                        loaded.expected(),
+                        vec![event.into()],
+                    )
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::TagProduct { post, tag } => {
+                let (author, _) = self.caller(ctx)?;
+                let loaded = self.live_post(post)?;
+                if loaded.state.author.as_ref() != Some(&author) {
+                    return Err(Refusal::NotAuthor.into());
+                }
+                if loaded.state.tags.len() >= 20 {
+                    return Err(Refusal::validation("tags", "a post has at most 20 tags").into());
+                }
+                let tag = self.check_tag(tag, loaded.state.media)?;
+                if loaded
+                    .state
+                    .tags
+                    .iter()
+                    .any(|t| t.asin == tag.asin && t.media_index == tag.media_index)
+                {
+                    return Err(Refusal::validation("tag", "already tagged on this medium").into());
+                }
+                let event = ProductTagged {
+                    post: post.clone(),
+                    tag,
+                };
+                Ok(self
+                    .write(
+                        ctx,
+                        0,
+                        &post_stream(post),
+                        loaded.expected(),
+                        vec![event.into()],
+                    )
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::UntagProduct {
+                post,
+                asin,
+                media_index,
+            } => {
+                let (author, _) = self.caller(ctx)?;
+                let loaded = self.live_post(post)?;
+                if loaded.state.author.as_ref() != Some(&author) {
+                    return Err(Refusal::NotAuthor.into());
+                }
+                if !loaded
+                    .state
+                    .tags
+                    .iter()
+                    .any(|t| t.asin == *asin && t.media_index == *media_index)
+                {
+                    return Err(Refusal::NotTagged(asin.to_string()).into());
+                }
+                let event = ProductUntagged {
+                    post: post.clone(),
+                    asin: asin.clone(),
+                    media_index: *media_index,
+                };
+                Ok(self
+                    .write(
+                        ctx,
+                        0,
+                        &post_stream(post),
+                        loaded.expected(),
+                        vec![event.into()],
+                    )
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::RemovePost { post, reason } => {
+                chars("reason", reason, 0, 500)?;
+                let loaded = self.live_post(post)?;
+                let by = match &ctx.caller {
+                    Caller::System(_) => None,
+                    _ => {
+                        let (user, state) = self.caller(ctx)?;
+                        let allowed = loaded.state.author.as_ref() == Some(&user)
+                            || state.roles.contains(&Role::Moderator);
+                        if !allowed {
+                            return Err(Refusal::Forbidden("moderator").into());
+                        }
+                        Some(user)
+                    }
+                };
+                let by = by
+                    .or_else(|| loaded.state.author.clone())
+                    .unwrap_or_else(|| unreachable!("live posts have authors"));
+                let event = PostRemoved {
+                    post: post.clone(),
+                    by,
+                    reason: reason.clone(),
+                };
+                Ok(self
+                    .write(
+                        ctx,
+                        0,
+                        &post_stream(post),
+                        loaded.expected(),
+                        vec![event.into()],
+                    )
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::Smile { post }
+            | Command::Unsmile { post }
+            | Command::SavePost { post }
+            | Command::UnsavePost { post } => {
+                let (member, _) = self.prime_member(ctx)?;
+                self.live_post(post)?;
+                let stream = engagement_stream(post, &member);
+                let loaded = self.load::<EngagementState>(&stream)?;
+                let (p, m) = (post.clone(), member.clone());
+                let event: DomainEvent = match (command, loaded.state.smiling, loaded.state.saved) {
+                    (Command::Smile { .. }, true, _) => return Err(Refusal::AlreadySmiled.into()),
+                    (Command::Smile { .. }, false, _) => Smiled { post: p, member: m }.into(),
+                    (Command::Unsmile { .. }, false, _) => return Err(Refusal::NotSmiled.into()),
+                    (Command::Unsmile { .. }, true, _) => Unsmiled { post: p, member: m }.into(),
+                    (Command::SavePost { .. }, _, true) => return Err(Refusal::AlreadySaved.into()),
+                    (Command::SavePost { .. }, _, false) => Saved { post: p, member: m }.into(),
+                    (_, _, false) => return Err(Refusal::NotSaved.into()),
+                    (_, _, true) => Unsaved { post: p, member: m }.into(),
+                };
+                Ok(self
+                    .write(ctx, 0, &stream, loaded.expected(), vec![event])
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::SharePost { post, channel } => {
+                let (member, _) = self.prime_member(ctx)?;
+                self.live_post(post)?;
+                let event = Shared {
+                    post: post.clone(),
+                    member: member.clone(),
+                    channel: *channel,
+                };
+                let stream = share_stream(post, &member);
+                Ok(self
+                    .write(ctx, 0, &stream, ExpectedVersion::Any, vec![event.into()])
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::Comment {
+                comment,
+                post,
+                text,
+            } => {
+                let (author, _) = self.prime_member(ctx)?;
+                chars("text", text, 1, 1000)?;
+                self.live_post(post)?;
+                let event = CommentPosted {
+                    comment: comment.clone(),
+                    post: post.clone(),
+                    author: author.clone(),
+                    text: self.keys.seal(&author, text)?,
+                };
+                match self
+                    .write(
+                        ctx,
+                        0,
+                        &comment_stream(comment),
+                        ExpectedVersion::NoStream,
+                        vec![event.into()],
+                    )
+                    .await?
+                {
+                    Ok(done) => Ok(Ok(done.into())),
+                    Err(Retry) => {
+                        Err(Refusal::validation("comment", "a comment with this id exists").into())
+                    }
+                }
+            }
+            Command::RemoveComment { comment } => {
+                let stream = comment_stream(comment);
+                let loaded = self.load::<CommentState>(&stream)?;
+                let Some(posted) = loaded
+                    .state
+                    .posted
+                    .as_ref()
+                    .filter(|_| !loaded.state.removed)
+                else {
+                    return Err(Refusal::UnknownComment(comment.to_string()).into());
+                };
+                let by = match &ctx.caller {
+                    Caller::System(_) => posted.author.clone(),
+                    _ => {
+                        let (user, state) = self.caller(ctx)?;
+                        let post = self.load::<PostState>(&post_stream(&posted.post))?;
+                        let allowed = posted.author == user
+                            || post.state.author.as_ref() == Some(&user)
+                            || state.roles.contains(&Role::Moderator);
+                        if !allowed {
+                            return Err(Refusal::Forbidden("moderator").into());
+                        }
+                        user
+                    }
+                };
+                let event = CommentRemoved {
+                    comment: comment.clone(),
+                    post: posted.post.clone(),
+                    by,
+                };
+                Ok(self
+                    .write(ctx, 0, &stream, loaded.expected(), vec![event.into()])
+                    .await?
+                    .map(Executed::from))
+            }
+            Command::Buy {
+                post,
+                asin,
+                quantity,
+                idempotency_key,
+                gift,
+            } => {
+                self.buy(ctx, post, asin, *quantity, idempotency_key, *gift)
+                    .await
+            }
+            Command::OpenContract {
+                contract,
+                enthusiast,
+                flat_fee,
+                commission_bp,
+                starts_at,
+                ends_at,
+            } => {
+                let (brand, state) = self.caller(ctx)?;
+                if state.kind != Some(AccountKind::Brand) {
+                    return Err(Refusal::Forbidden("brand").into());
+                }
+                let partner = self.registered(enthusiast)?;
+                if !partner.state.roles.contains(&Role::Enthusiast) {
+                    return Err(Refusal::validation(
+                        "enthusiast",
+                        "brands sponsor members with the enthusiast role",
+                    )
+                    .into());
+                }
+                if flat_fee.is_none() && commission_bp.is_none() {
+                    return Err(Refusal::validation(
+                        "terms",
+                        "a flat fee, a commission rate, or both",
+                    )
+                    .into());
+                }
+                if commission_bp.is_some_and(|bp| bp == 0 || bp > 5_000) {
+                    return Err(Refusal::validation(
+                        "commissionBp",
+                        "expected 1 to 5000 basis points",
+                    )
+                    .into());
+                }
+                if flat_fee.is_some_and(|f| f.cents == 0) {
+                    return Err(Refusal::validation("flatFee", "must be more than zero").into());
+                }
+                if ends_at <= starts_at {
+                    return Err(Refusal::validation("endsAt", "must be after startsAt").into());
+                }
+                let event = ContractOpened {
+                    contract: contract.clone(),
+                    brand,
+                    brand_name: state.brand_name.unwrap_or_default(),
+                    enthusiast: enthusiast.clone(),
+                    flat_fee: *flat_fee,
+                    commission_bp: *commission_bp,
+                    starts_at: *starts_at,
+                    ends_at: *ends_at,
+                };
+                match self
+                    .write(
+                        ctx,
+                        0,
+                        &contract_stream(contract),
+                        ExpectedVersion::NoStream,
+                        vec![event.into()],
+                    )
+                    .await?
+                {
+                    Ok(done) => Ok(Ok(done.into())),
+                    Err(Retry) => Err(Refusal::validation(
+                        "contract",
+                        "a contract with this id exists",
+                    )
+                    .into()),
+                }
+            }
+            Command::EndContract { contract, reason } => {
+                chars("reason", reason, 0, 500)?;
+                let stream = contract_stream(contract);
+                let _guard = self.write_lock(&stream).await;
+                let loaded = self.load::<ContractState>(&stream)?;
+                let Some(opened) = &loaded.state.opened else {
+                    return Err(Refusal::UnknownContract(contract.to_string()).into());
+                };
+                let by = match &ctx.caller {
+                    Caller::User(user) if *user == opened.brand => format!("user:{user}"),
+                    _ => self
+                        .admin(ctx)
+                        .map_err(|_| Refusal::NotPartyToContract(contract.to_string()))?,
+                };
+                if !loaded.state.is_active(ctx.now.0) {
+                    return Err(Refusal::ContractNotActive(contract.to_string()).into());
+                }
+                let event = ContractEnded {
+                    contract: contract.clone(),
+                    by,
+                    reason: reason.clone(),
+                };
+                Ok(self
+                    .write(ctx, 0, &stream, loaded.expected(), vec![event.into()])
+                    .await?
+                    .map(Executed::from))
+            }
+        }
+    }
+
+    async fn register(
+        &self,
+        ctx: &Context,
+        user: &UserId,
+        handle: &crate::Handle,
+        kind: AccountKind,
+        display_name: &str,
+        brand_name: Option<String>,
+    ) -> Step {
+        if matches!(ctx.caller, Caller::User(_)) {
+            return Err(Refusal::Forbidden("anonymous or admin").into());
+        }
+        let account = self.load::<UserState>(&user_stream(user))?;
+        if account.state.kind.is_some() {
+            // A repeat of this very command is answered with what it wrote.
+            return match self.log.find_event(&event_id(ctx, 1, 0))? {
+                Some(done) => Ok(Ok(Executed {
+                    position: done.record.position,
+                    deduplicated: true,
+                })),
+                None => Err(Refusal::AlreadyRegistered.into()),
+            };
+        }
+        let handle_stream = self.keys.handle_stream(handle);
+        let reservation = HandleReserved { user: user.clone() };
+        if let Err(Retry) = self
+            .write(
+                ctx,
+                0,
+                &handle_stream,
+                ExpectedVersion::NoStream,
+                vec![reservation.into()],
+            )
+            .await?
+        {
+            let holder = self.load::<HandleState>(&handle_stream)?.state.owner;
+            if holder.as_ref() != Some(user) {
+                return Err(Refusal::HandleTaken.into());
+            }
+        }
+        let event = UserRegistered {
+            user: user.clone(),
+            kind,
+            handle: self.keys.seal(user, handle.as_str())?,
+            display_name: self.keys.seal(user, display_name)?,
+            brand_name,
+        };
+        match self
+            .write(
+                ctx,
+                1,
+                &user_stream(user),
+                ExpectedVersion::NoStream,
+                vec![event.into()],
+            )
+            .await?
+        {
+            Ok(done) => Ok(Ok(done.into())),
+            Err(Retry) => Err(Refusal::AlreadyRegistered.into()),
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn publish(
+        &self,
+        ctx: &Context,
+        post: &PostId,
+        caption: &str,
+        media: &[MediaInput],
+        interests: &[InterestSlug],
+        tags: &[TagInput],
+        contract: Option<&ContractId>,
+    ) -> Step {
+        let (author, state) = self.caller(ctx)?;
+        if state.kind == Some(AccountKind::Brand) {
+            return Err(Refusal::BrandsCannotPost.into());
+        }
+        if !state.prime {
+            return Err(Refusal::NotPrime.into());
+        }
+        chars("caption", caption, 0, 2200)?;
+        self.known_interests("interests", interests, 3)?;
+        if tags.len() > 20 {
+            return Err(Refusal::validation("tags", "a post has at most 20 tags").into());
+        }
+        let mut checked = Vec::with_capacity(tags.len());
+        for tag in tags {
+            let tag = self.check_tag(tag, media.len().min(10))?;
+            if checked
+                .iter()
+                .any(|t: &Tag| t.asin == tag.asin && t.media_index == tag.media_index)
+            {
+                return Err(
+                    Refusal::validation("tags", "a product is tagged twice on one medium").into(),
+                );
+            }
+            checked.push(tag);
+        }
+        // Held until the post is appended: the contract cannot end in between.
+        let mut _contract_guard = None;
+        let sponsorship = match contract {
+            None => None,
+            Some(id) => {
+                let stream = contract_stream(id);
+                _contract_guard = Some(self.read_lock(&stream).await);
+                let loaded = self.load::<ContractState>(&stream)?;
+                let Some(opened) = &loaded.state.opened else {
+                    return Err(Refusal::UnknownContract(id.to_string()).into());
+                };
+                if opened.enthusiast != author {
+                    return Err(Refusal::NotPartyToContract(id.to_string()).into());
+                }
+                if !loaded.state.is_active(ctx.now.0) {
+                    return Err(Refusal::ContractNotActive(id.to_string()).into());
+                }
+                Some(Disclosure {
+                    contract: id.clone(),
+                    brand: opened.brand.clone(),
+                    brand_name: opened.brand_name.clone(),
+                })
+            }
+        };
+        let event = PostPublished {
+            post: post.clone(),
+            author: author.clone(),
+            caption: self.keys.seal(&author, caption)?,
+            media: self.seal_media(&author, media)?,
+            interests: interests.to_vec(),
+            tags: checked,
+            sponsorship,
+        };
+        match self
+            .write(
+                ctx,
+                0,
+                &post_stream(post),
+                ExpectedVersion::NoStream,
+                vec![event.into()],
+            )
+            .await?
+        {
+            Ok(done) => Ok(Ok(done.into())),
+            Err(Retry) => Err(Refusal::validation("post", "a post with this id exists").into()),
+        }
+    }
+
+    async fn buy(
+        &self,
+        ctx: &Context,
+        post: &PostId,
+        asin: &crate::Asin,
+        quantity: u8,
+        idempotency_key: &str,
+        gift: bool,
+    ) -> Step {
+        let (buyer, _) = self.prime_member(ctx)?;
+        if !(1..=10).contains(&quantity) {
+            return Err(Refusal::validation("quantity", "expected 1 to 10").into());
+        }
+        chars("idempotencyKey", idempotency_key, 1, 100)?;
+        let order = order_id(&buyer, idempotency_key);
+        let order_stream = stream("order", &order);
+        let existing = self.load::<OrderState>(&order_stream)?;
+        if let Some(placed) = &existing.state.placed {
+            let same = placed.post == *post
+                && placed.asin == *asin
+                && placed.quantity == quantity
+                && placed.gift == gift;
+            if !same {
+                return Err(Refusal::IdempotencyConflict.into());
+            }
+            let position = existing
+                .last_position
+                .unwrap_or_else(|| unreachable!("a placed order has a position"));
+            return Ok(Ok(Executed {
+                position,
+                deduplicated: true,
+            }));
+        }
+        let target = self.live_post(post)?;
+        if !target.state.tags.iter().any(|t| t.asin == *asin) {
+            return Err(Refusal::NotTagged(asin.to_string()).into());
+        }
+        let author = target
+            .state
+            .author
+            .clone()
+            .unwrap_or_else(|| unreachable!("live posts have authors"));
+
+        // Held until the order is appended: the price cannot change in between.
+        let product_stream = product_stream(asin);
+        let _price_guard = self.read_lock(&product_stream).await;
+        let Some(unit_price) = self
+            .load::<ProductState>(&product_stream)?
+            .state
+            .available_price()
+        else {
+            return Err(Refusal::UnknownProduct(asin.to_string()).into());
+        };
+        let total = Money::new(unit_price.cents * u64::from(quantity), unit_price.currency);
+
+        let mut _contract_guard = None;
+        let commission = match &target.state.sponsorship {
+            Some(disclosure) => {
+                let stream = contract_stream(&disclosure.contract);
+                _contract_guard = Some(self.read_lock(&stream).await);
+                let contract = self.load::<ContractState>(&stream)?.state;
+                match (&contract.opened, contract.is_active(ctx.now.0)) {
+                    (Some(opened), true) => opened.commission_bp.map(|rate_bp| Commission {
+                        to: author.clone(),
+                        rate_bp,
+                        amount: percent_of(total, rate_bp),
+                        contract: Some(disclosure.contract.clone()),
+                    }),
+                    _ => None,
+                }
+            }
+            None => {
+                let author_state = self.load::<UserState>(&user_stream(&author))?.state;
+                author_state
+                    .roles
+                    .contains(&Role::Enthusiast)
+                    .then(|| Commission {
+                        to: author.clone(),
+                        rate_bp: ASSOCIATE_RATE_BP,
+                        amount: percent_of(total, ASSOCIATE_RATE_BP),
+                        contract: None,
+                    })
+            }
+        };
+        let event = OrderPlaced {
+            order,
+            buyer,
+            post: post.clone(),
+            author,
+            asin: asin.clone(),
+            quantity,
+            unit_price,
+            total,
+            gift,
+            commission,
+        };
+        // A concurrent buy with the same key lost the race: the retry finds it placed.
+        Ok(self
+            .write(
+                ctx,
+                0,
+                &order_stream,
+                ExpectedVersion::NoStream,
+                vec![event.into()],
+            )
+            .await?
+            .map(Executed::from))
+    }
+}
+
+/// The id of event `index` of part `part` of the command: derived, so a retry matches.
+fn event_id(ctx: &Context, part: u32, index: u32) -> EventId {
+    let digest = Sha256::new()
+        .chain_update(ctx.command_id.as_bytes())
+        .chain_update(part.to_le_bytes())
+        .chain_update(index.to_le_bytes())
+        .finalize();
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    EventId::from_bytes(id)
+}
+
+fn actor_id(text: &str) -> ActorId {
+    ActorId::parse(text)
+        .unwrap_or_else(|_| ActorId::parse("system").unwrap_or_else(|_| unreachable!("literal")))
+}

@@ -1,0 +1,1 @@
+//! Random command sequences from many members never break an invariant.
