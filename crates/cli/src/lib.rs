@@ -3,4 +3,5 @@
 //! `main.rs` only parses flags and calls into here.
 
 pub mod bench;
+pub mod demo;
 pub mod inspect;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{bench, inspect};
+use sparkfeed::{bench, demo, inspect};
 
 #[derive(Parser)]
 #[command(
@@ -30,6 +30,22 @@ enum Command {
     },
     /// Print the log head: event count, last position and its chain hash.
     Head {
+        /// The data directory.
+        #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
+        data_dir: PathBuf,
+    },
+    /// Write the demo world's JSON Lines files (deterministic: same seed, same files).
+    Fixtures {
+        /// Where to write them.
+        #[arg(default_value = "fixtures/demo")]
+        dir: PathBuf,
+    },
+    /// Load a world of JSON Lines files into an empty data directory, through the same
+    /// command handlers the API uses.
+    Seed {
+        /// The world's directory.
+        #[arg(default_value = "fixtures/demo")]
+        world: PathBuf,
         /// The data directory.
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
@@ -94,6 +110,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 head.last_position()
                     .map_or("none".to_owned(), |p| p.to_string()),
                 head.hash
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Fixtures { dir } => {
+            demo::write_fixtures(&dir)?;
+            println!("wrote the demo world to {}", dir.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Seed { world, data_dir } => {
+            let report = demo::seed(&world, &data_dir)?;
+            println!(
+                "seeded {} commands ({} repeats) into {}: {} events in {:.1}s ({:.0} events/s)",
+                report.commands,
+                report.repeats,
+                data_dir.display(),
+                report.events,
+                report.elapsed.as_secs_f64(),
+                report.events as f64 / report.elapsed.as_secs_f64().max(1e-9)
             );
             Ok(ExitCode::SUCCESS)
         }

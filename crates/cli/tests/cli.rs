@@ -114,3 +114,41 @@ fn bench_append_prints_every_scenario_beside_raw_sled() {
     }
     assert!(out.contains("/raw+sync"), "{out}");
 }
+
+#[test]
+fn the_demo_world_seeds_and_then_verifies() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data_dir = dir.path().join("data");
+    let world = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo");
+    let data = data_dir.to_str().expect("utf-8");
+    let (code, out, err) = sparkfeed(&["seed", world, "--data-dir", data]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("seeded "), "{out}");
+    let (code, out, err) = sparkfeed(&["verify", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(out.starts_with("ok: "), "{out}");
+}
+
+#[test]
+fn fixtures_writes_the_committed_demo_world() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, _, err) = sparkfeed(&["fixtures", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    let committed = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo"));
+    for file in [
+        "interests",
+        "products",
+        "users",
+        "contracts",
+        "posts",
+        "activity",
+    ] {
+        let name = format!("{file}.jsonl");
+        let fresh = std::fs::read_to_string(dir.path().join(&name)).expect("written");
+        let kept = std::fs::read_to_string(committed.join(&name)).expect("committed");
+        assert!(
+            fresh == kept,
+            "fixtures/demo/{name} is not what `sparkfeed fixtures` writes: regenerate it"
+        );
+    }
+}

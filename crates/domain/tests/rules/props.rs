@@ -71,7 +71,7 @@ fn command(w: &World, op: &Op, salt: usize) -> (Caller, Command) {
                 asin: asin(PRODUCTS[*a]),
                 quantity: *q,
                 idempotency_key: format!("key-{}", salt % 7),
-                gift: salt % 3 == 0,
+                gift: salt.is_multiple_of(3),
             },
         ),
         Op::Reprice(a, cents) => (
