@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 use sparkfeed_eventlog::events::{
-    Actor, ActorId, EventId, EventType, Metadata, NewEvent, Position, StreamName, StreamVersion,
+    Actor, ActorId, EventId, EventType, Metadata, NewEvent, Position, StreamName,
 };
 use sparkfeed_eventlog::{
     AppendError, AppendRefused, Appended, Direction, EventLog, ExpectedVersion, StreamState,
@@ -74,6 +74,16 @@ struct Retry;
 
 type Step = Result<Result<Executed, Retry>, CommandError>;
 
+/// Beyond this many cached aggregates the cache is dropped and refilled from the log.
+const MAX_CACHED: usize = 100_000;
+
+/// A cached aggregate: its state and where its stream was when it was folded.
+struct Cached {
+    state: Box<dyn std::any::Any + Send + Sync>,
+    at: StreamState,
+    last_position: Option<Position>,
+}
+
 /// The write side of sparkfeed.
 #[derive(Clone)]
 pub struct Domain {
@@ -81,6 +91,9 @@ pub struct Domain {
     keys: Arc<KeyStore>,
     upcasters: Arc<Upcasters>,
     locks: Arc<Mutex<HashMap<StreamName, Arc<RwLock<()>>>>>,
+    /// Folded states by stream. Only a cache: a load always reads the stream's events
+    /// after the cached version, so it is never stale.
+    cache: Arc<Mutex<HashMap<StreamName, Cached>>>,
 }
 
 fn stream(kind: &str, id: &str) -> StreamName {
@@ -168,6 +181,7 @@ impl Domain {
             keys,
             upcasters: Arc::new(crate::events::upcasters()),
             locks: Arc::default(),
+            cache: Arc::default(),
         }
     }
 
@@ -207,13 +221,25 @@ impl Domain {
         })
     }
 
+    /// The state of `stream`: the cached fold, brought up to date with the events after it.
     fn load<S: Aggregate>(&self, stream: &StreamName) -> Result<Loaded<S>, CommandError> {
-        let mut loaded = Loaded {
+        let cached = {
+            let cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            cache.get(stream).and_then(|c| {
+                c.state.downcast_ref::<S>().map(|s| Loaded {
+                    state: s.clone(),
+                    at: c.at,
+                    last_position: c.last_position,
+                })
+            })
+        };
+        let mut loaded = cached.unwrap_or(Loaded {
             state: S::default(),
             at: StreamState::NoStream,
             last_position: None,
-        };
-        let mut from = StreamVersion::FIRST;
+        });
+        let mut from = loaded.at.next_version();
+        let before = loaded.at;
         loop {
             let page = self
                 .log
@@ -225,9 +251,24 @@ impl Domain {
             }
             match page.next {
                 Some(next) => from = next,
-                None => return Ok(loaded),
+                None => break,
             }
         }
+        if loaded.at != before {
+            let mut cache = self.cache.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() >= MAX_CACHED {
+                cache.clear();
+            }
+            cache.insert(
+                stream.clone(),
+                Cached {
+                    state: Box::new(loaded.state.clone()),
+                    at: loaded.at,
+                    last_position: loaded.last_position,
+                },
+            );
+        }
+        Ok(loaded)
     }
 
     fn lock(&self, stream: &StreamName) -> Arc<RwLock<()>> {

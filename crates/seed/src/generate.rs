@@ -500,7 +500,10 @@ mod tests {
         let w = generate(crate::DEMO_SEED, Size::DEMO);
         assert!(w.interests.len() >= 12);
         assert_eq!(w.products.len(), 300);
-        assert!(w.users.len() >= 80, "80 accounts: members, visitors, enthusiasts, staff and brands");
+        assert!(
+            w.users.len() >= 80,
+            "80 accounts: members, visitors, enthusiasts, staff and brands"
+        );
         assert_eq!(w.posts.len(), 600);
         assert!(w.contracts.len() >= 10);
         let has = |role: &str| w.users.iter().any(|u| u.roles.iter().any(|r| r == role));

@@ -476,3 +476,43 @@ async fn a_retried_command_is_written_once() {
     assert_eq!((again.position, again.deduplicated), (first.position, true));
     assert_eq!(w.head(), head);
 }
+
+#[tokio::test]
+async fn the_catalog_lists_and_delists_products_and_authors_remove_their_posts() {
+    let w = World::standard().await;
+    let events = w
+        .when(
+            system(),
+            Command::ListProduct {
+                asin: asin("B000000010"),
+                title: "Kettlebell 12 kg".into(),
+                price: usd(4_500),
+                image_url: "https://img.example/kb.jpg".into(),
+                interests: vec![interest("fitness"), interest("diy")],
+                consumable: false,
+            },
+        )
+        .await;
+    assert!(
+        matches!(&events[..], [DomainEvent::ProductListed(p)] if p.price == usd(4_500) && p.interests.len() == 2)
+    );
+    let events = w
+        .when(
+            as_user("uadmin"),
+            Command::DelistProduct {
+                asin: asin("B000000010"),
+            },
+        )
+        .await;
+    assert!(matches!(&events[..], [DomainEvent::ProductDelisted(_)]));
+    let events = w
+        .when(
+            as_user("uana"),
+            Command::RemovePost {
+                post: post("pana1"),
+                reason: String::new(),
+            },
+        )
+        .await;
+    assert!(matches!(&events[..], [DomainEvent::PostRemoved(e)] if e.by == user("uana")));
+}
