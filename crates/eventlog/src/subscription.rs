@@ -63,6 +63,34 @@ impl Subscription {
         }
     }
 
+    /// The next events, up to `max`: waits for the first, then takes whatever else is
+    /// durable already without waiting. `None` once the log has closed and all was delivered.
+    pub async fn next_batch(&mut self, max: usize) -> Option<Result<Vec<RecordedEvent>, LogError>> {
+        let first = match self.next().await? {
+            Ok(event) => event,
+            Err(e) => return Some(Err(e)),
+        };
+        let mut batch = vec![first];
+        while batch.len() < max {
+            if let Some(event) = self.page.pop_front() {
+                batch.push(event);
+                continue;
+            }
+            let len = self.head.borrow().len;
+            if self.next.0 >= len {
+                break;
+            }
+            match read_range(&self.tree, self.next, SUBSCRIPTION_PAGE, len) {
+                Ok(events) => {
+                    self.next = Position(self.next.0 + events.len() as u64);
+                    self.page.extend(events);
+                }
+                Err(e) => return Some(Err(e)),
+            }
+        }
+        Some(Ok(batch))
+    }
+
     /// The position of the next event this subscription will deliver.
     pub fn position(&self) -> Position {
         Position(self.next.0 - self.page.len() as u64)

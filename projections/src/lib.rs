@@ -1,0 +1,335 @@
+//! The read side of sparkfeed: every screen is a projection of the log.
+//!
+//! A [`Projection`] folds domain events into rows of its own sled tree. The runner
+//! ([`Projections`]) feeds each projection the log from its checkpoint and commits the
+//! rows of a batch of events together with the new checkpoint in one `sled::Batch`, so a
+//! crash at any instant neither skips nor double-applies an event. Projections follow the
+//! log live and report their lag; [`Projections::wait_for`] lets a client read its own
+//! writes; [`Projections::rebuild`] replays from zero into a fresh tree and swaps it in
+//! while the old one keeps serving.
+//!
+//! Read models: [`feeds`] (per-interest feeds, post cards, members, products, orders,
+//! saves, comments), [`audit`] (sponsorship audit trail), [`analytics`] (per interest and
+//! day). Queries are in [`read`].
+//!
+//! Invariant: projections only read the log; nothing here writes to it.
+
+pub mod analytics;
+pub mod audit;
+pub mod feeds;
+pub mod read;
+pub mod rows;
+pub mod store;
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sparkfeed_domain::events::{DomainEvent, upcasters};
+use sparkfeed_eventlog::{EventLog, LogError};
+use sparkfeed_events::{Position, RecordedEvent, Upcasters};
+use tokio::sync::{Mutex, watch};
+
+use crate::store::{Rows, Slot, checkpoint};
+
+/// A read model: folds events into rows.
+pub trait Projection: Send + Sync + 'static {
+    /// Its stable name (`feeds`, `audit`, `analytics`).
+    fn name(&self) -> &'static str;
+
+    /// Folds one event into `rows`. Must be deterministic: a rebuild replays it.
+    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError>;
+}
+
+/// Why a projection could not advance or answer.
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectionError {
+    /// The projection store failed. Code `STORE`.
+    #[error("projection store: {0}")]
+    Store(#[from] sled::Error),
+    /// The log failed. Code: the log's.
+    #[error("log: {0}")]
+    Log(#[from] LogError),
+    /// A row or an event does not decode. Code `CORRUPT`.
+    #[error("corrupt: {0}")]
+    Corrupt(String),
+    /// No projection has this name. Code `NOT_FOUND`.
+    #[error("no projection named {0}")]
+    Unknown(String),
+    /// The projections did not reach the position in time. Code `TIMEOUT`.
+    #[error("projections did not reach position {0} in time")]
+    Timeout(u64),
+}
+
+impl ProjectionError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ProjectionError::Store(_) => "STORE",
+            ProjectionError::Log(e) => e.code(),
+            ProjectionError::Corrupt(_) => "CORRUPT",
+            ProjectionError::Unknown(_) => "NOT_FOUND",
+            ProjectionError::Timeout(_) => "TIMEOUT",
+        }
+    }
+}
+
+/// The most events one projection batch applies before committing.
+const BATCH: usize = 2048;
+
+struct Entry {
+    projection: Arc<dyn Projection>,
+    slot: Slot,
+    /// Held while a batch is applied, and by a rebuild while it swaps.
+    writer: Arc<Mutex<()>>,
+    checkpoint: watch::Sender<Position>,
+}
+
+/// What a rebuild did.
+#[derive(Clone, Copy, Debug)]
+pub struct RebuildReport {
+    /// Events replayed.
+    pub events: u64,
+    /// How long it took.
+    pub elapsed: Duration,
+}
+
+impl RebuildReport {
+    /// Events replayed per second.
+    pub fn events_per_sec(&self) -> f64 {
+        self.events as f64 / self.elapsed.as_secs_f64().max(1e-9)
+    }
+}
+
+/// Every projection of one data directory, and their runner.
+#[derive(Clone)]
+pub struct Projections {
+    log: EventLog,
+    db: sled::Db,
+    catalog: sled::Tree,
+    entries: Arc<HashMap<&'static str, Entry>>,
+    upcasters: Arc<Upcasters>,
+}
+
+fn all() -> Vec<Arc<dyn Projection>> {
+    vec![Arc::new(feeds::Feeds), Arc::new(audit::Audit), Arc::new(analytics::Analytics)]
+}
+
+fn tree_name(name: &str, generation: u64) -> String {
+    format!("{name}#{generation}")
+}
+
+impl Projections {
+    /// Opens the projection store in `dir` (sled), following `log`.
+    pub fn open(dir: &Path, log: EventLog) -> Result<Self, ProjectionError> {
+        let db = sled::Config::new()
+            .path(dir)
+            .cache_capacity(64 * 1024 * 1024)
+            .open()?;
+        let catalog = db.open_tree("catalog")?;
+        let mut entries = HashMap::new();
+        for projection in all() {
+            let name = projection.name();
+            let generation = match catalog.get(name)? {
+                Some(g) => u64::from_be_bytes(g.as_ref().try_into().map_err(|_| ProjectionError::Corrupt("catalog".into()))?),
+                None => {
+                    catalog.insert(name, &0u64.to_be_bytes())?;
+                    0
+                }
+            };
+            let tree = db.open_tree(tree_name(name, generation))?;
+            let (checkpoint_tx, _) = watch::channel(checkpoint(&tree)?);
+            entries.insert(
+                name,
+                Entry {
+                    projection,
+                    slot: Slot::new(tree),
+                    writer: Arc::default(),
+                    checkpoint: checkpoint_tx,
+                },
+            );
+        }
+        Ok(Self {
+            log,
+            db,
+            catalog,
+            entries: Arc::new(entries),
+            upcasters: Arc::new(upcasters()),
+        })
+    }
+
+    /// The names of every projection.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.entries.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The tree serving reads of projection `name`.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, ProjectionError> {
+        Ok(self.entry(name)?.slot.tree())
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry, ProjectionError> {
+        self.entries.get(name).ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
+    }
+
+    /// Head position minus checkpoint, per projection.
+    pub fn lag(&self) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
+        let head = self.log.head().len;
+        self.names()
+            .into_iter()
+            .map(|name| Ok((name, head.saturating_sub(self.entry(name)?.slot.checkpoint()?.0))))
+            .collect()
+    }
+
+    /// Applies `events` to `tree` in one batch ending at `next`.
+    fn apply(&self, projection: &dyn Projection, tree: &sled::Tree, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
+        let mut rows = Rows::new(tree);
+        let mut next = checkpoint(tree)?;
+        for stored in events {
+            if stored.record.position != next {
+                return Err(ProjectionError::Corrupt(format!(
+                    "{} expected position {next}, got {}",
+                    projection.name(),
+                    stored.record.position
+                )));
+            }
+            let event = DomainEvent::decode(&self.upcasters, stored).map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
+            projection.apply(&mut rows, stored, &event)?;
+            next = next.next();
+        }
+        rows.commit(next)?;
+        Ok(next)
+    }
+
+    /// Brings every projection up to the log's head now, then returns.
+    pub async fn catch_up(&self) -> Result<(), ProjectionError> {
+        for name in self.names() {
+            let entry = self.entry(name)?;
+            loop {
+                let _writer = entry.writer.lock().await;
+                let tree = entry.slot.tree();
+                let from = checkpoint(&tree)?;
+                let events = self.log.read_all(from, BATCH)?;
+                if events.is_empty() {
+                    break;
+                }
+                let next = self.apply(entry.projection.as_ref(), &tree, &events)?;
+                entry.checkpoint.send_replace(next);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs projection `name` live: from its checkpoint, then every event as it becomes
+    /// durable, until the log closes.
+    pub async fn run(&self, name: &str) -> Result<(), ProjectionError> {
+        let entry = self.entry(name)?;
+        let mut from = entry.slot.checkpoint()?;
+        let mut subscription = self.log.subscribe(from);
+        while let Some(events) = subscription.next_batch(BATCH).await {
+            let events = events?;
+            let _writer = entry.writer.lock().await;
+            let tree = entry.slot.tree();
+            let at = checkpoint(&tree)?;
+            if at != from {
+                // A rebuild swapped the tree in: continue from its checkpoint.
+                subscription = self.log.subscribe(at);
+                from = at;
+                continue;
+            }
+            let first = events.first().map_or(from, |e| e.record.position);
+            let skip = usize::try_from(from.0.saturating_sub(first.0)).unwrap_or(usize::MAX);
+            let fresh = events.get(skip..).unwrap_or_default();
+            if fresh.is_empty() {
+                continue;
+            }
+            from = self.apply(entry.projection.as_ref(), &tree, fresh)?;
+            entry.checkpoint.send_replace(from);
+        }
+        Ok(())
+    }
+
+    /// Starts every projection live on the current tokio runtime.
+    pub fn spawn(&self) -> Vec<tokio::task::JoinHandle<Result<(), ProjectionError>>> {
+        self.names()
+            .into_iter()
+            .map(|name| {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let result = me.run(name).await;
+                    if let Err(e) = &result {
+                        tracing::error!(projection = name, error = %e, "projection stopped");
+                    }
+                    result
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until every projection has applied the event at `position`, at most `timeout`.
+    pub async fn wait_for(&self, position: Position, timeout: Duration) -> Result<(), ProjectionError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        for name in self.names() {
+            let mut rx = self.entry(name)?.checkpoint.subscribe();
+            let reached = tokio::time::timeout_at(deadline, rx.wait_for(|next| next.0 > position.0)).await;
+            match reached {
+                Ok(Ok(_)) => {}
+                _ => return Err(ProjectionError::Timeout(position.0)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Replays projection `name` from zero into a fresh tree and swaps it in; the old tree
+    /// serves reads until the swap. `progress` is told (done, total) now and then.
+    pub async fn rebuild(&self, name: &str, mut progress: impl FnMut(u64, u64)) -> Result<RebuildReport, ProjectionError> {
+        let entry = self.entry(name)?;
+        let started = Instant::now();
+        let current = match self.catalog.get(name)? {
+            Some(g) => u64::from_be_bytes(g.as_ref().try_into().map_err(|_| ProjectionError::Corrupt("catalog".into()))?),
+            None => 0,
+        };
+        let generation = current + 1;
+        let fresh_name = tree_name(name, generation);
+        self.db.drop_tree(fresh_name.as_bytes())?;
+        let fresh = self.db.open_tree(&fresh_name)?;
+        let mut replayed = 0u64;
+        // Replay without holding the writer: the live tree keeps serving and advancing.
+        loop {
+            let events = self.log.read_all(checkpoint(&fresh)?, BATCH)?;
+            if events.is_empty() {
+                break;
+            }
+            replayed += events.len() as u64;
+            self.apply(entry.projection.as_ref(), &fresh, &events)?;
+            progress(replayed, self.log.head().len);
+        }
+        // Then catch up the last few events and swap, with the live runner paused.
+        let _writer = entry.writer.lock().await;
+        loop {
+            let events = self.log.read_all(checkpoint(&fresh)?, BATCH)?;
+            if events.is_empty() {
+                break;
+            }
+            replayed += events.len() as u64;
+            self.apply(entry.projection.as_ref(), &fresh, &events)?;
+        }
+        self.catalog.insert(name, &generation.to_be_bytes())?;
+        let old = entry.slot.swap(fresh);
+        entry.checkpoint.send_replace(entry.slot.checkpoint()?);
+        self.db.drop_tree(old.name())?;
+        progress(replayed, replayed);
+        Ok(RebuildReport {
+            events: replayed,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// The log the projections follow.
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+}

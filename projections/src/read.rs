@@ -1,0 +1,316 @@
+//! Queries over the read models: cursor-paged lists (newest first) and single rows.
+//!
+//! A cursor is the log position of the item it points at (a post's publication, a save,
+//! an order). Walking pages with `after = last cursor` never repeats an item and never
+//! skips one that existed when the walk began: newer items sort before the cursor.
+
+use std::collections::HashMap;
+
+use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
+use sparkfeed_events::Position;
+
+use crate::ProjectionError;
+use crate::rows::*;
+use crate::store::{decode, key, newest_first};
+
+/// One page of a list.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Page<T> {
+    /// The items with their cursors, newest first.
+    pub items: Vec<(Position, T)>,
+    /// Whether more items follow.
+    pub has_next: bool,
+}
+
+fn prefix(parts: &[&str]) -> Vec<u8> {
+    let mut p = key(parts, None);
+    p.push(0);
+    p
+}
+
+fn cursor_of(k: &[u8]) -> Result<Position, ProjectionError> {
+    let tail: [u8; 8] = k
+        .get(k.len().saturating_sub(8)..)
+        .and_then(|t| t.try_into().ok())
+        .ok_or_else(|| ProjectionError::Corrupt("short list key".into()))?;
+    Ok(Position(u64::MAX - u64::from_be_bytes(tail)))
+}
+
+/// A newest-first scan of the list under `parts`, after cursor `after`.
+fn scan<'a>(
+    tree: &'a sled::Tree,
+    parts: &[&str],
+    after: Option<Position>,
+) -> impl Iterator<Item = Result<(Position, sled::IVec), ProjectionError>> + use<'a> {
+    let p = prefix(parts);
+    let start = match after {
+        Some(c) => {
+            let mut s = p.clone();
+            s.extend_from_slice(&newest_first(c).saturating_add(1).to_be_bytes());
+            s
+        }
+        None => p.clone(),
+    };
+    tree.range(start..)
+        .take_while(move |e| e.as_ref().map_or(true, |(k, _)| k.starts_with(&p)))
+        .map(|e| {
+            let (k, v) = e?;
+            Ok((cursor_of(&k)?, v))
+        })
+}
+
+fn page<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    parts: &[&str],
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<T>, ProjectionError> {
+    let mut items = Vec::with_capacity(first.min(100));
+    let mut has_next = false;
+    for entry in scan(tree, parts, after) {
+        let (cursor, value) = entry?;
+        if items.len() == first {
+            has_next = true;
+            break;
+        }
+        items.push((cursor, decode(&value)?));
+    }
+    Ok(Page { items, has_next })
+}
+
+fn row<T: serde::de::DeserializeOwned>(tree: &sled::Tree, parts: &[&str]) -> Result<Option<T>, ProjectionError> {
+    tree.get(key(parts, None))?.map(|v| decode(&v)).transpose()
+}
+
+/// Posts of an interest, newest first. Removed posts are gone.
+pub fn feed(feeds: &sled::Tree, interest: &InterestSlug, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+    page(feeds, &["feed", interest.as_str()], first, after)
+}
+
+/// A post's card (viewer-independent part).
+pub fn post_card(feeds: &sled::Tree, post: &PostId) -> Result<Option<PostCardRow>, ProjectionError> {
+    row(feeds, &["card", post.as_str()])
+}
+
+/// Whether `viewer` smiles at and has saved `post`: two point reads.
+pub fn viewer_state(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Result<(bool, bool), ProjectionError> {
+    Ok((
+        feeds.contains_key(key(&["smile", post.as_str(), viewer.as_str()], None))?,
+        feeds.contains_key(key(&["save", post.as_str(), viewer.as_str()], None))?,
+    ))
+}
+
+/// For each tag of the card: did the author really buy that product here (not as a gift)?
+pub fn verified_purchaser(feeds: &sled::Tree, card: &PostCardRow) -> Result<Vec<bool>, ProjectionError> {
+    card.tags
+        .iter()
+        .map(|t| Ok(feeds.contains_key(key(&["bought", card.author.as_str(), t.asin.as_str()], None))?))
+        .collect()
+}
+
+/// A member or brand account.
+pub fn member(feeds: &sled::Tree, user: &UserId) -> Result<Option<MemberRow>, ProjectionError> {
+    row(feeds, &["member", user.as_str()])
+}
+
+/// Every interest of the catalog.
+pub fn interests(feeds: &sled::Tree) -> Result<Vec<InterestRow>, ProjectionError> {
+    feeds.scan_prefix(prefix(&["interest"])).map(|e| decode(&e?.1)).collect()
+}
+
+/// A product.
+pub fn product(feeds: &sled::Tree, asin: &Asin) -> Result<Option<ProductRow>, ProjectionError> {
+    row(feeds, &["product", asin.as_str()])
+}
+
+/// Posts that tag a product, newest first.
+pub fn product_posts(feeds: &sled::Tree, asin: &Asin, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+    page(feeds, &["productposts", asin.as_str()], first, after)
+}
+
+/// A member's posts, newest first.
+pub fn posts_by(feeds: &sled::Tree, user: &UserId, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+    page(feeds, &["byauthor", user.as_str()], first, after)
+}
+
+/// A member's saved posts, most recently saved first (private to them).
+pub fn saved_by(feeds: &sled::Tree, user: &UserId, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+    page(feeds, &["saved", user.as_str()], first, after)
+}
+
+/// A member's orders, newest first (private to them).
+pub fn orders_of(feeds: &sled::Tree, user: &UserId, first: usize, after: Option<Position>) -> Result<Page<OrderRow>, ProjectionError> {
+    page(feeds, &["orders", user.as_str()], first, after)
+}
+
+/// A post's comments, newest first.
+pub fn comments(feeds: &sled::Tree, post: &PostId, first: usize, after: Option<Position>) -> Result<Page<CommentRow>, ProjectionError> {
+    let ids: Page<sparkfeed_domain::CommentId> = page(feeds, &["comments", post.as_str()], first, after)?;
+    let mut items = Vec::with_capacity(ids.items.len());
+    for (cursor, id) in ids.items {
+        if let Some(c) = row(feeds, &["comment", id.as_str()])? {
+            items.push((cursor, c));
+        }
+    }
+    Ok(Page { items, has_next: ids.has_next })
+}
+
+/// A home-feed item: the post and the chosen interests that put it there.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HomeItem {
+    /// The post.
+    pub post: PostId,
+    /// Why it is in the feed.
+    pub because: Vec<InterestSlug>,
+    /// Whether it is sponsored.
+    pub sponsored: bool,
+}
+
+/// How many posts a home-feed page may look at per item asked for, before it stops.
+const HOME_SCAN_FACTOR: usize = 20;
+
+/// The member's home feed: their interests' feeds merged, newest first, without
+/// duplicates; at most one sponsored post in any five; posts whose tagged products the
+/// member already bought for themselves are left out, unless every such product is a
+/// consumable whose re-buy window (its interests' shortest) has passed at `now`.
+pub fn home_feed(
+    feeds: &sled::Tree,
+    viewer: &UserId,
+    first: usize,
+    after: Option<Position>,
+    now: i64,
+) -> Result<Page<HomeItem>, ProjectionError> {
+    let Some(member) = member(feeds, viewer)? else {
+        return Ok(Page { items: vec![], has_next: false });
+    };
+    let mut sources: Vec<_> = member
+        .interests
+        .iter()
+        .map(|i| (i.clone(), scan(feeds, &["feed", i.as_str()], after).peekable()))
+        .collect();
+    let mut windows: HashMap<Asin, Option<i64>> = HashMap::new();
+    let mut items: Vec<(Position, HomeItem)> = Vec::new();
+    let mut last_sponsored: Option<usize> = None;
+    let mut scanned = 0usize;
+    let budget = first.saturating_mul(HOME_SCAN_FACTOR).max(200);
+    loop {
+        // The newest head among the sources (largest position).
+        let mut newest: Option<Position> = None;
+        for (_, source) in &mut sources {
+            match source.peek() {
+                Some(Ok((cursor, _))) => newest = Some(newest.map_or(*cursor, |n| n.max(*cursor))),
+                Some(Err(_)) => {
+                    if let Some(Err(e)) = source.next() {
+                        return Err(e);
+                    }
+                }
+                None => {}
+            }
+        }
+        let Some(cursor) = newest else {
+            return Ok(Page { items, has_next: false });
+        };
+        if items.len() == first || scanned == budget {
+            return Ok(Page { items, has_next: true });
+        }
+        scanned += 1;
+        let mut post: Option<PostId> = None;
+        let mut because = Vec::new();
+        for (interest, source) in &mut sources {
+            if matches!(source.peek(), Some(Ok((c, _))) if *c == cursor)
+                && let Some(Ok((_, value))) = source.next()
+            {
+                post = Some(decode(&value)?);
+                because.push(interest.clone());
+            }
+        }
+        let Some(post) = post else { continue };
+        let Some(card) = post_card(feeds, &post)? else { continue };
+        if card.removed || already_bought(feeds, viewer, &card, now, &mut windows)? {
+            continue;
+        }
+        let sponsored = card.disclosure.is_some();
+        if sponsored {
+            if last_sponsored.is_some_and(|at| items.len() - at < 5) {
+                continue;
+            }
+            last_sponsored = Some(items.len());
+        }
+        items.push((cursor, HomeItem { post, because, sponsored }));
+    }
+}
+
+/// Whether every product tagged in the post is one the viewer bought for themselves and
+/// should not be pushed again yet.
+fn already_bought(
+    feeds: &sled::Tree,
+    viewer: &UserId,
+    card: &PostCardRow,
+    now: i64,
+    windows: &mut HashMap<Asin, Option<i64>>,
+) -> Result<bool, ProjectionError> {
+    if card.tags.is_empty() {
+        return Ok(false);
+    }
+    for tag in &card.tags {
+        let Some(bought) = row::<BoughtRow>(feeds, &["bought", viewer.as_str(), tag.asin.as_str()])? else {
+            return Ok(false);
+        };
+        let window = match windows.get(&tag.asin) {
+            Some(w) => *w,
+            None => {
+                let w = rebuy_window(feeds, &tag.asin)?;
+                windows.insert(tag.asin.clone(), w);
+                w
+            }
+        };
+        if window.is_some_and(|w| bought.last_at.saturating_add(w) <= now) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// A consumable's re-buy window in microseconds (its interests' shortest), `None` for
+/// durable goods.
+fn rebuy_window(feeds: &sled::Tree, asin: &Asin) -> Result<Option<i64>, ProjectionError> {
+    let Some(product) = product(feeds, asin)? else { return Ok(None) };
+    if !product.consumable {
+        return Ok(None);
+    }
+    let mut shortest: Option<u32> = None;
+    for interest in &product.interests {
+        if let Some(days) = row::<InterestRow>(feeds, &["interest", interest.as_str()])?.and_then(|i| i.rebuy_window_days) {
+            shortest = Some(shortest.map_or(days, |s| s.min(days)));
+        }
+    }
+    Ok(shortest.map(|d| i64::from(d) * 86_400_000_000))
+}
+
+/// The audit trail of a sponsored post: its contract's events and its own, in log order.
+pub fn sponsorship_history(audit: &sled::Tree, post: &PostId) -> Result<Vec<AuditEntry>, ProjectionError> {
+    let Some(contract) = row::<sparkfeed_domain::ContractId>(audit, &["postcontract", post.as_str()])? else {
+        return Ok(vec![]);
+    };
+    let mut entries: Vec<AuditEntry> = Vec::new();
+    for e in audit.scan_prefix(prefix(&["trail", contract.as_str()])) {
+        let entry: AuditEntry = decode(&e?.1)?;
+        if entry.post.is_none() || entry.post.as_ref() == Some(post) {
+            entries.push(entry);
+        }
+    }
+    Ok(entries)
+}
+
+/// The counters of an interest for days `from..=to` (day numbers since the epoch).
+pub fn analytics(tree: &sled::Tree, interest: &InterestSlug, from: u64, to: u64) -> Result<Vec<(u64, DayCounters)>, ProjectionError> {
+    let start = key(&["day", interest.as_str()], Some(from));
+    let end = key(&["day", interest.as_str()], Some(to));
+    tree.range(start..=end)
+        .map(|e| {
+            let (k, v) = e?;
+            let day = u64::from_be_bytes(k[k.len() - 8..].try_into().map_err(|_| ProjectionError::Corrupt("day key".into()))?);
+            Ok((day, decode(&v)?))
+        })
+        .collect()
+}

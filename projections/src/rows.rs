@@ -1,0 +1,177 @@
+//! The rows the read models store, as the API reads them.
+
+use serde::{Deserialize, Serialize};
+use sparkfeed_domain::events::{AccountKind, Disclosure, Media, Tag};
+use sparkfeed_domain::{Asin, CommentId, ContractId, InterestSlug, Money, PostId, Role, Sealed, UserId};
+use sparkfeed_events::Position;
+
+/// A post as a card shows it (viewer-independent part).
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct PostCardRow {
+    /// The post.
+    pub post: PostId,
+    /// Its author.
+    pub author: UserId,
+    /// Caption (sealed by the author's key).
+    pub caption: Sealed,
+    /// Media (URLs and alt texts sealed).
+    pub media: Vec<Media>,
+    /// Interests.
+    pub interests: Vec<InterestSlug>,
+    /// Current product tags.
+    pub tags: Vec<Tag>,
+    /// "Paid partnership with <brand>", when sponsored.
+    pub disclosure: Option<Disclosure>,
+    /// Where it was published.
+    pub published_at: Position,
+    /// When (microseconds since the epoch).
+    pub recorded_at: i64,
+    /// Removed by a moderator or its author.
+    pub removed: bool,
+    /// Live smiles.
+    pub smiles: u64,
+    /// Live saves.
+    pub saves: u64,
+    /// Shares.
+    pub shares: u64,
+    /// Live comments.
+    pub comments: u64,
+    /// Orders placed through it.
+    pub purchases: u64,
+}
+
+/// A member or brand account.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct MemberRow {
+    /// The account.
+    pub user: UserId,
+    /// Member or brand.
+    pub kind: AccountKind,
+    /// Handle (sealed).
+    pub handle: Sealed,
+    /// Display name (sealed).
+    pub display_name: Sealed,
+    /// A brand's public name.
+    pub brand_name: Option<String>,
+    /// Prime active.
+    pub prime: bool,
+    /// Roles held.
+    pub roles: Vec<Role>,
+    /// Chosen interests.
+    pub interests: Vec<InterestSlug>,
+    /// Posts published (removed ones included).
+    pub posts: u64,
+}
+
+/// An interest of the catalog.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct InterestRow {
+    /// Slug.
+    pub interest: InterestSlug,
+    /// Display name.
+    pub name: String,
+    /// Re-buy window for consumables, in days.
+    pub rebuy_window_days: Option<u32>,
+}
+
+/// A product of the catalog.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct ProductRow {
+    /// ASIN.
+    pub asin: Asin,
+    /// Title.
+    pub title: String,
+    /// Current price.
+    pub price: Money,
+    /// Image.
+    pub image_url: String,
+    /// Interests.
+    pub interests: Vec<InterestSlug>,
+    /// Used up and bought again.
+    pub consumable: bool,
+    /// No longer sold.
+    pub delisted: bool,
+    /// Orders placed for it.
+    pub purchases: u64,
+}
+
+/// What a member bought of one product, gifts left out.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct BoughtRow {
+    /// Orders for themselves.
+    pub orders: u64,
+    /// When the last one was placed (microseconds since the epoch).
+    pub last_at: i64,
+}
+
+/// An order, as its buyer sees it.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct OrderRow {
+    /// Order id.
+    pub order: String,
+    /// Bought through this post.
+    pub post: PostId,
+    /// The product.
+    pub asin: Asin,
+    /// How many.
+    pub quantity: u8,
+    /// Total charged.
+    pub total: Money,
+    /// A gift.
+    pub gift: bool,
+    /// Where it was placed.
+    pub position: Position,
+}
+
+/// A comment.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct CommentRow {
+    /// Comment id.
+    pub comment: CommentId,
+    /// On this post.
+    pub post: PostId,
+    /// By.
+    pub author: UserId,
+    /// Text (sealed).
+    pub text: Sealed,
+    /// Where it was posted.
+    pub position: Position,
+}
+
+/// One event of a sponsorship's history.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct AuditEntry {
+    /// Log position.
+    pub position: Position,
+    /// When (microseconds since the epoch).
+    pub recorded_at: i64,
+    /// Who acted.
+    pub actor: String,
+    /// Event type.
+    pub event_type: String,
+    /// The record's chain hash (hex).
+    pub hash: String,
+    /// The contract.
+    pub contract: ContractId,
+    /// The post concerned, if any.
+    pub post: Option<PostId>,
+    /// What happened, in words (no personal data).
+    pub summary: String,
+}
+
+/// Per interest and day: what happened.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct DayCounters {
+    /// Posts published.
+    pub posts: u64,
+    /// Smiles (net of unsmiles).
+    pub smiles: i64,
+    /// Saves (net of unsaves).
+    pub saves: i64,
+    /// Shares.
+    pub shares: u64,
+    /// Orders.
+    pub purchases: u64,
+    /// Revenue in cents (all currencies summed as USD in the demo).
+    pub revenue_cents: u64,
+}
