@@ -31,11 +31,19 @@ impl Projection for Analytics {
         ANALYTICS
     }
 
-    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+    fn apply(
+        &self,
+        rows: &mut Rows<'_>,
+        stored: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
         let day = day_of(stored.record.recorded_at.0);
-        let interests_of = |rows: &Rows<'_>, post: &PostId| -> Result<Vec<InterestSlug>, ProjectionError> {
-            Ok(rows.get(&key(&["postint", post.as_str()], None))?.unwrap_or_default())
-        };
+        let interests_of =
+            |rows: &Rows<'_>, post: &PostId| -> Result<Vec<InterestSlug>, ProjectionError> {
+                Ok(rows
+                    .get(&key(&["postint", post.as_str()], None))?
+                    .unwrap_or_default())
+            };
         let (interests, change): (Vec<InterestSlug>, Change) = match event {
             DomainEvent::PostPublished(e) => {
                 rows.put(key(&["postint", e.post.as_str()], None), &e.interests)?;

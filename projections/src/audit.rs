@@ -23,8 +23,15 @@ impl Projection for Audit {
         AUDIT
     }
 
-    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
-        let contract_of = |rows: &Rows<'_>, post: &PostId| rows.get::<ContractId>(&key(&["postcontract", post.as_str()], None));
+    fn apply(
+        &self,
+        rows: &mut Rows<'_>,
+        stored: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
+        let contract_of = |rows: &Rows<'_>, post: &PostId| {
+            rows.get::<ContractId>(&key(&["postcontract", post.as_str()], None))
+        };
         let (contract, post, summary): (ContractId, Option<PostId>, String) = match event {
             DomainEvent::ContractOpened(e) => (
                 e.contract.clone(),
@@ -38,14 +45,21 @@ impl Projection for Audit {
                     e.commission_bp.map_or("none".into(), |b| b.to_string())
                 ),
             ),
-            DomainEvent::ContractEnded(e) => (e.contract.clone(), None, format!("contract ended by {}", e.by)),
+            DomainEvent::ContractEnded(e) => (
+                e.contract.clone(),
+                None,
+                format!("contract ended by {}", e.by),
+            ),
             DomainEvent::PostPublished(e) => match &e.sponsorship {
                 Some(d) => {
                     rows.put(key(&["postcontract", e.post.as_str()], None), &d.contract)?;
                     (
                         d.contract.clone(),
                         Some(e.post.clone()),
-                        format!("sponsored post published by {} with disclosure \"Paid partnership with {}\"", e.author, d.brand_name),
+                        format!(
+                            "sponsored post published by {} with disclosure \"Paid partnership with {}\"",
+                            e.author, d.brand_name
+                        ),
                     )
                 }
                 None => return Ok(()),
@@ -55,11 +69,19 @@ impl Projection for Audit {
                 None => return Ok(()),
             },
             DomainEvent::ProductTagged(e) => match contract_of(rows, &e.post)? {
-                Some(c) => (c, Some(e.post.clone()), format!("product {} tagged", e.tag.asin)),
+                Some(c) => (
+                    c,
+                    Some(e.post.clone()),
+                    format!("product {} tagged", e.tag.asin),
+                ),
                 None => return Ok(()),
             },
             DomainEvent::ProductUntagged(e) => match contract_of(rows, &e.post)? {
-                Some(c) => (c, Some(e.post.clone()), format!("product {} untagged", e.asin)),
+                Some(c) => (
+                    c,
+                    Some(e.post.clone()),
+                    format!("product {} untagged", e.asin),
+                ),
                 None => return Ok(()),
             },
             DomainEvent::PostRemoved(e) => match contract_of(rows, &e.post)? {
@@ -75,7 +97,10 @@ impl Projection for Audit {
                         e.asin,
                         e.quantity,
                         e.total,
-                        e.commission.as_ref().map_or("none (contract not active)".into(), |k| format!("{} to {}", k.amount, k.to))
+                        e.commission.as_ref().map_or(
+                            "none (contract not active)".into(),
+                            |k| format!("{} to {}", k.amount, k.to)
+                        )
                     ),
                 ),
                 None => return Ok(()),
@@ -93,7 +118,10 @@ impl Projection for Audit {
             post: post.clone(),
             summary,
         };
-        rows.put(key(&["trail", contract.as_str()], Some(r.position.0)), &entry)?;
+        rows.put(
+            key(&["trail", contract.as_str()], Some(r.position.0)),
+            &entry,
+        )?;
         if let Some(post) = post {
             rows.put(key(&["bypost", post.as_str()], Some(r.position.0)), &entry)?;
         }

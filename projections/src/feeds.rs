@@ -28,7 +28,12 @@ impl Projection for Feeds {
         FEEDS
     }
 
-    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError> {
+    fn apply(
+        &self,
+        rows: &mut Rows<'_>,
+        stored: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError> {
         let position = stored.record.position;
         let rev = newest_first(position);
         match event {
@@ -46,20 +51,36 @@ impl Projection for Feeds {
                     posts: 0,
                 },
             )?,
-            DomainEvent::PrimeStarted(e) => update(rows, key(&["member", e.user.as_str()], None), |m: &mut MemberRow| m.prime = true)?,
-            DomainEvent::PrimeEnded(e) => update(rows, key(&["member", e.user.as_str()], None), |m: &mut MemberRow| m.prime = false)?,
-            DomainEvent::InterestsChosen(e) => {
-                update(rows, key(&["member", e.user.as_str()], None), |m: &mut MemberRow| m.interests = e.interests.clone())?
-            }
-            DomainEvent::RoleGranted(e) => update(rows, key(&["member", e.user.as_str()], None), |m: &mut MemberRow| {
-                if !m.roles.contains(&e.role) {
-                    m.roles.push(e.role);
-                    m.roles.sort();
-                }
-            })?,
-            DomainEvent::RoleRevoked(e) => {
-                update(rows, key(&["member", e.user.as_str()], None), |m: &mut MemberRow| m.roles.retain(|r| *r != e.role))?
-            }
+            DomainEvent::PrimeStarted(e) => update(
+                rows,
+                key(&["member", e.user.as_str()], None),
+                |m: &mut MemberRow| m.prime = true,
+            )?,
+            DomainEvent::PrimeEnded(e) => update(
+                rows,
+                key(&["member", e.user.as_str()], None),
+                |m: &mut MemberRow| m.prime = false,
+            )?,
+            DomainEvent::InterestsChosen(e) => update(
+                rows,
+                key(&["member", e.user.as_str()], None),
+                |m: &mut MemberRow| m.interests = e.interests.clone(),
+            )?,
+            DomainEvent::RoleGranted(e) => update(
+                rows,
+                key(&["member", e.user.as_str()], None),
+                |m: &mut MemberRow| {
+                    if !m.roles.contains(&e.role) {
+                        m.roles.push(e.role);
+                        m.roles.sort();
+                    }
+                },
+            )?,
+            DomainEvent::RoleRevoked(e) => update(
+                rows,
+                key(&["member", e.user.as_str()], None),
+                |m: &mut MemberRow| m.roles.retain(|r| *r != e.role),
+            )?,
             DomainEvent::InterestAdded(e) => rows.put(
                 key(&["interest", e.interest.as_str()], None),
                 &InterestRow {
@@ -81,8 +102,16 @@ impl Projection for Feeds {
                     purchases: 0,
                 },
             )?,
-            DomainEvent::ProductRepriced(e) => update(rows, key(&["product", e.asin.as_str()], None), |p: &mut ProductRow| p.price = e.price)?,
-            DomainEvent::ProductDelisted(e) => update(rows, key(&["product", e.asin.as_str()], None), |p: &mut ProductRow| p.delisted = true)?,
+            DomainEvent::ProductRepriced(e) => update(
+                rows,
+                key(&["product", e.asin.as_str()], None),
+                |p: &mut ProductRow| p.price = e.price,
+            )?,
+            DomainEvent::ProductDelisted(e) => update(
+                rows,
+                key(&["product", e.asin.as_str()], None),
+                |p: &mut ProductRow| p.delisted = true,
+            )?,
             DomainEvent::PostPublished(e) => {
                 let post = e.post.as_str();
                 rows.put(
@@ -112,28 +141,52 @@ impl Projection for Feeds {
                 for asin in distinct_asins(&e.tags) {
                     rows.put(key(&["productposts", asin], Some(rev)), &e.post)?;
                 }
-                update(rows, key(&["member", e.author.as_str()], None), |m: &mut MemberRow| m.posts += 1)?;
+                update(
+                    rows,
+                    key(&["member", e.author.as_str()], None),
+                    |m: &mut MemberRow| m.posts += 1,
+                )?;
             }
-            DomainEvent::CaptionEdited(e) => update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.caption = e.caption.clone())?,
+            DomainEvent::CaptionEdited(e) => {
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.caption = e.caption.clone()
+                })?
+            }
             DomainEvent::ProductTagged(e) => {
-                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else { return Ok(()) };
+                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else {
+                    return Ok(());
+                };
                 let newly = !card.tags.iter().any(|t| t.asin == e.tag.asin);
                 card.tags.push(e.tag.clone());
                 if newly && !card.removed {
-                    rows.put(key(&["productposts", e.tag.asin.as_str()], Some(newest_first(card.published_at))), &e.post)?;
+                    rows.put(
+                        key(
+                            &["productposts", e.tag.asin.as_str()],
+                            Some(newest_first(card.published_at)),
+                        ),
+                        &e.post,
+                    )?;
                 }
                 rows.put(card_key(e.post.as_str()), &card)?;
             }
             DomainEvent::ProductUntagged(e) => {
-                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else { return Ok(()) };
-                card.tags.retain(|t| !(t.asin == e.asin && t.media_index == e.media_index));
+                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else {
+                    return Ok(());
+                };
+                card.tags
+                    .retain(|t| !(t.asin == e.asin && t.media_index == e.media_index));
                 if !card.tags.iter().any(|t| t.asin == e.asin) {
-                    rows.delete(key(&["productposts", e.asin.as_str()], Some(newest_first(card.published_at))));
+                    rows.delete(key(
+                        &["productposts", e.asin.as_str()],
+                        Some(newest_first(card.published_at)),
+                    ));
                 }
                 rows.put(card_key(e.post.as_str()), &card)?;
             }
             DomainEvent::PostRemoved(e) => {
-                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else { return Ok(()) };
+                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else {
+                    return Ok(());
+                };
                 let rev = newest_first(card.published_at);
                 for interest in &card.interests {
                     rows.delete(key(&["feed", interest.as_str()], Some(rev)));
@@ -146,27 +199,48 @@ impl Projection for Feeds {
                 rows.put(card_key(e.post.as_str()), &card)?;
             }
             DomainEvent::Smiled(e) => {
-                rows.put(key(&["smile", e.post.as_str(), e.member.as_str()], None), &())?;
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.smiles += 1)?;
+                rows.put(
+                    key(&["smile", e.post.as_str(), e.member.as_str()], None),
+                    &(),
+                )?;
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.smiles += 1
+                })?;
             }
             DomainEvent::Unsmiled(e) => {
                 rows.delete(key(&["smile", e.post.as_str(), e.member.as_str()], None));
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.smiles = c.smiles.saturating_sub(1))?;
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.smiles = c.smiles.saturating_sub(1)
+                })?;
             }
             DomainEvent::Saved(e) => {
-                rows.put(key(&["save", e.post.as_str(), e.member.as_str()], None), &position)?;
+                rows.put(
+                    key(&["save", e.post.as_str(), e.member.as_str()], None),
+                    &position,
+                )?;
                 rows.put(key(&["saved", e.member.as_str()], Some(rev)), &e.post)?;
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.saves += 1)?;
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.saves += 1
+                })?;
             }
             DomainEvent::Unsaved(e) => {
                 let save_key = key(&["save", e.post.as_str(), e.member.as_str()], None);
                 if let Some(saved_at) = rows.get::<sparkfeed_events::Position>(&save_key)? {
-                    rows.delete(key(&["saved", e.member.as_str()], Some(newest_first(saved_at))));
+                    rows.delete(key(
+                        &["saved", e.member.as_str()],
+                        Some(newest_first(saved_at)),
+                    ));
                 }
                 rows.delete(save_key);
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.saves = c.saves.saturating_sub(1))?;
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.saves = c.saves.saturating_sub(1)
+                })?;
             }
-            DomainEvent::Shared(e) => update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.shares += 1)?,
+            DomainEvent::Shared(e) => {
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.shares += 1
+                })?
+            }
             DomainEvent::CommentPosted(e) => {
                 rows.put(
                     key(&["comment", e.comment.as_str()], None),
@@ -179,19 +253,32 @@ impl Projection for Feeds {
                     },
                 )?;
                 rows.put(key(&["comments", e.post.as_str()], Some(rev)), &e.comment)?;
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.comments += 1)?;
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.comments += 1
+                })?;
             }
             DomainEvent::CommentRemoved(e) => {
                 let comment_key = key(&["comment", e.comment.as_str()], None);
                 if let Some(comment) = rows.get::<CommentRow>(&comment_key)? {
-                    rows.delete(key(&["comments", comment.post.as_str()], Some(newest_first(comment.position))));
+                    rows.delete(key(
+                        &["comments", comment.post.as_str()],
+                        Some(newest_first(comment.position)),
+                    ));
                     rows.delete(comment_key);
-                    update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.comments = c.comments.saturating_sub(1))?;
+                    update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                        c.comments = c.comments.saturating_sub(1)
+                    })?;
                 }
             }
             DomainEvent::OrderPlaced(e) => {
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| c.purchases += 1)?;
-                update(rows, key(&["product", e.asin.as_str()], None), |p: &mut ProductRow| p.purchases += 1)?;
+                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    c.purchases += 1
+                })?;
+                update(
+                    rows,
+                    key(&["product", e.asin.as_str()], None),
+                    |p: &mut ProductRow| p.purchases += 1,
+                )?;
                 rows.put(
                     key(&["orders", e.buyer.as_str()], Some(rev)),
                     &OrderRow {
@@ -212,7 +299,9 @@ impl Projection for Feeds {
                     rows.put(bought_key, &bought)?;
                 }
             }
-            DomainEvent::HandleReserved(_) | DomainEvent::ContractOpened(_) | DomainEvent::ContractEnded(_) => {}
+            DomainEvent::HandleReserved(_)
+            | DomainEvent::ContractOpened(_)
+            | DomainEvent::ContractEnded(_) => {}
         }
         Ok(())
     }
@@ -226,7 +315,11 @@ fn distinct_asins(tags: &[sparkfeed_domain::events::Tag]) -> Vec<&str> {
 }
 
 /// Reads, changes and writes back one row; a missing row is left missing.
-pub(crate) fn update<T>(rows: &mut Rows<'_>, key: Vec<u8>, change: impl FnOnce(&mut T)) -> Result<(), ProjectionError>
+pub(crate) fn update<T>(
+    rows: &mut Rows<'_>,
+    key: Vec<u8>,
+    change: impl FnOnce(&mut T),
+) -> Result<(), ProjectionError>
 where
     T: serde::Serialize + serde::de::DeserializeOwned,
 {

@@ -39,7 +39,12 @@ pub trait Projection: Send + Sync + 'static {
     fn name(&self) -> &'static str;
 
     /// Folds one event into `rows`. Must be deterministic: a rebuild replays it.
-    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Result<(), ProjectionError>;
+    fn apply(
+        &self,
+        rows: &mut Rows<'_>,
+        stored: &RecordedEvent,
+        event: &DomainEvent,
+    ) -> Result<(), ProjectionError>;
 }
 
 /// Why a projection could not advance or answer.
@@ -113,7 +118,11 @@ pub struct Projections {
 }
 
 fn all() -> Vec<Arc<dyn Projection>> {
-    vec![Arc::new(feeds::Feeds), Arc::new(audit::Audit), Arc::new(analytics::Analytics)]
+    vec![
+        Arc::new(feeds::Feeds),
+        Arc::new(audit::Audit),
+        Arc::new(analytics::Analytics),
+    ]
 }
 
 fn tree_name(name: &str, generation: u64) -> String {
@@ -132,7 +141,11 @@ impl Projections {
         for projection in all() {
             let name = projection.name();
             let generation = match catalog.get(name)? {
-                Some(g) => u64::from_be_bytes(g.as_ref().try_into().map_err(|_| ProjectionError::Corrupt("catalog".into()))?),
+                Some(g) => u64::from_be_bytes(
+                    g.as_ref()
+                        .try_into()
+                        .map_err(|_| ProjectionError::Corrupt("catalog".into()))?,
+                ),
                 None => {
                     catalog.insert(name, &0u64.to_be_bytes())?;
                     0
@@ -172,7 +185,9 @@ impl Projections {
     }
 
     fn entry(&self, name: &str) -> Result<&Entry, ProjectionError> {
-        self.entries.get(name).ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
+        self.entries
+            .get(name)
+            .ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
     }
 
     /// Head position minus checkpoint, per projection.
@@ -180,12 +195,22 @@ impl Projections {
         let head = self.log.head().len;
         self.names()
             .into_iter()
-            .map(|name| Ok((name, head.saturating_sub(self.entry(name)?.slot.checkpoint()?.0))))
+            .map(|name| {
+                Ok((
+                    name,
+                    head.saturating_sub(self.entry(name)?.slot.checkpoint()?.0),
+                ))
+            })
             .collect()
     }
 
     /// Applies `events` to `tree` in one batch ending at `next`.
-    fn apply(&self, projection: &dyn Projection, tree: &sled::Tree, events: &[RecordedEvent]) -> Result<Position, ProjectionError> {
+    fn apply(
+        &self,
+        projection: &dyn Projection,
+        tree: &sled::Tree,
+        events: &[RecordedEvent],
+    ) -> Result<Position, ProjectionError> {
         let mut rows = Rows::new(tree);
         let mut next = checkpoint(tree)?;
         for stored in events {
@@ -196,7 +221,8 @@ impl Projections {
                     stored.record.position
                 )));
             }
-            let event = DomainEvent::decode(&self.upcasters, stored).map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
+            let event = DomainEvent::decode(&self.upcasters, stored)
+                .map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
             projection.apply(&mut rows, stored, &event)?;
             next = next.next();
         }
@@ -270,11 +296,16 @@ impl Projections {
     }
 
     /// Waits until every projection has applied the event at `position`, at most `timeout`.
-    pub async fn wait_for(&self, position: Position, timeout: Duration) -> Result<(), ProjectionError> {
+    pub async fn wait_for(
+        &self,
+        position: Position,
+        timeout: Duration,
+    ) -> Result<(), ProjectionError> {
         let deadline = tokio::time::Instant::now() + timeout;
         for name in self.names() {
             let mut rx = self.entry(name)?.checkpoint.subscribe();
-            let reached = tokio::time::timeout_at(deadline, rx.wait_for(|next| next.0 > position.0)).await;
+            let reached =
+                tokio::time::timeout_at(deadline, rx.wait_for(|next| next.0 > position.0)).await;
             match reached {
                 Ok(Ok(_)) => {}
                 _ => return Err(ProjectionError::Timeout(position.0)),
@@ -285,11 +316,19 @@ impl Projections {
 
     /// Replays projection `name` from zero into a fresh tree and swaps it in; the old tree
     /// serves reads until the swap. `progress` is told (done, total) now and then.
-    pub async fn rebuild(&self, name: &str, mut progress: impl FnMut(u64, u64)) -> Result<RebuildReport, ProjectionError> {
+    pub async fn rebuild(
+        &self,
+        name: &str,
+        mut progress: impl FnMut(u64, u64),
+    ) -> Result<RebuildReport, ProjectionError> {
         let entry = self.entry(name)?;
         let started = Instant::now();
         let current = match self.catalog.get(name)? {
-            Some(g) => u64::from_be_bytes(g.as_ref().try_into().map_err(|_| ProjectionError::Corrupt("catalog".into()))?),
+            Some(g) => u64::from_be_bytes(
+                g.as_ref()
+                    .try_into()
+                    .map_err(|_| ProjectionError::Corrupt("catalog".into()))?,
+            ),
             None => 0,
         };
         let generation = current + 1;

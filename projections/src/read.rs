@@ -78,22 +78,37 @@ fn page<T: serde::de::DeserializeOwned>(
     Ok(Page { items, has_next })
 }
 
-fn row<T: serde::de::DeserializeOwned>(tree: &sled::Tree, parts: &[&str]) -> Result<Option<T>, ProjectionError> {
+fn row<T: serde::de::DeserializeOwned>(
+    tree: &sled::Tree,
+    parts: &[&str],
+) -> Result<Option<T>, ProjectionError> {
     tree.get(key(parts, None))?.map(|v| decode(&v)).transpose()
 }
 
 /// Posts of an interest, newest first. Removed posts are gone.
-pub fn feed(feeds: &sled::Tree, interest: &InterestSlug, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+pub fn feed(
+    feeds: &sled::Tree,
+    interest: &InterestSlug,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<PostId>, ProjectionError> {
     page(feeds, &["feed", interest.as_str()], first, after)
 }
 
 /// A post's card (viewer-independent part).
-pub fn post_card(feeds: &sled::Tree, post: &PostId) -> Result<Option<PostCardRow>, ProjectionError> {
+pub fn post_card(
+    feeds: &sled::Tree,
+    post: &PostId,
+) -> Result<Option<PostCardRow>, ProjectionError> {
     row(feeds, &["card", post.as_str()])
 }
 
 /// Whether `viewer` smiles at and has saved `post`: two point reads.
-pub fn viewer_state(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Result<(bool, bool), ProjectionError> {
+pub fn viewer_state(
+    feeds: &sled::Tree,
+    post: &PostId,
+    viewer: &UserId,
+) -> Result<(bool, bool), ProjectionError> {
     Ok((
         feeds.contains_key(key(&["smile", post.as_str(), viewer.as_str()], None))?,
         feeds.contains_key(key(&["save", post.as_str(), viewer.as_str()], None))?,
@@ -101,10 +116,18 @@ pub fn viewer_state(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Resul
 }
 
 /// For each tag of the card: did the author really buy that product here (not as a gift)?
-pub fn verified_purchaser(feeds: &sled::Tree, card: &PostCardRow) -> Result<Vec<bool>, ProjectionError> {
+pub fn verified_purchaser(
+    feeds: &sled::Tree,
+    card: &PostCardRow,
+) -> Result<Vec<bool>, ProjectionError> {
     card.tags
         .iter()
-        .map(|t| Ok(feeds.contains_key(key(&["bought", card.author.as_str(), t.asin.as_str()], None))?))
+        .map(|t| {
+            Ok(feeds.contains_key(key(
+                &["bought", card.author.as_str(), t.asin.as_str()],
+                None,
+            ))?)
+        })
         .collect()
 }
 
@@ -115,7 +138,10 @@ pub fn member(feeds: &sled::Tree, user: &UserId) -> Result<Option<MemberRow>, Pr
 
 /// Every interest of the catalog.
 pub fn interests(feeds: &sled::Tree) -> Result<Vec<InterestRow>, ProjectionError> {
-    feeds.scan_prefix(prefix(&["interest"])).map(|e| decode(&e?.1)).collect()
+    feeds
+        .scan_prefix(prefix(&["interest"]))
+        .map(|e| decode(&e?.1))
+        .collect()
 }
 
 /// A product.
@@ -124,35 +150,64 @@ pub fn product(feeds: &sled::Tree, asin: &Asin) -> Result<Option<ProductRow>, Pr
 }
 
 /// Posts that tag a product, newest first.
-pub fn product_posts(feeds: &sled::Tree, asin: &Asin, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+pub fn product_posts(
+    feeds: &sled::Tree,
+    asin: &Asin,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<PostId>, ProjectionError> {
     page(feeds, &["productposts", asin.as_str()], first, after)
 }
 
 /// A member's posts, newest first.
-pub fn posts_by(feeds: &sled::Tree, user: &UserId, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+pub fn posts_by(
+    feeds: &sled::Tree,
+    user: &UserId,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<PostId>, ProjectionError> {
     page(feeds, &["byauthor", user.as_str()], first, after)
 }
 
 /// A member's saved posts, most recently saved first (private to them).
-pub fn saved_by(feeds: &sled::Tree, user: &UserId, first: usize, after: Option<Position>) -> Result<Page<PostId>, ProjectionError> {
+pub fn saved_by(
+    feeds: &sled::Tree,
+    user: &UserId,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<PostId>, ProjectionError> {
     page(feeds, &["saved", user.as_str()], first, after)
 }
 
 /// A member's orders, newest first (private to them).
-pub fn orders_of(feeds: &sled::Tree, user: &UserId, first: usize, after: Option<Position>) -> Result<Page<OrderRow>, ProjectionError> {
+pub fn orders_of(
+    feeds: &sled::Tree,
+    user: &UserId,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<OrderRow>, ProjectionError> {
     page(feeds, &["orders", user.as_str()], first, after)
 }
 
 /// A post's comments, newest first.
-pub fn comments(feeds: &sled::Tree, post: &PostId, first: usize, after: Option<Position>) -> Result<Page<CommentRow>, ProjectionError> {
-    let ids: Page<sparkfeed_domain::CommentId> = page(feeds, &["comments", post.as_str()], first, after)?;
+pub fn comments(
+    feeds: &sled::Tree,
+    post: &PostId,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<CommentRow>, ProjectionError> {
+    let ids: Page<sparkfeed_domain::CommentId> =
+        page(feeds, &["comments", post.as_str()], first, after)?;
     let mut items = Vec::with_capacity(ids.items.len());
     for (cursor, id) in ids.items {
         if let Some(c) = row(feeds, &["comment", id.as_str()])? {
             items.push((cursor, c));
         }
     }
-    Ok(Page { items, has_next: ids.has_next })
+    Ok(Page {
+        items,
+        has_next: ids.has_next,
+    })
 }
 
 /// A home-feed item: the post and the chosen interests that put it there.
@@ -181,12 +236,20 @@ pub fn home_feed(
     now: i64,
 ) -> Result<Page<HomeItem>, ProjectionError> {
     let Some(member) = member(feeds, viewer)? else {
-        return Ok(Page { items: vec![], has_next: false });
+        return Ok(Page {
+            items: vec![],
+            has_next: false,
+        });
     };
     let mut sources: Vec<_> = member
         .interests
         .iter()
-        .map(|i| (i.clone(), scan(feeds, &["feed", i.as_str()], after).peekable()))
+        .map(|i| {
+            (
+                i.clone(),
+                scan(feeds, &["feed", i.as_str()], after).peekable(),
+            )
+        })
         .collect();
     let mut windows: HashMap<Asin, Option<i64>> = HashMap::new();
     let mut items: Vec<(Position, HomeItem)> = Vec::new();
@@ -208,10 +271,16 @@ pub fn home_feed(
             }
         }
         let Some(cursor) = newest else {
-            return Ok(Page { items, has_next: false });
+            return Ok(Page {
+                items,
+                has_next: false,
+            });
         };
         if items.len() == first || scanned == budget {
-            return Ok(Page { items, has_next: true });
+            return Ok(Page {
+                items,
+                has_next: true,
+            });
         }
         scanned += 1;
         let mut post: Option<PostId> = None;
@@ -225,7 +294,9 @@ pub fn home_feed(
             }
         }
         let Some(post) = post else { continue };
-        let Some(card) = post_card(feeds, &post)? else { continue };
+        let Some(card) = post_card(feeds, &post)? else {
+            continue;
+        };
         if card.removed || already_bought(feeds, viewer, &card, now, &mut windows)? {
             continue;
         }
@@ -236,7 +307,14 @@ pub fn home_feed(
             }
             last_sponsored = Some(items.len());
         }
-        items.push((cursor, HomeItem { post, because, sponsored }));
+        items.push((
+            cursor,
+            HomeItem {
+                post,
+                because,
+                sponsored,
+            },
+        ));
     }
 }
 
@@ -253,7 +331,9 @@ fn already_bought(
         return Ok(false);
     }
     for tag in &card.tags {
-        let Some(bought) = row::<BoughtRow>(feeds, &["bought", viewer.as_str(), tag.asin.as_str()])? else {
+        let Some(bought) =
+            row::<BoughtRow>(feeds, &["bought", viewer.as_str(), tag.asin.as_str()])?
+        else {
             return Ok(false);
         };
         let window = match windows.get(&tag.asin) {
@@ -274,13 +354,17 @@ fn already_bought(
 /// A consumable's re-buy window in microseconds (its interests' shortest), `None` for
 /// durable goods.
 fn rebuy_window(feeds: &sled::Tree, asin: &Asin) -> Result<Option<i64>, ProjectionError> {
-    let Some(product) = product(feeds, asin)? else { return Ok(None) };
+    let Some(product) = product(feeds, asin)? else {
+        return Ok(None);
+    };
     if !product.consumable {
         return Ok(None);
     }
     let mut shortest: Option<u32> = None;
     for interest in &product.interests {
-        if let Some(days) = row::<InterestRow>(feeds, &["interest", interest.as_str()])?.and_then(|i| i.rebuy_window_days) {
+        if let Some(days) = row::<InterestRow>(feeds, &["interest", interest.as_str()])?
+            .and_then(|i| i.rebuy_window_days)
+        {
             shortest = Some(shortest.map_or(days, |s| s.min(days)));
         }
     }
@@ -288,8 +372,13 @@ fn rebuy_window(feeds: &sled::Tree, asin: &Asin) -> Result<Option<i64>, Projecti
 }
 
 /// The audit trail of a sponsored post: its contract's events and its own, in log order.
-pub fn sponsorship_history(audit: &sled::Tree, post: &PostId) -> Result<Vec<AuditEntry>, ProjectionError> {
-    let Some(contract) = row::<sparkfeed_domain::ContractId>(audit, &["postcontract", post.as_str()])? else {
+pub fn sponsorship_history(
+    audit: &sled::Tree,
+    post: &PostId,
+) -> Result<Vec<AuditEntry>, ProjectionError> {
+    let Some(contract) =
+        row::<sparkfeed_domain::ContractId>(audit, &["postcontract", post.as_str()])?
+    else {
         return Ok(vec![]);
     };
     let mut entries: Vec<AuditEntry> = Vec::new();
@@ -303,13 +392,22 @@ pub fn sponsorship_history(audit: &sled::Tree, post: &PostId) -> Result<Vec<Audi
 }
 
 /// The counters of an interest for days `from..=to` (day numbers since the epoch).
-pub fn analytics(tree: &sled::Tree, interest: &InterestSlug, from: u64, to: u64) -> Result<Vec<(u64, DayCounters)>, ProjectionError> {
+pub fn analytics(
+    tree: &sled::Tree,
+    interest: &InterestSlug,
+    from: u64,
+    to: u64,
+) -> Result<Vec<(u64, DayCounters)>, ProjectionError> {
     let start = key(&["day", interest.as_str()], Some(from));
     let end = key(&["day", interest.as_str()], Some(to));
     tree.range(start..=end)
         .map(|e| {
             let (k, v) = e?;
-            let day = u64::from_be_bytes(k[k.len() - 8..].try_into().map_err(|_| ProjectionError::Corrupt("day key".into()))?);
+            let day = u64::from_be_bytes(
+                k[k.len() - 8..]
+                    .try_into()
+                    .map_err(|_| ProjectionError::Corrupt("day key".into()))?,
+            );
             Ok((day, decode(&v)?))
         })
         .collect()

@@ -2,7 +2,9 @@
 
 use serde::{Deserialize, Serialize};
 use sparkfeed_domain::events::{AccountKind, Disclosure, Media, Tag};
-use sparkfeed_domain::{Asin, CommentId, ContractId, InterestSlug, Money, PostId, Role, Sealed, UserId};
+use sparkfeed_domain::{
+    Asin, CommentId, ContractId, InterestSlug, Money, PostId, Role, Sealed, UserId,
+};
 use sparkfeed_events::Position;
 
 /// A post as a card shows it (viewer-independent part).

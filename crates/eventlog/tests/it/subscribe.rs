@@ -126,11 +126,22 @@ async fn a_subscription_ends_after_the_last_event_when_the_log_closes() {
 #[tokio::test]
 async fn next_batch_takes_what_is_durable_without_waiting_for_more() {
     let (_dir, log) = fresh();
-    log.append(&stream("post-1"), ExpectedVersion::Any, events(0, 600)).await.expect("appends");
+    log.append(&stream("post-1"), ExpectedVersion::Any, events(0, 600))
+        .await
+        .expect("appends");
     let mut subscription = log.subscribe(Position(10));
-    let batch = subscription.next_batch(1000).await.expect("open").expect("reads");
+    let batch = subscription
+        .next_batch(1000)
+        .await
+        .expect("open")
+        .expect("reads");
     let positions: Vec<u64> = batch.iter().map(|e| e.record.position.0).collect();
     assert_eq!(positions, (10..600).collect::<Vec<_>>());
-    let small = log.subscribe(Position(0)).next_batch(5).await.expect("open").expect("reads");
+    let small = log
+        .subscribe(Position(0))
+        .next_batch(5)
+        .await
+        .expect("open")
+        .expect("reads");
     assert_eq!(small.len(), 5);
 }

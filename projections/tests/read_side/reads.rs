@@ -1,0 +1,399 @@
+//! Paging, read-your-writes, the home feed's rules, post cards, the audit trail.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use sparkfeed_domain::Command;
+use sparkfeed_domain::events::ShareChannel;
+use sparkfeed_eventlog::events::Position;
+use sparkfeed_projections::read;
+
+use crate::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing() {
+    let w = World::small().await;
+    let live = w.projections.spawn();
+    let mut existing = HashSet::new();
+    let mut last = Position(0);
+    for n in 0..40 {
+        last = w
+            .run(
+                Caller::User(user("uana")),
+                publish(&format!("pold{n}"), &["fitness"], &[], None),
+            )
+            .await
+            .position;
+        existing.insert(post(&format!("pold{n}")));
+    }
+    w.projections
+        .wait_for(last, Duration::from_secs(30))
+        .await
+        .expect("caught up");
+
+    let writer = {
+        let domain = w.domain.clone();
+        tokio::spawn(async move {
+            for n in 0..30 {
+                domain
+                    .execute(
+                        &Context::new(Caller::User(user("ubob"))),
+                        &publish(&format!("pnew{n}"), &["fitness"], &[], None),
+                    )
+                    .await
+                    .expect("publishes");
+            }
+        })
+    };
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = read::feed(&w.feeds(), &interest("fitness"), 7, after).expect("reads");
+        seen.extend(page.items.iter().map(|(_, p)| p.clone()));
+        after = page.items.last().map(|(c, _)| *c);
+        if !page.has_next {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    writer.await.expect("writer");
+    let unique: HashSet<_> = seen.iter().cloned().collect();
+    assert_eq!(unique.len(), seen.len(), "no post twice");
+    assert!(
+        existing.is_subset(&unique),
+        "every post that existed when the walk began"
+    );
+    for h in live {
+        h.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_reads_its_own_writes_without_sleeping() {
+    let w = World::small().await;
+    let live = w.projections.spawn();
+    w.run_and_read(
+        Caller::User(user("uana")),
+        publish("p1", &["fitness", "diy"], &["B000000001"], None),
+    )
+    .await;
+    let card = read::post_card(&w.feeds(), &post("p1"))
+        .expect("reads")
+        .expect("visible at once");
+    assert_eq!(card.interests.len(), 2);
+    w.run_and_read(
+        Caller::User(user("ubob")),
+        Command::Smile { post: post("p1") },
+    )
+    .await;
+    w.run_and_read(
+        Caller::User(user("ubob")),
+        Command::SavePost { post: post("p1") },
+    )
+    .await;
+    w.run_and_read(
+        Caller::User(user("ubob")),
+        Command::SharePost {
+            post: post("p1"),
+            channel: ShareChannel::Link,
+        },
+    )
+    .await;
+    let card = read::post_card(&w.feeds(), &post("p1"))
+        .expect("reads")
+        .expect("exists");
+    assert_eq!((card.smiles, card.saves, card.shares), (1, 1, 1));
+    assert_eq!(
+        read::viewer_state(&w.feeds(), &post("p1"), &user("ubob")).expect("reads"),
+        (true, true)
+    );
+    assert_eq!(
+        read::viewer_state(&w.feeds(), &post("p1"), &user("uana")).expect("reads"),
+        (false, false)
+    );
+    assert_eq!(
+        read::verified_purchaser(&w.feeds(), &card).expect("reads"),
+        vec![false]
+    );
+
+    // The author buys the product she tagged: her tag gets the badge.
+    w.run_and_read(
+        Caller::User(user("uana")),
+        Command::Buy {
+            post: post("p1"),
+            asin: asin("B000000001"),
+            quantity: 1,
+            idempotency_key: "a".into(),
+            gift: false,
+        },
+    )
+    .await;
+    let card = read::post_card(&w.feeds(), &post("p1"))
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(card.purchases, 1);
+    assert_eq!(
+        read::verified_purchaser(&w.feeds(), &card).expect("reads"),
+        vec![true]
+    );
+    let orders = read::orders_of(&w.feeds(), &user("uana"), 10, None).expect("reads");
+    assert_eq!(orders.items.len(), 1);
+    let saved = read::saved_by(&w.feeds(), &user("ubob"), 10, None).expect("reads");
+    assert_eq!(
+        saved
+            .items
+            .iter()
+            .map(|(_, p)| p.clone())
+            .collect::<Vec<_>>(),
+        vec![post("p1")]
+    );
+
+    // Removal takes it out of every feed at once.
+    w.run_and_read(
+        Caller::User(user("uana")),
+        Command::RemovePost {
+            post: post("p1"),
+            reason: String::new(),
+        },
+    )
+    .await;
+    assert!(
+        read::feed(&w.feeds(), &interest("fitness"), 10, None)
+            .expect("reads")
+            .items
+            .is_empty()
+    );
+    assert!(
+        read::product_posts(&w.feeds(), &asin("B000000001"), 10, None)
+            .expect("reads")
+            .items
+            .is_empty()
+    );
+    for h in live {
+        h.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchases() {
+    let w = World::small().await;
+    let live = w.projections.spawn();
+    w.run(
+        Caller::User(user("ubob")),
+        Command::ChooseInterests {
+            interests: vec![interest("fitness"), interest("diy")],
+        },
+    )
+    .await;
+    let now = w.now();
+    w.run(
+        Caller::User(user("uacme")),
+        Command::OpenContract {
+            contract: ContractId::parse("k1").expect("valid"),
+            enthusiast: user("uana"),
+            flat_fee: None,
+            commission_bp: Some(500),
+            starts_at: now - DAY,
+            ends_at: now + 10 * DAY,
+        },
+    )
+    .await;
+    // Twelve posts, newest last: every third sponsored, one in both interests, one tagging
+    // a durable product bob then buys, one tagging a consumable he buys, one he buys as a gift.
+    for n in 0..12 {
+        let sponsored = (n % 3 == 0).then_some("k1");
+        let interests: &[&str] = if n == 5 {
+            &["fitness", "diy"]
+        } else if n % 2 == 0 {
+            &["fitness"]
+        } else {
+            &["diy"]
+        };
+        let tags: &[&str] = match n {
+            7 => &["B000000001"],
+            8 => &["B000000002"],
+            _ => &[],
+        };
+        w.run(
+            Caller::User(user("uana")),
+            publish(&format!("p{n}"), interests, tags, sponsored),
+        )
+        .await;
+    }
+    w.run(
+        Caller::User(user("ubob")),
+        Command::Buy {
+            post: post("p7"),
+            asin: asin("B000000001"),
+            quantity: 1,
+            idempotency_key: "x".into(),
+            gift: false,
+        },
+    )
+    .await;
+    let last = w
+        .run(
+            Caller::User(user("ubob")),
+            Command::Buy {
+                post: post("p8"),
+                asin: asin("B000000002"),
+                quantity: 1,
+                idempotency_key: "y".into(),
+                gift: false,
+            },
+        )
+        .await;
+    w.projections
+        .wait_for(last.position, Duration::from_secs(30))
+        .await
+        .expect("caught up");
+
+    let page = read::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
+    let ids: Vec<String> = page.items.iter().map(|(_, i)| i.post.to_string()).collect();
+    assert!(
+        !ids.contains(&"p7".to_owned()),
+        "a durable product he bought is not pushed again: {ids:?}"
+    );
+    assert!(
+        !ids.contains(&"p8".to_owned()),
+        "nor a consumable inside its re-buy window: {ids:?}"
+    );
+    let unique: HashSet<_> = ids.iter().collect();
+    assert_eq!(unique.len(), ids.len(), "no duplicates: {ids:?}");
+    let both = page
+        .items
+        .iter()
+        .find(|(_, i)| i.post == post("p5"))
+        .expect("p5 is there");
+    assert_eq!(both.1.because.len(), 2, "it says why: both interests");
+    for window in page.items.windows(5) {
+        assert!(
+            window.iter().filter(|(_, i)| i.sponsored).count() <= 1,
+            "at most one sponsored in five: {ids:?}"
+        );
+    }
+    let positions: Vec<u64> = page.items.iter().map(|(c, _)| c.0).collect();
+    assert!(positions.windows(2).all(|p| p[0] > p[1]), "newest first");
+
+    // Past the consumable's 30-day window it comes back; the durable one does not.
+    let later =
+        read::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
+    let later_ids: Vec<String> = later
+        .items
+        .iter()
+        .map(|(_, i)| i.post.to_string())
+        .collect();
+    assert!(later_ids.contains(&"p8".to_owned()), "{later_ids:?}");
+    assert!(!later_ids.contains(&"p7".to_owned()), "{later_ids:?}");
+    for h in live {
+        h.abort();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and_hash() {
+    let w = World::small().await;
+    let live = w.projections.spawn();
+    let now = w.now();
+    w.run(
+        Caller::User(user("uacme")),
+        Command::OpenContract {
+            contract: ContractId::parse("k1").expect("valid"),
+            enthusiast: user("uana"),
+            flat_fee: Some(sparkfeed_domain::Money::new(
+                10_000,
+                sparkfeed_domain::Currency::USD,
+            )),
+            commission_bp: Some(1_000),
+            starts_at: now - DAY,
+            ends_at: now + DAY,
+        },
+    )
+    .await;
+    w.run(
+        Caller::User(user("uana")),
+        publish("ps", &["fitness"], &["B000000001"], Some("k1")),
+    )
+    .await;
+    w.run(
+        Caller::User(user("uana")),
+        Command::EditCaption {
+            post: post("ps"),
+            caption: "edited".into(),
+        },
+    )
+    .await;
+    w.run(
+        Caller::User(user("ubob")),
+        Command::Buy {
+            post: post("ps"),
+            asin: asin("B000000001"),
+            quantity: 2,
+            idempotency_key: "k".into(),
+            gift: false,
+        },
+    )
+    .await;
+    let last = w
+        .run(
+            Caller::User(user("uacme")),
+            Command::EndContract {
+                contract: ContractId::parse("k1").expect("valid"),
+                reason: "done".into(),
+            },
+        )
+        .await;
+    w.projections
+        .wait_for(last.position, Duration::from_secs(30))
+        .await
+        .expect("caught up");
+
+    let trail =
+        read::sponsorship_history(&w.projections.tree("audit").expect("audit"), &post("ps"))
+            .expect("reads");
+    let types: Vec<&str> = trail.iter().map(|e| e.event_type.as_str()).collect();
+    assert_eq!(
+        types,
+        vec![
+            "ContractOpened",
+            "PostPublished",
+            "CaptionEdited",
+            "OrderPlaced",
+            "ContractEnded"
+        ]
+    );
+    for entry in &trail {
+        let stored = w
+            .domain
+            .log()
+            .read_event(entry.position)
+            .expect("reads")
+            .expect("exists");
+        assert_eq!(
+            entry.hash,
+            stored.hash.to_hex(),
+            "the trail carries the chain hash"
+        );
+        assert_eq!(entry.actor, stored.record.metadata.actor.to_string());
+    }
+    assert!(trail[1].summary.contains("Paid partnership with Acme"));
+    assert!(
+        trail[3].summary.contains("commission 2.00 USD to uana"),
+        "{}",
+        trail[3].summary
+    );
+
+    let day = sparkfeed_projections::analytics::day_of(now);
+    let counters = read::analytics(
+        &w.projections.tree("analytics").expect("analytics"),
+        &interest("fitness"),
+        day - 1,
+        day + 1,
+    )
+    .expect("reads");
+    let total: u64 = counters.iter().map(|(_, c)| c.revenue_cents).sum();
+    assert_eq!(total, 2_000);
+    for h in live {
+        h.abort();
+    }
+}
