@@ -1,7 +1,7 @@
 //! `feeds`: per-interest feeds, post cards, members, products, orders, saves, comments.
 //!
 //! Keys (parts joined by `0x00`, positions big-endian, feeds newest first):
-//! `card|post`, `feed|interest|rev`, `byauthor|user|rev`, `member|user`, `interest|slug`,
+//! `card|post`, `stats|post`, `feed|interest|rev`, `byauthor|user|rev`, `member|user`, `interest|slug`,
 //! `product|asin`, `productposts|asin|rev`, `smile|post|user`, `save|post|user`,
 //! `saved|user|rev`, `bought|user|asin`, `orders|user|rev`, `comment|id`,
 //! `comments|post|rev`.
@@ -21,6 +21,10 @@ pub const FEEDS: &str = "feeds";
 
 fn card_key(post: &str) -> Vec<u8> {
     key(&["card", post], None)
+}
+
+fn stats_key(post: &str) -> Vec<u8> {
+    key(&["stats", post], None)
 }
 
 impl Projection for Feeds {
@@ -116,7 +120,7 @@ impl Projection for Feeds {
                 let post = e.post.as_str();
                 rows.put(
                     card_key(post),
-                    &PostCardRow {
+                    &PostBody {
                         post: e.post.clone(),
                         author: e.author.clone(),
                         caption: e.caption.clone(),
@@ -127,13 +131,9 @@ impl Projection for Feeds {
                         published_at: position,
                         recorded_at: stored.record.recorded_at.0,
                         removed: false,
-                        smiles: 0,
-                        saves: 0,
-                        shares: 0,
-                        comments: 0,
-                        purchases: 0,
                     },
                 )?;
+                rows.put(stats_key(post), &PostStats::default())?;
                 for interest in &e.interests {
                     rows.put(key(&["feed", interest.as_str()], Some(rev)), &e.post)?;
                 }
@@ -148,12 +148,12 @@ impl Projection for Feeds {
                 )?;
             }
             DomainEvent::CaptionEdited(e) => {
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, card_key(e.post.as_str()), |c: &mut PostBody| {
                     c.caption = e.caption.clone()
                 })?
             }
             DomainEvent::ProductTagged(e) => {
-                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else {
+                let Some(mut card) = rows.get::<PostBody>(&card_key(e.post.as_str()))? else {
                     return Ok(());
                 };
                 let newly = !card.tags.iter().any(|t| t.asin == e.tag.asin);
@@ -170,7 +170,7 @@ impl Projection for Feeds {
                 rows.put(card_key(e.post.as_str()), &card)?;
             }
             DomainEvent::ProductUntagged(e) => {
-                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else {
+                let Some(mut card) = rows.get::<PostBody>(&card_key(e.post.as_str()))? else {
                     return Ok(());
                 };
                 card.tags
@@ -184,7 +184,7 @@ impl Projection for Feeds {
                 rows.put(card_key(e.post.as_str()), &card)?;
             }
             DomainEvent::PostRemoved(e) => {
-                let Some(mut card) = rows.get::<PostCardRow>(&card_key(e.post.as_str()))? else {
+                let Some(mut card) = rows.get::<PostBody>(&card_key(e.post.as_str()))? else {
                     return Ok(());
                 };
                 let rev = newest_first(card.published_at);
@@ -203,13 +203,13 @@ impl Projection for Feeds {
                     key(&["smile", e.post.as_str(), e.member.as_str()], None),
                     &(),
                 )?;
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.smiles += 1
                 })?;
             }
             DomainEvent::Unsmiled(e) => {
                 rows.delete(key(&["smile", e.post.as_str(), e.member.as_str()], None));
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.smiles = c.smiles.saturating_sub(1)
                 })?;
             }
@@ -219,7 +219,7 @@ impl Projection for Feeds {
                     &position,
                 )?;
                 rows.put(key(&["saved", e.member.as_str()], Some(rev)), &e.post)?;
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.saves += 1
                 })?;
             }
@@ -232,12 +232,12 @@ impl Projection for Feeds {
                     ));
                 }
                 rows.delete(save_key);
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.saves = c.saves.saturating_sub(1)
                 })?;
             }
             DomainEvent::Shared(e) => {
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.shares += 1
                 })?
             }
@@ -253,7 +253,7 @@ impl Projection for Feeds {
                     },
                 )?;
                 rows.put(key(&["comments", e.post.as_str()], Some(rev)), &e.comment)?;
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.comments += 1
                 })?;
             }
@@ -265,13 +265,13 @@ impl Projection for Feeds {
                         Some(newest_first(comment.position)),
                     ));
                     rows.delete(comment_key);
-                    update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                    update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                         c.comments = c.comments.saturating_sub(1)
                     })?;
                 }
             }
             DomainEvent::OrderPlaced(e) => {
-                update(rows, card_key(e.post.as_str()), |c: &mut PostCardRow| {
+                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
                     c.purchases += 1
                 })?;
                 update(

@@ -81,7 +81,7 @@ impl ProjectionError {
 }
 
 /// The most events one projection batch applies before committing.
-const BATCH: usize = 2048;
+const BATCH: usize = 8192;
 
 struct Entry {
     projection: Arc<dyn Projection>,

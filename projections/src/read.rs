@@ -100,6 +100,31 @@ pub fn post_card(
     feeds: &sled::Tree,
     post: &PostId,
 ) -> Result<Option<PostCardRow>, ProjectionError> {
+    let Some(b) = post_body(feeds, post)? else {
+        return Ok(None);
+    };
+    let stats: PostStats = row(feeds, &["stats", post.as_str()])?.unwrap_or_default();
+    Ok(Some(PostCardRow {
+        post: b.post,
+        author: b.author,
+        caption: b.caption,
+        media: b.media,
+        interests: b.interests,
+        tags: b.tags,
+        disclosure: b.disclosure,
+        published_at: b.published_at,
+        recorded_at: b.recorded_at,
+        removed: b.removed,
+        smiles: stats.smiles,
+        saves: stats.saves,
+        shares: stats.shares,
+        comments: stats.comments,
+        purchases: stats.purchases,
+    }))
+}
+
+/// A post's body (everything but its counts).
+pub fn post_body(feeds: &sled::Tree, post: &PostId) -> Result<Option<PostBody>, ProjectionError> {
     row(feeds, &["card", post.as_str()])
 }
 
@@ -294,10 +319,10 @@ pub fn home_feed(
             }
         }
         let Some(post) = post else { continue };
-        let Some(card) = post_card(feeds, &post)? else {
+        let Some(card) = post_body(feeds, &post)? else {
             continue;
         };
-        if card.removed || already_bought(feeds, viewer, &card, now, &mut windows)? {
+        if card.removed || already_bought(feeds, viewer, &card.tags, now, &mut windows)? {
             continue;
         }
         let sponsored = card.disclosure.is_some();
@@ -323,14 +348,14 @@ pub fn home_feed(
 fn already_bought(
     feeds: &sled::Tree,
     viewer: &UserId,
-    card: &PostCardRow,
+    tags: &[sparkfeed_domain::events::Tag],
     now: i64,
     windows: &mut HashMap<Asin, Option<i64>>,
 ) -> Result<bool, ProjectionError> {
-    if card.tags.is_empty() {
+    if tags.is_empty() {
         return Ok(false);
     }
-    for tag in &card.tags {
+    for tag in tags {
         let Some(bought) =
             row::<BoughtRow>(feeds, &["bought", viewer.as_str(), tag.asin.as_str()])?
         else {

@@ -7,7 +7,48 @@ use sparkfeed_domain::{
 };
 use sparkfeed_events::Position;
 
-/// A post as a card shows it (viewer-independent part).
+/// What a post's engagement adds up to; kept apart from the post so that a smile rewrites
+/// a few bytes, not the whole card.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct PostStats {
+    /// Live smiles.
+    pub smiles: u64,
+    /// Live saves.
+    pub saves: u64,
+    /// Shares.
+    pub shares: u64,
+    /// Live comments.
+    pub comments: u64,
+    /// Orders placed through it.
+    pub purchases: u64,
+}
+
+/// A post as stored: everything but its engagement counts.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct PostBody {
+    /// The post.
+    pub post: PostId,
+    /// Its author.
+    pub author: UserId,
+    /// Caption (sealed by the author's key).
+    pub caption: Sealed,
+    /// Media (URLs and alt texts sealed).
+    pub media: Vec<Media>,
+    /// Interests.
+    pub interests: Vec<InterestSlug>,
+    /// Current product tags.
+    pub tags: Vec<Tag>,
+    /// "Paid partnership with <brand>", when sponsored.
+    pub disclosure: Option<Disclosure>,
+    /// Where it was published.
+    pub published_at: Position,
+    /// When (microseconds since the epoch).
+    pub recorded_at: i64,
+    /// Removed by a moderator or its author.
+    pub removed: bool,
+}
+
+/// A post as a card shows it (viewer-independent part): its body and its counts.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct PostCardRow {
     /// The post.

@@ -260,3 +260,340 @@ impl fmt::Display for AppendReport {
         Ok(())
     }
 }
+
+/// Settings of the projections benchmark.
+pub struct ProjectionsBench {
+    /// Events in the scratch log (at least).
+    pub events: u64,
+    /// Posts among them.
+    pub posts: u64,
+    /// Rebuilds per projection; the median is reported.
+    pub runs: usize,
+    /// Feed pages read for the latency figures.
+    pub reads: usize,
+    /// Parent directory of the scratch store.
+    pub dir: PathBuf,
+}
+
+/// The projections benchmark's results.
+pub struct ProjectionsReport {
+    events: u64,
+    posts: u64,
+    load_secs: f64,
+    rebuilds: Vec<(String, Vec<f64>)>,
+    page_micros: Vec<f64>,
+}
+
+/// Builds a scratch log of `events` rule-consistent domain events (`posts` posts, the rest
+/// engagement and purchases), then measures rebuild throughput and feed-page latency.
+///
+/// The scratch log is written by 64 concurrent appenders directly, not through the command
+/// handlers: seeding a million events command by command would take minutes of fsyncs and
+/// measure the domain, not the projections.
+pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsReport> {
+    use sparkfeed_domain::events::*;
+    use sparkfeed_domain::{Asin, Currency, InterestSlug, KeyStore, Money, PostId, UserId};
+    use sparkfeed_eventlog::events::Position;
+    use sparkfeed_projections::{Projections, read};
+
+    anyhow::ensure!(
+        config.runs >= 1 && config.reads >= 1,
+        "--runs and --reads must be at least 1"
+    );
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let scratch = tempfile::tempdir_in(&config.dir)
+        .with_context(|| format!("temp dir in {}", config.dir.display()))?;
+    let log = EventLog::open(Config::new(scratch.path().join("log")))
+        .context("opening the scratch log")?;
+    let keys = KeyStore::temporary().context("key store")?;
+
+    const INTERESTS: usize = 14;
+    const MEMBERS: u64 = 2_000;
+    const PRODUCTS: u64 = 3_000;
+    let interest = |i: u64| {
+        InterestSlug::parse(&format!("interest{}", i % INTERESTS as u64)).expect("valid slug")
+    };
+    let member = |m: u64| UserId::parse(&format!("u{}", m % MEMBERS)).expect("valid id");
+    let post = |p: u64| PostId::parse(&format!("p{p}")).expect("valid id");
+    let asin = |a: u64| Asin::parse(&format!("B{:09}", a % PRODUCTS)).expect("valid asin");
+    let usd = |c: u64| Money::new(c, Currency::USD);
+
+    // (stream, event) in log order, generated lazily in the order a real world grows.
+    let mut plan: Vec<(StreamName, DomainEvent)> = Vec::new();
+    for i in 0..INTERESTS as u64 {
+        plan.push((
+            StreamName::of("interest", interest(i).as_str())?,
+            InterestAdded {
+                interest: interest(i),
+                name: format!("Interest {i}"),
+                rebuy_window_days: (i % 3 == 0).then_some(30),
+            }
+            .into(),
+        ));
+    }
+    for a in 0..PRODUCTS {
+        plan.push((
+            StreamName::of("product", &asin(a).as_str().to_ascii_lowercase())?,
+            ProductListed {
+                asin: asin(a),
+                title: format!("Product {a}"),
+                price: usd(500 + a % 200 * 100),
+                image_url: format!("https://img.example/{a}.jpg"),
+                interests: vec![interest(a)],
+                consumable: a % 4 == 0,
+            }
+            .into(),
+        ));
+    }
+    for m in 0..MEMBERS {
+        let user = member(m);
+        let stream = StreamName::of("user", user.as_str())?;
+        plan.push((
+            stream.clone(),
+            UserRegistered {
+                user: user.clone(),
+                kind: AccountKind::Member,
+                handle: keys.seal(&user, &format!("member{m}"))?,
+                display_name: keys.seal(&user, &format!("Member {m}"))?,
+                brand_name: None,
+            }
+            .into(),
+        ));
+        plan.push((stream.clone(), PrimeStarted { user: user.clone() }.into()));
+        plan.push((
+            stream,
+            InterestsChosen {
+                user: user.clone(),
+                interests: (0..1 + m % 5).map(|k| interest(m + k * 3)).collect(),
+            }
+            .into(),
+        ));
+    }
+    let engagement = config
+        .events
+        .saturating_sub(plan.len() as u64 + config.posts);
+    let per_post = engagement / config.posts.max(1);
+    let mut rng = 0x5eed_u64;
+    let mut next = move || {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng
+    };
+    for p in 0..config.posts {
+        let author = member(next());
+        let tags: Vec<Tag> = (0..next() % 4)
+            .map(|t| Tag {
+                asin: asin(p * 7 + t),
+                media_index: 0,
+                x: 0.5,
+                y: 0.5,
+            })
+            .collect();
+        plan.push((
+            StreamName::of("post", post(p).as_str())?,
+            PostPublished {
+                post: post(p),
+                author: author.clone(),
+                caption: keys.seal(
+                    &author,
+                    "a caption of a typical length, with a few words about the product",
+                )?,
+                media: vec![Media {
+                    kind: MediaKind::Image,
+                    url: keys.seal(&author, "https://media.example/p.jpg")?,
+                    width: 1080,
+                    height: 1350,
+                    alt: keys.seal(&author, "photo")?,
+                }],
+                interests: vec![interest(p), interest(p / 3 + 1)],
+                tags: tags.clone(),
+                sponsorship: None,
+            }
+            .into(),
+        ));
+        for k in 0..per_post {
+            let m = member(next());
+            let stream = StreamName::of("engagement", &format!("{}.{}", post(p), m))?;
+            let event: DomainEvent = match (k + p) % 10 {
+                0..=5 => Smiled {
+                    post: post(p),
+                    member: m,
+                }
+                .into(),
+                6 | 7 => Saved {
+                    post: post(p),
+                    member: m,
+                }
+                .into(),
+                8 => Shared {
+                    post: post(p),
+                    member: m,
+                    channel: ShareChannel::Link,
+                }
+                .into(),
+                _ => match tags.first() {
+                    Some(tag) => OrderPlaced {
+                        order: format!("o{p}x{k}"),
+                        buyer: m,
+                        post: post(p),
+                        author: author.clone(),
+                        asin: tag.asin.clone(),
+                        quantity: 1,
+                        unit_price: usd(900),
+                        total: usd(900),
+                        gift: k % 7 == 0,
+                        commission: None,
+                    }
+                    .into(),
+                    None => Shared {
+                        post: post(p),
+                        member: m,
+                        channel: ShareChannel::Email,
+                    }
+                    .into(),
+                },
+            };
+            plan.push((stream, event));
+        }
+    }
+
+    let started = Instant::now();
+    let bar = indicatif::ProgressBar::new(plan.len() as u64).with_style(
+        indicatif::ProgressStyle::with_template(
+            "writing the scratch log {bar:40} {pos}/{len} events, {per_sec}",
+        )
+        .context("progress template")?,
+    );
+    let total = plan.len() as u64;
+    runtime.block_on(async {
+        let plan = std::sync::Arc::new(plan);
+        let cursor = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let writers: Vec<_> = (0..64)
+            .map(|_| {
+                let (log, plan, cursor, bar) =
+                    (log.clone(), plan.clone(), cursor.clone(), bar.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let n = cursor.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some((stream, event)) = plan.get(n) else {
+                            return anyhow::Ok(());
+                        };
+                        let new = NewEvent {
+                            id: EventId::random(),
+                            event_type: EventType::parse(event.event_type())?,
+                            schema_version: 1,
+                            payload: event.encode()?,
+                            metadata: Metadata {
+                                actor: Actor::System(ActorId::parse("bench")?),
+                                correlation_id: EventId::random(),
+                                causation_id: None,
+                            },
+                        };
+                        log.append(stream, ExpectedVersion::Any, vec![new]).await?;
+                        bar.inc(1);
+                    }
+                })
+            })
+            .collect();
+        for w in writers {
+            w.await.context("writer")??;
+        }
+        anyhow::Ok(())
+    })?;
+    bar.finish_and_clear();
+    let load_secs = started.elapsed().as_secs_f64();
+
+    let projections = Projections::open(&scratch.path().join("projections"), log.clone())
+        .context("opening projections")?;
+    let mut rebuilds = Vec::new();
+    for name in projections.names() {
+        let mut rates = Vec::new();
+        for run in 0..config.runs {
+            let report = runtime.block_on(projections.rebuild(name, |_, _| {}))?;
+            eprintln!(
+                "rebuild {name} {}/{}: {:.0} events/s",
+                run + 1,
+                config.runs,
+                report.events_per_sec()
+            );
+            rates.push(report.events_per_sec());
+        }
+        rebuilds.push((name.to_owned(), rates));
+    }
+
+    let feeds = projections.tree("feeds")?;
+    let mut page_micros = Vec::with_capacity(config.reads);
+    let mut cursors: Vec<Option<Position>> = vec![None; INTERESTS];
+    for n in 0..config.reads {
+        let i = n % INTERESTS;
+        let slug = interest(i as u64);
+        let viewer = member(next());
+        let start = Instant::now();
+        let page = read::feed(&feeds, &slug, 20, cursors[i])?;
+        for (_, p) in &page.items {
+            let card = read::post_card(&feeds, p)?.context("card")?;
+            let _badges = read::verified_purchaser(&feeds, &card)?;
+            let _viewer = read::viewer_state(&feeds, p, &viewer)?;
+        }
+        page_micros.push(start.elapsed().as_secs_f64() * 1e6);
+        // Walk deeper into each feed, and start over now and then.
+        cursors[i] = if page.has_next && n % 50 != 0 {
+            page.items.last().map(|(c, _)| *c)
+        } else {
+            None
+        };
+    }
+    Ok(ProjectionsReport {
+        events: total,
+        posts: config.posts,
+        load_secs,
+        rebuilds,
+        page_micros,
+    })
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    // Nearest rank: the smallest value with at least p of the samples at or below it.
+    let n = sorted.len();
+    let rank = (1..=n).find(|r| *r as f64 >= p * n as f64).unwrap_or(n);
+    sorted[rank.saturating_sub(1)]
+}
+
+impl fmt::Display for ProjectionsReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "scratch log: {} events, {} posts, written in {:.1}s by 64 concurrent appenders",
+            self.events, self.posts, self.load_secs
+        )?;
+        writeln!(
+            f,
+            "{:<12} {:>16} {:>12} {:>12}",
+            "rebuild", "median events/s", "min", "max"
+        )?;
+        for (name, rates) in &self.rebuilds {
+            let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
+            let max = rates.iter().copied().fold(0.0, f64::max);
+            writeln!(
+                f,
+                "{name:<12} {:>16.0} {min:>12.0} {max:>12.0}",
+                median(rates.clone())
+            )?;
+        }
+        let mut sorted = self.page_micros.clone();
+        sorted.sort_by(f64::total_cmp);
+        writeln!(
+            f,
+            "feed page (first: 20, with post cards, badges and viewer state), {} reads: p50 {:.0} us, p99 {:.0} us, max {:.0} us",
+            sorted.len(),
+            percentile(&sorted, 0.50),
+            percentile(&sorted, 0.99),
+            sorted.last().copied().unwrap_or(0.0)
+        )
+    }
+}

@@ -39,8 +39,10 @@ pub fn rebuild(data_dir: &Path, name: &str) -> anyhow::Result<Vec<(String, Rebui
     let mut reports = Vec::new();
     for name in names {
         let bar = ProgressBar::new(0).with_style(
-            ProgressStyle::with_template("rebuilding {msg} {bar:40} {pos}/{len} events, {per_sec}, eta {eta}")
-                .context("progress template")?,
+            ProgressStyle::with_template(
+                "rebuilding {msg} {bar:40} {pos}/{len} events, {per_sec}, eta {eta}",
+            )
+            .context("progress template")?,
         );
         bar.set_message(name.clone());
         let report = runtime

@@ -80,6 +80,25 @@ enum BenchCommand {
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
     },
+    /// Rebuild throughput of every projection over a scratch log of a million events, and
+    /// feed-page read latency over 100,000 posts.
+    Projections {
+        /// Events in the scratch log.
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Posts among them.
+        #[arg(long, default_value_t = 100_000)]
+        posts: u64,
+        /// Rebuilds per projection; the median is reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Feed pages read for the latency figures.
+        #[arg(long, default_value_t = 20_000)]
+        reads: usize,
+        /// Where the scratch store goes.
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -148,6 +167,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     report.events_per_sec()
                 );
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Projections {
+                    events,
+                    posts,
+                    runs,
+                    reads,
+                    dir,
+                },
+        } => {
+            let config = bench::ProjectionsBench {
+                events,
+                posts,
+                runs,
+                reads,
+                dir,
+            };
+            print!(
+                "{}",
+                bench::projections(&config).context("projections benchmark")?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {
