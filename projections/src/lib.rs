@@ -232,18 +232,29 @@ impl Projections {
 
     /// Brings every projection up to the log's head now, then returns.
     pub async fn catch_up(&self) -> Result<(), ProjectionError> {
+        self.catch_up_in_batches(BATCH, |_, _| {}).await
+    }
+
+    /// [`Projections::catch_up`] in batches of `batch` events; `committed` is told each
+    /// projection's checkpoint after every batch it commits.
+    pub async fn catch_up_in_batches(
+        &self,
+        batch: usize,
+        mut committed: impl FnMut(&str, Position),
+    ) -> Result<(), ProjectionError> {
         for name in self.names() {
             let entry = self.entry(name)?;
             loop {
                 let _writer = entry.writer.lock().await;
                 let tree = entry.slot.tree();
                 let from = checkpoint(&tree)?;
-                let events = self.log.read_all(from, BATCH)?;
+                let events = self.log.read_all(from, batch.max(1))?;
                 if events.is_empty() {
                     break;
                 }
                 let next = self.apply(entry.projection.as_ref(), &tree, &events)?;
                 entry.checkpoint.send_replace(next);
+                committed(name, next);
             }
         }
         Ok(())
