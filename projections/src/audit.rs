@@ -1,11 +1,12 @@
 //! `audit`: the sponsorship audit trail, per contract and per sponsored post.
 //!
-//! Keys: `postcontract|post` -> contract, `trail|contract|position` and
-//! `bypost|post|position` -> [`AuditEntry`]. Entries hold no personal data: positions,
+//! Keys: `postcontract|post` -> contract, `parties|contract` -> (brand, enthusiast),
+//! `trail|contract|position`, `bypost|post|position` and `party|user|position` ->
+//! [`AuditEntry`]. Entries hold no personal data: positions,
 //! times, actors (opaque ids), event types, chain hashes and amounts.
 
 use sparkfeed_domain::events::DomainEvent;
-use sparkfeed_domain::{ContractId, PostId};
+use sparkfeed_domain::{ContractId, PostId, UserId};
 use sparkfeed_events::RecordedEvent;
 
 use crate::rows::AuditEntry;
@@ -34,7 +35,13 @@ impl Projection for Audit {
         };
         let (contract, post, summary): (ContractId, Option<PostId>, String) = match event {
             DomainEvent::ContractOpened(e) => (
-                e.contract.clone(),
+                {
+                    rows.put(
+                        key(&["parties", e.contract.as_str()], None),
+                        &(e.brand.clone(), e.enthusiast.clone()),
+                    )?;
+                    e.contract.clone()
+                },
                 None,
                 format!(
                     "contract opened: brand {} ({}) sponsors {}; fee {}; commission {} bp",
@@ -124,6 +131,15 @@ impl Projection for Audit {
         )?;
         if let Some(post) = post {
             rows.put(key(&["bypost", post.as_str()], Some(r.position.0)), &entry)?;
+        }
+        if let Some((brand, enthusiast)) =
+            rows.get::<(UserId, UserId)>(&key(&["parties", contract.as_str()], None))?
+        {
+            rows.put(key(&["party", brand.as_str()], Some(r.position.0)), &entry)?;
+            rows.put(
+                key(&["party", enthusiast.as_str()], Some(r.position.0)),
+                &entry,
+            )?;
         }
         Ok(())
     }

@@ -416,6 +416,17 @@ pub fn sponsorship_history(
     Ok(entries)
 }
 
+/// Every sponsorship event a brand or an enthusiast was party to, in log order.
+pub fn sponsorship_history_of(
+    audit: &sled::Tree,
+    party: &UserId,
+) -> Result<Vec<AuditEntry>, ProjectionError> {
+    audit
+        .scan_prefix(prefix(&["party", party.as_str()]))
+        .map(|e| decode(&e?.1))
+        .collect()
+}
+
 /// The counters of an interest for days `from..=to` (day numbers since the epoch).
 pub fn analytics(
     tree: &sled::Tree,

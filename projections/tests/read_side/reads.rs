@@ -377,6 +377,16 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
         assert_eq!(entry.actor, stored.record.metadata.actor.to_string());
     }
     assert!(trail[1].summary.contains("Paid partnership with Acme"));
+    let audit = w.projections.tree("audit").expect("audit");
+    for party in ["uacme", "uana"] {
+        let theirs = read::sponsorship_history_of(&audit, &user(party)).expect("reads");
+        assert_eq!(theirs.len(), trail.len(), "{party} sees the same history");
+    }
+    assert!(
+        read::sponsorship_history_of(&audit, &user("ubob"))
+            .expect("reads")
+            .is_empty()
+    );
     assert!(
         trail[3].summary.contains("commission 2.00 USD to uana"),
         "{}",
