@@ -376,7 +376,8 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     let engagement = config
         .events
         .saturating_sub(plan.len() as u64 + config.posts);
-    let per_post = engagement / config.posts.max(1);
+    // Rounded up: the log holds at least the events asked for.
+    let per_post = engagement.div_ceil(config.posts.max(1));
     let mut rng = 0x5eed_u64;
     let mut next = move || {
         rng ^= rng << 13;
@@ -417,7 +418,8 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
             .into(),
         ));
         for k in 0..per_post {
-            let m = member(next());
+            // Distinct members per post, so no one smiles or saves twice.
+            let m = member(p * 7 + k * 13);
             let stream = StreamName::of("engagement", &format!("{}.{}", post(p), m))?;
             let event: DomainEvent = match (k + p) % 10 {
                 0..=5 => Smiled {
