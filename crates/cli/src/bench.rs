@@ -273,6 +273,8 @@ pub struct ProjectionsBench {
     pub reads: usize,
     /// Parent directory of the scratch store.
     pub dir: PathBuf,
+    /// The projection store's page cache, in MiB.
+    pub cache_mb: u64,
 }
 
 /// The projections benchmark's results.

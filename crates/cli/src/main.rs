@@ -98,6 +98,9 @@ enum BenchCommand {
         /// Where the scratch store goes.
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
+        /// The projection store's page cache, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        cache_mb: u64,
     },
 }
 
@@ -177,6 +180,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     runs,
                     reads,
                     dir,
+                    cache_mb,
                 },
         } => {
             let config = bench::ProjectionsBench {
@@ -185,6 +189,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 runs,
                 reads,
                 dir,
+                cache_mb,
             };
             print!(
                 "{}",
