@@ -247,6 +247,25 @@ impl Projections {
         Ok(next)
     }
 
+    /// Applies the log to `tree` from its checkpoint to the head; answers how many events.
+    fn replay(
+        &self,
+        projection: &dyn Projection,
+        tree: &sled::Tree,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64, ProjectionError> {
+        let mut replayed = 0u64;
+        loop {
+            let events = self.log.read_all(checkpoint(tree)?, BATCH)?;
+            if events.is_empty() {
+                return Ok(replayed);
+            }
+            replayed += events.len() as u64;
+            self.apply(projection, tree, &events)?;
+            progress(replayed, self.log.head().len);
+        }
+    }
+
     /// Brings every projection up to the log's head now, then returns.
     pub async fn catch_up(&self) -> Result<(), ProjectionError> {
         self.catch_up_in_batches(BATCH, |_, _| {}).await
@@ -363,27 +382,11 @@ impl Projections {
         let fresh_name = tree_name(name, generation);
         self.db.drop_tree(fresh_name.as_bytes())?;
         let fresh = self.db.open_tree(&fresh_name)?;
-        let mut replayed = 0u64;
         // Replay without holding the writer: the live tree keeps serving and advancing.
-        loop {
-            let events = self.log.read_all(checkpoint(&fresh)?, BATCH)?;
-            if events.is_empty() {
-                break;
-            }
-            replayed += events.len() as u64;
-            self.apply(entry.projection.as_ref(), &fresh, &events)?;
-            progress(replayed, self.log.head().len);
-        }
+        let mut replayed = self.replay(entry.projection.as_ref(), &fresh, &mut progress)?;
         // Then catch up the last few events and swap, with the live runner paused.
         let _writer = entry.writer.lock().await;
-        loop {
-            let events = self.log.read_all(checkpoint(&fresh)?, BATCH)?;
-            if events.is_empty() {
-                break;
-            }
-            replayed += events.len() as u64;
-            self.apply(entry.projection.as_ref(), &fresh, &events)?;
-        }
+        replayed += self.replay(entry.projection.as_ref(), &fresh, &mut |_, _| {})?;
         self.catalog.insert(name, &generation.to_be_bytes())?;
         let old = entry.slot.swap(fresh);
         entry.checkpoint.send_replace(entry.slot.checkpoint()?);

@@ -100,27 +100,11 @@ pub fn post_card(
     feeds: &sled::Tree,
     post: &PostId,
 ) -> Result<Option<PostCardRow>, ProjectionError> {
-    let Some(b) = post_body(feeds, post)? else {
+    let Some(body) = post_body(feeds, post)? else {
         return Ok(None);
     };
     let stats: PostStats = row(feeds, &["stats", post.as_str()])?.unwrap_or_default();
-    Ok(Some(PostCardRow {
-        post: b.post,
-        author: b.author,
-        caption: b.caption,
-        media: b.media,
-        interests: b.interests,
-        tags: b.tags,
-        disclosure: b.disclosure,
-        published_at: b.published_at,
-        recorded_at: b.recorded_at,
-        removed: b.removed,
-        smiles: stats.smiles,
-        saves: stats.saves,
-        shares: stats.shares,
-        comments: stats.comments,
-        purchases: stats.purchases,
-    }))
+    Ok(Some(PostCardRow { body, stats }))
 }
 
 /// A post's body (everything but its counts).
@@ -145,11 +129,12 @@ pub fn verified_purchaser(
     feeds: &sled::Tree,
     card: &PostCardRow,
 ) -> Result<Vec<bool>, ProjectionError> {
-    card.tags
+    card.body
+        .tags
         .iter()
         .map(|t| {
             Ok(feeds.contains_key(key(
-                &["bought", card.author.as_str(), t.asin.as_str()],
+                &["bought", card.body.author.as_str(), t.asin.as_str()],
                 None,
             ))?)
         })

@@ -51,36 +51,10 @@ pub struct PostBody {
 /// A post as a card shows it (viewer-independent part): its body and its counts.
 #[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
 pub struct PostCardRow {
-    /// The post.
-    pub post: PostId,
-    /// Its author.
-    pub author: UserId,
-    /// Caption (sealed by the author's key).
-    pub caption: Sealed,
-    /// Media (URLs and alt texts sealed).
-    pub media: Vec<Media>,
-    /// Interests.
-    pub interests: Vec<InterestSlug>,
-    /// Current product tags.
-    pub tags: Vec<Tag>,
-    /// "Paid partnership with <brand>", when sponsored.
-    pub disclosure: Option<Disclosure>,
-    /// Where it was published.
-    pub published_at: Position,
-    /// When (microseconds since the epoch).
-    pub recorded_at: i64,
-    /// Removed by a moderator or its author.
-    pub removed: bool,
-    /// Live smiles.
-    pub smiles: u64,
-    /// Live saves.
-    pub saves: u64,
-    /// Shares.
-    pub shares: u64,
-    /// Live comments.
-    pub comments: u64,
-    /// Orders placed through it.
-    pub purchases: u64,
+    /// Everything but the counts.
+    pub body: PostBody,
+    /// The counts.
+    pub stats: PostStats,
 }
 
 /// A member or brand account.

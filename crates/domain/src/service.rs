@@ -326,6 +326,38 @@ impl Domain {
         }
     }
 
+    /// Appends one event to an existing stream at `expected`; a lost race is a retry.
+    async fn update(
+        &self,
+        ctx: &Context,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        event: DomainEvent,
+    ) -> Step {
+        Ok(self
+            .write(ctx, 0, stream, expected, vec![event])
+            .await?
+            .map(Executed::from))
+    }
+
+    /// Creates `stream` with one event; if it exists already, the command is refused with
+    /// `exists` (a repeat of the same command is answered by the log's deduplication).
+    async fn create(
+        &self,
+        ctx: &Context,
+        stream: &StreamName,
+        event: DomainEvent,
+        exists: Refusal,
+    ) -> Step {
+        match self
+            .write(ctx, 0, stream, ExpectedVersion::NoStream, vec![event])
+            .await?
+        {
+            Ok(done) => Ok(Ok(done.into())),
+            Err(Retry) => Err(exists.into()),
+        }
+    }
+
     /// The signed-in account and its state.
     fn caller(&self, ctx: &Context) -> Result<(UserId, UserState), CommandError> {
         let Caller::User(user) = &ctx.caller else {
@@ -514,10 +546,8 @@ impl Domain {
                 } else {
                     PrimeEnded { user: user.clone() }.into()
                 };
-                Ok(self
-                    .write(ctx, 0, &user_stream(user), loaded.expected(), vec![event])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &user_stream(user), loaded.expected(), event)
+                    .await
             }
             Command::ChooseInterests { interests } => {
                 let (user, state) = self.caller(ctx)?;
@@ -535,16 +565,8 @@ impl Domain {
                     user: user.clone(),
                     interests: interests.clone(),
                 };
-                Ok(self
-                    .write(
-                        ctx,
-                        0,
-                        &user_stream(&user),
-                        loaded.expected(),
-                        vec![event.into()],
-                    )
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &user_stream(&user), loaded.expected(), event.into())
+                    .await
             }
             Command::GrantRole { user, role } | Command::RevokeRole { user, role } => {
                 let by = self.admin(ctx)?;
@@ -570,10 +592,8 @@ impl Domain {
                     }
                     .into(),
                 };
-                Ok(self
-                    .write(ctx, 0, &user_stream(user), loaded.expected(), vec![event])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &user_stream(user), loaded.expected(), event)
+                    .await
             }
             Command::AddInterest {
                 interest,
@@ -587,19 +607,13 @@ impl Domain {
                     name: name.clone(),
                     rebuy_window_days: *rebuy_window_days,
                 };
-                match self
-                    .write(
-                        ctx,
-                        0,
-                        &interest_stream(interest),
-                        ExpectedVersion::NoStream,
-                        vec![event.into()],
-                    )
-                    .await?
-                {
-                    Ok(done) => Ok(Ok(done.into())),
-                    Err(Retry) => Err(Refusal::InterestExists(interest.to_string()).into()),
-                }
+                self.create(
+                    ctx,
+                    &interest_stream(interest),
+                    event.into(),
+                    Refusal::InterestExists(interest.to_string()),
+                )
+                .await
             }
             Command::ListProduct {
                 asin,
@@ -625,19 +639,13 @@ impl Domain {
                     interests: interests.clone(),
                     consumable: *consumable,
                 };
-                match self
-                    .write(
-                        ctx,
-                        0,
-                        &product_stream(asin),
-                        ExpectedVersion::NoStream,
-                        vec![event.into()],
-                    )
-                    .await?
-                {
-                    Ok(done) => Ok(Ok(done.into())),
-                    Err(Retry) => Err(Refusal::ProductExists(asin.to_string()).into()),
-                }
+                self.create(
+                    ctx,
+                    &product_stream(asin),
+                    event.into(),
+                    Refusal::ProductExists(asin.to_string()),
+                )
+                .await
             }
             Command::RepriceProduct { asin, .. } | Command::DelistProduct { asin } => {
                 self.admin(ctx)?;
@@ -662,10 +670,7 @@ impl Domain {
                     }
                     _ => ProductDelisted { asin: asin.clone() }.into(),
                 };
-                Ok(self
-                    .write(ctx, 0, &stream, loaded.expected(), vec![event])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &stream, loaded.expected(), event).await
             }
             Command::PublishPost {
                 post,
@@ -697,16 +702,8 @@ impl Domain {
                     post: post.clone(),
                     caption: self.keys.seal(&author, caption)?,
                 };
-                Ok(self
-                    .write(
-                        ctx,
-                        0,
-                        &post_stream(post),
-                        loaded.expected(),
-                        vec![event.into()],
-                    )
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                    .await
             }
             Command::TagProduct { post, tag } => {
                 let (author, _) = self.caller(ctx)?;
@@ -730,16 +727,8 @@ impl Domain {
                     post: post.clone(),
                     tag,
                 };
-                Ok(self
-                    .write(
-                        ctx,
-                        0,
-                        &post_stream(post),
-                        loaded.expected(),
-                        vec![event.into()],
-                    )
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                    .await
             }
             Command::UntagProduct {
                 post,
@@ -764,16 +753,8 @@ impl Domain {
                     asin: asin.clone(),
                     media_index: *media_index,
                 };
-                Ok(self
-                    .write(
-                        ctx,
-                        0,
-                        &post_stream(post),
-                        loaded.expected(),
-                        vec![event.into()],
-                    )
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                    .await
             }
             Command::RemovePost { post, reason } => {
                 chars("reason", reason, 0, 500)?;
@@ -798,16 +779,8 @@ impl Domain {
                     by,
                     reason: reason.clone(),
                 };
-                Ok(self
-                    .write(
-                        ctx,
-                        0,
-                        &post_stream(post),
-                        loaded.expected(),
-                        vec![event.into()],
-                    )
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                    .await
             }
             Command::Smile { post }
             | Command::Unsmile { post }
@@ -828,10 +801,7 @@ impl Domain {
                     (_, _, false) => return Err(Refusal::NotSaved.into()),
                     (_, _, true) => Unsaved { post: p, member: m }.into(),
                 };
-                Ok(self
-                    .write(ctx, 0, &stream, loaded.expected(), vec![event])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &stream, loaded.expected(), event).await
             }
             Command::SharePost { post, channel } => {
                 let (member, _) = self.prime_member(ctx)?;
@@ -842,10 +812,8 @@ impl Domain {
                     channel: *channel,
                 };
                 let stream = share_stream(post, &member);
-                Ok(self
-                    .write(ctx, 0, &stream, ExpectedVersion::Any, vec![event.into()])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &stream, ExpectedVersion::Any, event.into())
+                    .await
             }
             Command::Comment {
                 comment,
@@ -907,10 +875,8 @@ impl Domain {
                     post: posted.post.clone(),
                     by,
                 };
-                Ok(self
-                    .write(ctx, 0, &stream, loaded.expected(), vec![event.into()])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &stream, loaded.expected(), event.into())
+                    .await
             }
             Command::Buy {
                 post,
@@ -972,23 +938,13 @@ impl Domain {
                     starts_at: *starts_at,
                     ends_at: *ends_at,
                 };
-                match self
-                    .write(
-                        ctx,
-                        0,
-                        &contract_stream(contract),
-                        ExpectedVersion::NoStream,
-                        vec![event.into()],
-                    )
-                    .await?
-                {
-                    Ok(done) => Ok(Ok(done.into())),
-                    Err(Retry) => Err(Refusal::validation(
-                        "contract",
-                        "a contract with this id exists",
-                    )
-                    .into()),
-                }
+                self.create(
+                    ctx,
+                    &contract_stream(contract),
+                    event.into(),
+                    Refusal::validation("contract", "a contract with this id exists"),
+                )
+                .await
             }
             Command::EndContract { contract, reason } => {
                 chars("reason", reason, 0, 500)?;
@@ -1012,10 +968,8 @@ impl Domain {
                     by,
                     reason: reason.clone(),
                 };
-                Ok(self
-                    .write(ctx, 0, &stream, loaded.expected(), vec![event.into()])
-                    .await?
-                    .map(Executed::from))
+                self.update(ctx, &stream, loaded.expected(), event.into())
+                    .await
             }
         }
     }
@@ -1151,19 +1105,13 @@ impl Domain {
             tags: checked,
             sponsorship,
         };
-        match self
-            .write(
-                ctx,
-                0,
-                &post_stream(post),
-                ExpectedVersion::NoStream,
-                vec![event.into()],
-            )
-            .await?
-        {
-            Ok(done) => Ok(Ok(done.into())),
-            Err(Retry) => Err(Refusal::validation("post", "a post with this id exists").into()),
-        }
+        self.create(
+            ctx,
+            &post_stream(post),
+            event.into(),
+            Refusal::validation("post", "a post with this id exists"),
+        )
+        .await
     }
 
     async fn buy(
@@ -1263,16 +1211,8 @@ impl Domain {
             commission,
         };
         // A concurrent buy with the same key lost the race: the retry finds it placed.
-        Ok(self
-            .write(
-                ctx,
-                0,
-                &order_stream,
-                ExpectedVersion::NoStream,
-                vec![event.into()],
-            )
-            .await?
-            .map(Executed::from))
+        self.update(ctx, &order_stream, ExpectedVersion::NoStream, event.into())
+            .await
     }
 }
 

@@ -80,7 +80,7 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
     let card = read::post_card(&w.feeds(), &post("p1"))
         .expect("reads")
         .expect("visible at once");
-    assert_eq!(card.interests.len(), 2);
+    assert_eq!(card.body.interests.len(), 2);
     w.run_and_read(
         Caller::User(user("ubob")),
         Command::Smile { post: post("p1") },
@@ -102,7 +102,10 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
     let card = read::post_card(&w.feeds(), &post("p1"))
         .expect("reads")
         .expect("exists");
-    assert_eq!((card.smiles, card.saves, card.shares), (1, 1, 1));
+    assert_eq!(
+        (card.stats.smiles, card.stats.saves, card.stats.shares),
+        (1, 1, 1)
+    );
     assert_eq!(
         read::viewer_state(&w.feeds(), &post("p1"), &user("ubob")).expect("reads"),
         (true, true)
@@ -131,7 +134,7 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
     let card = read::post_card(&w.feeds(), &post("p1"))
         .expect("reads")
         .expect("exists");
-    assert_eq!(card.purchases, 1);
+    assert_eq!(card.stats.purchases, 1);
     assert_eq!(
         read::verified_purchaser(&w.feeds(), &card).expect("reads"),
         vec![true]
