@@ -278,6 +278,31 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     let positions: Vec<u64> = page.items.iter().map(|(c, _)| c.0).collect();
     assert!(positions.windows(2).all(|p| p[0] > p[1]), "newest first");
 
+    // Changing interests changes the feed at once.
+    w.run_and_read(
+        Caller::User(user("ubob")),
+        Command::ChooseInterests {
+            interests: vec![interest("diy")],
+        },
+    )
+    .await;
+    let diy_only = read::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
+    assert!(!diy_only.items.is_empty());
+    assert!(
+        diy_only
+            .items
+            .iter()
+            .all(|(_, i)| i.because == vec![interest("diy")]),
+        "only diy posts now"
+    );
+    w.run_and_read(
+        Caller::User(user("ubob")),
+        Command::ChooseInterests {
+            interests: vec![interest("fitness"), interest("diy")],
+        },
+    )
+    .await;
+
     // Past the consumable's 30-day window it comes back; the durable one does not.
     let later =
         read::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
