@@ -109,6 +109,7 @@ impl EventLog {
             last_recorded_at,
             max_group_events: config.max_group_events.max(1),
             heads: Default::default(),
+            max_id: largest_event_id(&tree)?,
             stop: stop.clone(),
         };
         let syncer = Syncer {
@@ -398,6 +399,24 @@ fn check_layout(db: &sled::Db, tree: &sled::Tree) -> Result<(), LogError> {
             tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
             db.flush()?;
             Ok(())
+        }
+    }
+}
+
+/// The largest event id in the event-id index (its last key).
+fn largest_event_id(tree: &sled::Tree) -> Result<Option<EventId>, LogError> {
+    match tree.scan_prefix(keys::event_index_prefix()).next_back() {
+        None => Ok(None),
+        Some(entry) => {
+            let (key, _) = entry?;
+            let bytes: [u8; 16] =
+                key.get(1..17)
+                    .and_then(|b| b.try_into().ok())
+                    .ok_or(LogError::Corrupt {
+                        position: None,
+                        reason: "malformed event-id index key".into(),
+                    })?;
+            Ok(Some(EventId::from_bytes(bytes)))
         }
     }
 }

@@ -118,6 +118,9 @@ pub(crate) struct Writer {
     pub(crate) last_recorded_at: Timestamp,
     pub(crate) max_group_events: usize,
     pub(crate) heads: HashMap<StreamName, StreamState>,
+    /// The largest event id in the log (bytewise). An id above it cannot be in the log, so
+    /// its idempotency lookup is skipped: time-ordered ids (UUIDv7) almost always are.
+    pub(crate) max_id: Option<EventId>,
     pub(crate) stop: Arc<Stop>,
 }
 
@@ -290,6 +293,7 @@ impl Writer {
                 .batch
                 .insert(keys::stream_key(&record.stream, record.version), &position);
             group.batch.insert(&keys::event_key(&record.id), &position);
+            self.max_id = Some(self.max_id.map_or(record.id, |max| max.max(record.id)));
             group.ids.insert(
                 record.id,
                 Placed {
@@ -378,6 +382,9 @@ impl Writer {
                 stream: p.stream.clone(),
                 version: p.version,
             }));
+        }
+        if self.max_id.is_none_or(|max| *id > max) {
+            return Ok(None);
         }
         let Some(value) = self.tree.get(keys::event_key(id))? else {
             return Ok(None);

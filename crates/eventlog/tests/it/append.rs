@@ -366,3 +366,43 @@ async fn a_full_group_waits_for_the_disk_instead_of_growing() {
     );
     assert!(log.verify(|_| {}).expect("verifies").is_intact());
 }
+
+#[tokio::test]
+async fn retries_are_recognised_after_a_reopen_whatever_order_client_ids_come_in() {
+    use sparkfeed_eventlog::events::EventId;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let s = stream("order-1");
+    let with_id = |bytes: [u8; 16]| {
+        let mut e = event(0);
+        e.id = EventId::from_bytes(bytes);
+        e
+    };
+    let high = with_id([0xff; 16]);
+    let low = with_id([0x01; 16]);
+    {
+        let log = EventLog::open(Config::new(dir.path())).expect("opens");
+        log.append(&s, ExpectedVersion::Any, vec![high.clone()])
+            .await
+            .expect("appends");
+        // Below the largest id so far, and new: written.
+        let done = log
+            .append(&s, ExpectedVersion::Any, vec![low.clone()])
+            .await
+            .expect("appends");
+        assert!(!done.deduplicated);
+    }
+    let log = EventLog::open(Config::new(dir.path())).expect("reopens");
+    for retry in [high, low] {
+        let again = log
+            .append(&s, ExpectedVersion::Any, vec![retry])
+            .await
+            .expect("retry");
+        assert!(again.deduplicated, "a retry after reopening writes nothing");
+    }
+    assert_eq!(log.head().len, 2);
+    let fresh = log
+        .append(&s, ExpectedVersion::Any, events(1, 1))
+        .await
+        .expect("appends");
+    assert!(!fresh.deduplicated);
+}
