@@ -152,6 +152,7 @@ impl Projections {
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(cache_bytes)
+            .mode(sled::Mode::HighThroughput)
             .open()?;
         let catalog = db.open_tree("catalog")?;
         let mut entries = HashMap::new();
