@@ -7,6 +7,12 @@ use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sparkfeed::{bench, demo, inspect};
 
+/// sled allocates and frees per key; glibc's malloc spent a third of a projection rebuild
+/// in allocation and fragmentation bookkeeping. mimalloc made rebuilds 1.5-2x faster and
+/// 64-writer appends about 14% faster (jemalloc did about as well but builds 3x slower).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "sparkfeed",
