@@ -127,6 +127,18 @@ fn the_demo_world_seeds_and_then_verifies() {
     let (code, out, err) = sparkfeed(&["verify", "--data-dir", data]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.starts_with("ok: "), "{out}");
+
+    let (code, out, err) = sparkfeed(&["rebuild", "all", "--data-dir", data]);
+    assert_eq!(code, 0, "{out}{err}");
+    for name in ["analytics", "audit", "feeds"] {
+        assert!(out.contains(&format!("rebuilt {name}: ")), "{out}");
+    }
+    let (code, _, err) = sparkfeed(&["rebuild", "nope", "--data-dir", data]);
+    assert_eq!(code, 1);
+    assert!(err.contains("no projection named nope"), "{err}");
+    let (code, _, err) = sparkfeed(&["seed", world, "--data-dir", data]);
+    assert_eq!(code, 1, "seeding twice is refused");
+    assert!(err.contains("seed into an empty data directory"), "{err}");
 }
 
 #[test]
