@@ -58,6 +58,13 @@ impl Ack {
     }
 }
 
+/// How a child process of the e2e tests reports a failure: an `ERR` line on stdout (which
+/// the parent reads) and exit status 3.
+pub fn fail(what: impl std::fmt::Display) -> ! {
+    println!("ERR {what}");
+    std::process::exit(3);
+}
+
 /// The payload the crash appender writes: the append's size and the event's index in it,
 /// so a reader can tell a whole append from a torn one.
 pub fn crash_payload(batch_len: u8, index: u8) -> Vec<u8> {

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use sparkfeed_e2e::{Ack, crash_payload};
+use sparkfeed_e2e::{Ack, crash_payload, fail};
 use sparkfeed_eventlog::events::{
     Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName,
 };
@@ -15,11 +15,6 @@ use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, StreamState};
 
 const WRITERS: u64 = 8;
 const LIFETIME: Duration = Duration::from_secs(60);
-
-fn fail(what: impl std::fmt::Display) -> ! {
-    println!("ERR {what}");
-    std::process::exit(3);
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

@@ -5,13 +5,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use sparkfeed_e2e::fail;
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_projections::Projections;
-
-fn fail(what: impl std::fmt::Display) -> ! {
-    println!("ERR {what}");
-    std::process::exit(3);
-}
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {

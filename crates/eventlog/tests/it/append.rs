@@ -255,15 +255,14 @@ async fn a_retry_in_the_same_group_commit_is_still_one_write() {
     assert_eq!(log.head().len, 2);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn concurrent_appends_share_group_commits() {
-    let (_dir, log) = fresh();
-    let tasks: Vec<_> = (0..64u64)
+/// `writers` tasks, each appending `each` single events to its own stream, all at once.
+async fn append_concurrently(log: &EventLog, writers: u64, each: u64) {
+    let tasks: Vec<_> = (0..writers)
         .map(|w| {
             let log = log.clone();
             tokio::spawn(async move {
                 let s = stream(&format!("writer-{w}"));
-                for n in 0..8 {
+                for n in 0..each {
                     log.append(&s, ExpectedVersion::Any, events(n, 1))
                         .await
                         .expect("appends");
@@ -274,6 +273,12 @@ async fn concurrent_appends_share_group_commits() {
     for t in tasks {
         t.await.expect("writer task");
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_appends_share_group_commits() {
+    let (_dir, log) = fresh();
+    append_concurrently(&log, 64, 8).await;
     let stats = log.stats();
     assert_eq!(stats.events_committed, 512);
     assert!(
@@ -342,22 +347,7 @@ async fn a_full_group_waits_for_the_disk_instead_of_growing() {
     let mut config = Config::new(dir.path());
     config.max_group_events = 4;
     let log = EventLog::open(config).expect("opens");
-    let tasks: Vec<_> = (0..32u64)
-        .map(|w| {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let s = stream(&format!("writer-{w}"));
-                for n in 0..5 {
-                    log.append(&s, ExpectedVersion::Any, events(n, 1))
-                        .await
-                        .expect("appends");
-                }
-            })
-        })
-        .collect();
-    for t in tasks {
-        t.await.expect("writer task");
-    }
+    append_concurrently(&log, 32, 5).await;
     let stats = log.stats();
     assert_eq!(stats.events_committed, 160);
     assert!(
