@@ -208,6 +208,11 @@ impl Projections {
             .ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
     }
 
+    /// Projection `name`'s checkpoint (the next position it will apply), as it moves.
+    pub fn checkpoints(&self, name: &str) -> Result<watch::Receiver<Position>, ProjectionError> {
+        Ok(self.entry(name)?.checkpoint.subscribe())
+    }
+
     /// Head position minus checkpoint, per projection.
     pub fn lag(&self) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
         let head = self.log.head().len;

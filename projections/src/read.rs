@@ -95,6 +95,48 @@ pub fn feed(
     page(feeds, &["feed", interest.as_str()], first, after)
 }
 
+/// Posts of an interest published after `since`, oldest first, at most `max`: what a live
+/// feed subscriber has not seen yet.
+pub fn feed_since(
+    feeds: &sled::Tree,
+    interest: &InterestSlug,
+    since: Option<Position>,
+    max: usize,
+) -> Result<Vec<(Position, PostId)>, ProjectionError> {
+    let p = prefix(&["feed", interest.as_str()]);
+    let mut end = p.clone();
+    match since {
+        Some(c) => end.extend_from_slice(&newest_first(c).to_be_bytes()),
+        None => end.extend_from_slice(&[0xff; 9]),
+    }
+    let mut items = Vec::new();
+    for entry in tree_range_rev(feeds, p, end) {
+        let (k, v) = entry?;
+        items.push((cursor_of(&k)?, decode(&v)?));
+        if items.len() == max {
+            break;
+        }
+    }
+    Ok(items)
+}
+
+/// Keys in `start..end`, last first (newest-first keys read this way go oldest first).
+fn tree_range_rev(
+    tree: &sled::Tree,
+    start: Vec<u8>,
+    end: Vec<u8>,
+) -> impl Iterator<Item = Result<(sled::IVec, sled::IVec), sled::Error>> {
+    tree.range(start..end).rev()
+}
+
+/// The newest post of an interest's feed, if any: where a live subscriber starts.
+pub fn feed_head(
+    feeds: &sled::Tree,
+    interest: &InterestSlug,
+) -> Result<Option<Position>, ProjectionError> {
+    Ok(feed(feeds, interest, 1, None)?.items.first().map(|(c, _)| *c))
+}
+
 /// A post's card (viewer-independent part).
 pub fn post_card(
     feeds: &sled::Tree,
@@ -144,6 +186,22 @@ pub fn verified_purchaser(
 /// A member or brand account.
 pub fn member(feeds: &sled::Tree, user: &UserId) -> Result<Option<MemberRow>, ProjectionError> {
     row(feeds, &["member", user.as_str()])
+}
+
+/// An interest of the catalog.
+pub fn interest(
+    feeds: &sled::Tree,
+    interest: &InterestSlug,
+) -> Result<Option<InterestRow>, ProjectionError> {
+    row(feeds, &["interest", interest.as_str()])
+}
+
+/// A comment, removed ones excluded.
+pub fn comment(
+    feeds: &sled::Tree,
+    comment: &sparkfeed_domain::CommentId,
+) -> Result<Option<CommentRow>, ProjectionError> {
+    row(feeds, &["comment", comment.as_str()])
 }
 
 /// Every interest of the catalog.

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{bench, demo, inspect};
+use sparkfeed::{bench, demo, inspect, server};
 
 /// sled allocates and frees per key; glibc's malloc spent a third of a projection rebuild
 /// in allocation and fragmentation bookkeeping. mimalloc made rebuilds 1.5-2x faster and
@@ -64,6 +64,42 @@ enum Command {
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
     },
+    /// Serve the GraphQL API (HTTP and WebSocket) over a data directory, with the
+    /// projections following the log live. Stops on Ctrl-C.
+    Serve {
+        /// Where to listen.
+        #[arg(long, env = "SPARKFEED_ADDR", default_value = "127.0.0.1:8080")]
+        addr: std::net::SocketAddr,
+        /// The data directory.
+        #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
+        data_dir: PathBuf,
+        /// The token signing secret (at least 32 bytes); by default the data directory's
+        /// own `token-secret` file, created on first use.
+        #[arg(long, env = "SPARKFEED_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// Seed the demo world first if the log is empty, and print demo tokens.
+        #[arg(long)]
+        demo: bool,
+        /// The projection store's page cache, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        cache_mb: u64,
+    },
+    /// Mint a bearer token for a user id (for operators).
+    Token {
+        /// The user id (`u0001`).
+        user: String,
+        /// The data directory (whose `token-secret` signs, unless --secret is given).
+        #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
+        data_dir: PathBuf,
+        /// The token signing secret.
+        #[arg(long, env = "SPARKFEED_SECRET", hide_env_values = true)]
+        secret: Option<String>,
+        /// Days the token is valid.
+        #[arg(long, default_value_t = 30)]
+        days: u64,
+    },
+    /// Print the GraphQL schema (SDL) the server serves.
+    Schema,
     /// Measure this machine.
     Bench {
         #[command(subcommand)]
@@ -147,6 +183,36 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .map_or("none".to_owned(), |p| p.to_string()),
                 head.hash
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Serve {
+            addr,
+            data_dir,
+            secret,
+            demo,
+            cache_mb,
+        } => {
+            server::serve(&server::ServeOptions {
+                addr,
+                data_dir,
+                secret,
+                demo,
+                cache_mb,
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            user,
+            data_dir,
+            secret,
+            days,
+        } => {
+            let ttl = std::time::Duration::from_secs(days.saturating_mul(86_400));
+            println!("{}", server::token(&data_dir, secret.as_deref(), &user, ttl)?);
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Schema => {
+            print!("{}", sparkfeed_api::sdl());
             Ok(ExitCode::SUCCESS)
         }
         Command::Fixtures { dir } => {

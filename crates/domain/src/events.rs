@@ -112,8 +112,10 @@ macro_rules! domain_events {
             }
         )*
 
-        /// Any domain event.
-        #[derive(Clone, PartialEq, Debug)]
+        /// Any domain event. Serialises as its payload alone (for JSON views of the log;
+        /// the log itself stores payloads through the codec).
+        #[derive(Clone, PartialEq, Debug, Serialize)]
+        #[serde(untagged)]
         pub enum DomainEvent {
             $( $(#[$doc])* $name($name), )*
         }

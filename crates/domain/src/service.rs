@@ -210,6 +210,30 @@ impl Domain {
         Err(Refusal::Conflict.into())
     }
 
+    /// An account as the log has it now (kind, Prime, roles); `None` when unregistered.
+    /// Authorization reads this, never a projection, so a role granted or revoked is in
+    /// force from the next request.
+    pub fn account(&self, user: &UserId) -> Result<Option<UserState>, CommandError> {
+        let loaded = self.load::<UserState>(&user_stream(user))?;
+        Ok(loaded.state.kind.is_some().then_some(loaded.state))
+    }
+
+    /// The account that reserved `handle`, if any.
+    pub fn user_by_handle(&self, handle: &crate::Handle) -> Result<Option<UserId>, CommandError> {
+        let page = self.log.read_stream(
+            &self.keys.handle_stream(handle),
+            sparkfeed_eventlog::events::StreamVersion::FIRST,
+            Direction::Forward,
+            1,
+        )?;
+        for event in &page.events {
+            if let DomainEvent::HandleReserved(e) = self.decode(event)? {
+                return Ok(Some(e.user));
+            }
+        }
+        Ok(None)
+    }
+
     /// Reads any stored event back as a domain event.
     pub fn decode(
         &self,

@@ -1,0 +1,406 @@
+//! The HTTP face: the axum router, the GraphQL handler with its limits, WebSocket
+//! subscriptions, health, readiness and metrics.
+//!
+//! Status codes say what happened to the request itself: 200 for every executed GraphQL
+//! operation (its errors are in the body, each with `extensions.code`); 400 for JSON that
+//! is not a GraphQL request; 401 for a bad token; 413 for a body over the cap; 415 for a
+//! body that is not JSON; 503 for a request that ran out of time.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use async_graphql::Data;
+use async_graphql::dataloader::DataLoader;
+use async_graphql::http::GraphiQLSource;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::State;
+use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use http_body_util::BodyExt;
+
+use crate::auth::Identity;
+use crate::error::{ApiError, request_error};
+use crate::loaders::Loaders;
+use crate::schema::{SparkSchema, build_schema};
+use crate::Api;
+
+/// The WebSocket subprotocol served (the `graphql-ws` npm package's protocol).
+pub const SUBPROTOCOL: &str = "graphql-transport-ws";
+
+#[derive(Clone)]
+struct AppState {
+    api: Arc<Api>,
+    schema: SparkSchema,
+    live_runners: Arc<AtomicUsize>,
+}
+
+/// The router over `api`. Projections are not started here: see [`serve`].
+pub fn router(api: Arc<Api>) -> Router {
+    router_with(api, Arc::new(AtomicUsize::new(0)))
+}
+
+fn router_with(api: Arc<Api>, live_runners: Arc<AtomicUsize>) -> Router {
+    let state = AppState {
+        schema: build_schema(Arc::clone(&api)),
+        api,
+        live_runners,
+    };
+    Router::new()
+        .route("/", get(graphiql))
+        .route("/graphql", get(graphql_ws).post(graphql_post))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+        .with_state(state)
+}
+
+fn json(status: StatusCode, body: &serde_json::Value) -> Response {
+    let mut response = (status, body.to_string()).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// The identity an `Authorization` header proves; a header that proves nothing is an error.
+fn identity(api: &Api, headers: &HeaderMap) -> Result<Identity, ApiError> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return Ok(Identity { user: None });
+    };
+    let value = value
+        .to_str()
+        .map_err(|_| ApiError::InvalidToken("the header is not ASCII".into()))?;
+    Ok(Identity {
+        user: Some(api.tokens.verify_header(value)?),
+    })
+}
+
+fn unauthenticated(error: &ApiError) -> Response {
+    let mut response = json(
+        StatusCode::UNAUTHORIZED,
+        &request_error(error.code(), &error.to_string()),
+    );
+    response.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer error=\"invalid_token\""),
+    );
+    response
+}
+
+async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+    let started = Instant::now();
+    let response = execute(&state, &headers, body).await;
+    state
+        .api
+        .metrics
+        .request("/graphql", response.status().as_u16(), started.elapsed());
+    response
+}
+
+async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+    let api = &state.api;
+    let refuse = |status: StatusCode, code: &str, message: &str| {
+        api.metrics.error(code);
+        json(status, &request_error(code, message))
+    };
+    let identity = match identity(api, headers) {
+        Ok(identity) => identity,
+        Err(e) => {
+            api.metrics.error(e.code());
+            return unauthenticated(&e);
+        }
+    };
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+    if !is_json {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "BAD_REQUEST",
+            "send the request as `Content-Type: application/json`",
+        );
+    }
+    let limit = api.limits.max_body_bytes;
+    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+        Ok(collected) => collected.to_bytes(),
+        Err(e) if e.is::<http_body_util::LengthLimitError>() => {
+            return refuse(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "PAYLOAD_TOO_LARGE",
+                &format!("the request body is over {limit} bytes"),
+            );
+        }
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!("the request body could not be read: {e}"),
+            );
+        }
+    };
+    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+        Ok(request) => request,
+        Err(e) => {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                &format!(
+                    "the body is not a GraphQL request ({{\"query\": ..., \"variables\": ...}}): {e}"
+                ),
+            );
+        }
+    };
+    let loader = DataLoader::new(Loaders(Arc::clone(api)), tokio::spawn).delay(Duration::ZERO);
+    let request = request.data(identity).data(loader);
+    let Ok(response) =
+        tokio::time::timeout(api.limits.request_timeout, state.schema.execute(request)).await
+    else {
+        return refuse(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "TIMEOUT",
+            &format!(
+                "the request took over {:?}; a mutation in it may still complete",
+                api.limits.request_timeout
+            ),
+        );
+    };
+    for error in &response.errors {
+        let code = error
+            .extensions
+            .as_ref()
+            .and_then(|e| e.get("code"))
+            .map_or_else(|| "UNKNOWN".to_owned(), |c| c.to_string().trim_matches('"').to_owned());
+        api.metrics.error(&code);
+    }
+    match serde_json::to_vec(&response) {
+        Ok(body) => {
+            let mut r = (StatusCode::OK, body).into_response();
+            r.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            r
+        }
+        Err(_) => refuse(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "INTERNAL",
+            "the response could not be encoded",
+        ),
+    }
+}
+
+/// The token of a `connection_init` payload: `{"Authorization": "Bearer …"}` (any case)
+/// or `{"token": "…"}`.
+fn init_token(payload: &serde_json::Value) -> Option<String> {
+    let map = payload.as_object()?;
+    for (key, value) in map {
+        let Some(text) = value.as_str() else { continue };
+        if key.eq_ignore_ascii_case("authorization") {
+            return Some(text.to_owned());
+        }
+        if key == "token" {
+            return Some(format!("Bearer {text}"));
+        }
+    }
+    None
+}
+
+async fn graphql_ws(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    protocol: Result<GraphQLProtocol, StatusCode>,
+    upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+) -> Response {
+    let offered = headers
+        .get(header::SEC_WEBSOCKET_PROTOCOL)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|p| p.trim() == SUBPROTOCOL));
+    let (Ok(upgrade), Ok(protocol), true) = (upgrade, protocol, offered) else {
+        return json(
+            StatusCode::BAD_REQUEST,
+            &request_error(
+                "BAD_REQUEST",
+                "GET /graphql is for subscriptions over WebSocket with the \
+                 graphql-transport-ws subprotocol; send queries and mutations with POST",
+            ),
+        );
+    };
+    let header_identity = match identity(&state.api, &headers) {
+        Ok(identity) => identity,
+        Err(e) => return unauthenticated(&e),
+    };
+    let api = Arc::clone(&state.api);
+    let schema = state.schema.clone();
+    upgrade
+        .protocols([SUBPROTOCOL])
+        .on_upgrade(move |socket| async move {
+            api.metrics.subscription_connection(true);
+            let init_api = Arc::clone(&api);
+            GraphQLWebSocket::new(socket, schema, protocol)
+                .on_connection_init(move |payload| async move {
+                    let identity = match init_token(&payload) {
+                        Some(value) => Identity {
+                            user: Some(init_api.tokens.verify_header(&value)?),
+                        },
+                        None => header_identity,
+                    };
+                    // A connection lives long: its loader must not cache rows.
+                    let loader = DataLoader::new(Loaders(Arc::clone(&init_api)), tokio::spawn)
+                        .delay(Duration::ZERO);
+                    loader.enable_all_cache(false);
+                    let mut data = Data::default();
+                    data.insert(identity);
+                    data.insert(loader);
+                    Ok(data)
+                })
+                .serve()
+                .await;
+            api.metrics.subscription_connection(false);
+        })
+}
+
+async fn graphiql() -> Html<String> {
+    Html(
+        GraphiQLSource::build()
+            .endpoint("/graphql")
+            .subscription_endpoint("/graphql")
+            .title("sparkfeed")
+            .finish(),
+    )
+}
+
+async fn readyz(State(state): State<AppState>) -> Response {
+    let api = &state.api;
+    let names = api.projections.names();
+    let lag = match api.projections.lag() {
+        Ok(lag) => lag,
+        Err(e) => {
+            return json(
+                StatusCode::SERVICE_UNAVAILABLE,
+                &serde_json::json!({ "ready": false, "error": e.to_string() }),
+            );
+        }
+    };
+    let running = state.live_runners.load(Ordering::Relaxed);
+    let ready =
+        running == names.len() && lag.iter().all(|(_, l)| *l <= api.limits.ready_max_lag);
+    let body = serde_json::json!({
+        "ready": ready,
+        "logHead": api.domain.log().head().len,
+        "projectionsRunning": running,
+        "lag": lag.iter().map(|(n, l)| (n.to_string(), serde_json::json!(l))).collect::<serde_json::Map<_, _>>(),
+    });
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    json(status, &body)
+}
+
+async fn metrics(State(state): State<AppState>) -> Response {
+    let api = &state.api;
+    let lag = api.projections.lag().unwrap_or_default();
+    let mut response = api
+        .metrics
+        .render(api.domain.log().head().len, &lag)
+        .into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; version=0.0.4"),
+    );
+    response
+}
+
+/// A server running on a task of the current runtime, with its projections following the
+/// log live.
+pub struct RunningServer {
+    /// Where it listens.
+    pub addr: SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    runners: Vec<tokio::task::AbortHandle>,
+}
+
+/// How long a stopping server waits for open requests and WebSockets before it cuts them.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// Starts the projections live and serves `api` on `listener` until `stop` is called.
+pub async fn serve(api: Arc<Api>, listener: tokio::net::TcpListener) -> std::io::Result<RunningServer> {
+    let addr = listener.local_addr()?;
+    let live_runners = Arc::new(AtomicUsize::new(0));
+    let runners = api
+        .projections
+        .spawn()
+        .into_iter()
+        .map(|runner| {
+            let live = Arc::clone(&live_runners);
+            live.fetch_add(1, Ordering::Relaxed);
+            let abort = runner.abort_handle();
+            tokio::spawn(async move {
+                let _ = runner.await;
+                live.fetch_sub(1, Ordering::Relaxed);
+            });
+            abort
+        })
+        .collect();
+    let app = router_with(api, live_runners);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(%addr, "serving GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
+    Ok(RunningServer {
+        addr,
+        stop: Some(stop),
+        task,
+        runners,
+    })
+}
+
+impl RunningServer {
+    /// Stops accepting, lets open requests finish (at most a few seconds), stops the
+    /// projection runners.
+    pub async fn stop(mut self) -> std::io::Result<()> {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        let result = match tokio::time::timeout(GRACE, &mut self.task).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Ok(()),
+            Err(_) => {
+                self.task.abort();
+                Ok(())
+            }
+        };
+        for runner in &self.runners {
+            runner.abort();
+        }
+        result
+    }
+
+    /// Serves until the server fails or `signal` resolves, then stops.
+    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+        tokio::select! {
+            result = &mut self.task => {
+                for runner in &self.runners {
+                    runner.abort();
+                }
+                result.unwrap_or(Ok(()))
+            }
+            () = signal => self.stop().await,
+        }
+    }
+}

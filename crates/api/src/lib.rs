@@ -1,0 +1,101 @@
+//! The GraphQL API of sparkfeed: what frontends, analysts and auditors talk to.
+//!
+//! Writes go to the domain ([`sparkfeed_domain::Domain::execute`]); reads come from the
+//! projections. A mutation answers once every projection has applied what it wrote, so a
+//! read that follows it sees it (read-your-writes without sleeping).
+//!
+//! - [`schema`]: the async-graphql schema (queries, mutations, subscriptions) and its limits.
+//! - [`http`]: the axum router: `POST /graphql`, WebSocket subscriptions on the same path
+//!   (graphql-transport-ws), GraphiQL at `/`, `/healthz`, `/readyz`, `/metrics`.
+//! - [`auth`]: HS256 bearer tokens carrying the user id.
+//! - [`client`]: a small loopback HTTP client for the end-to-end tests and the benchmark.
+//!
+//! Invariant: only this crate knows GraphQL and HTTP; below it are plain Rust calls.
+
+pub mod auth;
+pub mod client;
+pub mod error;
+pub mod http;
+mod loaders;
+pub mod metrics;
+mod mutation;
+mod query;
+pub mod schema;
+mod subscription;
+pub mod time;
+mod types;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sparkfeed_domain::Domain;
+use sparkfeed_projections::Projections;
+
+pub use auth::{Identity, Tokens};
+pub use error::{ApiError, ApiResult};
+pub use http::{RunningServer, router, serve};
+pub use schema::{SparkSchema, build_schema, sdl};
+
+/// The limits a public API needs; every one is a refusal with a code, never a silent clamp.
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// The largest `first` of a feed, post, comment or order connection.
+    pub max_page: usize,
+    /// The largest `first` of the analysts' `events` connection.
+    pub max_events_page: usize,
+    /// The deepest selection set accepted (GraphiQL's introspection query needs 13).
+    pub max_depth: usize,
+    /// The most expensive query accepted; a connection costs `first` times its selection.
+    pub max_complexity: usize,
+    /// The largest request body, in bytes.
+    pub max_body_bytes: usize,
+    /// How long one request may run before it is answered with `TIMEOUT`.
+    pub request_timeout: Duration,
+    /// How long a mutation waits for the projections to apply what it wrote.
+    pub read_your_writes: Duration,
+    /// `/readyz` answers ready while every projection is at most this many events behind.
+    pub ready_max_lag: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_page: 50,
+            max_events_page: 500,
+            max_depth: 13,
+            max_complexity: 5_000,
+            max_body_bytes: 64 * 1024,
+            request_timeout: Duration::from_secs(10),
+            read_your_writes: Duration::from_secs(5),
+            ready_max_lag: 1_000,
+        }
+    }
+}
+
+/// Everything a request needs: the write side, the read side, the token keys, the limits
+/// and the metrics.
+pub struct Api {
+    /// The write side.
+    pub domain: Domain,
+    /// The read side.
+    pub projections: Projections,
+    /// Token minting and checking.
+    pub tokens: Tokens,
+    /// The limits.
+    pub limits: Limits,
+    /// Request counters and latencies.
+    pub metrics: metrics::Metrics,
+}
+
+impl Api {
+    /// The API over `domain` and `projections` (which must follow the same log).
+    pub fn new(domain: Domain, projections: Projections, tokens: Tokens, limits: Limits) -> Arc<Self> {
+        Arc::new(Self {
+            domain,
+            projections,
+            tokens,
+            limits,
+            metrics: metrics::Metrics::default(),
+        })
+    }
+}

@@ -1,0 +1,117 @@
+//! Request counters and latencies, and `/metrics` in the Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// Upper bounds of the latency histogram, in seconds.
+const BUCKETS: [f64; 12] = [
+    0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 10.0,
+];
+
+/// What the server has done since it started.
+#[derive(Default)]
+pub struct Metrics {
+    requests: Mutex<BTreeMap<(&'static str, u16), u64>>,
+    errors: Mutex<BTreeMap<String, u64>>,
+    buckets: [AtomicU64; BUCKETS.len()],
+    latency_count: AtomicU64,
+    latency_micros: AtomicU64,
+    subscriptions: AtomicU64,
+}
+
+impl Metrics {
+    /// Counts one request to `route` answered with `status` after `elapsed`.
+    pub fn request(&self, route: &'static str, status: u16, elapsed: Duration) {
+        *self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry((route, status))
+            .or_default() += 1;
+        let secs = elapsed.as_secs_f64();
+        for (bound, count) in BUCKETS.iter().zip(&self.buckets) {
+            if secs <= *bound {
+                count.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+        self.latency_count.fetch_add(1, Ordering::Relaxed);
+        self.latency_micros.fetch_add(
+            u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
+    }
+
+    /// Counts one error answered with `code`.
+    pub fn error(&self, code: &str) {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        match errors.get_mut(code) {
+            Some(n) => *n += 1,
+            None => {
+                errors.insert(code.to_owned(), 1);
+            }
+        }
+    }
+
+    /// A WebSocket subscription connection opened (`+1`) or closed (`-1`).
+    pub fn subscription_connection(&self, opened: bool) {
+        if opened {
+            self.subscriptions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            self.subscriptions.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The Prometheus exposition, with the log head and each projection's lag.
+    pub fn render(&self, log_head: u64, lag: &[(&str, u64)]) -> String {
+        let mut out = String::new();
+        let _ = writeln!(out, "# HELP sparkfeed_http_requests_total HTTP requests answered, by route and status.");
+        let _ = writeln!(out, "# TYPE sparkfeed_http_requests_total counter");
+        for ((route, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(
+                out,
+                "sparkfeed_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
+            );
+        }
+        let _ = writeln!(out, "# HELP sparkfeed_http_request_duration_seconds Time to answer a request.");
+        let _ = writeln!(out, "# TYPE sparkfeed_http_request_duration_seconds histogram");
+        for (bound, count) in BUCKETS.iter().zip(&self.buckets) {
+            let _ = writeln!(
+                out,
+                "sparkfeed_http_request_duration_seconds_bucket{{le=\"{bound}\"}} {}",
+                count.load(Ordering::Relaxed)
+            );
+        }
+        let count = self.latency_count.load(Ordering::Relaxed);
+        let _ = writeln!(out, "sparkfeed_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "sparkfeed_http_request_duration_seconds_sum {}",
+            self.latency_micros.load(Ordering::Relaxed) as f64 / 1e6
+        );
+        let _ = writeln!(out, "sparkfeed_http_request_duration_seconds_count {count}");
+        let _ = writeln!(out, "# HELP sparkfeed_errors_total GraphQL errors answered, by extensions.code.");
+        let _ = writeln!(out, "# TYPE sparkfeed_errors_total counter");
+        for (code, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+            let _ = writeln!(out, "sparkfeed_errors_total{{code=\"{code}\"}} {n}");
+        }
+        let _ = writeln!(out, "# HELP sparkfeed_subscription_connections Open WebSocket connections.");
+        let _ = writeln!(out, "# TYPE sparkfeed_subscription_connections gauge");
+        let _ = writeln!(
+            out,
+            "sparkfeed_subscription_connections {}",
+            self.subscriptions.load(Ordering::Relaxed)
+        );
+        let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
+        let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
+        let _ = writeln!(out, "sparkfeed_log_head {log_head}");
+        let _ = writeln!(out, "# HELP sparkfeed_projection_lag Events a projection has yet to apply.");
+        let _ = writeln!(out, "# TYPE sparkfeed_projection_lag gauge");
+        for (name, lag) in lag {
+            let _ = writeln!(out, "sparkfeed_projection_lag{{projection=\"{name}\"}} {lag}");
+        }
+        out
+    }
+}

@@ -1,0 +1,731 @@
+//! The mutations: each one domain command, executed for the token's user, answered once
+//! the projections have applied it.
+//!
+//! Invariant: a command runs to its end even if the client goes away (it is spawned), so a
+//! command that writes to several streams is never cut in half by a dropped connection.
+
+use std::sync::Arc;
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
+use sparkfeed_domain::events::{DomainEvent, MediaKind as DomainMediaKind, ShareChannel as DomainChannel};
+use sparkfeed_domain::{
+    Asin, Caller, Command, CommentId, ContractId, Currency, Executed, Handle, MediaInput as DomainMedia,
+    Money as DomainMoney, PostId, TagInput as DomainTag, UserId,
+};
+use sparkfeed_projections::read;
+use sparkfeed_projections::rows::OrderRow;
+
+use crate::auth::DEFAULT_TOKEN_TTL;
+use crate::error::{ApiError, ApiResult};
+use crate::query::{interest_slug, post_id};
+use crate::types::*;
+
+/// Carries out `command` for `caller` and waits until every projection has applied it.
+async fn run(ctx: &Context<'_>, caller: Caller, command: Command) -> ApiResult<Executed> {
+    let api = Arc::clone(api(ctx));
+    let domain = api.domain.clone();
+    let done = tokio::spawn(async move {
+        let context = sparkfeed_domain::Context::new(caller);
+        domain.execute(&context, &command).await
+    })
+    .await
+    .map_err(|_| ApiError::Internal { code: "INTERNAL" })??;
+    if let Err(e) = api
+        .projections
+        .wait_for(done.position, api.limits.read_your_writes)
+        .await
+    {
+        // The write is durable; only the read-back may be stale. Say so in the log, and
+        // answer: a retry would be wrong.
+        tracing::warn!(position = done.position.0, error = %e, "projections lag behind a write");
+    }
+    Ok(done)
+}
+
+/// Runs `command` as the signed-in user.
+async fn run_as_viewer(ctx: &Context<'_>, command: Command) -> ApiResult<Executed> {
+    let user = signed_in(ctx)?.clone();
+    run(ctx, Caller::User(user), command).await
+}
+
+fn user_id(id: &ID) -> ApiResult<UserId> {
+    UserId::parse(id).map_err(|e| ApiError::input("userId", e.to_string()))
+}
+
+fn asin(text: &str) -> ApiResult<Asin> {
+    Asin::parse(text).map_err(|e| ApiError::input("asin", e.to_string()))
+}
+
+fn contract_id(id: &ID) -> ApiResult<ContractId> {
+    ContractId::parse(id).map_err(|e| ApiError::input("contractId", e.to_string()))
+}
+
+fn interests(list: &[String]) -> ApiResult<Vec<sparkfeed_domain::InterestSlug>> {
+    list.iter().map(|i| interest_slug(i)).collect()
+}
+
+/// The card of `post` as it is now, bypassing the request's loader cache (a mutation
+/// changes what an earlier field of the same request may have loaded).
+fn fresh_post(ctx: &Context<'_>, post: &PostId) -> ApiResult<Option<Post>> {
+    Ok(read::post_card(&feeds_tree(ctx)?, post)?.map(|c| Post(Arc::new(c))))
+}
+
+fn fresh_user(ctx: &Context<'_>, user: &UserId) -> ApiResult<Option<User>> {
+    Ok(read::member(&feeds_tree(ctx)?, user)?.map(|m| User(Arc::new(m))))
+}
+
+fn fresh_product(ctx: &Context<'_>, asin: &Asin) -> ApiResult<Option<Product>> {
+    Ok(read::product(&feeds_tree(ctx)?, asin)?.map(|p| Product(Arc::new(p))))
+}
+
+/// An amount of money as submitted.
+#[derive(InputObject)]
+struct MoneyInput {
+    /// In the currency's minor unit (cents).
+    cents: u64,
+    /// ISO 4217 code.
+    #[graphql(default = "USD")]
+    currency: String,
+}
+
+impl MoneyInput {
+    fn parse(&self, field: &'static str) -> ApiResult<DomainMoney> {
+        let currency =
+            Currency::parse(&self.currency).map_err(|e| ApiError::input(field, e.to_string()))?;
+        Ok(DomainMoney::new(self.cents, currency))
+    }
+}
+
+/// Image or video.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+#[graphql(name = "MediaKindInput")]
+enum MediaKindInput {
+    /// A photo.
+    Image,
+    /// A video.
+    Video,
+}
+
+/// A medium of a new post.
+#[derive(InputObject)]
+struct MediaInput {
+    /// Image or video.
+    #[graphql(default_with = "MediaKindInput::Image")]
+    kind: MediaKindInput,
+    /// An http(s) URL.
+    url: String,
+    /// Pixels, at least 1.
+    width: u32,
+    /// Pixels, at least 1.
+    height: u32,
+    /// Alternative text, up to 500 characters.
+    #[graphql(default)]
+    alt: String,
+}
+
+/// A product tag at a point of a medium.
+#[derive(InputObject)]
+struct TagInput {
+    /// The product's ASIN.
+    asin: String,
+    /// Which medium (0-based).
+    #[graphql(default)]
+    media_index: u8,
+    /// Horizontal position in [0, 1].
+    x: f32,
+    /// Vertical position in [0, 1].
+    y: f32,
+}
+
+impl TagInput {
+    fn parse(&self) -> ApiResult<DomainTag> {
+        Ok(DomainTag {
+            asin: asin(&self.asin)?,
+            media_index: self.media_index,
+            x: self.x,
+            y: self.y,
+        })
+    }
+}
+
+/// A new post.
+#[derive(InputObject)]
+struct PublishPostInput {
+    /// Up to 2,200 characters.
+    #[graphql(default)]
+    caption: String,
+    /// 1 to 10 media.
+    media: Vec<MediaInput>,
+    /// 1 to 3 interest slugs.
+    interests: Vec<String>,
+    /// Up to 20 product tags.
+    #[graphql(default)]
+    tags: Vec<TagInput>,
+    /// The active sponsorship contract of a sponsored post: it will carry "Paid
+    /// partnership with <brand>" in every view.
+    contract_id: Option<ID>,
+}
+
+/// A one-click buy.
+#[derive(InputObject)]
+struct BuyInput {
+    /// The post bought through.
+    post_id: ID,
+    /// The product, tagged in the post.
+    asin: String,
+    /// 1 to 10.
+    #[graphql(default = 1)]
+    quantity: u8,
+    /// The client's key: a retried buy with the same key is the same order.
+    idempotency_key: String,
+    /// A gift does not steer the buyer's own feed.
+    #[graphql(default)]
+    gift: bool,
+}
+
+/// A sponsorship contract a brand offers an enthusiast.
+#[derive(InputObject)]
+struct CreateSponsorshipInput {
+    /// The enthusiast's user id.
+    enthusiast_id: ID,
+    /// A flat fee.
+    flat_fee: Option<MoneyInput>,
+    /// A commission rate in basis points of each order's total (at most 5,000).
+    commission_bp: Option<u32>,
+    /// Start (RFC 3339).
+    starts_at: String,
+    /// End, exclusive (RFC 3339).
+    ends_at: String,
+}
+
+/// A product to list.
+#[derive(InputObject)]
+struct ListProductInput {
+    /// Its ASIN (10 uppercase letters or digits).
+    asin: String,
+    /// Its title (1 to 200 characters).
+    title: String,
+    /// Its price.
+    price: MoneyInput,
+    /// Its image (http(s) URL).
+    image_url: String,
+    /// 1 to 3 interest slugs.
+    interests: Vec<String>,
+    /// Used up and bought again (coffee, vitamins).
+    #[graphql(default)]
+    consumable: bool,
+}
+
+/// Where a post is shared to.
+#[derive(Enum, Copy, Clone, Eq, PartialEq)]
+enum ShareChannel {
+    /// A copied link.
+    Link,
+    /// A direct message.
+    Message,
+    /// Email.
+    Email,
+    /// Another social network.
+    Social,
+}
+
+/// What `registerUser` did.
+#[derive(SimpleObject)]
+struct RegisterPayload {
+    /// The new account.
+    user: Option<User>,
+    /// A bearer token for it: send `Authorization: Bearer <token>`.
+    token: String,
+    /// The log position written.
+    position: u64,
+}
+
+/// A mutation on an account.
+#[derive(SimpleObject)]
+struct UserPayload {
+    /// The account as it is now.
+    user: Option<User>,
+    /// The log position written.
+    position: u64,
+}
+
+/// A mutation on a post.
+#[derive(SimpleObject)]
+struct PostPayload {
+    /// The post as it is now (`null` once removed, except to its author and moderators).
+    post: Option<Post>,
+    /// The log position written.
+    position: u64,
+}
+
+/// A new comment.
+#[derive(SimpleObject)]
+struct CommentPayload {
+    /// The comment.
+    comment: Option<Comment>,
+    /// The log position written.
+    position: u64,
+}
+
+/// A mutation that answers with its position only.
+#[derive(SimpleObject)]
+struct PositionPayload {
+    /// The log position written.
+    position: u64,
+}
+
+/// A one-click order.
+#[derive(SimpleObject)]
+struct BuyPayload {
+    /// The order (the original one when the idempotency key was used before).
+    order: Order,
+    /// True when this key was used before and nothing new was written.
+    deduplicated: bool,
+    /// The log position of the order.
+    position: u64,
+}
+
+/// A sponsorship contract.
+#[derive(SimpleObject)]
+struct SponsorshipPayload {
+    /// The contract's id: the `contractId` of sponsored posts.
+    contract_id: ID,
+    /// The log position written.
+    position: u64,
+}
+
+/// A catalog change of an interest.
+#[derive(SimpleObject)]
+struct InterestPayload {
+    /// The interest's slug.
+    slug: String,
+    /// The log position written.
+    position: u64,
+}
+
+/// A catalog change of a product.
+#[derive(SimpleObject)]
+struct ProductPayload {
+    /// The product as it is now.
+    product: Option<Product>,
+    /// The log position written.
+    position: u64,
+}
+
+fn post_payload(ctx: &Context<'_>, post: &PostId, done: Executed) -> ApiResult<PostPayload> {
+    let post = fresh_post(ctx, post)?.filter(|p| !p.0.body.removed || may_see_removed(ctx, &p.0));
+    Ok(PostPayload {
+        post,
+        position: done.position.0,
+    })
+}
+
+fn user_payload(ctx: &Context<'_>, user: &UserId, done: Executed) -> ApiResult<UserPayload> {
+    Ok(UserPayload {
+        user: fresh_user(ctx, user)?,
+        position: done.position.0,
+    })
+}
+
+/// Every action sparkfeed accepts.
+pub struct Mutation;
+
+#[Object]
+impl Mutation {
+    /// Registers a member account under a unique handle; answers with a token for it.
+    async fn register_user(
+        &self,
+        ctx: &Context<'_>,
+        handle: String,
+        display_name: String,
+    ) -> Gql<RegisterPayload> {
+        let handle = Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+        let user = UserId::generate();
+        let done = run(
+            ctx,
+            Caller::Anonymous,
+            Command::RegisterMember {
+                user: user.clone(),
+                handle,
+                display_name,
+            },
+        )
+        .await?;
+        Ok(RegisterPayload {
+            token: api(ctx).tokens.mint(&user, DEFAULT_TOKEN_TTL),
+            user: fresh_user(ctx, &user)?,
+            position: done.position.0,
+        })
+    }
+
+    /// Registers a brand account (admins). Brands sponsor enthusiasts; they never post.
+    async fn register_brand(
+        &self,
+        ctx: &Context<'_>,
+        handle: String,
+        brand_name: String,
+    ) -> Gql<UserPayload> {
+        let handle = Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+        let user = UserId::generate();
+        let done = run_as_viewer(
+            ctx,
+            Command::RegisterBrand {
+                user: user.clone(),
+                handle,
+                brand_name,
+            },
+        )
+        .await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Chooses 1 to 5 interests for the signed-in member (replacing the previous choice).
+    async fn choose_interests(&self, ctx: &Context<'_>, interests: Vec<String>) -> Gql<UserPayload> {
+        let interests = self::interests(&interests)?;
+        let done = run_as_viewer(ctx, Command::ChooseInterests { interests }).await?;
+        Ok(user_payload(ctx, signed_in(ctx)?, done)?)
+    }
+
+    /// Records that a member's Prime membership started (admins).
+    async fn start_prime(&self, ctx: &Context<'_>, user_id: ID) -> Gql<UserPayload> {
+        let user = self::user_id(&user_id)?;
+        let done = run_as_viewer(ctx, Command::StartPrime { user: user.clone() }).await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Records that a member's Prime membership ended (admins).
+    async fn end_prime(&self, ctx: &Context<'_>, user_id: ID) -> Gql<UserPayload> {
+        let user = self::user_id(&user_id)?;
+        let done = run_as_viewer(ctx, Command::EndPrime { user: user.clone() }).await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Grants a role (admins).
+    async fn grant_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Gql<UserPayload> {
+        let user = self::user_id(&user_id)?;
+        let role = role.into();
+        let done = run_as_viewer(ctx, Command::GrantRole { user: user.clone(), role }).await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Revokes a role (admins).
+    async fn revoke_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Gql<UserPayload> {
+        let user = self::user_id(&user_id)?;
+        let role = role.into();
+        let done = run_as_viewer(ctx, Command::RevokeRole { user: user.clone(), role }).await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Adds an interest to the catalog (admins).
+    async fn add_interest(
+        &self,
+        ctx: &Context<'_>,
+        slug: String,
+        name: String,
+        rebuy_window_days: Option<u32>,
+    ) -> Gql<InterestPayload> {
+        let interest = interest_slug(&slug)?;
+        let done = run_as_viewer(
+            ctx,
+            Command::AddInterest {
+                interest: interest.clone(),
+                name,
+                rebuy_window_days,
+            },
+        )
+        .await?;
+        Ok(InterestPayload {
+            slug: interest.to_string(),
+            position: done.position.0,
+        })
+    }
+
+    /// Lists a product (admins).
+    async fn list_product(&self, ctx: &Context<'_>, input: ListProductInput) -> Gql<ProductPayload> {
+        let asin = self::asin(&input.asin)?;
+        let command = Command::ListProduct {
+            asin: asin.clone(),
+            title: input.title,
+            price: input.price.parse("price")?,
+            image_url: input.image_url,
+            interests: interests(&input.interests)?,
+            consumable: input.consumable,
+        };
+        let done = run_as_viewer(ctx, command).await?;
+        Ok(ProductPayload {
+            product: fresh_product(ctx, &asin)?,
+            position: done.position.0,
+        })
+    }
+
+    /// Changes a product's price (admins). Buys after it pay the new price.
+    async fn reprice_product(
+        &self,
+        ctx: &Context<'_>,
+        asin: String,
+        price: MoneyInput,
+    ) -> Gql<ProductPayload> {
+        let asin = self::asin(&asin)?;
+        let price = price.parse("price")?;
+        let done = run_as_viewer(ctx, Command::RepriceProduct { asin: asin.clone(), price }).await?;
+        Ok(ProductPayload {
+            product: fresh_product(ctx, &asin)?,
+            position: done.position.0,
+        })
+    }
+
+    /// Takes a product out of the catalog (admins).
+    async fn delist_product(&self, ctx: &Context<'_>, asin: String) -> Gql<ProductPayload> {
+        let asin = self::asin(&asin)?;
+        let done = run_as_viewer(ctx, Command::DelistProduct { asin: asin.clone() }).await?;
+        Ok(ProductPayload {
+            product: fresh_product(ctx, &asin)?,
+            position: done.position.0,
+        })
+    }
+
+    /// Publishes a post (Prime members; brands cannot post).
+    async fn publish_post(&self, ctx: &Context<'_>, input: PublishPostInput) -> Gql<PostPayload> {
+        let post = PostId::generate();
+        let media = input
+            .media
+            .into_iter()
+            .map(|m| DomainMedia {
+                kind: match m.kind {
+                    MediaKindInput::Image => DomainMediaKind::Image,
+                    MediaKindInput::Video => DomainMediaKind::Video,
+                },
+                url: m.url,
+                width: m.width,
+                height: m.height,
+                alt: m.alt,
+            })
+            .collect();
+        let tags = input
+            .tags
+            .iter()
+            .map(TagInput::parse)
+            .collect::<ApiResult<Vec<_>>>()?;
+        let contract = input.contract_id.as_ref().map(contract_id).transpose()?;
+        let command = Command::PublishPost {
+            post: post.clone(),
+            caption: input.caption,
+            media,
+            interests: interests(&input.interests)?,
+            tags,
+            contract,
+        };
+        let done = run_as_viewer(ctx, command).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Edits a post's caption (its author).
+    async fn edit_caption(&self, ctx: &Context<'_>, post_id: ID, caption: String) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let done = run_as_viewer(ctx, Command::EditCaption { post: post.clone(), caption }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Tags a product in a post (its author).
+    async fn tag_product(&self, ctx: &Context<'_>, post_id: ID, tag: TagInput) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let tag = tag.parse()?;
+        let done = run_as_viewer(ctx, Command::TagProduct { post: post.clone(), tag }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Untags a product from a medium of a post (its author).
+    async fn untag_product(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        asin: String,
+        #[graphql(default)] media_index: u8,
+    ) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let asin = self::asin(&asin)?;
+        let done = run_as_viewer(
+            ctx,
+            Command::UntagProduct {
+                post: post.clone(),
+                asin,
+                media_index,
+            },
+        )
+        .await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Removes a post (its author or a moderator): it leaves every feed and stays in the
+    /// log and the audit trail.
+    async fn remove_post(&self, ctx: &Context<'_>, post_id: ID, reason: String) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let done = run_as_viewer(ctx, Command::RemovePost { post: post.clone(), reason }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Smiles at a post (once per member).
+    async fn smile(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let done = run_as_viewer(ctx, Command::Smile { post: post.clone() }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Takes a smile back.
+    async fn unsmile(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let done = run_as_viewer(ctx, Command::Unsmile { post: post.clone() }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Saves a post (once per member).
+    async fn save_post(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let done = run_as_viewer(ctx, Command::SavePost { post: post.clone() }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Unsaves a post.
+    async fn unsave_post(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let done = run_as_viewer(ctx, Command::UnsavePost { post: post.clone() }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Shares a post.
+    async fn share_post(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        #[graphql(default_with = "ShareChannel::Link")] channel: ShareChannel,
+    ) -> Gql<PostPayload> {
+        let post = self::post_id(&post_id)?;
+        let channel = match channel {
+            ShareChannel::Link => DomainChannel::Link,
+            ShareChannel::Message => DomainChannel::Message,
+            ShareChannel::Email => DomainChannel::Email,
+            ShareChannel::Social => DomainChannel::Social,
+        };
+        let done = run_as_viewer(ctx, Command::SharePost { post: post.clone(), channel }).await?;
+        Ok(post_payload(ctx, &post, done)?)
+    }
+
+    /// Comments on a post (Prime members, up to 1,000 characters).
+    async fn comment(&self, ctx: &Context<'_>, post_id: ID, text: String) -> Gql<CommentPayload> {
+        let post = self::post_id(&post_id)?;
+        let comment = CommentId::generate();
+        let done = run_as_viewer(
+            ctx,
+            Command::Comment {
+                comment: comment.clone(),
+                post,
+                text,
+            },
+        )
+        .await?;
+        Ok(CommentPayload {
+            comment: read::comment(&feeds_tree(ctx)?, &comment)?.map(Comment),
+            position: done.position.0,
+        })
+    }
+
+    /// Removes a comment (its author, the post's author or a moderator).
+    async fn remove_comment(&self, ctx: &Context<'_>, comment_id: ID) -> Gql<PositionPayload> {
+        let comment = CommentId::parse(&comment_id)
+            .map_err(|e| ApiError::input("commentId", e.to_string()))?;
+        let done = run_as_viewer(ctx, Command::RemoveComment { comment }).await?;
+        Ok(PositionPayload {
+            position: done.position.0,
+        })
+    }
+
+    /// Buys a product tagged in a post, in one click, at the catalog price of the moment.
+    /// Retrying with the same idempotency key answers the same order and writes nothing.
+    async fn buy(&self, ctx: &Context<'_>, input: BuyInput) -> Gql<BuyPayload> {
+        let command = Command::Buy {
+            post: post_id(&input.post_id)?,
+            asin: asin(&input.asin)?,
+            quantity: input.quantity,
+            idempotency_key: input.idempotency_key,
+            gift: input.gift,
+        };
+        let done = run_as_viewer(ctx, command).await?;
+        let order = order_at(ctx, done)?;
+        Ok(BuyPayload {
+            order,
+            deduplicated: done.deduplicated,
+            position: done.position.0,
+        })
+    }
+
+    /// A brand offers an enthusiast a sponsorship contract (flat fee and/or commission).
+    async fn create_sponsorship(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSponsorshipInput,
+    ) -> Gql<SponsorshipPayload> {
+        let when = |field: &'static str, text: &str| {
+            crate::time::parse(text)
+                .ok_or_else(|| ApiError::input(field, "expected an RFC 3339 timestamp"))
+        };
+        let contract = ContractId::generate();
+        let command = Command::OpenContract {
+            contract: contract.clone(),
+            enthusiast: user_id(&input.enthusiast_id)?,
+            flat_fee: input.flat_fee.as_ref().map(|m| m.parse("flatFee")).transpose()?,
+            commission_bp: input.commission_bp,
+            starts_at: when("startsAt", &input.starts_at)?,
+            ends_at: when("endsAt", &input.ends_at)?,
+        };
+        let done = run_as_viewer(ctx, command).await?;
+        Ok(SponsorshipPayload {
+            contract_id: ID(contract.to_string()),
+            position: done.position.0,
+        })
+    }
+
+    /// Ends a sponsorship contract early (its brand or an admin). Posts published under
+    /// it keep their disclosure.
+    async fn end_sponsorship(
+        &self,
+        ctx: &Context<'_>,
+        contract_id: ID,
+        reason: String,
+    ) -> Gql<SponsorshipPayload> {
+        let contract = self::contract_id(&contract_id)?;
+        let done = run_as_viewer(
+            ctx,
+            Command::EndContract {
+                contract: contract.clone(),
+                reason,
+            },
+        )
+        .await?;
+        Ok(SponsorshipPayload {
+            contract_id: ID(contract.to_string()),
+            position: done.position.0,
+        })
+    }
+}
+
+/// The order written at `done.position` (the `OrderPlaced` event, read from the log).
+fn order_at(ctx: &Context<'_>, done: Executed) -> ApiResult<Order> {
+    let api = api(ctx);
+    let stored = api
+        .domain
+        .log()
+        .read_event(done.position)?
+        .ok_or(ApiError::Internal { code: "INTERNAL" })?;
+    match api.domain.decode(&stored) {
+        Ok(DomainEvent::OrderPlaced(e)) => Ok(Order(OrderRow {
+            order: e.order,
+            post: e.post,
+            asin: e.asin,
+            quantity: e.quantity,
+            total: e.total,
+            gift: e.gift,
+            position: done.position,
+        })),
+        _ => Err(ApiError::Internal { code: "INTERNAL" }),
+    }
+}

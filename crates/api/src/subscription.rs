@@ -1,0 +1,111 @@
+//! The subscriptions: a feed as it grows, and the log as it is written.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use async_graphql::{Context, Subscription};
+use futures_util::Stream;
+use sparkfeed_domain::{InterestSlug, Role as DomainRole};
+use sparkfeed_events::Position;
+use sparkfeed_projections::read;
+use tokio::sync::watch;
+
+use crate::Api;
+use crate::error::ApiError;
+use crate::query::known_interest;
+use crate::types::*;
+
+/// How many new posts one wake-up of `feedUpdates` reads at most.
+const FEED_BATCH: usize = 64;
+
+struct FeedFollower {
+    api: Arc<Api>,
+    interest: InterestSlug,
+    checkpoints: watch::Receiver<Position>,
+    since: Option<Position>,
+    ready: VecDeque<Post>,
+}
+
+impl FeedFollower {
+    /// The next post published to the feed, waiting for the projection to apply one.
+    async fn next(mut self) -> Option<(Post, Self)> {
+        loop {
+            if let Some(post) = self.ready.pop_front() {
+                return Some((post, self));
+            }
+            let tree = self.api.projections.tree("feeds").ok()?;
+            let fresh = read::feed_since(&tree, &self.interest, self.since, FEED_BATCH).ok()?;
+            if fresh.is_empty() {
+                // Wake when the projection commits; a closed channel ends the stream.
+                self.checkpoints.changed().await.ok()?;
+                continue;
+            }
+            for (cursor, id) in fresh {
+                self.since = Some(cursor);
+                if let Ok(Some(card)) = read::post_card(&tree, &id)
+                    && !card.body.removed
+                {
+                    self.ready.push_back(Post(Arc::new(card)));
+                }
+            }
+        }
+    }
+}
+
+/// Live updates.
+pub struct Subscription;
+
+#[Subscription]
+impl Subscription {
+    /// Posts published to an interest's feed after the subscription started, as the feed
+    /// projection applies them, oldest first.
+    async fn feed_updates(
+        &self,
+        ctx: &Context<'_>,
+        interest: String,
+    ) -> Result<impl Stream<Item = Post> + use<>, async_graphql::Error> {
+        let interest = known_interest(ctx, &interest)?;
+        let api = Arc::clone(api(ctx));
+        // Subscribe before reading the head, so nothing applied in between is missed.
+        let checkpoints = api.projections.checkpoints("feeds")?;
+        let since = read::feed_head(&feeds_tree(ctx)?, &interest)?;
+        let follower = FeedFollower {
+            api,
+            interest,
+            checkpoints,
+            since,
+            ready: VecDeque::new(),
+        };
+        Ok(futures_util::stream::unfold(follower, FeedFollower::next))
+    }
+
+    /// The log from after `after` (or from the start), then live as it is written, with
+    /// no gap and no duplicate at the hand-over. Needs the analyst role.
+    async fn events(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+    ) -> Result<impl Stream<Item = Gql<Event>> + use<>, async_graphql::Error> {
+        with_role(ctx, &[DomainRole::Analyst, DomainRole::Admin])?;
+        let from = match after {
+            Some(a) => Position(
+                a.parse::<u64>()
+                    .map_err(|_| ApiError::input("after", format!("{a:?} is not a position")))?
+                    .saturating_add(1),
+            ),
+            None => Position(0),
+        };
+        let api = Arc::clone(api(ctx));
+        let subscription = api.domain.log().subscribe(from);
+        Ok(futures_util::stream::unfold(
+            (api, subscription),
+            |(api, mut subscription)| async move {
+                let item = match subscription.next().await? {
+                    Ok(event) => Event::decode(&api, event).map_err(Into::into),
+                    Err(e) => Err(ApiError::from(e).into()),
+                };
+                Some((item, (api, subscription)))
+            },
+        ))
+    }
+}

@@ -1,0 +1,174 @@
+//! `sparkfeed serve`, `sparkfeed token` and `sparkfeed schema`: the API over a data
+//! directory.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use sparkfeed_api::{Api, Limits, Tokens};
+use sparkfeed_domain::{Role, UserId};
+use sparkfeed_projections::Projections;
+
+/// Where the generated token secret is kept when none is configured.
+const SECRET_FILE: &str = "token-secret";
+
+/// The token secret: the configured one, else the data directory's own (created on first
+/// use, readable by its owner only).
+pub fn secret(data_dir: &Path, configured: Option<&str>) -> anyhow::Result<Vec<u8>> {
+    if let Some(secret) = configured {
+        return Ok(secret.as_bytes().to_vec());
+    }
+    let path = data_dir.join(SECRET_FILE);
+    match std::fs::read(&path) {
+        Ok(bytes) => return Ok(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
+    }
+    std::fs::create_dir_all(data_dir)
+        .with_context(|| format!("creating {}", data_dir.display()))?;
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    write_private(&path, hex.as_bytes())?;
+    Ok(hex.into_bytes())
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut file = options
+        .open(path)
+        .with_context(|| format!("creating {}", path.display()))?;
+    file.write_all(bytes)?;
+    file.sync_all()?;
+    Ok(())
+}
+
+/// How `sparkfeed serve` runs.
+pub struct ServeOptions {
+    /// Where to listen.
+    pub addr: SocketAddr,
+    /// The data directory.
+    pub data_dir: PathBuf,
+    /// The token secret, if configured.
+    pub secret: Option<String>,
+    /// Seed the demo world first when the log is empty.
+    pub demo: bool,
+    /// The projection store's page cache, in MiB.
+    pub cache_mb: u64,
+}
+
+/// Opens the API over a data directory.
+pub fn open_api(data_dir: &Path, secret: &[u8], cache_mb: u64) -> anyhow::Result<Arc<Api>> {
+    let domain = crate::demo::open_domain(data_dir)?;
+    let projections = Projections::open_with_cache(
+        &data_dir.join("projections"),
+        domain.log().clone(),
+        cache_mb.saturating_mul(1024 * 1024),
+    )
+    .with_context(|| format!("opening the projections in {}", data_dir.display()))?;
+    let tokens = Tokens::new(secret).context("the token secret")?;
+    Ok(Api::new(domain, projections, tokens, Limits::default()))
+}
+
+/// Serves until Ctrl-C.
+pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let secret = secret(&options.data_dir, options.secret.as_deref())?;
+    let api = open_api(&options.data_dir, &secret, options.cache_mb)?;
+    runtime.block_on(async {
+        if options.demo {
+            seed_demo(&api).await?;
+        }
+        api.projections
+            .catch_up()
+            .await
+            .context("bringing the projections up to the log")?;
+        let listener = tokio::net::TcpListener::bind(options.addr)
+            .await
+            .with_context(|| format!("listening on {}", options.addr))?;
+        let server = sparkfeed_api::serve(Arc::clone(&api), listener)
+            .await
+            .context("starting the server")?;
+        let addr = server.addr;
+        println!("sparkfeed is serving {} events from {}", api.domain.log().head().len, options.data_dir.display());
+        println!("  GraphiQL   http://{addr}/");
+        println!("  GraphQL    http://{addr}/graphql (POST; WebSocket graphql-transport-ws)");
+        println!("  health     http://{addr}/healthz  http://{addr}/readyz  http://{addr}/metrics");
+        if options.demo {
+            print_demo_tokens(&api)?;
+        }
+        server
+            .run_until(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await
+            .context("serving")
+    })
+}
+
+/// Seeds the demo world when the log is empty.
+async fn seed_demo(api: &Api) -> anyhow::Result<()> {
+    if api.domain.log().head().len > 0 {
+        println!("the log is not empty: serving it as it is (--demo seeds only an empty one)");
+        return Ok(());
+    }
+    let world = tempfile::tempdir().context("a scratch directory for the demo world")?;
+    sparkfeed_seed::generate(sparkfeed_seed::DEMO_SEED, sparkfeed_seed::Size::DEMO)
+        .write(world.path())
+        .context("writing the demo world")?;
+    let report = sparkfeed_seed::load(world.path(), &api.domain, |_, _| {})
+        .await
+        .context("seeding the demo world")?;
+    println!(
+        "seeded the demo world: {} commands, {} events",
+        report.commands, report.events
+    );
+    Ok(())
+}
+
+/// Prints ready-made tokens for the demo's admin, moderator, analyst, auditor and a Prime
+/// member, so a new user can paste one into GraphiQL's headers.
+fn print_demo_tokens(api: &Api) -> anyhow::Result<()> {
+    let wanted = [
+        ("admin", Some(Role::Admin)),
+        ("moderator", Some(Role::Moderator)),
+        ("analyst", Some(Role::Analyst)),
+        ("auditor", Some(Role::Auditor)),
+        ("member", None),
+    ];
+    println!("demo tokens (send as `Authorization: Bearer <token>`):");
+    for (label, role) in wanted {
+        for n in 1..=50u32 {
+            let user = UserId::parse(&format!("u{n:04}"))?;
+            let Some(account) = api.domain.account(&user)? else {
+                continue;
+            };
+            let fits = match role {
+                Some(r) => account.roles.contains(&r),
+                None => account.prime && account.roles.is_empty() && !account.interests.is_empty(),
+            };
+            if fits {
+                let token = api.tokens.mint(&user, sparkfeed_api::auth::DEFAULT_TOKEN_TTL);
+                println!("  {label:<9} {user}  {token}");
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A token for `user`, valid `ttl`.
+pub fn token(data_dir: &Path, configured: Option<&str>, user: &str, ttl: Duration) -> anyhow::Result<String> {
+    let user = UserId::parse(user).map_err(|e| anyhow::anyhow!("{user:?}: {e}"))?;
+    let tokens = Tokens::new(&secret(data_dir, configured)?).context("the token secret")?;
+    Ok(tokens.mint(&user, ttl))
+}
