@@ -134,7 +134,10 @@ pub fn feed_head(
     feeds: &sled::Tree,
     interest: &InterestSlug,
 ) -> Result<Option<Position>, ProjectionError> {
-    Ok(feed(feeds, interest, 1, None)?.items.first().map(|(c, _)| *c))
+    Ok(feed(feeds, interest, 1, None)?
+        .items
+        .first()
+        .map(|(c, _)| *c))
 }
 
 /// A post's card (viewer-independent part).

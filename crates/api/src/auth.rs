@@ -118,7 +118,9 @@ mod tests {
         let token = tokens.mint(&user, DEFAULT_TOKEN_TTL);
         assert_eq!(tokens.verify(&token).expect("valid"), user);
         assert_eq!(
-            tokens.verify_header(&format!("Bearer {token}")).expect("valid"),
+            tokens
+                .verify_header(&format!("Bearer {token}"))
+                .expect("valid"),
             user
         );
 

@@ -90,7 +90,8 @@ impl Client {
         }
         let stream = TcpStream::connect(self.addr).await?;
         stream.set_nodelay(true)?;
-        let (sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
+        let (sender, connection) =
+            hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
         tokio::spawn(connection);
         Ok(self.sender.insert(sender))
     }
@@ -125,8 +126,13 @@ impl Client {
     /// Runs a GraphQL operation.
     pub async fn graphql(&mut self, query: &str, variables: Value) -> Result<Answer, ClientError> {
         let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))?;
-        self.request("POST", "/graphql", &[("content-type", "application/json")], body)
-            .await
+        self.request(
+            "POST",
+            "/graphql",
+            &[("content-type", "application/json")],
+            body,
+        )
+        .await
     }
 
     /// `GET path`.
@@ -184,7 +190,12 @@ impl Subscriber {
     }
 
     /// Starts operation `id`.
-    pub async fn subscribe(&mut self, id: &str, query: &str, variables: Value) -> Result<(), ClientError> {
+    pub async fn subscribe(
+        &mut self,
+        id: &str,
+        query: &str,
+        variables: Value,
+    ) -> Result<(), ClientError> {
         self.send(json!({
             "id": id,
             "type": "subscribe",

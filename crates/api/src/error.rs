@@ -105,12 +105,15 @@ pub type ApiResult<T> = Result<T, ApiError>;
 pub const QUERY_TOO_DEEP: &str = "QUERY_TOO_DEEP";
 /// The code of a query over the complexity budget.
 pub const QUERY_TOO_COMPLEX: &str = "QUERY_TOO_COMPLEX";
-/// The code of a document that does not parse or does not validate against the schema.
+/// The code of a document that is not GraphQL.
+pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
+/// The code of a document that does not validate against the schema.
 pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
 
 /// Gives an error async-graphql raised itself a code: limits get their own, anything else
 /// without a path is a document that failed to parse or validate, and an error inside a
 /// resolver without one (an argument that did not coerce) is bad input.
+/// Parse errors are told apart from validation errors by the parser's ` --> ` pointer.
 ///
 /// Resolvers return [`ApiError`]s, which async-graphql carries as the error's source; their
 /// code (and the offending field of bad input) is copied into the extensions here.
@@ -141,6 +144,8 @@ pub fn classify(error: &mut ServerError) {
     let code = match error.message.as_str() {
         "Query is nested too deep." => QUERY_TOO_DEEP,
         "Query is too complex." => QUERY_TOO_COMPLEX,
+        // The parser's errors point at the offending text: ` --> line:column`.
+        m if m.trim_start().starts_with("-->") => GRAPHQL_PARSE_FAILED,
         _ if error.path.is_empty() => GRAPHQL_VALIDATION_FAILED,
         _ => "BAD_USER_INPUT",
     };

@@ -24,11 +24,11 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use http_body_util::BodyExt;
 
+use crate::Api;
 use crate::auth::Identity;
 use crate::error::{ApiError, request_error};
 use crate::loaders::Loaders;
 use crate::schema::{SparkSchema, build_schema};
-use crate::Api;
 
 /// The WebSocket subprotocol served (the `graphql-ws` npm package's protocol).
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
@@ -120,7 +120,11 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.trim_start().to_ascii_lowercase().starts_with("application/json"));
+        .is_some_and(|v| {
+            v.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/json")
+        });
     if !is_json {
         return refuse(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -158,6 +162,13 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             );
         }
     };
+    if request.query.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "BAD_REQUEST",
+            "the request has no query",
+        );
+    }
     let loader = DataLoader::new(Loaders(Arc::clone(api)), tokio::spawn).delay(Duration::ZERO);
     let request = request.data(identity).data(loader);
     let Ok(response) =
@@ -177,7 +188,10 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             .extensions
             .as_ref()
             .and_then(|e| e.get("code"))
-            .map_or_else(|| "UNKNOWN".to_owned(), |c| c.to_string().trim_matches('"').to_owned());
+            .map_or_else(
+                || "UNKNOWN".to_owned(),
+                |c| c.to_string().trim_matches('"').to_owned(),
+            );
         api.metrics.error(&code);
     }
     match serde_json::to_vec(&response) {
@@ -290,8 +304,7 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let running = state.live_runners.load(Ordering::Relaxed);
-    let ready =
-        running == names.len() && lag.iter().all(|(_, l)| *l <= api.limits.ready_max_lag);
+    let ready = running == names.len() && lag.iter().all(|(_, l)| *l <= api.limits.ready_max_lag);
     let body = serde_json::json!({
         "ready": ready,
         "logHead": api.domain.log().head().len,
@@ -334,7 +347,10 @@ pub struct RunningServer {
 const GRACE: Duration = Duration::from_secs(5);
 
 /// Starts the projections live and serves `api` on `listener` until `stop` is called.
-pub async fn serve(api: Arc<Api>, listener: tokio::net::TcpListener) -> std::io::Result<RunningServer> {
+pub async fn serve(
+    api: Arc<Api>,
+    listener: tokio::net::TcpListener,
+) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let live_runners = Arc::new(AtomicUsize::new(0));
     let runners = api
@@ -392,7 +408,10 @@ impl RunningServer {
     }
 
     /// Serves until the server fails or `signal` resolves, then stops.
-    pub async fn run_until(mut self, signal: impl std::future::Future<Output = ()>) -> std::io::Result<()> {
+    pub async fn run_until(
+        mut self,
+        signal: impl std::future::Future<Output = ()>,
+    ) -> std::io::Result<()> {
         tokio::select! {
             result = &mut self.task => {
                 for runner in &self.runners {

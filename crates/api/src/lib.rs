@@ -62,7 +62,7 @@ impl Default for Limits {
         Self {
             max_page: 50,
             max_events_page: 500,
-            max_depth: 13,
+            max_depth: 15,
             max_complexity: 5_000,
             max_body_bytes: 64 * 1024,
             request_timeout: Duration::from_secs(10),
@@ -89,7 +89,12 @@ pub struct Api {
 
 impl Api {
     /// The API over `domain` and `projections` (which must follow the same log).
-    pub fn new(domain: Domain, projections: Projections, tokens: Tokens, limits: Limits) -> Arc<Self> {
+    pub fn new(
+        domain: Domain,
+        projections: Projections,
+        tokens: Tokens,
+        limits: Limits,
+    ) -> Arc<Self> {
         Arc::new(Self {
             domain,
             projections,

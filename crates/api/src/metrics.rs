@@ -67,16 +67,30 @@ impl Metrics {
     /// The Prometheus exposition, with the log head and each projection's lag.
     pub fn render(&self, log_head: u64, lag: &[(&str, u64)]) -> String {
         let mut out = String::new();
-        let _ = writeln!(out, "# HELP sparkfeed_http_requests_total HTTP requests answered, by route and status.");
+        let _ = writeln!(
+            out,
+            "# HELP sparkfeed_http_requests_total HTTP requests answered, by route and status."
+        );
         let _ = writeln!(out, "# TYPE sparkfeed_http_requests_total counter");
-        for ((route, status), n) in self.requests.lock().unwrap_or_else(|p| p.into_inner()).iter() {
+        for ((route, status), n) in self
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+        {
             let _ = writeln!(
                 out,
                 "sparkfeed_http_requests_total{{route=\"{route}\",status=\"{status}\"}} {n}"
             );
         }
-        let _ = writeln!(out, "# HELP sparkfeed_http_request_duration_seconds Time to answer a request.");
-        let _ = writeln!(out, "# TYPE sparkfeed_http_request_duration_seconds histogram");
+        let _ = writeln!(
+            out,
+            "# HELP sparkfeed_http_request_duration_seconds Time to answer a request."
+        );
+        let _ = writeln!(
+            out,
+            "# TYPE sparkfeed_http_request_duration_seconds histogram"
+        );
         for (bound, count) in BUCKETS.iter().zip(&self.buckets) {
             let _ = writeln!(
                 out,
@@ -85,19 +99,28 @@ impl Metrics {
             );
         }
         let count = self.latency_count.load(Ordering::Relaxed);
-        let _ = writeln!(out, "sparkfeed_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}");
+        let _ = writeln!(
+            out,
+            "sparkfeed_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
+        );
         let _ = writeln!(
             out,
             "sparkfeed_http_request_duration_seconds_sum {}",
             self.latency_micros.load(Ordering::Relaxed) as f64 / 1e6
         );
         let _ = writeln!(out, "sparkfeed_http_request_duration_seconds_count {count}");
-        let _ = writeln!(out, "# HELP sparkfeed_errors_total GraphQL errors answered, by extensions.code.");
+        let _ = writeln!(
+            out,
+            "# HELP sparkfeed_errors_total GraphQL errors answered, by extensions.code."
+        );
         let _ = writeln!(out, "# TYPE sparkfeed_errors_total counter");
         for (code, n) in self.errors.lock().unwrap_or_else(|p| p.into_inner()).iter() {
             let _ = writeln!(out, "sparkfeed_errors_total{{code=\"{code}\"}} {n}");
         }
-        let _ = writeln!(out, "# HELP sparkfeed_subscription_connections Open WebSocket connections.");
+        let _ = writeln!(
+            out,
+            "# HELP sparkfeed_subscription_connections Open WebSocket connections."
+        );
         let _ = writeln!(out, "# TYPE sparkfeed_subscription_connections gauge");
         let _ = writeln!(
             out,
@@ -107,10 +130,16 @@ impl Metrics {
         let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
         let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
         let _ = writeln!(out, "sparkfeed_log_head {log_head}");
-        let _ = writeln!(out, "# HELP sparkfeed_projection_lag Events a projection has yet to apply.");
+        let _ = writeln!(
+            out,
+            "# HELP sparkfeed_projection_lag Events a projection has yet to apply."
+        );
         let _ = writeln!(out, "# TYPE sparkfeed_projection_lag gauge");
         for (name, lag) in lag {
-            let _ = writeln!(out, "sparkfeed_projection_lag{{projection=\"{name}\"}} {lag}");
+            let _ = writeln!(
+                out,
+                "sparkfeed_projection_lag{{projection=\"{name}\"}} {lag}"
+            );
         }
         out
     }

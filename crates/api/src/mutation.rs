@@ -7,10 +7,12 @@
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
-use sparkfeed_domain::events::{DomainEvent, MediaKind as DomainMediaKind, ShareChannel as DomainChannel};
+use sparkfeed_domain::events::{
+    DomainEvent, MediaKind as DomainMediaKind, ShareChannel as DomainChannel,
+};
 use sparkfeed_domain::{
-    Asin, Caller, Command, CommentId, ContractId, Currency, Executed, Handle, MediaInput as DomainMedia,
-    Money as DomainMoney, PostId, TagInput as DomainTag, UserId,
+    Asin, Caller, Command, CommentId, ContractId, Currency, Executed, Handle,
+    MediaInput as DomainMedia, Money as DomainMoney, PostId, TagInput as DomainTag, UserId,
 };
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::OrderRow;
@@ -339,7 +341,8 @@ impl Mutation {
         handle: String,
         display_name: String,
     ) -> Gql<RegisterPayload> {
-        let handle = Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+        let handle =
+            Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
         let user = UserId::generate();
         let done = run(
             ctx,
@@ -365,7 +368,8 @@ impl Mutation {
         handle: String,
         brand_name: String,
     ) -> Gql<UserPayload> {
-        let handle = Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+        let handle =
+            Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
         let user = UserId::generate();
         let done = run_as_viewer(
             ctx,
@@ -380,7 +384,11 @@ impl Mutation {
     }
 
     /// Chooses 1 to 5 interests for the signed-in member (replacing the previous choice).
-    async fn choose_interests(&self, ctx: &Context<'_>, interests: Vec<String>) -> Gql<UserPayload> {
+    async fn choose_interests(
+        &self,
+        ctx: &Context<'_>,
+        interests: Vec<String>,
+    ) -> Gql<UserPayload> {
         let interests = self::interests(&interests)?;
         let done = run_as_viewer(ctx, Command::ChooseInterests { interests }).await?;
         Ok(user_payload(ctx, signed_in(ctx)?, done)?)
@@ -404,7 +412,14 @@ impl Mutation {
     async fn grant_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Gql<UserPayload> {
         let user = self::user_id(&user_id)?;
         let role = role.into();
-        let done = run_as_viewer(ctx, Command::GrantRole { user: user.clone(), role }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::GrantRole {
+                user: user.clone(),
+                role,
+            },
+        )
+        .await?;
         Ok(user_payload(ctx, &user, done)?)
     }
 
@@ -412,7 +427,14 @@ impl Mutation {
     async fn revoke_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Gql<UserPayload> {
         let user = self::user_id(&user_id)?;
         let role = role.into();
-        let done = run_as_viewer(ctx, Command::RevokeRole { user: user.clone(), role }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::RevokeRole {
+                user: user.clone(),
+                role,
+            },
+        )
+        .await?;
         Ok(user_payload(ctx, &user, done)?)
     }
 
@@ -441,7 +463,11 @@ impl Mutation {
     }
 
     /// Lists a product (admins).
-    async fn list_product(&self, ctx: &Context<'_>, input: ListProductInput) -> Gql<ProductPayload> {
+    async fn list_product(
+        &self,
+        ctx: &Context<'_>,
+        input: ListProductInput,
+    ) -> Gql<ProductPayload> {
         let asin = self::asin(&input.asin)?;
         let command = Command::ListProduct {
             asin: asin.clone(),
@@ -467,7 +493,14 @@ impl Mutation {
     ) -> Gql<ProductPayload> {
         let asin = self::asin(&asin)?;
         let price = price.parse("price")?;
-        let done = run_as_viewer(ctx, Command::RepriceProduct { asin: asin.clone(), price }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::RepriceProduct {
+                asin: asin.clone(),
+                price,
+            },
+        )
+        .await?;
         Ok(ProductPayload {
             product: fresh_product(ctx, &asin)?,
             position: done.position.0,
@@ -520,9 +553,21 @@ impl Mutation {
     }
 
     /// Edits a post's caption (its author).
-    async fn edit_caption(&self, ctx: &Context<'_>, post_id: ID, caption: String) -> Gql<PostPayload> {
+    async fn edit_caption(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        caption: String,
+    ) -> Gql<PostPayload> {
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(ctx, Command::EditCaption { post: post.clone(), caption }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::EditCaption {
+                post: post.clone(),
+                caption,
+            },
+        )
+        .await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
@@ -530,7 +575,14 @@ impl Mutation {
     async fn tag_product(&self, ctx: &Context<'_>, post_id: ID, tag: TagInput) -> Gql<PostPayload> {
         let post = self::post_id(&post_id)?;
         let tag = tag.parse()?;
-        let done = run_as_viewer(ctx, Command::TagProduct { post: post.clone(), tag }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::TagProduct {
+                post: post.clone(),
+                tag,
+            },
+        )
+        .await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
@@ -558,9 +610,21 @@ impl Mutation {
 
     /// Removes a post (its author or a moderator): it leaves every feed and stays in the
     /// log and the audit trail.
-    async fn remove_post(&self, ctx: &Context<'_>, post_id: ID, reason: String) -> Gql<PostPayload> {
+    async fn remove_post(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        reason: String,
+    ) -> Gql<PostPayload> {
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(ctx, Command::RemovePost { post: post.clone(), reason }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::RemovePost {
+                post: post.clone(),
+                reason,
+            },
+        )
+        .await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
@@ -606,7 +670,14 @@ impl Mutation {
             ShareChannel::Email => DomainChannel::Email,
             ShareChannel::Social => DomainChannel::Social,
         };
-        let done = run_as_viewer(ctx, Command::SharePost { post: post.clone(), channel }).await?;
+        let done = run_as_viewer(
+            ctx,
+            Command::SharePost {
+                post: post.clone(),
+                channel,
+            },
+        )
+        .await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
@@ -672,7 +743,11 @@ impl Mutation {
         let command = Command::OpenContract {
             contract: contract.clone(),
             enthusiast: user_id(&input.enthusiast_id)?,
-            flat_fee: input.flat_fee.as_ref().map(|m| m.parse("flatFee")).transpose()?,
+            flat_fee: input
+                .flat_fee
+                .as_ref()
+                .map(|m| m.parse("flatFee"))
+                .transpose()?,
             commission_bp: input.commission_bp,
             starts_at: when("startsAt", &input.starts_at)?,
             ends_at: when("endsAt", &input.ends_at)?,

@@ -76,8 +76,7 @@ impl EdgeNameType for Events {
     }
 }
 
-type HomeFeedConnection =
-    Connection<Cursor, Post, EmptyFields, HomeReason, HomeFeed, HomeFeed>;
+type HomeFeedConnection = Connection<Cursor, Post, EmptyFields, HomeReason, HomeFeed, HomeFeed>;
 type EventConnection = Connection<Cursor, Event, EventScan, EmptyFields, Events, Events>;
 
 /// Every read sparkfeed offers.
@@ -159,11 +158,13 @@ impl Query {
                 .iter()
                 .map(|i| i.to_string())
                 .collect();
-            connection.edges.push(async_graphql::connection::Edge::with_additional_fields(
-                Cursor(cursor),
-                post,
-                HomeReason { because },
-            ));
+            connection
+                .edges
+                .push(async_graphql::connection::Edge::with_additional_fields(
+                    Cursor(cursor),
+                    post,
+                    HomeReason { because },
+                ));
         }
         Ok(connection)
     }

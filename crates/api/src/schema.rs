@@ -3,7 +3,9 @@
 
 use std::sync::Arc;
 
-use async_graphql::extensions::{Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe};
+use async_graphql::extensions::{
+    Extension, ExtensionContext, ExtensionFactory, NextRequest, NextSubscribe,
+};
 use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, Schema};
 use futures_util::StreamExt;
@@ -81,7 +83,7 @@ mod tests {
                 .lines()
                 .zip(served.lines())
                 .position(|(a, b)| a != b)
-                .map_or_else(|| committed.lines().count().min(served.lines().count()), |i| i);
+                .unwrap_or_else(|| committed.lines().count().min(served.lines().count()));
             panic!(
                 "schema.graphql is stale from line {}: run `cargo run -- schema > schema.graphql`",
                 line + 1

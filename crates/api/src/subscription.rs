@@ -57,18 +57,24 @@ pub struct Subscription;
 
 #[Subscription]
 impl Subscription {
-    /// Posts published to an interest's feed after the subscription started, as the feed
-    /// projection applies them, oldest first.
+    /// Posts published to an interest's feed, oldest first, as the feed projection applies
+    /// them: those after the cursor `after` (a cursor of `feed`, to resume without a gap),
+    /// or, without it, those published after the subscription started.
     async fn feed_updates(
         &self,
         ctx: &Context<'_>,
         interest: String,
+        after: Option<String>,
     ) -> Result<impl Stream<Item = Post> + use<>, async_graphql::Error> {
         let interest = known_interest(ctx, &interest)?;
+        let after = cursor(after)?;
         let api = Arc::clone(api(ctx));
         // Subscribe before reading the head, so nothing applied in between is missed.
         let checkpoints = api.projections.checkpoints("feeds")?;
-        let since = read::feed_head(&feeds_tree(ctx)?, &interest)?;
+        let since = match after {
+            Some(cursor) => Some(cursor),
+            None => read::feed_head(&feeds_tree(ctx)?, &interest)?,
+        };
         let follower = FeedFollower {
             api,
             interest,

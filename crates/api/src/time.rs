@@ -111,9 +111,21 @@ mod tests {
         for micros in [0, 1, 951_782_400_000_000, 1_795_000_000_123_456, -1] {
             assert_eq!(parse(&format(micros)), Some(micros), "{micros}");
         }
-        assert_eq!(parse("2026-11-18T12:06:40+01:00"), Some(1_795_000_000_000_000));
-        assert_eq!(parse("2024-02-29T00:00:00Z").map(format).as_deref(), Some("2024-02-29T00:00:00.000000Z"));
-        for bad in ["2026-02-30T00:00:00Z", "2026-11-18", "2026-11-18T25:00:00Z", "2026-11-18T10:00:00", "yesterday"] {
+        assert_eq!(
+            parse("2026-11-18T12:06:40+01:00"),
+            Some(1_795_000_000_000_000)
+        );
+        assert_eq!(
+            parse("2024-02-29T00:00:00Z").map(format).as_deref(),
+            Some("2024-02-29T00:00:00.000000Z")
+        );
+        for bad in [
+            "2026-02-30T00:00:00Z",
+            "2026-11-18",
+            "2026-11-18T25:00:00Z",
+            "2026-11-18T10:00:00",
+            "yesterday",
+        ] {
             assert_eq!(parse(bad), None, "{bad}");
         }
     }

@@ -107,14 +107,24 @@ pub(crate) fn paging(first: Option<i32>, after: Option<String>, max: usize) -> A
             .ok()
             .filter(|n| *n <= max)
             .ok_or_else(|| {
-                ApiError::input("first", format!("expected 0 to {max} items per page, got {n}"))
+                ApiError::input(
+                    "first",
+                    format!("expected 0 to {max} items per page, got {n}"),
+                )
             })?,
     };
-    let after = after
+    Ok(Paging {
+        first,
+        after: cursor(after)?,
+    })
+}
+
+/// Parses an `after` cursor.
+pub(crate) fn cursor(after: Option<String>) -> ApiResult<Option<Position>> {
+    Ok(after
         .map(|a| Cursor::decode_cursor(&a).map_err(|e| ApiError::input("after", e)))
         .transpose()?
-        .map(|c| c.0);
-    Ok(Paging { first, after })
+        .map(|c| c.0))
 }
 
 /// What a connection field costs: its page size times what each item selects.
@@ -132,8 +142,11 @@ pub(crate) fn connection<T: OutputType>(
     has_next: bool,
 ) -> Connection<Cursor, T> {
     let mut c = Connection::new(has_previous, has_next);
-    c.edges
-        .extend(items.into_iter().map(|(p, node)| Edge::new(Cursor(p), node)));
+    c.edges.extend(
+        items
+            .into_iter()
+            .map(|(p, node)| Edge::new(Cursor(p), node)),
+    );
     c
 }
 
@@ -158,11 +171,20 @@ pub(crate) fn may_see_removed(ctx: &Context<'_>, card: &PostCardRow) -> bool {
         return false;
     };
     *user == card.body.author
-        || api(ctx).domain.account(user).ok().flatten().is_some_and(|a| {
-            [DomainRole::Moderator, DomainRole::Auditor, DomainRole::Admin]
+        || api(ctx)
+            .domain
+            .account(user)
+            .ok()
+            .flatten()
+            .is_some_and(|a| {
+                [
+                    DomainRole::Moderator,
+                    DomainRole::Auditor,
+                    DomainRole::Admin,
+                ]
                 .iter()
                 .any(|r| a.roles.contains(r))
-        })
+            })
 }
 
 /// An amount of money.
@@ -270,7 +292,10 @@ impl User {
         } else if viewer(ctx).is_none() {
             Err(ApiError::Unauthenticated)
         } else {
-            Err(ApiError::Forbidden(format!("only {} may see their {what}", self.0.user)))
+            Err(ApiError::Forbidden(format!(
+                "only {} may see their {what}",
+                self.0.user
+            )))
         }
     }
 }
@@ -581,7 +606,11 @@ impl Post {
     ) -> Gql<Connection<Cursor, Comment>> {
         let p = paging(first, after, api(ctx).limits.max_page)?;
         let page = read::comments(&feeds_tree(ctx)?, &self.0.body.post, p.first, p.after)?;
-        let items = page.items.into_iter().map(|(c, row)| (c, Comment(row))).collect();
+        let items = page
+            .items
+            .into_iter()
+            .map(|(c, row)| (c, Comment(row)))
+            .collect();
         Ok(connection(items, p.after.is_some(), page.has_next))
     }
 }
@@ -717,8 +746,8 @@ impl Event {
             .domain
             .decode(&event)
             .map_err(|f| ApiError::Internal { code: f.code() })?;
-        let mut data = serde_json::to_value(&decoded)
-            .map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
+        let mut data =
+            serde_json::to_value(&decoded).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
         hide_sealed(&mut data);
         Ok(Self { event, data })
     }

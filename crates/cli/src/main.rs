@@ -208,7 +208,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             days,
         } => {
             let ttl = std::time::Duration::from_secs(days.saturating_mul(86_400));
-            println!("{}", server::token(&data_dir, secret.as_deref(), &user, ttl)?);
+            println!(
+                "{}",
+                server::token(&data_dir, secret.as_deref(), &user, ttl)?
+            );
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {

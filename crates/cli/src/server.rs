@@ -99,7 +99,11 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
             .await
             .context("starting the server")?;
         let addr = server.addr;
-        println!("sparkfeed is serving {} events from {}", api.domain.log().head().len, options.data_dir.display());
+        println!(
+            "sparkfeed is serving {} events from {}",
+            api.domain.log().head().len,
+            options.data_dir.display()
+        );
         println!("  GraphiQL   http://{addr}/");
         println!("  GraphQL    http://{addr}/graphql (POST; WebSocket graphql-transport-ws)");
         println!("  health     http://{addr}/healthz  http://{addr}/readyz  http://{addr}/metrics");
@@ -157,7 +161,9 @@ fn print_demo_tokens(api: &Api) -> anyhow::Result<()> {
                 None => account.prime && account.roles.is_empty() && !account.interests.is_empty(),
             };
             if fits {
-                let token = api.tokens.mint(&user, sparkfeed_api::auth::DEFAULT_TOKEN_TTL);
+                let token = api
+                    .tokens
+                    .mint(&user, sparkfeed_api::auth::DEFAULT_TOKEN_TTL);
                 println!("  {label:<9} {user}  {token}");
                 break;
             }
@@ -167,7 +173,12 @@ fn print_demo_tokens(api: &Api) -> anyhow::Result<()> {
 }
 
 /// A token for `user`, valid `ttl`.
-pub fn token(data_dir: &Path, configured: Option<&str>, user: &str, ttl: Duration) -> anyhow::Result<String> {
+pub fn token(
+    data_dir: &Path,
+    configured: Option<&str>,
+    user: &str,
+    ttl: Duration,
+) -> anyhow::Result<String> {
     let user = UserId::parse(user).map_err(|e| anyhow::anyhow!("{user:?}: {e}"))?;
     let tokens = Tokens::new(&secret(data_dir, configured)?).context("the token secret")?;
     Ok(tokens.mint(&user, ttl))

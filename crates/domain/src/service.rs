@@ -1007,7 +1007,9 @@ impl Domain {
         display_name: &str,
         brand_name: Option<String>,
     ) -> Step {
-        if matches!(ctx.caller, Caller::User(_)) {
+        // A member account is opened by the newcomer (signed out); a brand account by an
+        // admin, who may be a signed-in member (checked by the caller of this).
+        if kind == AccountKind::Member && matches!(ctx.caller, Caller::User(_)) {
             return Err(Refusal::Forbidden("anonymous or admin").into());
         }
         let account = self.load::<UserState>(&user_stream(user))?;

@@ -516,3 +516,23 @@ async fn the_catalog_lists_and_delists_products_and_authors_remove_their_posts()
         .await;
     assert!(matches!(&events[..], [DomainEvent::PostRemoved(e)] if e.by == user("uana")));
 }
+
+/// Found by the API's end-to-end story: an admin signed in as a member was refused
+/// registering a brand, because registration refused every signed-in caller.
+#[tokio::test]
+async fn an_admin_member_registers_a_brand() {
+    let w = World::standard().await;
+    let events = w
+        .when(
+            as_user("uadmin"),
+            Command::RegisterBrand {
+                user: user("ubrand3"),
+                handle: Handle::parse("brand3").expect("valid"),
+                brand_name: "Brand Three".into(),
+            },
+        )
+        .await;
+    assert!(
+        matches!(&events[..], [_, DomainEvent::UserRegistered(e)] if e.kind == AccountKind::Brand)
+    );
+}

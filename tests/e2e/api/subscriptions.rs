@@ -1,0 +1,138 @@
+//! Subscriptions over a real WebSocket with the graphql-transport-ws protocol.
+
+use std::time::Duration;
+
+use serde_json::{Value, json};
+use sparkfeed_api::client::Subscriber;
+
+use super::*;
+
+/// The next message, or a failure after a generous bound (never a sleep: it returns as
+/// soon as the message arrives).
+async fn next(subscriber: &mut Subscriber) -> Value {
+    tokio::time::timeout(Duration::from_secs(20), subscriber.receive())
+        .await
+        .expect("a message within 20 s")
+        .expect("a readable message")
+        .expect("the connection is open")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_feed_subscriber_receives_a_post_published_after_it_subscribed() {
+    let h = Harness::start().await;
+    let (_carol, carol) = h.prime_member("carol_brews").await;
+    let (before, _) = publish(&h, &carol, post_input("Before", "coffee", &[KETTLE])).await;
+
+    // Where the subscriber's feed stands: its newest cursor.
+    let feed = ok(h
+        .client()
+        .graphql(
+            "{ feed(interest: \"coffee\", first: 1) { edges { cursor node { id } } } }",
+            json!({}),
+        )
+        .await
+        .expect("feed"));
+    assert_eq!(feed["feed"]["edges"][0]["node"]["id"], json!(before));
+    let cursor = feed["feed"]["edges"][0]["cursor"].clone();
+
+    let mut subscriber = Subscriber::connect(h.addr(), None).await.expect("connect");
+    subscriber
+        .subscribe(
+            "feed",
+            "subscription($after: String) { feedUpdates(interest: \"coffee\", after: $after) { id caption author { handle } tags { product { title } } } }",
+            json!({ "after": cursor }),
+        )
+        .await
+        .expect("subscribe");
+
+    // A post in another interest is not delivered; the coffee post is.
+    publish(&h, &carol, post_input("Stretch", "fitness", &[YOGA_MAT])).await;
+    let (after, _) = publish(
+        &h,
+        &carol,
+        post_input("Fresh from the roaster", "coffee", &[COFFEE_GRINDER]),
+    )
+    .await;
+    let message = next(&mut subscriber).await;
+    assert_eq!(message["type"], "next", "{message}");
+    assert_eq!(message["id"], "feed");
+    assert_eq!(
+        message["payload"]["data"]["feedUpdates"],
+        json!({ "id": after, "caption": "Fresh from the roaster", "author": { "handle": "carol_brews" }, "tags": [{ "product": { "title": "Burr Grinder" } }] })
+    );
+    subscriber.complete("feed").await.expect("complete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_subscription_catches_up_then_follows_live_for_analysts_only() {
+    let h = Harness::start().await;
+    let (analyst, analyst_token) = h.prime_member("eve_counts").await;
+    h.grant(&analyst, "ANALYST").await;
+    let last = h.head().len - 1;
+
+    let mut subscriber = Subscriber::connect(h.addr(), Some(&analyst_token))
+        .await
+        .expect("connect");
+    subscriber
+        .subscribe(
+            "log",
+            "subscription($after: String) { events(after: $after) { position type stream } }",
+            json!({ "after": (last - 1).to_string() }),
+        )
+        .await
+        .expect("subscribe");
+    // Catch-up: the last event already in the log (the role grant).
+    let caught_up = next(&mut subscriber).await;
+    assert_eq!(
+        caught_up["payload"]["data"]["events"]["position"], last,
+        "{caught_up}"
+    );
+    assert_eq!(
+        caught_up["payload"]["data"]["events"]["type"],
+        "RoleGranted"
+    );
+    // Live: what is written next, with no gap.
+    let (_carol, carol) = h.prime_member("carol_brews").await;
+    let expected = ["HandleReserved", "UserRegistered", "PrimeStarted"];
+    for (i, kind) in expected.iter().enumerate() {
+        let live = next(&mut subscriber).await;
+        assert_eq!(live["payload"]["data"]["events"]["type"], *kind, "{live}");
+        assert_eq!(
+            live["payload"]["data"]["events"]["position"],
+            last + 1 + i as u64
+        );
+    }
+    drop(carol);
+
+    // A member without the role is refused, with the code, on the same protocol.
+    let (_ana, ana) = h.prime_member("ana_spark").await;
+    let mut member = Subscriber::connect(h.addr(), Some(&ana))
+        .await
+        .expect("connect");
+    member
+        .subscribe("log", "subscription { events { position } }", json!({}))
+        .await
+        .expect("subscribe");
+    let refused = next(&mut member).await;
+    assert_eq!(refused["type"], "next", "{refused}");
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "FORBIDDEN",
+        "{refused}"
+    );
+    assert_eq!(next(&mut member).await["type"], "complete");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_with_a_forged_token_is_closed_at_connection_init() {
+    let h = Harness::start().await;
+    let forged = Tokens::new(b"not the server's secret, 32+ bytes long")
+        .expect("secret")
+        .mint(
+            &sparkfeed_domain::UserId::parse("uadmin").expect("id"),
+            Duration::from_secs(60),
+        );
+    assert!(Subscriber::connect(h.addr(), Some(&forged)).await.is_err());
+    // Without the graphql-transport-ws subprotocol, GET /graphql explains itself.
+    let answer = h.client().get("/graphql").await.expect("get");
+    refused(&answer, 400, "BAD_REQUEST");
+}
