@@ -123,6 +123,23 @@ impl Client {
         Ok(Answer { status, body, text })
     }
 
+    /// Runs a GraphQL operation and answers the status and the raw body, unparsed (for load
+    /// generation, where parsing every answer would take the server's CPU).
+    pub async fn graphql_raw(&mut self, body: Vec<u8>) -> Result<(u16, Bytes), ClientError> {
+        let mut builder = hyper::Request::builder()
+            .method("POST")
+            .uri("/graphql")
+            .header("host", self.addr.to_string())
+            .header("content-type", "application/json");
+        if let Some(token) = &self.token {
+            builder = builder.header("authorization", format!("Bearer {token}"));
+        }
+        let request = builder.body(Full::new(Bytes::from(body)))?;
+        let response = self.sender().await?.send_request(request).await?;
+        let status = response.status().as_u16();
+        Ok((status, response.into_body().collect().await?.to_bytes()))
+    }
+
     /// Runs a GraphQL operation.
     pub async fn graphql(&mut self, query: &str, variables: Value) -> Result<Answer, ClientError> {
         let body = serde_json::to_vec(&json!({ "query": query, "variables": variables }))?;

@@ -28,7 +28,7 @@ use crate::Api;
 use crate::auth::Identity;
 use crate::error::{ApiError, request_error};
 use crate::loaders::Loaders;
-use crate::schema::{SparkSchema, build_schema};
+use crate::schema::{Coded, build_schema};
 
 /// The WebSocket subprotocol served (the `graphql-ws` npm package's protocol).
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
@@ -36,7 +36,7 @@ pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 #[derive(Clone)]
 struct AppState {
     api: Arc<Api>,
-    schema: SparkSchema,
+    schema: Coded,
     live_runners: Arc<AtomicUsize>,
 }
 
@@ -172,7 +172,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     let loader = DataLoader::new(Loaders(Arc::clone(api)), tokio::spawn).delay(Duration::ZERO);
     let request = request.data(identity).data(loader);
     let Ok(response) =
-        tokio::time::timeout(api.limits.request_timeout, state.schema.execute(request)).await
+        tokio::time::timeout(api.limits.request_timeout, async_graphql::Executor::execute(&state.schema, request)).await
     else {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,

@@ -34,7 +34,7 @@ use sparkfeed_projections::Projections;
 pub use auth::{Identity, Tokens};
 pub use error::{ApiError, ApiResult};
 pub use http::{RunningServer, router, serve};
-pub use schema::{SparkSchema, build_schema, sdl};
+pub use schema::{Coded, SparkSchema, build_schema, sdl};
 
 /// The limits a public API needs; every one is a refusal with a code, never a silent clamp.
 #[derive(Clone, Debug)]

@@ -212,7 +212,7 @@ async fn log_appends(
     })
 }
 
-fn median(mut xs: Vec<f64>) -> f64 {
+pub(crate) fn median(mut xs: Vec<f64>) -> f64 {
     xs.sort_by(f64::total_cmp);
     let mid = xs.len() / 2;
     if xs.len() % 2 == 1 {
@@ -571,7 +571,7 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     })
 }
 
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub(crate) fn percentile(sorted: &[f64], p: f64) -> f64 {
     // Nearest rank: the smallest value with at least p of the samples at or below it.
     let n = sorted.len();
     let rank = (1..=n).find(|r| *r as f64 >= p * n as f64).unwrap_or(n);

@@ -3,6 +3,7 @@
 //! `main.rs` only parses flags and calls into here.
 
 pub mod bench;
+pub mod bench_api;
 pub mod demo;
 pub mod inspect;
 pub mod server;

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{bench, demo, inspect, server};
+use sparkfeed::{bench, bench_api, demo, inspect, server};
 
 /// sled allocates and frees per key; glibc's malloc spent a third of a projection rebuild
 /// in allocation and fragmentation bookkeeping. mimalloc made rebuilds 1.5-2x faster and
@@ -119,6 +119,31 @@ enum BenchCommand {
         #[arg(long, default_value_t = 5)]
         runs: usize,
         /// Where the scratch stores go (each run gets a fresh temp dir inside).
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
+    /// Feed-page and mutation throughput and latency of the GraphQL API over loopback HTTP,
+    /// with N concurrent clients; starts `serve --demo` in a child process unless --addr.
+    Api {
+        /// A running server to drive instead of starting one.
+        #[arg(long)]
+        addr: Option<std::net::SocketAddr>,
+        /// A Prime member's token for the mutation phase (with --addr).
+        #[arg(long)]
+        token: Option<String>,
+        /// Concurrent clients, one connection each.
+        #[arg(long, default_value_t = 32)]
+        clients: usize,
+        /// Seconds per phase per run.
+        #[arg(long, default_value_t = 5.0)]
+        seconds: f64,
+        /// Runs (feed and mutation phases interleaved); medians are reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// At most this many requests per phase per run.
+        #[arg(long, default_value_t = 1_000_000)]
+        max_requests: usize,
+        /// Where the scratch data directory goes.
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
     },
@@ -270,6 +295,30 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "{}",
                 bench::projections(&config).context("projections benchmark")?
             );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench {
+            what:
+                BenchCommand::Api {
+                    addr,
+                    token,
+                    clients,
+                    seconds,
+                    runs,
+                    max_requests,
+                    dir,
+                },
+        } => {
+            let config = bench_api::ApiBench {
+                addr,
+                token,
+                clients,
+                seconds,
+                runs,
+                max_requests,
+                dir,
+            };
+            print!("{}", bench_api::api(&config).context("API benchmark")?);
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench {

@@ -11,8 +11,10 @@
 //! Handles must be unique without appearing in a stream name: the reservation stream is
 //! `handle-<HMAC-SHA256(pepper, handle)>`, keyed by a secret pepper kept in the key store.
 
+use std::collections::HashMap;
 use std::fs::File;
 use std::path::Path;
+use std::sync::{Arc, RwLock};
 
 use chacha20poly1305::aead::{Aead, KeyInit, Payload};
 use chacha20poly1305::{ChaCha20Poly1305, Key, Nonce};
@@ -41,7 +43,14 @@ pub struct KeyStore {
     db: sled::Db,
     data: Option<File>,
     pepper: [u8; 32],
+    /// Values opened recently, by owner and nonce: a feed page opens the same captions and
+    /// handles over and over, and a decryption with its key schedule costs more than the
+    /// rest of a card. Invariant: `forget` empties an owner's entries before it returns.
+    opened: RwLock<HashMap<(UserId, [u8; 12]), Arc<str>>>,
 }
+
+/// Beyond this many opened values the cache starts over.
+const MAX_OPENED: usize = 200_000;
 
 fn keys_err(e: impl std::fmt::Display) -> Failure {
     Failure::Keys(e.to_string())
@@ -79,6 +88,7 @@ impl KeyStore {
             db,
             data,
             pepper: [0; 32],
+            opened: RwLock::default(),
         };
         store.pepper = match store.db.get(PEPPER_KEY).map_err(keys_err)? {
             Some(p) => p
@@ -153,6 +163,15 @@ impl KeyStore {
 
     /// Opens a sealed value; `None` when its owner was forgotten.
     pub fn unseal(&self, sealed: &Sealed) -> Result<Option<String>, Failure> {
+        Ok(self.open_shared(sealed)?.map(|text| text.to_string()))
+    }
+
+    /// Opens a sealed value, shared; `None` when its owner was forgotten.
+    pub fn open_shared(&self, sealed: &Sealed) -> Result<Option<Arc<str>>, Failure> {
+        let id = (sealed.owner.clone(), sealed.nonce);
+        if let Some(text) = self.opened.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+            return Ok(Some(Arc::clone(text)));
+        }
         let Some(key) = self.key(&sealed.owner, false)? else {
             return Ok(None);
         };
@@ -165,13 +184,24 @@ impl KeyStore {
                 },
             )
             .map_err(|_| Failure::Keys(format!("a value of {} does not open", sealed.owner)))?;
-        String::from_utf8(plain)
-            .map(Some)
-            .map_err(|_| Failure::Keys("sealed text is not UTF-8".into()))
+        let text: Arc<str> = String::from_utf8(plain)
+            .map_err(|_| Failure::Keys("sealed text is not UTF-8".into()))?
+            .into();
+        let mut opened = self.opened.write().unwrap_or_else(|p| p.into_inner());
+        // Checked under the lock `forget` takes: a key destroyed meanwhile leaves no entry.
+        if self.key(&sealed.owner, false)?.is_some() {
+            if opened.len() >= MAX_OPENED {
+                opened.clear();
+            }
+            opened.insert(id, Arc::clone(&text));
+        }
+        Ok(Some(text))
     }
 
     /// Destroys `owner`'s key: everything sealed for them becomes unreadable.
     pub fn forget(&self, owner: &UserId) -> Result<(), Failure> {
+        let mut opened = self.opened.write().unwrap_or_else(|p| p.into_inner());
+        opened.retain(|(o, _), _| o != owner);
         self.db
             .remove(owner.as_str().as_bytes())
             .map_err(keys_err)?;

@@ -1,0 +1,311 @@
+//! `sparkfeed bench api`: drives a running server over loopback HTTP with N concurrent
+//! clients (one keep-alive connection each) and reports feed-page and mutation throughput
+//! and latency, as medians over several interleaved runs.
+//!
+//! Without `--addr` it starts `sparkfeed serve --demo` as a child process over a scratch
+//! data directory, so the server runs in its own process as in production, and stops it
+//! at the end.
+
+use std::fmt;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::{Value, json};
+use sparkfeed_api::client::Client;
+
+use crate::bench::{median, percentile};
+
+/// What to measure.
+pub struct ApiBench {
+    /// A server to drive; `None` starts one with the demo world.
+    pub addr: Option<SocketAddr>,
+    /// A Prime member's token for the mutation phase (printed by `serve --demo`).
+    pub token: Option<String>,
+    /// Concurrent clients.
+    pub clients: usize,
+    /// Seconds per phase per run.
+    pub seconds: f64,
+    /// Runs; medians are reported.
+    pub runs: usize,
+    /// At most this many requests per phase per run (a bound besides time).
+    pub max_requests: usize,
+    /// Where the scratch data directory goes when a server is started.
+    pub dir: PathBuf,
+}
+
+/// One phase of one run.
+#[derive(Clone, Copy, Debug)]
+pub struct Phase {
+    /// Requests answered per second.
+    pub per_sec: f64,
+    /// Median latency, microseconds.
+    pub p50_us: f64,
+    /// 99th percentile latency, microseconds.
+    pub p99_us: f64,
+    /// Requests answered.
+    pub requests: usize,
+    /// Answers that were not a success.
+    pub failures: usize,
+}
+
+/// What `bench api` measured.
+pub struct ApiReport {
+    clients: usize,
+    seconds: f64,
+    feed: Vec<Phase>,
+    mutations: Vec<Phase>,
+    started_server: bool,
+}
+
+/// The feed page the benchmark reads: 20 post cards with author, media, tags and products.
+pub const FEED_PAGE: &str = "query($interest: String!) {
+  feed(interest: $interest, first: 20) {
+    edges { cursor node {
+      id caption publishedAt sponsored smileCount saveCount shareCount commentCount purchaseCount viewerHasSmiled
+      disclosure { label }
+      author { id handle displayName }
+      media { kind url width height alt }
+      tags { asin x y verifiedPurchaser product { title imageUrl price { formatted } } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}";
+
+const SHARE: &str =
+    "mutation($p: ID!) { sharePost(postId: $p, channel: LINK) { position post { shareCount } } }";
+
+struct ServerProcess {
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `sparkfeed serve --demo` on a free loopback port; answers its address and the
+/// demo member's token.
+fn start_server(dir: &std::path::Path) -> anyhow::Result<(ServerProcess, SocketAddr, String)> {
+    let data = tempfile::tempdir_in(dir).context("scratch data directory")?;
+    let exe = std::env::current_exe().context("this binary")?;
+    let mut child = Command::new(exe)
+        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .context("starting sparkfeed serve --demo")?;
+    let stdout = child.stdout.take().context("server stdout")?;
+    let server = ServerProcess { child, _dir: data };
+    let mut addr = None;
+    let mut token = None;
+    for line in BufReader::new(stdout).lines() {
+        let line = line.context("reading the server's output")?;
+        if let Some(url) = line.trim().strip_prefix("GraphiQL") {
+            let url = url.trim().trim_start_matches("http://").trim_end_matches('/');
+            addr = Some(url.parse::<SocketAddr>().context("the server's address")?);
+        }
+        if let Some(rest) = line.trim().strip_prefix("member") {
+            token = rest.split_whitespace().nth(1).map(str::to_owned);
+            break;
+        }
+    }
+    match (addr, token) {
+        (Some(addr), Some(token)) => Ok((server, addr, token)),
+        _ => bail!("the server did not print its address and demo tokens"),
+    }
+}
+
+async fn phase<F>(
+    addr: SocketAddr,
+    token: Option<&str>,
+    config: &ApiBench,
+    request: F,
+) -> anyhow::Result<Phase>
+where
+    F: Fn(usize, usize) -> (&'static str, Value) + Send + Sync + Clone + 'static,
+{
+    let deadline = Instant::now() + Duration::from_secs_f64(config.seconds);
+    let per_client = config.max_requests.div_ceil(config.clients.max(1));
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for c in 0..config.clients {
+        let request = request.clone();
+        let mut client = Client::new(addr);
+        client.set_token(token.map(str::to_owned));
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(4096);
+            let mut failures = 0usize;
+            let mut i = 0usize;
+            while Instant::now() < deadline && latencies.len() < per_client {
+                let (query, variables) = request(c, i);
+                let body = json!({ "query": query, "variables": variables }).to_string();
+                let sent = Instant::now();
+                match client.graphql_raw(body.into_bytes()).await {
+                    // A success has no top-level "errors" (the answers are the server's own
+                    // JSON; a substring check spares parsing every answer).
+                    Ok((200, bytes)) if !contains(&bytes, b"\"errors\":") => {}
+                    _ => failures += 1,
+                }
+                latencies.push(sent.elapsed().as_secs_f64() * 1e6);
+                i += 1;
+            }
+            (latencies, failures)
+        }));
+    }
+    let mut all = Vec::new();
+    let mut failures = 0;
+    for task in tasks {
+        let (latencies, failed) = task.await.context("a client task")?;
+        all.extend(latencies);
+        failures += failed;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    all.sort_by(f64::total_cmp);
+    if all.is_empty() {
+        bail!("no request was answered");
+    }
+    Ok(Phase {
+        per_sec: all.len() as f64 / elapsed,
+        p50_us: percentile(&all, 0.50),
+        p99_us: percentile(&all, 0.99),
+        requests: all.len(),
+        failures,
+    })
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    haystack.windows(needle.len()).any(|w| w == needle)
+}
+
+/// Runs the benchmark.
+pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
+    let (server, addr, token) = match config.addr {
+        Some(addr) => (None, addr, config.token.clone()),
+        None => {
+            let (server, addr, token) = start_server(&config.dir)?;
+            (Some(server), addr, Some(token))
+        }
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let report = runtime.block_on(async {
+        let mut probe = Client::new(addr);
+        let interests: Vec<String> = probe
+            .graphql("{ interests(first: 50) { edges { node { slug } } } }", json!({}))
+            .await
+            .context("listing interests")?
+            .body["data"]["interests"]["edges"]
+            .as_array()
+            .map(|edges| {
+                edges
+                    .iter()
+                    .filter_map(|e| e["node"]["slug"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if interests.is_empty() {
+            bail!("the server has no interests: seed it first (serve --demo)");
+        }
+        let mut posts = Vec::new();
+        for interest in &interests {
+            let page = probe
+                .graphql(FEED_PAGE, json!({ "interest": interest }))
+                .await
+                .context("reading a feed")?;
+            if let Some(edges) = page.body["data"]["feed"]["edges"].as_array() {
+                posts.extend(edges.iter().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)));
+            }
+        }
+        let interests = std::sync::Arc::new(interests);
+        let posts = std::sync::Arc::new(posts);
+        let feed_request = {
+            let interests = interests.clone();
+            move |c: usize, i: usize| {
+                let interest = &interests[(c * 7 + i) % interests.len()];
+                (FEED_PAGE, json!({ "interest": interest }))
+            }
+        };
+        let share_request = {
+            let posts = posts.clone();
+            move |c: usize, i: usize| {
+                let post = &posts[(c * 13 + i * 7) % posts.len().max(1)];
+                (SHARE, json!({ "p": post }))
+            }
+        };
+        // Warm the server's caches and connections before measuring.
+        let warm = ApiBench {
+            seconds: 1.0,
+            addr: None,
+            token: None,
+            dir: PathBuf::new(),
+            ..*config
+        };
+        phase(addr, None, &warm, feed_request.clone()).await?;
+        let mut feed = Vec::new();
+        let mut mutations = Vec::new();
+        for _ in 0..config.runs.max(1) {
+            feed.push(phase(addr, token.as_deref(), config, feed_request.clone()).await?);
+            if token.is_some() && !posts.is_empty() {
+                mutations.push(phase(addr, token.as_deref(), config, share_request.clone()).await?);
+            }
+        }
+        Ok(ApiReport {
+            clients: config.clients,
+            seconds: config.seconds,
+            feed,
+            mutations,
+            started_server: server.is_some(),
+        })
+    });
+    drop(server);
+    report
+}
+
+fn summary(f: &mut fmt::Formatter<'_>, name: &str, runs: &[Phase]) -> fmt::Result {
+    if runs.is_empty() {
+        return writeln!(f, "{name:<34} not measured (no member token: pass --token)");
+    }
+    let pick = |g: fn(&Phase) -> f64| median(runs.iter().map(g).collect());
+    writeln!(
+        f,
+        "{name:<34} {:>8.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} runs: {} req/s; {} failed answers)",
+        pick(|p| p.per_sec),
+        pick(|p| p.p50_us) / 1000.0,
+        pick(|p| p.p99_us) / 1000.0,
+        runs.len(),
+        runs.iter()
+            .map(|p| format!("{:.0}", p.per_sec))
+            .collect::<Vec<_>>()
+            .join(" "),
+        runs.iter().map(|p| p.failures).sum::<usize>(),
+    )
+}
+
+impl fmt::Display for ApiReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "{} concurrent clients over loopback HTTP/1.1 keep-alive, {:.0}s per phase; server {}",
+            self.clients,
+            self.seconds,
+            if self.started_server {
+                "started here (`serve --demo`, own process)"
+            } else {
+                "given by --addr"
+            }
+        )?;
+        summary(f, "feed page (first: 20, post cards)", &self.feed)?;
+        summary(f, "mutation (sharePost, read back)", &self.mutations)?;
+        writeln!(f, "targets: feed page >= 5,000 req/s with p99 <= 20 ms at 32 clients")
+    }
+}
