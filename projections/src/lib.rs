@@ -213,6 +213,16 @@ impl Projections {
         Ok(self.entry(name)?.checkpoint.subscribe())
     }
 
+    /// The position every projection has applied up to (the least checkpoint): a read
+    /// that starts now sees every event before it.
+    pub fn applied(&self) -> Position {
+        self.entries
+            .values()
+            .map(|e| *e.checkpoint.borrow())
+            .min()
+            .unwrap_or(Position(0))
+    }
+
     /// Head position minus checkpoint, per projection.
     pub fn lag(&self) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
         let head = self.log.head().len;

@@ -69,6 +69,15 @@ fn json(status: StatusCode, body: &serde_json::Value) -> Response {
     response
 }
 
+fn json_bytes(body: hyper::body::Bytes) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// The identity an `Authorization` header proves; a header that proves nothing is an error.
 fn identity(api: &Api, headers: &HeaderMap) -> Result<Identity, ApiError> {
     let Some(value) = headers.get(header::AUTHORIZATION) else {
@@ -150,6 +159,9 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             );
         }
     };
+    if let Some(answer) = api.responses.get(&bytes, identity.user.as_ref()) {
+        return json_bytes(answer);
+    }
     let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(e) => {
@@ -170,6 +182,9 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
         );
     }
     let loader = DataLoader::new(Loaders(Arc::clone(api)), tokio::spawn).delay(Duration::ZERO);
+    let applied = api.projections.applied();
+    let viewer = identity.user.clone();
+    let query = (!api.limits.response_cache.is_zero()).then(|| request.query.clone());
     let request = request.data(identity).data(loader);
     let Ok(response) =
         tokio::time::timeout(api.limits.request_timeout, async_graphql::Executor::execute(&state.schema, request)).await
@@ -196,12 +211,13 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     }
     match serde_json::to_vec(&response) {
         Ok(body) => {
-            let mut r = (StatusCode::OK, body).into_response();
-            r.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            r
+            let body = hyper::body::Bytes::from(body);
+            if response.errors.is_empty()
+                && query.as_deref().is_some_and(crate::cache::only_queries)
+            {
+                api.responses.put(bytes, viewer, applied, body.clone());
+            }
+            json_bytes(body)
         }
         Err(_) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -324,7 +340,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
     let lag = api.projections.lag().unwrap_or_default();
     let mut response = api
         .metrics
-        .render(api.domain.log().head().len, &lag)
+        .render(api.domain.log().head().len, &lag, api.responses.counts())
         .into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -13,6 +13,7 @@
 //! Invariant: only this crate knows GraphQL and HTTP; below it are plain Rust calls.
 
 pub mod auth;
+pub mod cache;
 pub mod client;
 pub mod error;
 pub mod http;
@@ -55,6 +56,9 @@ pub struct Limits {
     pub read_your_writes: Duration,
     /// `/readyz` answers ready while every projection is at most this many events behind.
     pub ready_max_lag: u64,
+    /// How long a query's answer may be served again to the same reader (zero: never).
+    /// A reader always sees their own writes; others' writes show within this interval.
+    pub response_cache: Duration,
 }
 
 impl Default for Limits {
@@ -68,6 +72,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             read_your_writes: Duration::from_secs(5),
             ready_max_lag: 1_000,
+            response_cache: Duration::ZERO,
         }
     }
 }
@@ -85,6 +90,8 @@ pub struct Api {
     pub limits: Limits,
     /// Request counters and latencies.
     pub metrics: metrics::Metrics,
+    /// Recent answers to queries.
+    pub responses: cache::ResponseCache,
 }
 
 impl Api {
@@ -99,6 +106,7 @@ impl Api {
             domain,
             projections,
             tokens,
+            responses: cache::ResponseCache::new(limits.response_cache),
             limits,
             metrics: metrics::Metrics::default(),
         })

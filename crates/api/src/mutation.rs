@@ -26,12 +26,19 @@ use crate::types::*;
 async fn run(ctx: &Context<'_>, caller: Caller, command: Command) -> ApiResult<Executed> {
     let api = Arc::clone(api(ctx));
     let domain = api.domain.clone();
+    let writer = match &caller {
+        Caller::User(user) => Some(user.clone()),
+        _ => None,
+    };
     let done = tokio::spawn(async move {
         let context = sparkfeed_domain::Context::new(caller);
         domain.execute(&context, &command).await
     })
     .await
     .map_err(|_| ApiError::Internal { code: "INTERNAL" })??;
+    if let Some(user) = &writer {
+        api.responses.wrote(user, done.position);
+    }
     if let Err(e) = api
         .projections
         .wait_for(done.position, api.limits.read_your_writes)

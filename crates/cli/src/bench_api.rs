@@ -52,13 +52,20 @@ pub struct Phase {
     pub failures: usize,
 }
 
+/// One server configuration's measurements.
+pub struct Setup {
+    label: String,
+    feed: Vec<Phase>,
+    mutations: Vec<Phase>,
+    /// Response-cache hits over lookups during the feed phases.
+    hit_ratio: Option<f64>,
+}
+
 /// What `bench api` measured.
 pub struct ApiReport {
     clients: usize,
     seconds: f64,
-    feed: Vec<Phase>,
-    mutations: Vec<Phase>,
-    started_server: bool,
+    setups: Vec<Setup>,
 }
 
 /// The feed page the benchmark reads: 20 post cards with author, media, tags and products.
@@ -92,12 +99,17 @@ impl Drop for ServerProcess {
 
 /// Starts `sparkfeed serve --demo` on a free loopback port; answers its address and the
 /// demo member's token.
-fn start_server(dir: &std::path::Path) -> anyhow::Result<(ServerProcess, SocketAddr, String)> {
+fn start_server(
+    dir: &std::path::Path,
+    response_cache_ms: u64,
+) -> anyhow::Result<(ServerProcess, SocketAddr, String)> {
     let data = tempfile::tempdir_in(dir).context("scratch data directory")?;
     let exe = std::env::current_exe().context("this binary")?;
     let mut child = Command::new(exe)
         .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data.path())
+        .arg("--response-cache-ms")
+        .arg(response_cache_ms.to_string())
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -123,9 +135,10 @@ fn start_server(dir: &std::path::Path) -> anyhow::Result<(ServerProcess, SocketA
     }
 }
 
+/// One phase: `config.clients` clients, client `c` signed in with `tokens[c % len]`.
 async fn phase<F>(
     addr: SocketAddr,
-    token: Option<&str>,
+    tokens: &[Option<String>],
     config: &ApiBench,
     request: F,
 ) -> anyhow::Result<Phase>
@@ -139,7 +152,7 @@ where
     for c in 0..config.clients {
         let request = request.clone();
         let mut client = Client::new(addr);
-        client.set_token(token.map(str::to_owned));
+        client.set_token(tokens.get(c % tokens.len().max(1)).cloned().flatten());
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(4096);
             let mut failures = 0usize;
@@ -185,64 +198,118 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
-/// Runs the benchmark.
-pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
-    let (server, addr, token) = match config.addr {
-        Some(addr) => (None, addr, config.token.clone()),
-        None => {
-            let (server, addr, token) = start_server(&config.dir)?;
-            (Some(server), addr, Some(token))
-        }
+/// The response cache's (hits, misses) from `/metrics`.
+async fn cache_counts(addr: SocketAddr) -> (u64, u64) {
+    let Ok(answer) = Client::new(addr).get("/metrics").await else {
+        return (0, 0);
     };
+    let count = |result: &str| {
+        let prefix = format!("sparkfeed_response_cache_total{{result=\"{result}\"}} ");
+        answer
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .and_then(|n| n.trim().parse().ok())
+            .unwrap_or(0)
+    };
+    (count("hit"), count("miss"))
+}
+
+/// A server under test and what it needs.
+struct Target {
+    label: String,
+    addr: SocketAddr,
+    token: Option<String>,
+    interests: Vec<String>,
+    posts: Vec<String>,
+    /// One reader per client: distinct members, so no two clients share cached answers.
+    readers: Vec<Option<String>>,
+    _process: Option<ServerProcess>,
+}
+
+async fn prepare(
+    label: String,
+    addr: SocketAddr,
+    token: Option<String>,
+    process: Option<ServerProcess>,
+    clients: usize,
+) -> anyhow::Result<Target> {
+    let mut probe = Client::new(addr);
+    let mut readers = Vec::with_capacity(clients);
+    let run = std::process::id();
+    for c in 0..clients {
+        let answer = probe
+            .graphql(
+                "mutation($h: String!) { registerUser(handle: $h, displayName: \"Bench reader\") { token } }",
+                json!({ "h": format!("bench_{run}_{c}") }),
+            )
+            .await
+            .context("registering a reader")?;
+        readers.push(answer.body["data"]["registerUser"]["token"].as_str().map(str::to_owned));
+    }
+    let interests: Vec<String> = probe
+        .graphql("{ interests(first: 50) { edges { node { slug } } } }", json!({}))
+        .await
+        .context("listing interests")?
+        .body["data"]["interests"]["edges"]
+        .as_array()
+        .map(|edges| {
+            edges
+                .iter()
+                .filter_map(|e| e["node"]["slug"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    if interests.is_empty() {
+        bail!("the server has no interests: seed it first (serve --demo)");
+    }
+    let mut posts = Vec::new();
+    for interest in &interests {
+        let page = probe
+            .graphql(FEED_PAGE, json!({ "interest": interest }))
+            .await
+            .context("reading a feed")?;
+        if let Some(edges) = page.body["data"]["feed"]["edges"].as_array() {
+            posts.extend(edges.iter().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)));
+        }
+    }
+    Ok(Target {
+        label,
+        addr,
+        token,
+        interests,
+        posts,
+        readers,
+        _process: process,
+    })
+}
+
+/// Runs the benchmark: without `--addr`, a server with the response cache and one
+/// without, both running, measured in interleaved runs.
+pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let report = runtime.block_on(async {
-        let mut probe = Client::new(addr);
-        let interests: Vec<String> = probe
-            .graphql("{ interests(first: 50) { edges { node { slug } } } }", json!({}))
-            .await
-            .context("listing interests")?
-            .body["data"]["interests"]["edges"]
-            .as_array()
-            .map(|edges| {
-                edges
-                    .iter()
-                    .filter_map(|e| e["node"]["slug"].as_str().map(str::to_owned))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if interests.is_empty() {
-            bail!("the server has no interests: seed it first (serve --demo)");
-        }
-        let mut posts = Vec::new();
-        for interest in &interests {
-            let page = probe
-                .graphql(FEED_PAGE, json!({ "interest": interest }))
-                .await
-                .context("reading a feed")?;
-            if let Some(edges) = page.body["data"]["feed"]["edges"].as_array() {
-                posts.extend(edges.iter().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)));
+    runtime.block_on(async {
+        let mut targets = Vec::new();
+        match config.addr {
+            Some(addr) => {
+                targets.push(
+                    prepare("server at --addr".into(), addr, config.token.clone(), None, config.clients)
+                        .await?,
+                );
+            }
+            None => {
+                for (label, ms) in [("response cache 500 ms", 500), ("no response cache", 0)] {
+                    let (process, addr, token) = start_server(&config.dir, ms)?;
+                    targets.push(
+                        prepare(label.into(), addr, Some(token), Some(process), config.clients)
+                            .await?,
+                    );
+                }
             }
         }
-        let interests = std::sync::Arc::new(interests);
-        let posts = std::sync::Arc::new(posts);
-        let feed_request = {
-            let interests = interests.clone();
-            move |c: usize, i: usize| {
-                let interest = &interests[(c * 7 + i) % interests.len()];
-                (FEED_PAGE, json!({ "interest": interest }))
-            }
-        };
-        let share_request = {
-            let posts = posts.clone();
-            move |c: usize, i: usize| {
-                let post = &posts[(c * 13 + i * 7) % posts.len().max(1)];
-                (SHARE, json!({ "p": post }))
-            }
-        };
-        // Warm the server's caches and connections before measuring.
         let warm = ApiBench {
             seconds: 1.0,
             addr: None,
@@ -250,25 +317,59 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
             dir: PathBuf::new(),
             ..*config
         };
-        phase(addr, None, &warm, feed_request.clone()).await?;
-        let mut feed = Vec::new();
-        let mut mutations = Vec::new();
-        for _ in 0..config.runs.max(1) {
-            feed.push(phase(addr, token.as_deref(), config, feed_request.clone()).await?);
-            if token.is_some() && !posts.is_empty() {
-                mutations.push(phase(addr, token.as_deref(), config, share_request.clone()).await?);
+        let mut setups: Vec<Setup> = targets
+            .iter()
+            .map(|t| Setup {
+                label: t.label.clone(),
+                feed: Vec::new(),
+                mutations: Vec::new(),
+                hit_ratio: None,
+            })
+            .collect();
+        let mut lookups = vec![(0u64, 0u64); targets.len()];
+        for run in 0..=config.runs.max(1) {
+            for (i, target) in targets.iter().enumerate() {
+                let interests = target.interests.clone();
+                let feed_request = move |c: usize, i: usize| {
+                    let interest = &interests[(c * 7 + i) % interests.len()];
+                    (FEED_PAGE, json!({ "interest": interest }))
+                };
+                let posts = target.posts.clone();
+                let share_request = move |c: usize, i: usize| {
+                    let post = &posts[(c * 13 + i * 7) % posts.len().max(1)];
+                    (SHARE, json!({ "p": post }))
+                };
+                let writer = [target.token.clone()];
+                if run == 0 {
+                    // Warm the caches and connections; not reported.
+                    phase(target.addr, &target.readers, &warm, feed_request).await?;
+                    continue;
+                }
+                let before = cache_counts(target.addr).await;
+                setups[i]
+                    .feed
+                    .push(phase(target.addr, &target.readers, config, feed_request).await?);
+                let after = cache_counts(target.addr).await;
+                lookups[i].0 += after.0 - before.0.min(after.0);
+                lookups[i].1 += after.1 - before.1.min(after.1);
+                if target.token.is_some() && !target.posts.is_empty() {
+                    setups[i]
+                        .mutations
+                        .push(phase(target.addr, &writer, config, share_request).await?);
+                }
+            }
+        }
+        for (setup, (hits, misses)) in setups.iter_mut().zip(lookups) {
+            if hits + misses > 0 {
+                setup.hit_ratio = Some(hits as f64 / (hits + misses) as f64);
             }
         }
         Ok(ApiReport {
             clients: config.clients,
             seconds: config.seconds,
-            feed,
-            mutations,
-            started_server: server.is_some(),
+            setups,
         })
-    });
-    drop(server);
-    report
+    })
 }
 
 fn summary(f: &mut fmt::Formatter<'_>, name: &str, runs: &[Phase]) -> fmt::Result {
@@ -295,17 +396,19 @@ impl fmt::Display for ApiReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "{} concurrent clients over loopback HTTP/1.1 keep-alive, {:.0}s per phase; server {}",
-            self.clients,
-            self.seconds,
-            if self.started_server {
-                "started here (`serve --demo`, own process)"
-            } else {
-                "given by --addr"
-            }
+            "{} concurrent clients over loopback HTTP/1.1 keep-alive, {:.0}s per phase; feed reads \
+             by {} distinct signed-in members (one per client), mutations by one Prime member; \
+             servers started as child processes (`serve --demo`) unless --addr",
+            self.clients, self.seconds, self.clients
         )?;
-        summary(f, "feed page (first: 20, post cards)", &self.feed)?;
-        summary(f, "mutation (sharePost, read back)", &self.mutations)?;
+        for setup in &self.setups {
+            writeln!(f, "{}:", setup.label)?;
+            summary(f, "  feed page (first: 20, post cards)", &setup.feed)?;
+            summary(f, "  mutation (sharePost, read back)", &setup.mutations)?;
+            if let Some(ratio) = setup.hit_ratio {
+                writeln!(f, "  response cache hits during feed phases: {:.1}%", ratio * 100.0)?;
+            }
+        }
         writeln!(f, "targets: feed page >= 5,000 req/s with p99 <= 20 ms at 32 clients")
     }
 }

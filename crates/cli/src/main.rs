@@ -83,6 +83,10 @@ enum Command {
         /// The projection store's page cache, in MiB.
         #[arg(long, default_value_t = 1024)]
         cache_mb: u64,
+        /// How long (ms) a query's answer may be served again to the same reader; 0
+        /// turns the response cache off. Readers always see their own writes.
+        #[arg(long, env = "SPARKFEED_RESPONSE_CACHE_MS", default_value_t = 500)]
+        response_cache_ms: u64,
     },
     /// Mint a bearer token for a user id (for operators).
     Token {
@@ -216,6 +220,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             secret,
             demo,
             cache_mb,
+            response_cache_ms,
         } => {
             server::serve(&server::ServeOptions {
                 addr,
@@ -223,6 +228,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 secret,
                 demo,
                 cache_mb,
+                response_cache: std::time::Duration::from_millis(response_cache_ms),
             })?;
             Ok(ExitCode::SUCCESS)
         }

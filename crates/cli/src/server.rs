@@ -61,10 +61,17 @@ pub struct ServeOptions {
     pub demo: bool,
     /// The projection store's page cache, in MiB.
     pub cache_mb: u64,
+    /// How long a query's answer may be served again to the same reader.
+    pub response_cache: Duration,
 }
 
 /// Opens the API over a data directory.
-pub fn open_api(data_dir: &Path, secret: &[u8], cache_mb: u64) -> anyhow::Result<Arc<Api>> {
+pub fn open_api(
+    data_dir: &Path,
+    secret: &[u8],
+    cache_mb: u64,
+    limits: Limits,
+) -> anyhow::Result<Arc<Api>> {
     let domain = crate::demo::open_domain(data_dir)?;
     let projections = Projections::open_with_cache(
         &data_dir.join("projections"),
@@ -73,7 +80,7 @@ pub fn open_api(data_dir: &Path, secret: &[u8], cache_mb: u64) -> anyhow::Result
     )
     .with_context(|| format!("opening the projections in {}", data_dir.display()))?;
     let tokens = Tokens::new(secret).context("the token secret")?;
-    Ok(Api::new(domain, projections, tokens, Limits::default()))
+    Ok(Api::new(domain, projections, tokens, limits))
 }
 
 /// Serves until Ctrl-C.
@@ -83,7 +90,11 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     let secret = secret(&options.data_dir, options.secret.as_deref())?;
-    let api = open_api(&options.data_dir, &secret, options.cache_mb)?;
+    let limits = Limits {
+        response_cache: options.response_cache,
+        ..Limits::default()
+    };
+    let api = open_api(&options.data_dir, &secret, options.cache_mb, limits)?;
     runtime.block_on(async {
         if options.demo {
             seed_demo(&api).await?;
