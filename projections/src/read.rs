@@ -157,6 +157,16 @@ pub fn post_body(feeds: &sled::Tree, post: &PostId) -> Result<Option<PostBody>, 
     row(feeds, &["card", post.as_str()])
 }
 
+/// Whether `viewer` smiles at `post`.
+pub fn smiles(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
+    Ok(feeds.contains_key(key(&["smile", post.as_str(), viewer.as_str()], None))?)
+}
+
+/// Whether `viewer` has saved `post`.
+pub fn saved(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
+    Ok(feeds.contains_key(key(&["save", post.as_str(), viewer.as_str()], None))?)
+}
+
 /// Whether `viewer` smiles at and has saved `post`: two point reads.
 pub fn viewer_state(
     feeds: &sled::Tree,

@@ -12,7 +12,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use async_graphql::Data;
-use async_graphql::dataloader::DataLoader;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::Router;
@@ -27,7 +26,7 @@ use http_body_util::BodyExt;
 use crate::Api;
 use crate::auth::Identity;
 use crate::error::{ApiError, request_error};
-use crate::loaders::Loaders;
+use crate::loaders::Reads;
 use crate::schema::{Coded, build_schema};
 
 /// The WebSocket subprotocol served (the `graphql-ws` npm package's protocol).
@@ -181,11 +180,16 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             "the request has no query",
         );
     }
-    let loader = DataLoader::new(Loaders(Arc::clone(api)), tokio::spawn).delay(Duration::ZERO);
+    let reads = match Reads::for_request(Arc::clone(api)) {
+        Ok(reads) => reads,
+        Err(e) => {
+            return refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string());
+        }
+    };
     let applied = api.projections.applied();
     let viewer = identity.user.clone();
     let query = (!api.limits.response_cache.is_zero()).then(|| request.query.clone());
-    let request = request.data(identity).data(loader);
+    let request = request.data(identity).data(reads);
     let Ok(response) =
         tokio::time::timeout(api.limits.request_timeout, async_graphql::Executor::execute(&state.schema, request)).await
     else {
@@ -282,13 +286,10 @@ async fn graphql_ws(
                         },
                         None => header_identity,
                     };
-                    // A connection lives long: its loader must not cache rows.
-                    let loader = DataLoader::new(Loaders(Arc::clone(&init_api)), tokio::spawn)
-                        .delay(Duration::ZERO);
-                    loader.enable_all_cache(false);
+                    // A connection lives long: its reads must not remember rows.
                     let mut data = Data::default();
                     data.insert(identity);
-                    data.insert(loader);
+                    data.insert(Reads::for_connection(Arc::clone(&init_api)));
                     Ok(data)
                 })
                 .serve()

@@ -172,10 +172,7 @@ impl Query {
     /// A post. Removed posts are `null` except to their author, moderators and auditors.
     async fn post(&self, ctx: &Context<'_>, id: ID) -> Gql<Option<Post>> {
         let id = post_id(&id)?;
-        let card = loader(ctx)
-            .load_one(id)
-            .await
-            .map_err(|code| ApiError::Internal { code })?;
+        let card = reads(ctx).card(&id)?;
         Ok(card
             .filter(|c| !c.body.removed || may_see_removed(ctx, c))
             .map(Post))

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use async_graphql::connection::{Connection, CursorType, Edge};
-use async_graphql::dataloader::DataLoader;
 use async_graphql::{ComplexObject, Context, Enum, ID, Json, Object, OutputType, SimpleObject};
 use sparkfeed_domain::events::{AccountKind as DomainAccountKind, MediaKind as DomainMediaKind};
 use sparkfeed_domain::{Asin, Money as DomainMoney, PostId, Role as DomainRole, Sealed, UserId};
@@ -17,7 +16,7 @@ use sparkfeed_projections::rows::{
 use crate::Api;
 use crate::auth::Identity;
 use crate::error::{ApiError, ApiResult};
-use crate::loaders::Loaders;
+use crate::loaders::Reads;
 
 /// The result type of resolvers.
 pub(crate) type Gql<T> = async_graphql::Result<T>;
@@ -55,13 +54,13 @@ pub(crate) fn with_role<'a>(ctx: &Context<'a>, roles: &[DomainRole]) -> ApiResul
     }
 }
 
-/// The per-request loader of cards, members and products.
-pub(crate) fn loader<'a>(ctx: &Context<'a>) -> &'a DataLoader<Loaders> {
-    ctx.data_unchecked::<DataLoader<Loaders>>()
+/// The request's reads of cards, members and products, each row read once.
+pub(crate) fn reads<'a>(ctx: &Context<'a>) -> &'a Reads {
+    ctx.data_unchecked::<Reads>()
 }
 
 pub(crate) fn feeds_tree(ctx: &Context<'_>) -> ApiResult<sled::Tree> {
-    Ok(api(ctx).projections.tree("feeds")?)
+    reads(ctx).tree()
 }
 
 pub(crate) fn unseal(ctx: &Context<'_>, sealed: &Sealed) -> ApiResult<Option<String>> {
@@ -155,14 +154,14 @@ pub(crate) async fn posts(
     ctx: &Context<'_>,
     ids: Vec<(Position, PostId)>,
 ) -> ApiResult<Vec<(Position, Post)>> {
-    let cards = loader(ctx)
-        .load_many(ids.iter().map(|(_, id)| id.clone()))
-        .await
-        .map_err(|code| ApiError::Internal { code })?;
-    Ok(ids
-        .into_iter()
-        .filter_map(|(cursor, id)| cards.get(&id).map(|c| (cursor, Post(c.clone()))))
-        .collect())
+    let reads = reads(ctx);
+    let mut posts = Vec::with_capacity(ids.len());
+    for (cursor, id) in ids {
+        if let Some(card) = reads.card(&id)? {
+            posts.push((cursor, Post(card)));
+        }
+    }
+    Ok(posts)
 }
 
 /// Whether `viewer` may see a removed post: its author, moderators and auditors.
@@ -432,19 +431,11 @@ impl Disclosure {
 }
 
 pub(crate) async fn load_user(ctx: &Context<'_>, user: &UserId) -> Gql<Option<User>> {
-    Ok(loader(ctx)
-        .load_one(user.clone())
-        .await
-        .map_err(|code| ApiError::Internal { code })?
-        .map(User))
+    Ok(reads(ctx).member(user)?.map(User))
 }
 
 pub(crate) async fn load_product(ctx: &Context<'_>, asin: &Asin) -> Gql<Option<Product>> {
-    Ok(loader(ctx)
-        .load_one(asin.clone())
-        .await
-        .map_err(|code| ApiError::Internal { code })?
-        .map(Product))
+    Ok(reads(ctx).product(asin)?.map(Product))
 }
 
 /// A product tagged at a point of a post's medium.
@@ -575,14 +566,14 @@ impl Post {
         let Some(user) = viewer(ctx) else {
             return Ok(false);
         };
-        Ok(read::viewer_state(&feeds_tree(ctx)?, &self.0.body.post, user)?.0)
+        Ok(read::smiles(&feeds_tree(ctx)?, &self.0.body.post, user)?)
     }
     /// Whether the signed-in member saved it (`false` when signed out).
     async fn viewer_has_saved(&self, ctx: &Context<'_>) -> Gql<bool> {
         let Some(user) = viewer(ctx) else {
             return Ok(false);
         };
-        Ok(read::viewer_state(&feeds_tree(ctx)?, &self.0.body.post, user)?.1)
+        Ok(read::saved(&feeds_tree(ctx)?, &self.0.body.post, user)?)
     }
     /// When it was published (RFC 3339).
     async fn published_at(&self) -> String {
@@ -681,11 +672,7 @@ impl Order {
     }
     /// The post it was bought through.
     async fn post(&self, ctx: &Context<'_>) -> Gql<Option<Post>> {
-        let card = loader(ctx)
-            .load_one(self.0.post.clone())
-            .await
-            .map_err(|code| ApiError::Internal { code })?;
-        Ok(card.map(Post))
+        Ok(reads(ctx).card(&self.0.post)?.map(Post))
     }
     /// The product.
     async fn product(&self, ctx: &Context<'_>) -> Gql<Option<Product>> {
