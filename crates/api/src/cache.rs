@@ -159,15 +159,44 @@ mod tests {
     fn a_member_never_reads_an_answer_older_than_their_own_write() {
         let cache = ResponseCache::new(Duration::from_secs(60));
         let body = Bytes::from_static(b"{\"query\":\"{ viewer { id } }\"}");
-        cache.put(body.clone(), Some(user("u1")), Position(10), Bytes::from_static(b"old"));
-        cache.put(body.clone(), None, Position(10), Bytes::from_static(b"public"));
-        assert_eq!(cache.get(&body, Some(&user("u1"))).as_deref(), Some(&b"old"[..]));
+        cache.put(
+            body.clone(),
+            Some(user("u1")),
+            Position(10),
+            Bytes::from_static(b"old"),
+        );
+        cache.put(
+            body.clone(),
+            None,
+            Position(10),
+            Bytes::from_static(b"public"),
+        );
+        assert_eq!(
+            cache.get(&body, Some(&user("u1"))).as_deref(),
+            Some(&b"old"[..])
+        );
         cache.wrote(&user("u1"), Position(10));
-        assert_eq!(cache.get(&body, Some(&user("u1"))), None, "rendered before the write");
+        assert_eq!(
+            cache.get(&body, Some(&user("u1"))),
+            None,
+            "rendered before the write"
+        );
         assert_eq!(cache.get(&body, None).as_deref(), Some(&b"public"[..]));
-        cache.put(body.clone(), Some(user("u1")), Position(11), Bytes::from_static(b"new"));
-        assert_eq!(cache.get(&body, Some(&user("u1"))).as_deref(), Some(&b"new"[..]));
-        assert_eq!(cache.get(&body, Some(&user("u2"))), None, "answers are per reader");
+        cache.put(
+            body.clone(),
+            Some(user("u1")),
+            Position(11),
+            Bytes::from_static(b"new"),
+        );
+        assert_eq!(
+            cache.get(&body, Some(&user("u1"))).as_deref(),
+            Some(&b"new"[..])
+        );
+        assert_eq!(
+            cache.get(&body, Some(&user("u2"))),
+            None,
+            "answers are per reader"
+        );
     }
 
     #[test]
@@ -185,10 +214,16 @@ mod tests {
     #[test]
     fn only_query_documents_are_cacheable() {
         assert!(only_queries("{ viewer { id } }"));
-        assert!(only_queries("query A { viewer { id } } query B { interests { edges { cursor } } }"));
-        assert!(!only_queries("mutation { smile(postId: \"p\") { position } }"));
+        assert!(only_queries(
+            "query A { viewer { id } } query B { interests { edges { cursor } } }"
+        ));
+        assert!(!only_queries(
+            "mutation { smile(postId: \"p\") { position } }"
+        ));
         assert!(!only_queries("query A { viewer { id } } mutation B { x }"));
-        assert!(!only_queries("subscription { feedUpdates(interest: \"x\") { id } }"));
+        assert!(!only_queries(
+            "subscription { feedUpdates(interest: \"x\") { id } }"
+        ));
         assert!(!only_queries("{ not graphql"));
     }
 }

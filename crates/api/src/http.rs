@@ -190,8 +190,11 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     let viewer = identity.user.clone();
     let query = (!api.limits.response_cache.is_zero()).then(|| request.query.clone());
     let request = request.data(identity).data(reads);
-    let Ok(response) =
-        tokio::time::timeout(api.limits.request_timeout, async_graphql::Executor::execute(&state.schema, request)).await
+    let Ok(response) = tokio::time::timeout(
+        api.limits.request_timeout,
+        async_graphql::Executor::execute(&state.schema, request),
+    )
+    .await
     else {
         return refuse(
             StatusCode::SERVICE_UNAVAILABLE,

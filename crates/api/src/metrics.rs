@@ -127,10 +127,21 @@ impl Metrics {
             "sparkfeed_subscription_connections {}",
             self.subscriptions.load(Ordering::Relaxed)
         );
-        let _ = writeln!(out, "# HELP sparkfeed_response_cache_total Query answers looked up in the response cache.");
+        let _ = writeln!(
+            out,
+            "# HELP sparkfeed_response_cache_total Query answers looked up in the response cache."
+        );
         let _ = writeln!(out, "# TYPE sparkfeed_response_cache_total counter");
-        let _ = writeln!(out, "sparkfeed_response_cache_total{{result=\"hit\"}} {}", cache.0);
-        let _ = writeln!(out, "sparkfeed_response_cache_total{{result=\"miss\"}} {}", cache.1);
+        let _ = writeln!(
+            out,
+            "sparkfeed_response_cache_total{{result=\"hit\"}} {}",
+            cache.0
+        );
+        let _ = writeln!(
+            out,
+            "sparkfeed_response_cache_total{{result=\"miss\"}} {}",
+            cache.1
+        );
         let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
         let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
         let _ = writeln!(out, "sparkfeed_log_head {log_head}");

@@ -121,7 +121,10 @@ fn start_server(
     for line in BufReader::new(stdout).lines() {
         let line = line.context("reading the server's output")?;
         if let Some(url) = line.trim().strip_prefix("GraphiQL") {
-            let url = url.trim().trim_start_matches("http://").trim_end_matches('/');
+            let url = url
+                .trim()
+                .trim_start_matches("http://")
+                .trim_end_matches('/');
             addr = Some(url.parse::<SocketAddr>().context("the server's address")?);
         }
         if let Some(rest) = line.trim().strip_prefix("member") {
@@ -245,10 +248,17 @@ async fn prepare(
             )
             .await
             .context("registering a reader")?;
-        readers.push(answer.body["data"]["registerUser"]["token"].as_str().map(str::to_owned));
+        readers.push(
+            answer.body["data"]["registerUser"]["token"]
+                .as_str()
+                .map(str::to_owned),
+        );
     }
     let interests: Vec<String> = probe
-        .graphql("{ interests(first: 50) { edges { node { slug } } } }", json!({}))
+        .graphql(
+            "{ interests(first: 50) { edges { node { slug } } } }",
+            json!({}),
+        )
         .await
         .context("listing interests")?
         .body["data"]["interests"]["edges"]
@@ -270,7 +280,11 @@ async fn prepare(
             .await
             .context("reading a feed")?;
         if let Some(edges) = page.body["data"]["feed"]["edges"].as_array() {
-            posts.extend(edges.iter().filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)));
+            posts.extend(
+                edges
+                    .iter()
+                    .filter_map(|e| e["node"]["id"].as_str().map(str::to_owned)),
+            );
         }
     }
     Ok(Target {
@@ -296,16 +310,28 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
         match config.addr {
             Some(addr) => {
                 targets.push(
-                    prepare("server at --addr".into(), addr, config.token.clone(), None, config.clients)
-                        .await?,
+                    prepare(
+                        "server at --addr".into(),
+                        addr,
+                        config.token.clone(),
+                        None,
+                        config.clients,
+                    )
+                    .await?,
                 );
             }
             None => {
                 for (label, ms) in [("response cache 500 ms", 500), ("no response cache", 0)] {
                     let (process, addr, token) = start_server(&config.dir, ms)?;
                     targets.push(
-                        prepare(label.into(), addr, Some(token), Some(process), config.clients)
-                            .await?,
+                        prepare(
+                            label.into(),
+                            addr,
+                            Some(token),
+                            Some(process),
+                            config.clients,
+                        )
+                        .await?,
                     );
                 }
             }
@@ -406,9 +432,16 @@ impl fmt::Display for ApiReport {
             summary(f, "  feed page (first: 20, post cards)", &setup.feed)?;
             summary(f, "  mutation (sharePost, read back)", &setup.mutations)?;
             if let Some(ratio) = setup.hit_ratio {
-                writeln!(f, "  response cache hits during feed phases: {:.1}%", ratio * 100.0)?;
+                writeln!(
+                    f,
+                    "  response cache hits during feed phases: {:.1}%",
+                    ratio * 100.0
+                )?;
             }
         }
-        writeln!(f, "targets: feed page >= 5,000 req/s with p99 <= 20 ms at 32 clients")
+        writeln!(
+            f,
+            "targets: feed page >= 5,000 req/s with p99 <= 20 ms at 32 clients"
+        )
     }
 }

@@ -46,8 +46,11 @@ pub struct KeyStore {
     /// Values opened recently, by owner and nonce: a feed page opens the same captions and
     /// handles over and over, and a decryption with its key schedule costs more than the
     /// rest of a card. Invariant: `forget` empties an owner's entries before it returns.
-    opened: RwLock<HashMap<(UserId, [u8; 12]), Arc<str>>>,
+    opened: RwLock<OpenedValues>,
 }
+
+/// Plaintexts by owner and nonce.
+type OpenedValues = HashMap<(UserId, [u8; 12]), Arc<str>>;
 
 /// Beyond this many opened values the cache starts over.
 const MAX_OPENED: usize = 200_000;
@@ -169,7 +172,12 @@ impl KeyStore {
     /// Opens a sealed value, shared; `None` when its owner was forgotten.
     pub fn open_shared(&self, sealed: &Sealed) -> Result<Option<Arc<str>>, Failure> {
         let id = (sealed.owner.clone(), sealed.nonce);
-        if let Some(text) = self.opened.read().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        if let Some(text) = self
+            .opened
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&id)
+        {
             return Ok(Some(Arc::clone(text)));
         }
         let Some(key) = self.key(&sealed.owner, false)? else {
