@@ -1,0 +1,169 @@
+//! What operators and browsers see besides GraphQL answers: GraphiQL, liveness, readiness,
+//! Prometheus metrics, the request timeout, and the response cache's promise that a reader
+//! never reads an answer older than their own write.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn graphiql_health_and_readiness_answer_over_http() {
+    let h = Harness::start().await;
+    let mut client = h.client();
+
+    let page = client.get("/").await.expect("graphiql");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.text.contains("graphiql"),
+        "GraphiQL page: {}",
+        page.text
+    );
+    assert!(page.text.contains("/graphql"), "points at the endpoint");
+
+    let health = client.get("/healthz").await.expect("healthz");
+    assert_eq!((health.status, health.text.as_str()), (200, "ok\n"));
+
+    let ready = client.get("/readyz").await.expect("readyz");
+    assert_eq!(ready.status, 200, "{}", ready.text);
+    assert_eq!(ready.body["ready"], json!(true));
+    assert_eq!(ready.body["logHead"], json!(h.head().len));
+    assert!(
+        ready.body["lag"]
+            .as_object()
+            .expect("lag per projection")
+            .values()
+            .all(|lag| lag.as_u64().is_some()),
+        "{}",
+        ready.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_count_requests_errors_and_the_log_head() {
+    let h = Harness::start().await;
+    let mut client = h.client();
+    ok(client
+        .graphql("{ interests { edges { node { slug } } } }", json!({}))
+        .await
+        .expect("query"));
+    refused(
+        &client
+            .graphql("{ homeFeed { edges { cursor } } }", json!({}))
+            .await
+            .expect("answer"),
+        200,
+        "UNAUTHENTICATED",
+    );
+
+    let metrics = client.get("/metrics").await.expect("metrics");
+    assert_eq!(metrics.status, 200);
+    let line = |name: &str| -> Option<f64> {
+        metrics
+            .text
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.trim().parse().ok())
+    };
+    assert_eq!(
+        line("sparkfeed_http_requests_total{route=\"/graphql\",status=\"200\"}"),
+        Some(2.0),
+        "{}",
+        metrics.text
+    );
+    assert_eq!(
+        line("sparkfeed_errors_total{code=\"UNAUTHENTICATED\"}"),
+        Some(1.0)
+    );
+    assert_eq!(line("sparkfeed_log_head"), Some(h.head().len as f64));
+    assert_eq!(
+        line("sparkfeed_http_request_duration_seconds_count"),
+        Some(2.0)
+    );
+    assert!(
+        metrics
+            .text
+            .contains("sparkfeed_projection_lag{projection=\"feeds\"}"),
+        "{}",
+        metrics.text
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_over_the_timeout_is_answered_with_timeout() {
+    let h = Harness::start_with(Limits {
+        // A mutation waits on the log's flush, so it is never done at its first poll.
+        request_timeout: Duration::ZERO,
+        ..Limits::default()
+    })
+    .await;
+    let answer = h
+        .client_with(&h.admin)
+        .graphql(
+            "mutation { addInterest(slug: \"garden\", name: \"Garden\") { position } }",
+            json!({}),
+        )
+        .await
+        .expect("answer");
+    refused(&answer, 503, "TIMEOUT");
+    assert!(
+        answer.body["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("may still complete")),
+        "the answer says the write may land: {}",
+        answer.text
+    );
+}
+
+const SMILES: &str = "query($id: ID!) { post(id: $id) { smileCount viewerHasSmiled } }";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_the_response_cache_a_reader_sees_their_own_write_and_others_within_its_ttl() {
+    let h = Harness::start_with(Limits {
+        response_cache: Duration::from_secs(300),
+        ..Limits::default()
+    })
+    .await;
+    let (_, author) = h.prime_member("cache_author").await;
+    let (_, smiler) = h.prime_member("cache_smiler").await;
+    let (_, watcher) = h.prime_member("cache_watcher").await;
+    let (post, _) = publish(&h, &author, post_input("beans", "coffee", &[KETTLE])).await;
+    let read = |token: &str| {
+        let mut client = h.client_with(token);
+        let post = post.clone();
+        async move {
+            ok(client
+                .graphql(SMILES, json!({ "id": post }))
+                .await
+                .expect("read"))["post"]
+                .clone()
+        }
+    };
+    let before = json!({ "smileCount": 0, "viewerHasSmiled": false });
+    assert_eq!(read(&smiler).await, before);
+    assert_eq!(read(&watcher).await, before);
+
+    ok(h.client_with(&smiler)
+        .graphql(
+            "mutation($id: ID!) { smile(postId: $id) { position } }",
+            json!({ "id": post }),
+        )
+        .await
+        .expect("smile"));
+
+    assert_eq!(
+        read(&smiler).await,
+        json!({ "smileCount": 1, "viewerHasSmiled": true }),
+        "the writer's cached answer predates the write, so it is not served"
+    );
+    assert_eq!(
+        read(&watcher).await,
+        before,
+        "another reader may be served an answer up to the TTL old: the documented bound"
+    );
+    assert_eq!(
+        read(&author).await,
+        json!({ "smileCount": 1, "viewerHasSmiled": false }),
+        "a reader with no cached answer reads the projection"
+    );
+}
