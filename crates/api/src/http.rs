@@ -161,7 +161,7 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     if let Some(answer) = api.responses.get(&bytes, identity.user.as_ref()) {
         return json_bytes(answer);
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&bytes) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&bytes) {
         Ok(request) => request,
         Err(e) => {
             return refuse(
@@ -179,6 +179,9 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             "BAD_REQUEST",
             "the request has no query",
         );
+    }
+    if let Some(document) = api.documents.parse(&request.query) {
+        request.set_parsed_query(document);
     }
     let reads = match Reads::for_request(Arc::clone(api)) {
         Ok(reads) => reads,

@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod cache;
 pub mod client;
+pub mod documents;
 pub mod error;
 pub mod http;
 mod loaders;
@@ -92,6 +93,8 @@ pub struct Api {
     pub metrics: metrics::Metrics,
     /// Recent answers to queries.
     pub responses: cache::ResponseCache,
+    /// Parsed query documents.
+    pub documents: documents::DocumentCache,
 }
 
 impl Api {
@@ -109,6 +112,7 @@ impl Api {
             responses: cache::ResponseCache::new(limits.response_cache),
             limits,
             metrics: metrics::Metrics::default(),
+            documents: documents::DocumentCache::default(),
         })
     }
 }

@@ -48,6 +48,7 @@ impl EdgeNameType for HomeFeed {
 
 /// Why a post is in the member's home feed.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub(crate) struct HomeReason {
     /// The member's interests that put it there.
     pub because: Vec<String>,
@@ -55,6 +56,7 @@ pub(crate) struct HomeReason {
 
 /// Where an `events` page stopped looking.
 #[derive(SimpleObject)]
+#[graphql(serial)]
 pub(crate) struct EventScan {
     /// The last position examined: pass it as `after` to continue, even when a filtered
     /// page came back with fewer edges than asked for (or none).

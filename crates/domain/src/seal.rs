@@ -46,14 +46,47 @@ pub struct KeyStore {
     /// Values opened recently, by owner and nonce: a feed page opens the same captions and
     /// handles over and over, and a decryption with its key schedule costs more than the
     /// rest of a card. Invariant: `forget` empties an owner's entries before it returns.
-    opened: RwLock<OpenedValues>,
+    opened: [RwLock<OpenedValues>; OPENED_SHARDS],
 }
 
-/// Plaintexts by owner and nonce.
-type OpenedValues = HashMap<(UserId, [u8; 12]), Arc<str>>;
+/// Plaintexts by nonce, with their owner. Nonces are random, so their own bytes are the
+/// hash; a hit counts only when the owner matches too.
+type OpenedValues = HashMap<[u8; 12], (UserId, Arc<str>), BuildNonceHasher>;
 
-/// Beyond this many opened values the cache starts over.
-const MAX_OPENED: usize = 200_000;
+/// Hashes a nonce by folding its (already random) bytes: no SipHash rounds on the read path
+/// of every caption and handle of a feed page.
+#[derive(Clone, Copy, Default)]
+struct BuildNonceHasher;
+
+#[derive(Default)]
+struct NonceHasher(u64);
+
+impl std::hash::BuildHasher for BuildNonceHasher {
+    type Hasher = NonceHasher;
+
+    fn build_hasher(&self) -> NonceHasher {
+        NonceHasher::default()
+    }
+}
+
+impl std::hash::Hasher for NonceHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(byte)).wrapping_mul(0x100_0000_01b3);
+        }
+    }
+}
+
+/// The opened values are split by nonce over this many locks, so the two cores reading one
+/// feed page do not bounce one lock's cache line between them.
+const OPENED_SHARDS: usize = 16;
+
+/// Beyond this many opened values (per shard) the shard starts over.
+const MAX_OPENED: usize = 200_000 / OPENED_SHARDS;
 
 fn keys_err(e: impl std::fmt::Display) -> Failure {
     Failure::Keys(e.to_string())
@@ -91,7 +124,7 @@ impl KeyStore {
             db,
             data,
             pepper: [0; 32],
-            opened: RwLock::default(),
+            opened: std::array::from_fn(|_| RwLock::default()),
         };
         store.pepper = match store.db.get(PEPPER_KEY).map_err(keys_err)? {
             Some(p) => p
@@ -171,12 +204,12 @@ impl KeyStore {
 
     /// Opens a sealed value, shared; `None` when its owner was forgotten.
     pub fn open_shared(&self, sealed: &Sealed) -> Result<Option<Arc<str>>, Failure> {
-        let id = (sealed.owner.clone(), sealed.nonce);
-        if let Some(text) = self
-            .opened
+        let shard = &self.opened[usize::from(sealed.nonce[0]) % OPENED_SHARDS];
+        if let Some((owner, text)) = shard
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&id)
+            .get(&sealed.nonce)
+            && *owner == sealed.owner
         {
             return Ok(Some(Arc::clone(text)));
         }
@@ -195,21 +228,29 @@ impl KeyStore {
         let text: Arc<str> = String::from_utf8(plain)
             .map_err(|_| Failure::Keys("sealed text is not UTF-8".into()))?
             .into();
-        let mut opened = self.opened.write().unwrap_or_else(|p| p.into_inner());
+        let mut opened = shard.write().unwrap_or_else(|p| p.into_inner());
         // Checked under the lock `forget` takes: a key destroyed meanwhile leaves no entry.
         if self.key(&sealed.owner, false)?.is_some() {
             if opened.len() >= MAX_OPENED {
                 opened.clear();
             }
-            opened.insert(id, Arc::clone(&text));
+            opened.insert(sealed.nonce, (sealed.owner.clone(), Arc::clone(&text)));
         }
         Ok(Some(text))
     }
 
     /// Destroys `owner`'s key: everything sealed for them becomes unreadable.
     pub fn forget(&self, owner: &UserId) -> Result<(), Failure> {
-        let mut opened = self.opened.write().unwrap_or_else(|p| p.into_inner());
-        opened.retain(|(o, _), _| o != owner);
+        // Every shard stays locked until the key is gone: an open racing this cannot add
+        // an entry after the purge.
+        let mut shards: Vec<_> = self
+            .opened
+            .iter()
+            .map(|shard| shard.write().unwrap_or_else(|p| p.into_inner()))
+            .collect();
+        for opened in &mut shards {
+            opened.retain(|_, (o, _)| o != owner);
+        }
         self.db
             .remove(owner.as_str().as_bytes())
             .map_err(keys_err)?;
