@@ -16,6 +16,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod decoded;
 pub mod feeds;
 pub mod read;
 pub mod rows;

@@ -10,6 +10,7 @@ use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
 use sparkfeed_events::Position;
 
 use crate::ProjectionError;
+use crate::decoded::DecodedRows;
 use crate::rows::*;
 use crate::store::{decode, key, newest_first};
 
@@ -148,6 +149,26 @@ pub fn post_card(
     let Some(body) = post_body(feeds, post)? else {
         return Ok(None);
     };
+    card_of(feeds, post, std::sync::Arc::new(body))
+}
+
+/// A post's card, its body decoded through `bodies` (decoded again only when it changed).
+pub fn post_card_with(
+    feeds: &sled::Tree,
+    post: &PostId,
+    bodies: &DecodedRows<PostBody>,
+) -> Result<Option<PostCardRow>, ProjectionError> {
+    let Some(body) = bodies.get(feeds, &key(&["card", post.as_str()], None))? else {
+        return Ok(None);
+    };
+    card_of(feeds, post, body)
+}
+
+fn card_of(
+    feeds: &sled::Tree,
+    post: &PostId,
+    body: std::sync::Arc<PostBody>,
+) -> Result<Option<PostCardRow>, ProjectionError> {
     let stats: PostStats = row(feeds, &["stats", post.as_str()])?.unwrap_or_default();
     Ok(Some(PostCardRow { body, stats }))
 }
@@ -201,6 +222,15 @@ pub fn member(feeds: &sled::Tree, user: &UserId) -> Result<Option<MemberRow>, Pr
     row(feeds, &["member", user.as_str()])
 }
 
+/// A member or brand account, decoded through `members`.
+pub fn member_with(
+    feeds: &sled::Tree,
+    user: &UserId,
+    members: &DecodedRows<MemberRow>,
+) -> Result<Option<std::sync::Arc<MemberRow>>, ProjectionError> {
+    members.get(feeds, &key(&["member", user.as_str()], None))
+}
+
 /// An interest of the catalog.
 pub fn interest(
     feeds: &sled::Tree,
@@ -228,6 +258,15 @@ pub fn interests(feeds: &sled::Tree) -> Result<Vec<InterestRow>, ProjectionError
 /// A product.
 pub fn product(feeds: &sled::Tree, asin: &Asin) -> Result<Option<ProductRow>, ProjectionError> {
     row(feeds, &["product", asin.as_str()])
+}
+
+/// A product of the catalog, decoded through `products`.
+pub fn product_with(
+    feeds: &sled::Tree,
+    asin: &Asin,
+    products: &DecodedRows<ProductRow>,
+) -> Result<Option<std::sync::Arc<ProductRow>>, ProjectionError> {
+    products.get(feeds, &key(&["product", asin.as_str()], None))
 }
 
 /// Posts that tag a product, newest first.

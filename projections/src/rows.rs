@@ -48,11 +48,12 @@ pub struct PostBody {
     pub removed: bool,
 }
 
-/// A post as a card shows it (viewer-independent part): its body and its counts.
-#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+/// A post as a card shows it (viewer-independent part): its body and its counts. Not
+/// stored as one row: the body and the counts are two keys.
+#[derive(Clone, PartialEq, Debug)]
 pub struct PostCardRow {
-    /// Everything but the counts.
-    pub body: PostBody,
+    /// Everything but the counts (shared with the decoded-row cache).
+    pub body: std::sync::Arc<PostBody>,
     /// The counts.
     pub stats: PostStats,
 }

@@ -32,6 +32,8 @@ use std::time::Duration;
 
 use sparkfeed_domain::Domain;
 use sparkfeed_projections::Projections;
+use sparkfeed_projections::decoded::DecodedRows;
+use sparkfeed_projections::rows::{MemberRow, PostBody, ProductRow};
 
 pub use auth::{Identity, Tokens};
 pub use error::{ApiError, ApiResult};
@@ -95,6 +97,28 @@ pub struct Api {
     pub responses: cache::ResponseCache,
     /// Parsed query documents.
     pub documents: documents::DocumentCache,
+    /// Decoded rows kept across requests (checked against the stored bytes on every read).
+    pub rows: RowCaches,
+}
+
+/// The read side's most read rows, decoded once per stored version.
+pub struct RowCaches {
+    /// Post bodies (caption, media, tags, disclosure).
+    pub post_bodies: DecodedRows<PostBody>,
+    /// Products.
+    pub products: DecodedRows<ProductRow>,
+    /// Members and brands.
+    pub members: DecodedRows<MemberRow>,
+}
+
+impl Default for RowCaches {
+    fn default() -> Self {
+        Self {
+            post_bodies: DecodedRows::new(50_000),
+            products: DecodedRows::new(20_000),
+            members: DecodedRows::new(50_000),
+        }
+    }
 }
 
 impl Api {
@@ -113,6 +137,7 @@ impl Api {
             limits,
             metrics: metrics::Metrics::default(),
             documents: documents::DocumentCache::default(),
+            rows: RowCaches::default(),
         })
     }
 }

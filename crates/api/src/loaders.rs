@@ -63,18 +63,18 @@ impl Reads {
         &self,
         memo: &Memo<K, V>,
         key: &K,
-        read: impl Fn(&sled::Tree, &K) -> Result<Option<V>, ProjectionError>,
+        read: impl Fn(&sled::Tree, &K) -> Result<Option<Arc<V>>, ProjectionError>,
     ) -> ApiResult<Option<Arc<V>>>
     where
         K: Clone + Eq + Hash,
     {
         let Some(tree) = &self.tree else {
-            return Ok(read(&self.api.projections.tree("feeds")?, key)?.map(Arc::new));
+            return Ok(read(&self.api.projections.tree("feeds")?, key)?);
         };
         if let Some(found) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
             return Ok(found.clone());
         }
-        let row = read(tree, key).map_err(ApiError::from)?.map(Arc::new);
+        let row = read(tree, key).map_err(ApiError::from)?;
         memo.lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(key.clone(), row.clone());
@@ -83,16 +83,25 @@ impl Reads {
 
     /// A post's card.
     pub fn card(&self, post: &PostId) -> ApiResult<Option<Arc<PostCardRow>>> {
-        self.memoised(&self.cards, post, read::post_card)
+        let bodies = &self.api.rows.post_bodies;
+        self.memoised(&self.cards, post, |tree, post| {
+            Ok(read::post_card_with(tree, post, bodies)?.map(Arc::new))
+        })
     }
 
     /// A member or brand.
     pub fn member(&self, user: &UserId) -> ApiResult<Option<Arc<MemberRow>>> {
-        self.memoised(&self.members, user, read::member)
+        let members = &self.api.rows.members;
+        self.memoised(&self.members, user, |tree, user| {
+            read::member_with(tree, user, members)
+        })
     }
 
     /// A product.
     pub fn product(&self, asin: &Asin) -> ApiResult<Option<Arc<ProductRow>>> {
-        self.memoised(&self.products, asin, read::product)
+        let products = &self.api.rows.products;
+        self.memoised(&self.products, asin, |tree, asin| {
+            read::product_with(tree, asin, products)
+        })
     }
 }
