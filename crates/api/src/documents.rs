@@ -4,36 +4,48 @@
 //! Only documents that parsed are kept; a document that does not parse is left to the
 //! executor, which answers `GRAPHQL_PARSE_FAILED` as before. Validation still runs on
 //! every request (it depends on the variables and the schema's limits, not only the text).
+//!
+//! Each thread has its own copy of a document: a document's names are reference-counted,
+//! and one copy shared by both cores made every field resolution bounce its counter
+//! between them.
 
 use std::collections::HashMap;
-use std::sync::RwLock;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_graphql::parser::types::ExecutableDocument;
 
-/// At most this many documents are kept; beyond it the cache starts over, so hostile
-/// clients sending ever new documents cost parsing, never memory.
-const MAX_DOCUMENTS: usize = 512;
+/// At most this many documents are kept per thread slot; beyond it the slot starts over,
+/// so hostile clients sending ever new documents cost parsing, never memory.
+const MAX_DOCUMENTS: usize = 128;
 
-/// Parsed documents by their exact text.
+/// Thread slots: threads beyond this many share slots (still correct, only slower).
+const SLOTS: usize = 8;
+
+static NEXT_SLOT: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    static SLOT: usize = NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % SLOTS;
+}
+
+type Documents = Mutex<HashMap<Box<str>, ExecutableDocument>>;
+
+/// Parsed documents by their exact text, one copy per thread slot.
 #[derive(Default)]
 pub struct DocumentCache {
-    parsed: RwLock<HashMap<Box<str>, ExecutableDocument>>,
+    slots: [Documents; SLOTS],
 }
 
 impl DocumentCache {
     /// The parsed document of `query`, parsing (and keeping) it the first time; `None`
     /// when it does not parse.
     pub fn parse(&self, query: &str) -> Option<ExecutableDocument> {
-        if let Some(document) = self
-            .parsed
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(query)
-        {
+        let slot = &self.slots[SLOT.with(|slot| *slot)];
+        if let Some(document) = slot.lock().unwrap_or_else(|p| p.into_inner()).get(query) {
             return Some(document.clone());
         }
         let document = async_graphql::parser::parse_query(query).ok()?;
-        let mut parsed = self.parsed.write().unwrap_or_else(|p| p.into_inner());
+        let mut parsed = slot.lock().unwrap_or_else(|p| p.into_inner());
         if parsed.len() >= MAX_DOCUMENTS {
             parsed.clear();
         }
@@ -43,7 +55,10 @@ impl DocumentCache {
 
     /// Documents held.
     pub fn len(&self) -> usize {
-        self.parsed.read().unwrap_or_else(|p| p.into_inner()).len()
+        self.slots
+            .iter()
+            .map(|slot| slot.lock().unwrap_or_else(|p| p.into_inner()).len())
+            .sum()
     }
 
     /// Whether none is held.
@@ -79,6 +94,6 @@ mod tests {
         for n in 0..MAX_DOCUMENTS + 10 {
             cache.parse(&format!("{{ f{n} }}")).expect("parses");
         }
-        assert!(cache.len() <= MAX_DOCUMENTS);
+        assert!(cache.len() <= MAX_DOCUMENTS, "one thread uses one slot");
     }
 }
