@@ -10,6 +10,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
@@ -37,18 +38,30 @@ struct AppState {
     api: Arc<Api>,
     schema: Coded,
     live_runners: Arc<AtomicUsize>,
+    /// Flipped to `true` when the server stops: open WebSockets end then (they are not
+    /// connections `axum::serve` waits for once upgraded).
+    closing: Arc<watch::Sender<bool>>,
 }
 
 /// The router over `api`. Projections are not started here: see [`serve`].
 pub fn router(api: Arc<Api>) -> Router {
-    router_with(api, Arc::new(AtomicUsize::new(0)))
+    router_with(
+        api,
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(watch::Sender::new(false)),
+    )
 }
 
-fn router_with(api: Arc<Api>, live_runners: Arc<AtomicUsize>) -> Router {
+fn router_with(
+    api: Arc<Api>,
+    live_runners: Arc<AtomicUsize>,
+    closing: Arc<watch::Sender<bool>>,
+) -> Router {
     let state = AppState {
         schema: build_schema(Arc::clone(&api)),
         api,
         live_runners,
+        closing,
     };
     Router::new()
         .route("/", get(graphiql))
@@ -279,12 +292,13 @@ async fn graphql_ws(
     };
     let api = Arc::clone(&state.api);
     let schema = state.schema.clone();
+    let mut closing = state.closing.subscribe();
     upgrade
         .protocols([SUBPROTOCOL])
         .on_upgrade(move |socket| async move {
             api.metrics.subscription_connection(true);
             let init_api = Arc::clone(&api);
-            GraphQLWebSocket::new(socket, schema, protocol)
+            let connection = GraphQLWebSocket::new(socket, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let identity = match init_token(&payload) {
                         Some(value) => Identity {
@@ -298,8 +312,12 @@ async fn graphql_ws(
                     data.insert(Reads::for_connection(Arc::clone(&init_api)));
                     Ok(data)
                 })
-                .serve()
-                .await;
+                .serve();
+            tokio::select! {
+                () = connection => {}
+                // Dropping the connection closes the socket.
+                _ = closing.wait_for(|closing| *closing) => {}
+            }
             api.metrics.subscription_connection(false);
         })
 }
@@ -391,12 +409,14 @@ pub async fn serve(
             abort
         })
         .collect();
-    let app = router_with(api, live_runners);
+    let closing = Arc::new(watch::Sender::new(false));
+    let app = router_with(api, live_runners, Arc::clone(&closing));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
+            .with_graceful_shutdown(async move {
                 let _ = stopped.await;
+                closing.send_replace(true);
             })
             .await
     });
@@ -410,8 +430,8 @@ pub async fn serve(
 }
 
 impl RunningServer {
-    /// Stops accepting, lets open requests finish (at most a few seconds), stops the
-    /// projection runners.
+    /// Stops accepting, ends open WebSockets, lets open requests finish (at most a few
+    /// seconds), stops the projection runners.
     pub async fn stop(mut self) -> std::io::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

@@ -136,3 +136,39 @@ async fn a_websocket_with_a_forged_token_is_closed_at_connection_init() {
     let answer = h.client().get("/graphql").await.expect("get");
     refused(&answer, 400, "BAD_REQUEST");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn stopping_the_server_ends_open_subscriptions() {
+    let mut h = Harness::start().await;
+    let mut subscriber = Subscriber::connect(h.addr(), None).await.expect("connect");
+    subscriber
+        .subscribe(
+            "feed",
+            "subscription { feedUpdates(interest: \"coffee\") { id } }",
+            json!({}),
+        )
+        .await
+        .expect("subscribe");
+    let metrics = h.client().get("/metrics").await.expect("metrics");
+    assert!(
+        metrics
+            .text
+            .contains("sparkfeed_subscription_connections 1"),
+        "{}",
+        metrics.text
+    );
+
+    h.server
+        .take()
+        .expect("running")
+        .stop()
+        .await
+        .expect("stop");
+    let ended = tokio::time::timeout(Duration::from_secs(20), subscriber.receive())
+        .await
+        .expect("the socket ends when the server stops, not after a timeout");
+    assert!(
+        !matches!(ended, Ok(Some(_))),
+        "no message after the stop: {ended:?}"
+    );
+}
