@@ -10,7 +10,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{Semaphore, watch};
+
+use crate::listener::{ConnectionLimits, serve_connections};
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
@@ -41,6 +43,8 @@ struct AppState {
     /// Flipped to `true` when the server stops: open WebSockets end then (they are not
     /// connections `axum::serve` waits for once upgraded).
     closing: Arc<watch::Sender<bool>>,
+    /// One permit per open WebSocket (`Limits::max_subscriptions`).
+    subscriptions: Arc<Semaphore>,
 }
 
 /// The router over `api`. Projections are not started here: see [`serve`].
@@ -59,6 +63,7 @@ fn router_with(
 ) -> Router {
     let state = AppState {
         schema: build_schema(Arc::clone(&api)),
+        subscriptions: Arc::new(Semaphore::new(api.limits.max_subscriptions.max(1))),
         api,
         live_runners,
         closing,
@@ -290,12 +295,23 @@ async fn graphql_ws(
         Ok(identity) => identity,
         Err(e) => return unauthenticated(&e),
     };
+    let Ok(permit) = Arc::clone(&state.subscriptions).try_acquire_owned() else {
+        state.api.metrics.error("OVERLOADED");
+        return json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &request_error(
+                "OVERLOADED",
+                "too many open subscription connections; retry shortly",
+            ),
+        );
+    };
     let api = Arc::clone(&state.api);
     let schema = state.schema.clone();
     let mut closing = state.closing.subscribe();
     upgrade
         .protocols([SUBPROTOCOL])
         .on_upgrade(move |socket| async move {
+            let _permit = permit;
             api.metrics.subscription_connection(true);
             let init_api = Arc::clone(&api);
             let connection = GraphQLWebSocket::new(socket, schema, protocol)
@@ -410,16 +426,15 @@ pub async fn serve(
         })
         .collect();
     let closing = Arc::new(watch::Sender::new(false));
-    let app = router_with(api, live_runners, Arc::clone(&closing));
+    let app = router_with(Arc::clone(&api), live_runners, Arc::clone(&closing));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let task = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async move {
-                let _ = stopped.await;
-                closing.send_replace(true);
-            })
-            .await
-    });
+    let limits = ConnectionLimits {
+        header_read_timeout: api.limits.header_read_timeout,
+        max_connections: api.limits.max_connections,
+    };
+    let task = tokio::spawn(serve_connections(
+        listener, app, limits, api, stopped, closing,
+    ));
     tracing::info!(%addr, "serving GraphQL on http://{addr}/graphql, GraphiQL on http://{addr}/");
     Ok(RunningServer {
         addr,

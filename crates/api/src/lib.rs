@@ -18,6 +18,7 @@ pub mod client;
 pub mod documents;
 pub mod error;
 pub mod http;
+mod listener;
 mod loaders;
 pub mod metrics;
 mod mutation;
@@ -59,6 +60,14 @@ pub struct Limits {
     pub read_your_writes: Duration,
     /// `/readyz` answers ready while every projection is at most this many events behind.
     pub ready_max_lag: u64,
+    /// A request's head (request line and headers) must arrive within this long.
+    pub header_read_timeout: Duration,
+    /// At most this many HTTP connections are open at once; beyond it a new connection is
+    /// answered 503 `OVERLOADED` and closed. (An upgraded WebSocket counts below instead.)
+    pub max_connections: usize,
+    /// At most this many WebSocket subscription connections are open at once; beyond it an
+    /// upgrade is answered 503 `OVERLOADED`.
+    pub max_subscriptions: usize,
     /// How long a query's answer may be served again to the same reader (zero: never).
     /// A reader always sees their own writes; others' writes show within this interval.
     pub response_cache: Duration,
@@ -75,6 +84,9 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             read_your_writes: Duration::from_secs(5),
             ready_max_lag: 1_000,
+            header_read_timeout: Duration::from_secs(10),
+            max_connections: 10_000,
+            max_subscriptions: 10_000,
             response_cache: Duration::ZERO,
         }
     }

@@ -167,3 +167,95 @@ async fn with_the_response_cache_a_reader_sees_their_own_write_and_others_within
         "a reader with no cached answer reads the projection"
     );
 }
+
+/// Everything the server sends on `stream` until it closes it, within a bound.
+async fn read_until_closed(stream: &mut tokio::net::TcpStream) -> String {
+    use tokio::io::AsyncReadExt;
+    let mut answer = Vec::new();
+    tokio::time::timeout(Duration::from_secs(20), stream.read_to_end(&mut answer))
+        .await
+        .expect("the server closes the connection well within 20 s")
+        .expect("read");
+    String::from_utf8_lossy(&answer).into_owned()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
+    use tokio::io::AsyncWriteExt;
+    let h = Harness::start_with(Limits {
+        header_read_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    let mut slow = tokio::net::TcpStream::connect(h.addr())
+        .await
+        .expect("connect");
+    slow.write_all(b"POST /graphql HTTP/1.1\r\nhost: sparkfeed\r\n")
+        .await
+        .expect("half a request head");
+    let answer = read_until_closed(&mut slow).await;
+    assert!(
+        !answer.contains("200 OK"),
+        "a request that never finished is not served: {answer}"
+    );
+    // Others are served as before.
+    ok(h.client()
+        .graphql("{ interests { edges { cursor } } }", json!({}))
+        .await
+        .expect("query"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_over_the_cap_is_answered_503_overloaded() {
+    use tokio::io::AsyncWriteExt;
+    let h = Harness::start_with(Limits {
+        max_connections: 2,
+        ..Limits::default()
+    })
+    .await;
+    let query = "{ interests { edges { cursor } } }";
+    // Two keep-alive connections hold the two places.
+    let mut first = h.client();
+    let mut second = h.client();
+    ok(first.graphql(query, json!({})).await.expect("first"));
+    ok(second.graphql(query, json!({})).await.expect("second"));
+
+    let before = h.head();
+    let mut third = tokio::net::TcpStream::connect(h.addr())
+        .await
+        .expect("connect");
+    let body = json!({ "query": "mutation { addInterest(slug: \"garden\", name: \"Garden\") { position } }" })
+        .to_string();
+    third
+        .write_all(
+            format!(
+                "POST /graphql HTTP/1.1\r\nhost: sparkfeed\r\ncontent-type: application/json\r\n\
+                 authorization: Bearer {}\r\ncontent-length: {}\r\n\r\n{body}",
+                h.admin,
+                body.len()
+            )
+            .as_bytes(),
+        )
+        .await
+        .expect("request");
+    let answer = read_until_closed(&mut third).await;
+    assert!(answer.starts_with("HTTP/1.1 503"), "{answer}");
+    assert!(answer.contains("\"code\":\"OVERLOADED\""), "{answer}");
+    assert_eq!(h.head(), before, "the refused request wrote nothing");
+
+    // When a place frees up, new connections are served again.
+    drop(first);
+    let served = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Ok(answer) = h.client().graphql(query, json!({})).await
+                && answer.status == 200
+            {
+                return answer;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("served once the first connection closed");
+    ok(served);
+}

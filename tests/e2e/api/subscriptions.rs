@@ -172,3 +172,29 @@ async fn stopping_the_server_ends_open_subscriptions() {
         "no message after the stop: {ended:?}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_over_the_cap_is_refused_503_until_one_closes() {
+    let h = Harness::start_with(Limits {
+        max_subscriptions: 1,
+        ..Limits::default()
+    })
+    .await;
+    let first = Subscriber::connect(h.addr(), None).await.expect("connect");
+    let Err(refused) = Subscriber::connect(h.addr(), None).await else {
+        panic!("a second WebSocket is over the cap");
+    };
+    assert!(refused.to_string().contains("503"), "{refused}");
+
+    drop(first);
+    tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if Subscriber::connect(h.addr(), None).await.is_ok() {
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+    })
+    .await
+    .expect("a place frees up when the first WebSocket closes");
+}
