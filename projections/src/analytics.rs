@@ -31,6 +31,10 @@ impl Projection for Analytics {
         ANALYTICS
     }
 
+    fn version(&self) -> u32 {
+        1
+    }
+
     fn apply(
         &self,
         rows: &mut Rows<'_>,

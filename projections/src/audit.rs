@@ -24,6 +24,10 @@ impl Projection for Audit {
         AUDIT
     }
 
+    fn version(&self) -> u32 {
+        1
+    }
+
     fn apply(
         &self,
         rows: &mut Rows<'_>,

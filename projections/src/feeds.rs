@@ -32,6 +32,10 @@ impl Projection for Feeds {
         FEEDS
     }
 
+    fn version(&self) -> u32 {
+        1
+    }
+
     fn apply(
         &self,
         rows: &mut Rows<'_>,

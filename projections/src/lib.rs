@@ -39,6 +39,12 @@ pub trait Projection: Send + Sync + 'static {
     /// Its stable name (`feeds`, `audit`, `analytics`).
     fn name(&self) -> &'static str;
 
+    /// The layout version of its rows. Bump it with any change that makes rows written by
+    /// the old `apply` wrong for the new reads (a key renamed, a row reshaped, a rule
+    /// changed). A store built by another version is never served: opening it starts a
+    /// fresh generation that replays the log from zero.
+    fn version(&self) -> u32;
+
     /// Folds one event into `rows`. Must be deterministic: a rebuild replays it.
     fn apply(
         &self,
@@ -136,6 +142,11 @@ fn tree_name(name: &str, generation: u64) -> String {
     format!("{name}#{generation}")
 }
 
+/// The catalog key holding the layout version the active generation was built by.
+fn version_key(name: &str) -> String {
+    format!("{name}@version")
+}
+
 impl Projections {
     /// Opens the projection store in `dir` (sled), following `log`, with the default
     /// page cache ([`DEFAULT_CACHE_BYTES`]).
@@ -158,18 +169,8 @@ impl Projections {
         let catalog = db.open_tree("catalog")?;
         let mut entries = HashMap::new();
         for projection in all() {
+            let generation = Self::current_generation(&db, &catalog, projection.as_ref())?;
             let name = projection.name();
-            let generation = match catalog.get(name)? {
-                Some(g) => u64::from_be_bytes(
-                    g.as_ref()
-                        .try_into()
-                        .map_err(|_| ProjectionError::Corrupt("catalog".into()))?,
-                ),
-                None => {
-                    catalog.insert(name, &0u64.to_be_bytes())?;
-                    0
-                }
-            };
             let tree = db.open_tree(tree_name(name, generation))?;
             let (checkpoint_tx, _) = watch::channel(checkpoint(&tree)?);
             entries.insert(
@@ -189,6 +190,49 @@ impl Projections {
             entries: Arc::new(entries),
             upcasters: Arc::new(upcasters()),
         })
+    }
+
+    /// The generation of `projection` to serve: the catalog's, unless it was built by
+    /// another layout version, in which case a fresh, empty generation replaces it (the
+    /// runners then replay the log into it from zero).
+    fn current_generation(
+        db: &sled::Db,
+        catalog: &sled::Tree,
+        projection: &dyn Projection,
+    ) -> Result<u64, ProjectionError> {
+        let name = projection.name();
+        let version_key = version_key(name);
+        let corrupt = || ProjectionError::Corrupt(format!("catalog entry of {name}"));
+        let Some(generation) = catalog.get(name)? else {
+            let mut batch = sled::Batch::default();
+            batch.insert(name, &0u64.to_be_bytes());
+            batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
+            catalog.apply_batch(batch)?;
+            return Ok(0);
+        };
+        let generation = u64::from_be_bytes(generation.as_ref().try_into().map_err(|_| corrupt())?);
+        // Stores from before versions were recorded hold version 1 layouts.
+        let built_by = match catalog.get(version_key.as_bytes())? {
+            Some(v) => u32::from_be_bytes(v.as_ref().try_into().map_err(|_| corrupt())?),
+            None => 1,
+        };
+        if built_by == projection.version() {
+            return Ok(generation);
+        }
+        tracing::warn!(
+            projection = name,
+            built_by,
+            current = projection.version(),
+            "the projection was built by another layout version: replaying the log into a fresh generation"
+        );
+        let fresh = generation + 1;
+        db.drop_tree(tree_name(name, fresh).as_bytes())?;
+        let mut batch = sled::Batch::default();
+        batch.insert(name, &fresh.to_be_bytes());
+        batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
+        catalog.apply_batch(batch)?;
+        db.drop_tree(tree_name(name, generation).as_bytes())?;
+        Ok(fresh)
     }
 
     /// The names of every projection.
@@ -404,7 +448,13 @@ impl Projections {
         // Then catch up the last few events and swap, with the live runner paused.
         let _writer = entry.writer.lock().await;
         replayed += self.replay(entry.projection.as_ref(), &fresh, &mut |_, _| {})?;
-        self.catalog.insert(name, &generation.to_be_bytes())?;
+        let mut batch = sled::Batch::default();
+        batch.insert(name, &generation.to_be_bytes());
+        batch.insert(
+            version_key(name).as_bytes(),
+            &entry.projection.version().to_be_bytes(),
+        );
+        self.catalog.apply_batch(batch)?;
         let old = entry.slot.swap(fresh);
         entry.checkpoint.send_replace(entry.slot.checkpoint()?);
         self.db.drop_tree(old.name())?;
@@ -418,5 +468,103 @@ impl Projections {
     /// The log the projections follow.
     pub fn log(&self) -> &EventLog {
         &self.log
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A projection that writes nothing, at a chosen layout version.
+    struct Layout(u32);
+
+    impl Projection for Layout {
+        fn name(&self) -> &'static str {
+            "layout"
+        }
+
+        fn version(&self) -> u32 {
+            self.0
+        }
+
+        fn apply(
+            &self,
+            _rows: &mut Rows<'_>,
+            _stored: &RecordedEvent,
+            _event: &DomainEvent,
+        ) -> Result<(), ProjectionError> {
+            Ok(())
+        }
+    }
+
+    fn store() -> (sled::Db, sled::Tree) {
+        let db = sled::Config::new().temporary(true).open().expect("sled");
+        let catalog = db.open_tree("catalog").expect("catalog");
+        (db, catalog)
+    }
+
+    fn tree_exists(db: &sled::Db, name: &str) -> bool {
+        db.tree_names()
+            .iter()
+            .any(|t| t.as_ref() == name.as_bytes())
+    }
+
+    #[test]
+    fn a_store_of_the_same_layout_version_is_served_as_it_is() {
+        let (db, catalog) = store();
+        let first = Projections::current_generation(&db, &catalog, &Layout(3)).expect("opens");
+        db.open_tree(tree_name("layout", first))
+            .expect("tree")
+            .insert("row", "kept")
+            .expect("insert");
+        let again = Projections::current_generation(&db, &catalog, &Layout(3)).expect("opens");
+        assert_eq!(first, again);
+        assert!(
+            db.open_tree(tree_name("layout", again))
+                .expect("tree")
+                .contains_key("row")
+                .expect("read")
+        );
+    }
+
+    #[test]
+    fn a_store_built_by_another_layout_version_is_replaced_by_a_fresh_generation() {
+        let (db, catalog) = store();
+        let old = Projections::current_generation(&db, &catalog, &Layout(1)).expect("opens");
+        db.open_tree(tree_name("layout", old))
+            .expect("tree")
+            .insert("row", "old layout")
+            .expect("insert");
+
+        let fresh = Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens");
+        assert_eq!(fresh, old + 1);
+        let tree = db.open_tree(tree_name("layout", fresh)).expect("tree");
+        assert!(tree.is_empty(), "the fresh generation replays from zero");
+        assert_eq!(checkpoint(&tree).expect("checkpoint"), Position(0));
+        assert!(
+            !tree_exists(&db, &tree_name("layout", old)),
+            "the old layout's tree is dropped"
+        );
+        assert_eq!(
+            Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens"),
+            fresh,
+            "the new version is recorded"
+        );
+    }
+
+    #[test]
+    fn a_store_from_before_versions_were_recorded_counts_as_version_one() {
+        let (db, catalog) = store();
+        catalog
+            .insert("layout", &7u64.to_be_bytes())
+            .expect("an unversioned catalog entry");
+        assert_eq!(
+            Projections::current_generation(&db, &catalog, &Layout(1)).expect("opens"),
+            7
+        );
+        assert_eq!(
+            Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens"),
+            8
+        );
     }
 }
