@@ -95,18 +95,19 @@ mod tests {
         .expect("insert");
     }
 
+    /// The row at `k`, read through `rows`.
+    fn text(rows: &DecodedRows<String>, tree: &sled::Tree) -> Option<String> {
+        rows.get(tree, b"k")
+            .expect("read")
+            .map(|row| row.as_str().to_owned())
+    }
+
     #[test]
     fn a_changed_row_is_decoded_again_never_served_stale() {
         let (_dir, tree) = tree();
         let rows = DecodedRows::<String>::new(100);
         put(&tree, b"k", "first");
-        assert_eq!(
-            rows.get(&tree, b"k")
-                .expect("read")
-                .as_deref()
-                .map(String::as_str),
-            Some("first")
-        );
+        assert_eq!(text(&rows, &tree).as_deref(), Some("first"));
         let again = rows.get(&tree, b"k").expect("read").expect("row");
         let same = rows.get(&tree, b"k").expect("read").expect("row");
         assert!(
@@ -114,13 +115,7 @@ mod tests {
             "unchanged bytes are not decoded again"
         );
         put(&tree, b"k", "second");
-        assert_eq!(
-            rows.get(&tree, b"k")
-                .expect("read")
-                .as_deref()
-                .map(String::as_str),
-            Some("second")
-        );
+        assert_eq!(text(&rows, &tree).as_deref(), Some("second"));
         tree.remove(b"k").expect("remove");
         assert_eq!(rows.get(&tree, b"k").expect("read"), None);
     }

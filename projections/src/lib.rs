@@ -503,6 +503,11 @@ mod tests {
         (db, catalog)
     }
 
+    /// The `layout` projection's tree of `generation`.
+    fn generation(db: &sled::Db, generation: u64) -> sled::Tree {
+        db.open_tree(tree_name("layout", generation)).expect("tree")
+    }
+
     fn tree_exists(db: &sled::Db, name: &str) -> bool {
         db.tree_names()
             .iter()
@@ -513,32 +518,25 @@ mod tests {
     fn a_store_of_the_same_layout_version_is_served_as_it_is() {
         let (db, catalog) = store();
         let first = Projections::current_generation(&db, &catalog, &Layout(3)).expect("opens");
-        db.open_tree(tree_name("layout", first))
-            .expect("tree")
+        generation(&db, first)
             .insert("row", "kept")
             .expect("insert");
         let again = Projections::current_generation(&db, &catalog, &Layout(3)).expect("opens");
         assert_eq!(first, again);
-        assert!(
-            db.open_tree(tree_name("layout", again))
-                .expect("tree")
-                .contains_key("row")
-                .expect("read")
-        );
+        assert!(generation(&db, again).contains_key("row").expect("read"));
     }
 
     #[test]
     fn a_store_built_by_another_layout_version_is_replaced_by_a_fresh_generation() {
         let (db, catalog) = store();
         let old = Projections::current_generation(&db, &catalog, &Layout(1)).expect("opens");
-        db.open_tree(tree_name("layout", old))
-            .expect("tree")
+        generation(&db, old)
             .insert("row", "old layout")
             .expect("insert");
 
         let fresh = Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens");
         assert_eq!(fresh, old + 1);
-        let tree = db.open_tree(tree_name("layout", fresh)).expect("tree");
+        let tree = generation(&db, fresh);
         assert!(tree.is_empty(), "the fresh generation replays from zero");
         assert_eq!(checkpoint(&tree).expect("checkpoint"), Position(0));
         assert!(

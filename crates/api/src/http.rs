@@ -10,9 +10,6 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::{Semaphore, watch};
-
-use crate::listener::{ConnectionLimits, serve_connections};
 
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
@@ -25,10 +22,12 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use http_body_util::BodyExt;
+use tokio::sync::{Semaphore, watch};
 
 use crate::Api;
 use crate::auth::Identity;
 use crate::error::{ApiError, request_error};
+use crate::listener::{ConnectionLimits, serve_connections};
 use crate::loaders::Reads;
 use crate::schema::{Coded, build_schema};
 
