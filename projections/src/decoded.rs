@@ -1,8 +1,9 @@
 //! Decoded rows kept across reads, each beside the stored bytes it was decoded from.
 //!
-//! A read through [`DecodedRows`] still fetches the row's bytes from sled, so it is never
-//! staler than sled itself and needs no invalidation; it only skips decoding when the
-//! bytes are the ones it decoded last time. A post card's body is read by every feed page
+//! A read through [`DecodedRows`] still fetches the row's bytes from its [`Source`] (sled,
+//! or the row cache that the projection's commits keep exact), so it is never staler than
+//! the store and needs no invalidation of its own; it only skips decoding when the bytes
+//! are the ones it decoded last time. A post card's body is read by every feed page
 //! that shows it and changes rarely (a caption edit, a tag), and decoding it (sealed
 //! caption, media, tags) cost about a twentieth of a feed page.
 
@@ -12,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use serde::de::DeserializeOwned;
 
 use crate::ProjectionError;
+use crate::cache::Source;
 use crate::store::decode;
 
 /// Shards, so that concurrent readers rarely wait on one lock.
@@ -42,8 +44,8 @@ impl<T: DeserializeOwned> DecodedRows<T> {
     }
 
     /// The row stored at `key` in `tree`, decoded; `None` when there is none.
-    pub fn get(&self, tree: &sled::Tree, key: &[u8]) -> Result<Option<Arc<T>>, ProjectionError> {
-        let Some(bytes) = tree.get(key)? else {
+    pub fn get(&self, tree: &impl Source, key: &[u8]) -> Result<Option<Arc<T>>, ProjectionError> {
+        let Some(bytes) = tree.row(key)? else {
             return Ok(None);
         };
         let shard = &self.shards[shard_of(key)];

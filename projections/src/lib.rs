@@ -16,12 +16,14 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod cache;
 pub mod decoded;
 pub mod feeds;
 pub mod read;
 pub mod rows;
 pub mod store;
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -32,6 +34,7 @@ use sparkfeed_eventlog::{EventLog, LogError};
 use sparkfeed_events::{Position, RecordedEvent, Upcasters};
 use tokio::sync::{Mutex, watch};
 
+pub use crate::cache::{RowCache, Source, View};
 use crate::store::{Rows, Slot, checkpoint};
 
 /// A read model: folds events into rows.
@@ -95,6 +98,19 @@ pub const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 
 /// The most events one projection batch applies before committing.
 const BATCH: usize = 8192;
+
+/// How a batch of rows is written.
+#[derive(Clone, Copy)]
+enum Commit {
+    /// With its checkpoint in one atomic sled batch: a tree that serves reads, or whose
+    /// runner may be killed and must resume exactly.
+    Atomic,
+    /// In key order, checkpoint last: a rebuild's fresh tree, read by nobody until the swap.
+    Unserved,
+}
+
+/// Batches a replay reads and decodes ahead of the one being applied.
+const READ_AHEAD: usize = 2;
 
 struct Entry {
     projection: Arc<dyn Projection>,
@@ -177,7 +193,7 @@ impl Projections {
                 name,
                 Entry {
                     projection,
-                    slot: Slot::new(tree),
+                    slot: Slot::new(View::new(tree)),
                     writer: Arc::default(),
                     checkpoint: checkpoint_tx,
                 },
@@ -247,6 +263,11 @@ impl Projections {
         Ok(self.entry(name)?.slot.tree())
     }
 
+    /// The tree serving reads of projection `name`, with its row cache.
+    pub fn view(&self, name: &str) -> Result<View, ProjectionError> {
+        Ok(self.entry(name)?.slot.view())
+    }
+
     fn entry(&self, name: &str) -> Result<&Entry, ProjectionError> {
         self.entries
             .get(name)
@@ -282,16 +303,45 @@ impl Projections {
             .collect()
     }
 
-    /// Applies `events` to `tree` in one batch ending at `next`.
+    /// Applies `events` to `view` in one batch ending at `next` (its cache forgets the rows
+    /// written before this returns, so before the new checkpoint is published).
     fn apply(
         &self,
         projection: &dyn Projection,
-        tree: &sled::Tree,
+        view: &View,
         events: &[RecordedEvent],
     ) -> Result<Position, ProjectionError> {
-        let mut rows = Rows::new(tree);
-        let mut next = checkpoint(tree)?;
-        for stored in events {
+        let decoded = self.decode(events.iter())?;
+        self.apply_decoded(projection, view, &decoded, Commit::Atomic)
+    }
+
+    /// Decodes stored events into domain events (upcasting old schema versions).
+    fn decode<R: Borrow<RecordedEvent>>(
+        &self,
+        events: impl IntoIterator<Item = R>,
+    ) -> Result<Vec<(R, DomainEvent)>, ProjectionError> {
+        events
+            .into_iter()
+            .map(|stored| {
+                let event = DomainEvent::decode(&self.upcasters, stored.borrow())
+                    .map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
+                Ok((stored, event))
+            })
+            .collect()
+    }
+
+    /// [`Projections::apply`] of events already decoded.
+    fn apply_decoded<R: Borrow<RecordedEvent>>(
+        &self,
+        projection: &dyn Projection,
+        view: &View,
+        events: &[(R, DomainEvent)],
+        commit: Commit,
+    ) -> Result<Position, ProjectionError> {
+        let mut rows = Rows::new(view);
+        let mut next = checkpoint(view.tree())?;
+        for (stored, event) in events {
+            let stored = stored.borrow();
             if stored.record.position != next {
                 return Err(ProjectionError::Corrupt(format!(
                     "{} expected position {next}, got {}",
@@ -299,32 +349,76 @@ impl Projections {
                     stored.record.position
                 )));
             }
-            let event = DomainEvent::decode(&self.upcasters, stored)
-                .map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
-            projection.apply(&mut rows, stored, &event)?;
+            projection.apply(&mut rows, stored, event)?;
             next = next.next();
         }
-        rows.commit(next)?;
+        match commit {
+            Commit::Atomic => rows.commit(next)?,
+            Commit::Unserved => rows.write_unserved(next)?,
+        }
         Ok(next)
     }
 
-    /// Applies the log to `tree` from its checkpoint to the head; answers how many events.
+    /// Applies the log to `view` from its checkpoint to the head; answers how many events.
+    /// Only for a tree no reader sees yet (a rebuild's fresh generation): rows are written
+    /// [`Commit::Unserved`].
+    ///
+    /// Two stages on two threads: one reads and decodes the next batches of the log (at
+    /// most [`READ_AHEAD`] ahead) while this one applies and writes the current batch.
     fn replay(
         &self,
         projection: &dyn Projection,
-        tree: &sled::Tree,
+        view: &View,
+        progress: &mut dyn FnMut(u64, u64),
+    ) -> Result<u64, ProjectionError> {
+        let start = checkpoint(view.tree())?;
+        std::thread::scope(|scope| {
+            let (batches, ready) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            let reader = std::thread::Builder::new().name("sparkfeed-replay".into());
+            reader
+                .spawn_scoped(scope, move || {
+                    let mut from = start;
+                    loop {
+                        let read = self
+                            .log
+                            .read_all(from, BATCH)
+                            .map_err(ProjectionError::from)
+                            .and_then(|events| {
+                                from = events.last().map_or(from, |e| e.record.position.next());
+                                self.decode(events)
+                            });
+                        let done = read.as_ref().map_or(true, Vec::is_empty);
+                        // The applier hung up (it failed): nothing more to read for it.
+                        if batches.send(read).is_err() || done {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
+            self.apply_batches(projection, view, ready, progress)
+        })
+    }
+
+    fn apply_batches(
+        &self,
+        projection: &dyn Projection,
+        view: &View,
+        ready: std::sync::mpsc::Receiver<
+            Result<Vec<(RecordedEvent, DomainEvent)>, ProjectionError>,
+        >,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ProjectionError> {
         let mut replayed = 0u64;
-        loop {
-            let events = self.log.read_all(checkpoint(tree)?, BATCH)?;
+        for events in ready {
+            let events = events?;
             if events.is_empty() {
-                return Ok(replayed);
+                break;
             }
             replayed += events.len() as u64;
-            self.apply(projection, tree, &events)?;
+            self.apply_decoded(projection, view, &events, Commit::Unserved)?;
             progress(replayed, self.log.head().len);
         }
+        Ok(replayed)
     }
 
     /// Brings every projection up to the log's head now, then returns.
@@ -343,13 +437,13 @@ impl Projections {
             let entry = self.entry(name)?;
             loop {
                 let _writer = entry.writer.lock().await;
-                let tree = entry.slot.tree();
-                let from = checkpoint(&tree)?;
+                let view = entry.slot.view();
+                let from = checkpoint(view.tree())?;
                 let events = self.log.read_all(from, batch.max(1))?;
                 if events.is_empty() {
                     break;
                 }
-                let next = self.apply(entry.projection.as_ref(), &tree, &events)?;
+                let next = self.apply(entry.projection.as_ref(), &view, &events)?;
                 entry.checkpoint.send_replace(next);
                 committed(name, next);
             }
@@ -366,8 +460,8 @@ impl Projections {
         while let Some(events) = subscription.next_batch(BATCH).await {
             let events = events?;
             let _writer = entry.writer.lock().await;
-            let tree = entry.slot.tree();
-            let at = checkpoint(&tree)?;
+            let view = entry.slot.view();
+            let at = checkpoint(view.tree())?;
             if at != from {
                 // A rebuild swapped the tree in: continue from its checkpoint.
                 subscription = self.log.subscribe(at);
@@ -380,7 +474,7 @@ impl Projections {
             if fresh.is_empty() {
                 continue;
             }
-            from = self.apply(entry.projection.as_ref(), &tree, fresh)?;
+            from = self.apply(entry.projection.as_ref(), &view, fresh)?;
             entry.checkpoint.send_replace(from);
         }
         Ok(())
@@ -442,12 +536,15 @@ impl Projections {
         let generation = current + 1;
         let fresh_name = tree_name(name, generation);
         self.db.drop_tree(fresh_name.as_bytes())?;
-        let fresh = self.db.open_tree(&fresh_name)?;
+        let fresh = View::new(self.db.open_tree(&fresh_name)?);
         // Replay without holding the writer: the live tree keeps serving and advancing.
         let mut replayed = self.replay(entry.projection.as_ref(), &fresh, &mut progress)?;
         // Then catch up the last few events and swap, with the live runner paused.
         let _writer = entry.writer.lock().await;
         replayed += self.replay(entry.projection.as_ref(), &fresh, &mut |_, _| {})?;
+        // The fresh tree was written without batches: on disk in full before the catalog
+        // names it, so a crash after the swap never finds half of it.
+        self.db.flush()?;
         let mut batch = sled::Batch::default();
         batch.insert(name, &generation.to_be_bytes());
         batch.insert(
@@ -457,7 +554,7 @@ impl Projections {
         self.catalog.apply_batch(batch)?;
         let old = entry.slot.swap(fresh);
         entry.checkpoint.send_replace(entry.slot.checkpoint()?);
-        self.db.drop_tree(old.name())?;
+        self.db.drop_tree(old.tree().name())?;
         progress(replayed, replayed);
         Ok(RebuildReport {
             events: replayed,

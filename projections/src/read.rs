@@ -10,6 +10,7 @@ use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
 use sparkfeed_events::Position;
 
 use crate::ProjectionError;
+use crate::cache::Source;
 use crate::decoded::DecodedRows;
 use crate::rows::*;
 use crate::store::{decode, key, newest_first};
@@ -80,26 +81,26 @@ fn page<T: serde::de::DeserializeOwned>(
 }
 
 fn row<T: serde::de::DeserializeOwned>(
-    tree: &sled::Tree,
+    tree: &impl Source,
     parts: &[&str],
 ) -> Result<Option<T>, ProjectionError> {
-    tree.get(key(parts, None))?.map(|v| decode(&v)).transpose()
+    tree.row(&key(parts, None))?.map(|v| decode(&v)).transpose()
 }
 
 /// Posts of an interest, newest first. Removed posts are gone.
 pub fn feed(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     interest: &InterestSlug,
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<PostId>, ProjectionError> {
-    page(feeds, &["feed", interest.as_str()], first, after)
+    page(feeds.tree(), &["feed", interest.as_str()], first, after)
 }
 
 /// Posts of an interest published after `since`, oldest first, at most `max`: what a live
 /// feed subscriber has not seen yet.
 pub fn feed_since(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     interest: &InterestSlug,
     since: Option<Position>,
     max: usize,
@@ -111,7 +112,7 @@ pub fn feed_since(
         None => end.extend_from_slice(&[0xff; 9]),
     }
     let mut items = Vec::new();
-    for entry in tree_range_rev(feeds, p, end) {
+    for entry in tree_range_rev(feeds.tree(), p, end) {
         let (k, v) = entry?;
         items.push((cursor_of(&k)?, decode(&v)?));
         if items.len() == max {
@@ -132,7 +133,7 @@ fn tree_range_rev(
 
 /// The newest post of an interest's feed, if any: where a live subscriber starts.
 pub fn feed_head(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     interest: &InterestSlug,
 ) -> Result<Option<Position>, ProjectionError> {
     Ok(feed(feeds, interest, 1, None)?
@@ -143,7 +144,7 @@ pub fn feed_head(
 
 /// A post's card (viewer-independent part).
 pub fn post_card(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     post: &PostId,
 ) -> Result<Option<PostCardRow>, ProjectionError> {
     let Some(body) = post_body(feeds, post)? else {
@@ -154,7 +155,7 @@ pub fn post_card(
 
 /// A post's card, its body decoded through `bodies` (decoded again only when it changed).
 pub fn post_card_with(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     post: &PostId,
     bodies: &DecodedRows<PostBody>,
 ) -> Result<Option<PostCardRow>, ProjectionError> {
@@ -165,7 +166,7 @@ pub fn post_card_with(
 }
 
 fn card_of(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     post: &PostId,
     body: std::sync::Arc<PostBody>,
 ) -> Result<Option<PostCardRow>, ProjectionError> {
@@ -174,42 +175,46 @@ fn card_of(
 }
 
 /// A post's body (everything but its counts).
-pub fn post_body(feeds: &sled::Tree, post: &PostId) -> Result<Option<PostBody>, ProjectionError> {
+pub fn post_body(feeds: &impl Source, post: &PostId) -> Result<Option<PostBody>, ProjectionError> {
     row(feeds, &["card", post.as_str()])
 }
 
 /// Whether `viewer` smiles at `post`.
-pub fn smiles(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
-    Ok(feeds.contains_key(key(&["smile", post.as_str(), viewer.as_str()], None))?)
+pub fn smiles(
+    feeds: &impl Source,
+    post: &PostId,
+    viewer: &UserId,
+) -> Result<bool, ProjectionError> {
+    Ok(feeds.has(&key(&["smile", post.as_str(), viewer.as_str()], None))?)
 }
 
 /// Whether `viewer` has saved `post`.
-pub fn saved(feeds: &sled::Tree, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
-    Ok(feeds.contains_key(key(&["save", post.as_str(), viewer.as_str()], None))?)
+pub fn saved(feeds: &impl Source, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
+    Ok(feeds.has(&key(&["save", post.as_str(), viewer.as_str()], None))?)
 }
 
 /// Whether `viewer` smiles at and has saved `post`: two point reads.
 pub fn viewer_state(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     post: &PostId,
     viewer: &UserId,
 ) -> Result<(bool, bool), ProjectionError> {
     Ok((
-        feeds.contains_key(key(&["smile", post.as_str(), viewer.as_str()], None))?,
-        feeds.contains_key(key(&["save", post.as_str(), viewer.as_str()], None))?,
+        feeds.has(&key(&["smile", post.as_str(), viewer.as_str()], None))?,
+        feeds.has(&key(&["save", post.as_str(), viewer.as_str()], None))?,
     ))
 }
 
 /// For each tag of the card: did the author really buy that product here (not as a gift)?
 pub fn verified_purchaser(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     card: &PostCardRow,
 ) -> Result<Vec<bool>, ProjectionError> {
     card.body
         .tags
         .iter()
         .map(|t| {
-            Ok(feeds.contains_key(key(
+            Ok(feeds.has(&key(
                 &["bought", card.body.author.as_str(), t.asin.as_str()],
                 None,
             ))?)
@@ -218,13 +223,13 @@ pub fn verified_purchaser(
 }
 
 /// A member or brand account.
-pub fn member(feeds: &sled::Tree, user: &UserId) -> Result<Option<MemberRow>, ProjectionError> {
+pub fn member(feeds: &impl Source, user: &UserId) -> Result<Option<MemberRow>, ProjectionError> {
     row(feeds, &["member", user.as_str()])
 }
 
 /// A member or brand account, decoded through `members`.
 pub fn member_with(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     user: &UserId,
     members: &DecodedRows<MemberRow>,
 ) -> Result<Option<std::sync::Arc<MemberRow>>, ProjectionError> {
@@ -233,7 +238,7 @@ pub fn member_with(
 
 /// An interest of the catalog.
 pub fn interest(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     interest: &InterestSlug,
 ) -> Result<Option<InterestRow>, ProjectionError> {
     row(feeds, &["interest", interest.as_str()])
@@ -241,28 +246,29 @@ pub fn interest(
 
 /// A comment, removed ones excluded.
 pub fn comment(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     comment: &sparkfeed_domain::CommentId,
 ) -> Result<Option<CommentRow>, ProjectionError> {
     row(feeds, &["comment", comment.as_str()])
 }
 
 /// Every interest of the catalog.
-pub fn interests(feeds: &sled::Tree) -> Result<Vec<InterestRow>, ProjectionError> {
+pub fn interests(feeds: &impl Source) -> Result<Vec<InterestRow>, ProjectionError> {
     feeds
+        .tree()
         .scan_prefix(prefix(&["interest"]))
         .map(|e| decode(&e?.1))
         .collect()
 }
 
 /// A product.
-pub fn product(feeds: &sled::Tree, asin: &Asin) -> Result<Option<ProductRow>, ProjectionError> {
+pub fn product(feeds: &impl Source, asin: &Asin) -> Result<Option<ProductRow>, ProjectionError> {
     row(feeds, &["product", asin.as_str()])
 }
 
 /// A product of the catalog, decoded through `products`.
 pub fn product_with(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     asin: &Asin,
     products: &DecodedRows<ProductRow>,
 ) -> Result<Option<std::sync::Arc<ProductRow>>, ProjectionError> {
@@ -271,53 +277,53 @@ pub fn product_with(
 
 /// Posts that tag a product, newest first.
 pub fn product_posts(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     asin: &Asin,
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<PostId>, ProjectionError> {
-    page(feeds, &["productposts", asin.as_str()], first, after)
+    page(feeds.tree(), &["productposts", asin.as_str()], first, after)
 }
 
 /// A member's posts, newest first.
 pub fn posts_by(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     user: &UserId,
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<PostId>, ProjectionError> {
-    page(feeds, &["byauthor", user.as_str()], first, after)
+    page(feeds.tree(), &["byauthor", user.as_str()], first, after)
 }
 
 /// A member's saved posts, most recently saved first (private to them).
 pub fn saved_by(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     user: &UserId,
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<PostId>, ProjectionError> {
-    page(feeds, &["saved", user.as_str()], first, after)
+    page(feeds.tree(), &["saved", user.as_str()], first, after)
 }
 
 /// A member's orders, newest first (private to them).
 pub fn orders_of(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     user: &UserId,
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<OrderRow>, ProjectionError> {
-    page(feeds, &["orders", user.as_str()], first, after)
+    page(feeds.tree(), &["orders", user.as_str()], first, after)
 }
 
 /// A post's comments, newest first.
 pub fn comments(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     post: &PostId,
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<CommentRow>, ProjectionError> {
     let ids: Page<sparkfeed_domain::CommentId> =
-        page(feeds, &["comments", post.as_str()], first, after)?;
+        page(feeds.tree(), &["comments", post.as_str()], first, after)?;
     let mut items = Vec::with_capacity(ids.items.len());
     for (cursor, id) in ids.items {
         if let Some(c) = row(feeds, &["comment", id.as_str()])? {
@@ -349,7 +355,7 @@ const HOME_SCAN_FACTOR: usize = 20;
 /// member already bought for themselves are left out, unless every such product is a
 /// consumable whose re-buy window (its interests' shortest) has passed at `now`.
 pub fn home_feed(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     viewer: &UserId,
     first: usize,
     after: Option<Position>,
@@ -367,7 +373,7 @@ pub fn home_feed(
         .map(|i| {
             (
                 i.clone(),
-                scan(feeds, &["feed", i.as_str()], after).peekable(),
+                scan(feeds.tree(), &["feed", i.as_str()], after).peekable(),
             )
         })
         .collect();
@@ -441,7 +447,7 @@ pub fn home_feed(
 /// Whether every product tagged in the post is one the viewer bought for themselves and
 /// should not be pushed again yet.
 fn already_bought(
-    feeds: &sled::Tree,
+    feeds: &impl Source,
     viewer: &UserId,
     tags: &[sparkfeed_domain::events::Tag],
     now: i64,
@@ -473,7 +479,7 @@ fn already_bought(
 
 /// A consumable's re-buy window in microseconds (its interests' shortest), `None` for
 /// durable goods.
-fn rebuy_window(feeds: &sled::Tree, asin: &Asin) -> Result<Option<i64>, ProjectionError> {
+fn rebuy_window(feeds: &impl Source, asin: &Asin) -> Result<Option<i64>, ProjectionError> {
     let Some(product) = product(feeds, asin)? else {
         return Ok(None);
     };

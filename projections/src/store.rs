@@ -15,6 +15,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use sparkfeed_events::{Position, codec};
 
 use crate::ProjectionError;
+use crate::cache::{RowCache, Source, View};
 
 /// The key of a projection's checkpoint: the position of the next event it will apply.
 pub const CHECKPOINT: &[u8] = b"\x00checkpoint";
@@ -51,23 +52,29 @@ pub fn newest_first(position: Position) -> u64 {
     u64::MAX - position.0
 }
 
-/// The active tree of one projection, swappable by a rebuild.
+/// The active tree of one projection with its row cache, swappable by a rebuild (the
+/// fresh tree comes with its own cache, so no row of the old tree is ever served from it).
 #[derive(Clone)]
-pub struct Slot(Arc<RwLock<sled::Tree>>);
+pub struct Slot(Arc<RwLock<View>>);
 
 impl Slot {
-    pub(crate) fn new(tree: sled::Tree) -> Self {
-        Self(Arc::new(RwLock::new(tree)))
+    pub(crate) fn new(view: View) -> Self {
+        Self(Arc::new(RwLock::new(view)))
     }
 
     /// The tree serving reads now (a cheap handle).
     pub fn tree(&self) -> sled::Tree {
+        self.view().tree().clone()
+    }
+
+    /// The tree serving reads now, with its row cache (cheap handles).
+    pub fn view(&self) -> View {
         self.0.read().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
-    pub(crate) fn swap(&self, tree: sled::Tree) -> sled::Tree {
+    pub(crate) fn swap(&self, view: View) -> View {
         let mut guard = self.0.write().unwrap_or_else(|p| p.into_inner());
-        std::mem::replace(&mut *guard, tree)
+        std::mem::replace(&mut *guard, view)
     }
 
     /// Where the active tree's projection has got to.
@@ -91,13 +98,15 @@ pub fn checkpoint(tree: &sled::Tree) -> Result<Position, ProjectionError> {
 /// The writes of one batch, readable before they are committed.
 pub struct Rows<'a> {
     tree: &'a sled::Tree,
+    cache: &'a RowCache,
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
 }
 
 impl<'a> Rows<'a> {
-    pub(crate) fn new(tree: &'a sled::Tree) -> Self {
+    pub(crate) fn new(view: &'a View) -> Self {
         Self {
-            tree,
+            tree: view.tree(),
+            cache: view.cache(),
             pending: BTreeMap::new(),
         }
     }
@@ -130,17 +139,40 @@ impl<'a> Rows<'a> {
         self.pending.insert(key, None);
     }
 
-    /// Commits the rows and the checkpoint `next` in one atomic batch.
+    /// Writes the rows in key order, one insert each, then the checkpoint `next`: for a
+    /// tree nobody reads yet (a rebuild's fresh generation), where a half-written batch is
+    /// never seen. A rebuild that fails or is killed leaves its tree unswapped, and the
+    /// next rebuild starts it over. One sled batch applies its keys in hash order, which
+    /// walks the tree at random; in key order consecutive inserts land on the same leaves.
+    pub(crate) fn write_unserved(self, next: Position) -> Result<(), ProjectionError> {
+        for (key, value) in &self.pending {
+            match value {
+                Some(v) => self.tree.insert(key.as_slice(), v.as_slice())?,
+                None => self.tree.remove(key.as_slice())?,
+            };
+        }
+        self.tree.insert(CHECKPOINT, &next.0.to_be_bytes())?;
+        self.cache
+            .invalidate(self.pending.keys().map(Vec::as_slice));
+        Ok(())
+    }
+
+    /// Commits the rows and the checkpoint `next` in one atomic batch, then makes the row
+    /// cache forget the rows written (see [`crate::cache`] for why in this order).
     pub(crate) fn commit(self, next: Position) -> Result<(), ProjectionError> {
         let mut batch = sled::Batch::default();
-        for (key, value) in self.pending {
+        for (key, value) in &self.pending {
             match value {
-                Some(v) => batch.insert(key, v),
-                None => batch.remove(key),
+                Some(v) => batch.insert(key.as_slice(), v.as_slice()),
+                None => batch.remove(key.as_slice()),
             }
         }
         batch.insert(CHECKPOINT, &next.0.to_be_bytes());
-        self.tree.apply_batch(batch)?;
+        let applied = self.tree.apply_batch(batch);
+        // Forgotten even if the batch failed: sled may have applied part of it in memory.
+        self.cache
+            .invalidate(self.pending.keys().map(Vec::as_slice));
+        applied?;
         Ok(())
     }
 }

@@ -164,8 +164,10 @@ impl World {
         done
     }
 
-    pub(crate) fn feeds(&self) -> sled::Tree {
-        self.projections.tree("feeds").expect("feeds")
+    /// The feeds projection as the API reads it: through its row cache, so every read-side
+    /// test also shows that a write is never hidden behind a cached row.
+    pub(crate) fn feeds(&self) -> sparkfeed_projections::View {
+        self.projections.view("feeds").expect("feeds")
     }
 
     pub(crate) fn now(&self) -> i64 {
