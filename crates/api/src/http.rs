@@ -157,8 +157,25 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             "send the request as `Content-Type: application/json`",
         );
     }
+    // One deadline for the whole request, body included: a client that trickles its body
+    // would otherwise hold its connection (and one of `max_connections`) for ever.
+    let deadline = tokio::time::Instant::now() + api.limits.request_timeout;
     let limit = api.limits.max_body_bytes;
-    let bytes = match http_body_util::Limited::new(body, limit).collect().await {
+    let read = tokio::time::timeout_at(
+        deadline,
+        http_body_util::Limited::new(body, limit).collect(),
+    );
+    let Ok(read) = read.await else {
+        return refuse(
+            StatusCode::REQUEST_TIMEOUT,
+            "TIMEOUT",
+            &format!(
+                "the request body did not arrive within {:?}",
+                api.limits.request_timeout
+            ),
+        );
+    };
+    let bytes = match read {
         Ok(collected) => collected.to_bytes(),
         Err(e) if e.is::<http_body_util::LengthLimitError>() => {
             return refuse(
@@ -200,18 +217,17 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     if let Some(document) = api.documents.parse(&request.query) {
         request.set_parsed_query(document);
     }
-    let reads = match Reads::for_request(Arc::clone(api)) {
-        Ok(reads) => reads,
+    let applied = api.projections.applied();
+    let viewer = identity.user.clone();
+    let query = (!api.limits.response_cache.is_zero()).then(|| request.query.clone());
+    let request = match crate::schema::request_as(api, identity, request) {
+        Ok(request) => request,
         Err(e) => {
             return refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string());
         }
     };
-    let applied = api.projections.applied();
-    let viewer = identity.user.clone();
-    let query = (!api.limits.response_cache.is_zero()).then(|| request.query.clone());
-    let request = request.data(identity).data(reads);
-    let Ok(response) = tokio::time::timeout(
-        api.limits.request_timeout,
+    let Ok(response) = tokio::time::timeout_at(
+        deadline,
         async_graphql::Executor::execute(&state.schema, request),
     )
     .await
@@ -378,9 +394,19 @@ async fn readyz(State(state): State<AppState>) -> Response {
 async fn metrics(State(state): State<AppState>) -> Response {
     let api = &state.api;
     let lag = api.projections.lag().unwrap_or_default();
+    let rows = api
+        .projections
+        .view("feeds")
+        .map(|v| v.cache().counts())
+        .unwrap_or_default();
     let mut response = api
         .metrics
-        .render(api.domain.log().head().len, &lag, api.responses.counts())
+        .render(
+            api.domain.log().head().len,
+            &lag,
+            api.responses.counts(),
+            rows,
+        )
         .into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod cache;
 pub mod client;
+mod direct;
 pub mod documents;
 pub mod error;
 pub mod http;
@@ -39,7 +40,9 @@ use sparkfeed_projections::rows::{MemberRow, PostBody, ProductRow};
 pub use auth::{Identity, Tokens};
 pub use error::{ApiError, ApiResult};
 pub use http::{RunningServer, router, serve};
-pub use schema::{Coded, SparkSchema, build_schema, sdl};
+pub use schema::{
+    Coded, Resolution, SparkSchema, build_schema, build_schema_with, request_as, sdl,
+};
 
 /// The limits a public API needs; every one is a refusal with a code, never a silent clamp.
 #[derive(Clone, Debug)]
@@ -54,7 +57,8 @@ pub struct Limits {
     pub max_complexity: usize,
     /// The largest request body, in bytes.
     pub max_body_bytes: usize,
-    /// How long one request may run before it is answered with `TIMEOUT`.
+    /// How long one request may take, from the end of its head to its answer (reading the
+    /// body, then running), before it is answered with `TIMEOUT`.
     pub request_timeout: Duration,
     /// How long a mutation waits for the projections to apply what it wrote.
     pub read_your_writes: Duration,

@@ -12,7 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use sparkfeed_domain::{Asin, PostId, UserId};
 use sparkfeed_projections::rows::{MemberRow, PostCardRow, ProductRow};
-use sparkfeed_projections::{ProjectionError, read};
+use sparkfeed_projections::{ProjectionError, View, read};
 
 use crate::Api;
 use crate::error::{ApiError, ApiResult};
@@ -22,8 +22,9 @@ type Memo<K, V> = Mutex<HashMap<K, Option<Arc<V>>>>;
 /// The reads of one request (or, unmemoised, of one WebSocket connection).
 pub struct Reads {
     api: Arc<Api>,
-    /// The feeds tree as of the request's start; `None` when unmemoised.
-    tree: Option<sled::Tree>,
+    /// The feeds tree (with its row cache) as of the request's start; `None` when
+    /// unmemoised.
+    tree: Option<View>,
     cards: Memo<PostId, PostCardRow>,
     members: Memo<UserId, MemberRow>,
     products: Memo<Asin, ProductRow>,
@@ -32,7 +33,7 @@ pub struct Reads {
 impl Reads {
     /// Reads for one request: each row is read at most once.
     pub fn for_request(api: Arc<Api>) -> ApiResult<Self> {
-        let tree = Some(api.projections.tree("feeds")?);
+        let tree = Some(api.projections.view("feeds")?);
         Ok(Self::new(api, tree))
     }
 
@@ -41,7 +42,7 @@ impl Reads {
         Self::new(api, None)
     }
 
-    fn new(api: Arc<Api>, tree: Option<sled::Tree>) -> Self {
+    fn new(api: Arc<Api>, tree: Option<View>) -> Self {
         Self {
             api,
             tree,
@@ -51,11 +52,11 @@ impl Reads {
         }
     }
 
-    /// The feeds projection's tree.
-    pub fn tree(&self) -> ApiResult<sled::Tree> {
+    /// The feeds projection's tree, with its row cache.
+    pub fn tree(&self) -> ApiResult<View> {
         match &self.tree {
             Some(tree) => Ok(tree.clone()),
-            None => Ok(self.api.projections.tree("feeds")?),
+            None => Ok(self.api.projections.view("feeds")?),
         }
     }
 
@@ -63,13 +64,13 @@ impl Reads {
         &self,
         memo: &Memo<K, V>,
         key: &K,
-        read: impl Fn(&sled::Tree, &K) -> Result<Option<Arc<V>>, ProjectionError>,
+        read: impl Fn(&View, &K) -> Result<Option<Arc<V>>, ProjectionError>,
     ) -> ApiResult<Option<Arc<V>>>
     where
         K: Clone + Eq + Hash,
     {
         let Some(tree) = &self.tree else {
-            return Ok(read(&self.api.projections.tree("feeds")?, key)?);
+            return Ok(read(&self.api.projections.view("feeds")?, key)?);
         };
         if let Some(found) = memo.lock().unwrap_or_else(|p| p.into_inner()).get(key) {
             return Ok(found.clone());

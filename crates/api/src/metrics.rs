@@ -20,6 +20,8 @@ pub struct Metrics {
     latency_count: AtomicU64,
     latency_micros: AtomicU64,
     subscriptions: AtomicU64,
+    cards_direct: AtomicU64,
+    cards_executor: AtomicU64,
 }
 
 impl Metrics {
@@ -64,8 +66,32 @@ impl Metrics {
         }
     }
 
+    /// Counts one post card resolved directly (`true`) or by async-graphql's executor.
+    pub fn card_resolved(&self, directly: bool) {
+        let counter = if directly {
+            &self.cards_direct
+        } else {
+            &self.cards_executor
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Post cards resolved so far: (directly, by the executor).
+    pub fn cards_resolved(&self) -> (u64, u64) {
+        (
+            self.cards_direct.load(Ordering::Relaxed),
+            self.cards_executor.load(Ordering::Relaxed),
+        )
+    }
+
     /// The Prometheus exposition, with the log head and each projection's lag.
-    pub fn render(&self, log_head: u64, lag: &[(&str, u64)], cache: (u64, u64)) -> String {
+    pub fn render(
+        &self,
+        log_head: u64,
+        lag: &[(&str, u64)],
+        cache: (u64, u64),
+        rows: (u64, u64),
+    ) -> String {
         let mut out = String::new();
         let _ = writeln!(
             out,
@@ -127,21 +153,33 @@ impl Metrics {
             "sparkfeed_subscription_connections {}",
             self.subscriptions.load(Ordering::Relaxed)
         );
-        let _ = writeln!(
-            out,
-            "# HELP sparkfeed_response_cache_total Query answers looked up in the response cache."
-        );
-        let _ = writeln!(out, "# TYPE sparkfeed_response_cache_total counter");
-        let _ = writeln!(
-            out,
-            "sparkfeed_response_cache_total{{result=\"hit\"}} {}",
-            cache.0
-        );
-        let _ = writeln!(
-            out,
-            "sparkfeed_response_cache_total{{result=\"miss\"}} {}",
-            cache.1
-        );
+        let (direct, executor) = self.cards_resolved();
+        for (name, help, label, values) in [
+            (
+                "sparkfeed_response_cache_total",
+                "Query answers looked up in the response cache.",
+                "result",
+                [("hit", cache.0), ("miss", cache.1)],
+            ),
+            (
+                "sparkfeed_row_cache_reads_total",
+                "Point reads of the feeds projection, answered from its row cache or from the store.",
+                "result",
+                [("hit", rows.0), ("miss", rows.1)],
+            ),
+            (
+                "sparkfeed_post_cards_resolved_total",
+                "Post cards resolved, directly or by the GraphQL executor.",
+                "how",
+                [("direct", direct), ("executor", executor)],
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (value, n) in values {
+                let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+            }
+        }
         let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
         let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
         let _ = writeln!(out, "sparkfeed_log_head {log_head}");

@@ -7,10 +7,13 @@ use async_graphql::futures_util::stream::BoxStream;
 use async_graphql::{Response, Schema};
 use futures_util::StreamExt;
 
+use crate::auth::Identity;
+pub use crate::direct::Resolution;
+use crate::loaders::Reads;
 pub use crate::mutation::Mutation;
 pub use crate::query::Query;
 pub use crate::subscription::Subscription;
-use crate::{Api, Limits};
+use crate::{Api, ApiResult, Limits};
 
 /// The schema sparkfeed serves.
 pub type SparkSchema = Schema<Query, Mutation, Subscription>;
@@ -44,6 +47,9 @@ impl async_graphql::Executor for Coded {
     }
 }
 
+/// The schema with its limits. It registers no execution extension: besides the cost of a
+/// hook on every field, post cards are resolved directly ([`crate::direct`]), where no
+/// extension would see their fields.
 fn builder(limits: &Limits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
     Schema::build(Query, Mutation, Subscription)
         .limit_depth(limits.max_depth)
@@ -53,8 +59,24 @@ fn builder(limits: &Limits) -> async_graphql::SchemaBuilder<Query, Mutation, Sub
 
 /// The schema over `api`, as served.
 pub fn build_schema(api: Arc<Api>) -> Coded {
+    build_schema_with(api, Resolution::Direct)
+}
+
+/// The schema over `api`, resolving post cards as `resolution` says.
+pub fn build_schema_with(api: Arc<Api>, resolution: Resolution) -> Coded {
     let limits = api.limits.clone();
-    Coded(builder(&limits).data(api).finish())
+    Coded(builder(&limits).data(api).data(resolution).finish())
+}
+
+/// `request` as `identity` makes it, with the reads of one request: what the server
+/// executes for a query or mutation over HTTP.
+pub fn request_as(
+    api: &Arc<Api>,
+    identity: Identity,
+    request: async_graphql::Request,
+) -> ApiResult<async_graphql::Request> {
+    let reads = Reads::for_request(Arc::clone(api))?;
+    Ok(request.data(identity).data(reads))
 }
 
 /// The schema in SDL, as `schema.graphql` holds it.

@@ -64,7 +64,7 @@ pub(crate) fn reads<'a>(ctx: &Context<'a>) -> &'a Reads {
     ctx.data_unchecked::<Reads>()
 }
 
-pub(crate) fn feeds_tree(ctx: &Context<'_>) -> ApiResult<sled::Tree> {
+pub(crate) fn feeds_tree(ctx: &Context<'_>) -> ApiResult<sparkfeed_projections::View> {
     reads(ctx).tree()
 }
 
@@ -481,12 +481,43 @@ impl ProductTag {
 }
 
 /// A post: photos or videos of products, tagged, as a card shows it.
+///
+/// Resolved directly ([`crate::direct`]) where the selection allows it, and otherwise
+/// field by field as [`PostObject`], which also defines the GraphQL type.
 #[derive(Clone)]
 pub(crate) struct Post(pub Arc<PostCardRow>);
 
+impl OutputType for Post {
+    fn type_name() -> std::borrow::Cow<'static, str> {
+        <PostObject as OutputType>::type_name()
+    }
+
+    fn create_type_info(registry: &mut async_graphql::registry::Registry) -> String {
+        <PostObject as OutputType>::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &async_graphql::ContextSelectionSet<'_>,
+        field: &async_graphql::Positioned<async_graphql::parser::types::Field>,
+    ) -> async_graphql::ServerResult<async_graphql::Value> {
+        let direct = crate::direct::post(ctx, &self.0);
+        if let Some(api) = ctx.data_opt::<Arc<Api>>() {
+            api.metrics.card_resolved(direct.is_some());
+        }
+        match direct {
+            Some(value) => Ok(value),
+            None => OutputType::resolve(&PostObject(Arc::clone(&self.0)), ctx, field).await,
+        }
+    }
+}
+
+/// The `Post` type resolved field by field by async-graphql's executor.
+pub(crate) struct PostObject(Arc<PostCardRow>);
+
 /// A post: photos or videos of products, tagged, as a card shows it.
-#[Object(serial)]
-impl Post {
+#[Object(serial, name = "Post")]
+impl PostObject {
     /// The post id.
     async fn id(&self) -> ID {
         ID(self.0.body.post.to_string())

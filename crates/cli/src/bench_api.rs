@@ -57,6 +57,9 @@ pub struct Setup {
     label: String,
     feed: Vec<Phase>,
     mutations: Vec<Phase>,
+    /// Feed pages read while [`MIXED_WRITERS`] clients share posts, and those shares.
+    mixed_feed: Vec<Phase>,
+    mixed_writes: Vec<Phase>,
     /// Response-cache hits over lookups during the feed phases.
     hit_ratio: Option<f64>,
 }
@@ -81,6 +84,10 @@ pub const FEED_PAGE: &str = "query($interest: String!) {
     pageInfo { hasNextPage endCursor }
   }
 }";
+
+/// Writers in the mixed phase: they share the posts the readers' feeds show, so every
+/// share invalidates rows the feed pages read.
+const MIXED_WRITERS: usize = 4;
 
 const SHARE: &str =
     "mutation($p: ID!) { sharePost(postId: $p, channel: LINK) { position post { shareCount } } }";
@@ -349,6 +356,8 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
                 label: t.label.clone(),
                 feed: Vec::new(),
                 mutations: Vec::new(),
+                mixed_feed: Vec::new(),
+                mixed_writes: Vec::new(),
                 hit_ratio: None,
             })
             .collect();
@@ -368,20 +377,33 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
                 let writer = [target.token.clone()];
                 if run == 0 {
                     // Warm the caches and connections; not reported.
-                    phase(target.addr, &target.readers, &warm, feed_request).await?;
+                    phase(target.addr, &target.readers, &warm, feed_request.clone()).await?;
                     continue;
                 }
                 let before = cache_counts(target.addr).await;
                 setups[i]
                     .feed
-                    .push(phase(target.addr, &target.readers, config, feed_request).await?);
+                    .push(phase(target.addr, &target.readers, config, feed_request.clone()).await?);
                 let after = cache_counts(target.addr).await;
                 lookups[i].0 += after.0 - before.0.min(after.0);
                 lookups[i].1 += after.1 - before.1.min(after.1);
                 if target.token.is_some() && !target.posts.is_empty() {
                     setups[i]
                         .mutations
-                        .push(phase(target.addr, &writer, config, share_request).await?);
+                        .push(phase(target.addr, &writer, config, share_request.clone()).await?);
+                    let writers = ApiBench {
+                        clients: MIXED_WRITERS,
+                        addr: None,
+                        token: None,
+                        dir: PathBuf::new(),
+                        ..*config
+                    };
+                    let (reads, writes) = tokio::join!(
+                        phase(target.addr, &target.readers, config, feed_request),
+                        phase(target.addr, &writer, &writers, share_request),
+                    );
+                    setups[i].mixed_feed.push(reads?);
+                    setups[i].mixed_writes.push(writes?);
                 }
             }
         }
@@ -431,6 +453,12 @@ impl fmt::Display for ApiReport {
             writeln!(f, "{}:", setup.label)?;
             summary(f, "  feed page (first: 20, post cards)", &setup.feed)?;
             summary(f, "  mutation (sharePost, read back)", &setup.mutations)?;
+            summary(
+                f,
+                &format!("  feed page, {MIXED_WRITERS} clients sharing too"),
+                &setup.mixed_feed,
+            )?;
+            summary(f, "  ... and their shares", &setup.mixed_writes)?;
             if let Some(ratio) = setup.hit_ratio {
                 writeln!(
                     f,

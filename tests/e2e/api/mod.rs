@@ -4,6 +4,7 @@
 //! The catalog and the first admin are bootstrapped through the domain as a system caller
 //! (as the seeder and an operator do); everything else goes through the API.
 
+mod direct;
 mod operations;
 mod refusals;
 mod story;
@@ -29,6 +30,9 @@ pub(crate) const YOGA_MAT: &str = "B0FITNES01";
 /// A running server over its own temp data directory.
 pub(crate) struct Harness {
     pub server: Option<RunningServer>,
+    /// The server of [`Harness::start_without_projectors`], which runs no projections.
+    stalled: Option<tokio::task::JoinHandle<()>>,
+    addr: std::net::SocketAddr,
     pub api: Arc<Api>,
     pub admin: String,
     _dir: tempfile::TempDir,
@@ -49,6 +53,47 @@ impl Harness {
 
     /// A server with `limits`, a catalog of two interests and three products, and an admin.
     pub async fn start_with(limits: Limits) -> Self {
+        let (api, admin, dir) = Self::bootstrap(limits).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let server = sparkfeed_api::serve(Arc::clone(&api), listener)
+            .await
+            .expect("serve");
+        Self {
+            addr: server.addr,
+            server: Some(server),
+            stalled: None,
+            api,
+            admin,
+            _dir: dir,
+        }
+    }
+
+    /// Like [`Harness::start_with`], but no projection runs after the bootstrap: every
+    /// write stays unprojected, so a mutation waits out `Limits::read_your_writes`.
+    pub async fn start_without_projectors(limits: Limits) -> Self {
+        let (api, admin, dir) = Self::bootstrap(limits).await;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let router = sparkfeed_api::router(Arc::clone(&api));
+        let stalled = tokio::spawn(async move {
+            let _ = axum::serve(listener, router).await;
+        });
+        Self {
+            server: None,
+            stalled: Some(stalled),
+            addr,
+            api,
+            admin,
+            _dir: dir,
+        }
+    }
+
+    /// The data directory, the catalog and the admin's token, projected up to the head.
+    async fn bootstrap(limits: Limits) -> (Arc<Api>, String, tempfile::TempDir) {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = EventLog::open(Config::new(dir.path())).expect("open log");
         let keys = KeyStore::open(&dir.path().join("keys")).expect("key store");
@@ -107,22 +152,11 @@ impl Harness {
         let admin = tokens.mint(&admin, std::time::Duration::from_secs(3600));
         let api = Api::new(domain, projections, tokens, limits);
         api.projections.catch_up().await.expect("catch up");
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let server = sparkfeed_api::serve(Arc::clone(&api), listener)
-            .await
-            .expect("serve");
-        Self {
-            server: Some(server),
-            api,
-            admin,
-            _dir: dir,
-        }
+        (api, admin, dir)
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {
-        self.server.as_ref().expect("running").addr
+        self.addr
     }
 
     /// A signed-out client.
@@ -202,6 +236,9 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
+        if let Some(stalled) = self.stalled.take() {
+            stalled.abort();
+        }
         if let Some(server) = self.server.take() {
             // Stop on a runtime of its own: Drop may run after the test's runtime is gone.
             std::thread::spawn(move || {

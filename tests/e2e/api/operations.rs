@@ -48,6 +48,15 @@ async fn metrics_count_requests_errors_and_the_log_head() {
         .graphql("{ interests { edges { node { slug } } } }", json!({}))
         .await
         .expect("query"));
+    for _ in 0..2 {
+        ok(client
+            .graphql(
+                "query($a: String!) { product(asin: $a) { title } }",
+                json!({ "a": COFFEE_GRINDER }),
+            )
+            .await
+            .expect("query"));
+    }
     refused(
         &client
             .graphql("{ homeFeed { edges { cursor } } }", json!({}))
@@ -67,7 +76,7 @@ async fn metrics_count_requests_errors_and_the_log_head() {
     };
     assert_eq!(
         line("sparkfeed_http_requests_total{route=\"/graphql\",status=\"200\"}"),
-        Some(2.0),
+        Some(4.0),
         "{}",
         metrics.text
     );
@@ -78,8 +87,12 @@ async fn metrics_count_requests_errors_and_the_log_head() {
     assert_eq!(line("sparkfeed_log_head"), Some(h.head().len as f64));
     assert_eq!(
         line("sparkfeed_http_request_duration_seconds_count"),
-        Some(2.0)
+        Some(4.0)
     );
+    // The product row: read from the store once, then from the row cache.
+    let hits = line("sparkfeed_row_cache_reads_total{result=\"hit\"}").expect("hits");
+    let misses = line("sparkfeed_row_cache_reads_total{result=\"miss\"}").expect("misses");
+    assert!(hits >= 1.0 && misses >= 1.0, "{}", metrics.text);
     assert!(
         metrics
             .text
@@ -90,13 +103,16 @@ async fn metrics_count_requests_errors_and_the_log_head() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_request_over_the_timeout_is_answered_with_timeout() {
-    let h = Harness::start_with(Limits {
-        // A mutation waits on the log's flush, so it is never done at its first poll.
-        request_timeout: Duration::ZERO,
+async fn a_request_over_the_timeout_is_answered_with_timeout_and_its_write_still_lands() {
+    // No projection runs, so the mutation's read-back waits its full minute: the request
+    // timeout is certain to fire first, however fast the disk.
+    let h = Harness::start_without_projectors(Limits {
+        request_timeout: Duration::from_millis(200),
+        read_your_writes: Duration::from_secs(60),
         ..Limits::default()
     })
     .await;
+    let before = h.head().len;
     let answer = h
         .client_with(&h.admin)
         .graphql(
@@ -112,6 +128,11 @@ async fn a_request_over_the_timeout_is_answered_with_timeout() {
             .is_some_and(|m| m.contains("may still complete")),
         "the answer says the write may land: {}",
         answer.text
+    );
+    assert_eq!(
+        h.head().len,
+        before + 1,
+        "the write was durable before its read-back timed out"
     );
 }
 
@@ -203,6 +224,44 @@ async fn a_client_that_never_finishes_its_request_head_is_disconnected() {
         .graphql("{ interests { edges { cursor } } }", json!({}))
         .await
         .expect("query"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_request_body_is_answered_408_timeout() {
+    use tokio::io::AsyncWriteExt;
+    let h = Harness::start_with(Limits {
+        request_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    let before = h.head();
+    let mut slow = tokio::net::TcpStream::connect(h.addr())
+        .await
+        .expect("connect");
+    let body = json!({
+        "query": "mutation { addInterest(slug: \"garden\", name: \"Garden\") { position } }"
+    })
+    .to_string();
+    let head = format!(
+        "POST /graphql HTTP/1.1\r\nhost: sparkfeed\r\ncontent-type: application/json\r\n\
+         authorization: Bearer {}\r\ncontent-length: {}\r\n\r\n",
+        h.admin,
+        body.len()
+    );
+    slow.write_all(head.as_bytes()).await.expect("head");
+    slow.write_all(&body.as_bytes()[..body.len() / 2])
+        .await
+        .expect("half the body");
+    let answer = read_until_closed(&mut slow).await;
+    assert!(
+        answer.starts_with("HTTP/1.1 408") && answer.contains("\"TIMEOUT\""),
+        "a body that never arrives is refused: {answer}"
+    );
+    assert_eq!(h.head(), before, "nothing was written");
+    ok(h.client()
+        .graphql("{ interests { edges { cursor } } }", json!({}))
+        .await
+        .expect("others are served as before"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
