@@ -99,15 +99,10 @@ pub const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
 /// The most events one projection batch applies before committing.
 const BATCH: usize = 8192;
 
-/// How a batch of rows is written.
-#[derive(Clone, Copy)]
-enum Commit {
-    /// With its checkpoint in one atomic sled batch: a tree that serves reads, or whose
-    /// runner may be killed and must resume exactly.
-    Atomic,
-    /// In key order, checkpoint last: a rebuild's fresh tree, read by nobody until the swap.
-    Unserved,
-}
+/// How many bytes of rows a replay holds in memory before it writes them out: the rows
+/// of many batches coalesce (a post's counts are written once, not once per batch that
+/// touched them) and go to the fresh tree in key order. Bounds a rebuild's extra memory.
+pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 64 << 20;
 
 /// Batches a replay reads and decodes ahead of the one being applied.
 const READ_AHEAD: usize = 2;
@@ -144,6 +139,8 @@ pub struct Projections {
     catalog: sled::Tree,
     entries: Arc<HashMap<&'static str, Entry>>,
     upcasters: Arc<Upcasters>,
+    /// See [`DEFAULT_REPLAY_BUFFER_BYTES`].
+    replay_buffer_bytes: usize,
 }
 
 fn all() -> Vec<Arc<dyn Projection>> {
@@ -205,7 +202,15 @@ impl Projections {
             catalog,
             entries: Arc::new(entries),
             upcasters: Arc::new(upcasters()),
+            replay_buffer_bytes: DEFAULT_REPLAY_BUFFER_BYTES,
         })
+    }
+
+    /// These projections with a rebuild holding up to about `bytes` of rows in memory (see
+    /// [`DEFAULT_REPLAY_BUFFER_BYTES`]; 0 writes after every event).
+    pub fn with_replay_buffer(mut self, bytes: usize) -> Self {
+        self.replay_buffer_bytes = bytes;
+        self
     }
 
     /// The generation of `projection` to serve: the catalog's, unless it was built by
@@ -312,7 +317,10 @@ impl Projections {
         events: &[RecordedEvent],
     ) -> Result<Position, ProjectionError> {
         let decoded = self.decode(events.iter())?;
-        self.apply_decoded(projection, view, &decoded, Commit::Atomic)
+        let mut rows = Rows::new(view);
+        let next = apply_to(projection, &mut rows, checkpoint(view.tree())?, &decoded)?;
+        rows.commit(next)?;
+        Ok(next)
     }
 
     /// Decodes stored events into domain events (upcasting old schema versions).
@@ -328,35 +336,6 @@ impl Projections {
                 Ok((stored, event))
             })
             .collect()
-    }
-
-    /// [`Projections::apply`] of events already decoded.
-    fn apply_decoded<R: Borrow<RecordedEvent>>(
-        &self,
-        projection: &dyn Projection,
-        view: &View,
-        events: &[(R, DomainEvent)],
-        commit: Commit,
-    ) -> Result<Position, ProjectionError> {
-        let mut rows = Rows::new(view);
-        let mut next = checkpoint(view.tree())?;
-        for (stored, event) in events {
-            let stored = stored.borrow();
-            if stored.record.position != next {
-                return Err(ProjectionError::Corrupt(format!(
-                    "{} expected position {next}, got {}",
-                    projection.name(),
-                    stored.record.position
-                )));
-            }
-            projection.apply(&mut rows, stored, event)?;
-            next = next.next();
-        }
-        match commit {
-            Commit::Atomic => rows.commit(next)?,
-            Commit::Unserved => rows.write_unserved(next)?,
-        }
-        Ok(next)
     }
 
     /// Applies the log to `view` from its checkpoint to the head; answers how many events.
@@ -399,6 +378,9 @@ impl Projections {
         })
     }
 
+    /// Applies the decoded batches of `ready` to `view`, an unserved tree: the rows are held
+    /// in memory across batches (up to [`Projections::with_replay_buffer`]) and written out in key
+    /// order, each time with the checkpoint they reach.
     fn apply_batches(
         &self,
         projection: &dyn Projection,
@@ -409,15 +391,23 @@ impl Projections {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<u64, ProjectionError> {
         let mut replayed = 0u64;
+        let mut rows = Rows::new(view);
+        let mut next = checkpoint(view.tree())?;
         for events in ready {
             let events = events?;
             if events.is_empty() {
                 break;
             }
             replayed += events.len() as u64;
-            self.apply_decoded(projection, view, &events, Commit::Unserved)?;
+            for event in &events {
+                next = apply_to(projection, &mut rows, next, std::slice::from_ref(event))?;
+                if rows.buffered_bytes() > self.replay_buffer_bytes {
+                    rows.write_unserved(next)?;
+                }
+            }
             progress(replayed, self.log.head().len);
         }
+        rows.write_unserved(next)?;
         Ok(replayed)
     }
 
@@ -566,6 +556,28 @@ impl Projections {
     pub fn log(&self) -> &EventLog {
         &self.log
     }
+}
+
+/// Applies `events`, which must start at `next`, to `rows`; answers the position after them.
+fn apply_to<R: Borrow<RecordedEvent>>(
+    projection: &dyn Projection,
+    rows: &mut Rows<'_>,
+    mut next: Position,
+    events: &[(R, DomainEvent)],
+) -> Result<Position, ProjectionError> {
+    for (stored, event) in events {
+        let stored = stored.borrow();
+        if stored.record.position != next {
+            return Err(ProjectionError::Corrupt(format!(
+                "{} expected position {next}, got {}",
+                projection.name(),
+                stored.record.position
+            )));
+        }
+        projection.apply(rows, stored, event)?;
+        next = next.next();
+    }
+    Ok(next)
 }
 
 #[cfg(test)]

@@ -100,7 +100,13 @@ pub struct Rows<'a> {
     tree: &'a sled::Tree,
     cache: &'a RowCache,
     pending: BTreeMap<Vec<u8>, Option<Vec<u8>>>,
+    /// About how much memory `pending` holds.
+    bytes: usize,
 }
+
+/// What one pending row costs beside its key and value bytes (two vectors, the map's
+/// share of a node, the allocator's headers), as a round estimate.
+const PENDING_ROW_OVERHEAD: usize = 96;
 
 impl<'a> Rows<'a> {
     pub(crate) fn new(view: &'a View) -> Self {
@@ -108,6 +114,7 @@ impl<'a> Rows<'a> {
             tree: view.tree(),
             cache: view.cache(),
             pending: BTreeMap::new(),
+            bytes: 0,
         }
     }
 
@@ -130,13 +137,29 @@ impl<'a> Rows<'a> {
 
     /// Sets the row at `key`.
     pub fn put<T: Serialize>(&mut self, key: Vec<u8>, value: &T) -> Result<(), ProjectionError> {
-        self.pending.insert(key, Some(encode(value)?));
+        self.pend(key, Some(encode(value)?));
         Ok(())
     }
 
     /// Removes the row at `key`.
     pub fn delete(&mut self, key: Vec<u8>) {
-        self.pending.insert(key, None);
+        self.pend(key, None);
+    }
+
+    fn pend(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
+        let size = |key_len: usize, value: &Option<Vec<u8>>| {
+            key_len + value.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD
+        };
+        let key_len = key.len();
+        self.bytes += size(key_len, &value);
+        if let Some(old) = self.pending.insert(key, value) {
+            self.bytes -= size(key_len, &old);
+        }
+    }
+
+    /// About how much memory the rows not yet written hold.
+    pub(crate) fn buffered_bytes(&self) -> usize {
+        self.bytes
     }
 
     /// Writes the rows in key order, one insert each, then the checkpoint `next`: for a
@@ -144,16 +167,17 @@ impl<'a> Rows<'a> {
     /// never seen. A rebuild that fails or is killed leaves its tree unswapped, and the
     /// next rebuild starts it over. One sled batch applies its keys in hash order, which
     /// walks the tree at random; in key order consecutive inserts land on the same leaves.
-    pub(crate) fn write_unserved(self, next: Position) -> Result<(), ProjectionError> {
-        for (key, value) in &self.pending {
+    pub(crate) fn write_unserved(&mut self, next: Position) -> Result<(), ProjectionError> {
+        let pending = std::mem::take(&mut self.pending);
+        self.bytes = 0;
+        for (key, value) in &pending {
             match value {
                 Some(v) => self.tree.insert(key.as_slice(), v.as_slice())?,
                 None => self.tree.remove(key.as_slice())?,
             };
         }
         self.tree.insert(CHECKPOINT, &next.0.to_be_bytes())?;
-        self.cache
-            .invalidate(self.pending.keys().map(Vec::as_slice));
+        self.cache.invalidate(pending.keys().map(Vec::as_slice));
         Ok(())
     }
 

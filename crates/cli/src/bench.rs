@@ -275,6 +275,9 @@ pub struct ProjectionsBench {
     pub dir: PathBuf,
     /// The projection store's page cache, in MiB.
     pub cache_mb: u64,
+    /// The rebuild's in-memory row buffers to compare, in MiB (each projection is rebuilt
+    /// with each, interleaved).
+    pub replay_buffer_mb: Vec<usize>,
 }
 
 /// The projections benchmark's results.
@@ -512,22 +515,55 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     bar.finish_and_clear();
     let load_secs = started.elapsed().as_secs_f64();
 
-    let projections = Projections::open(&scratch.path().join("projections"), log.clone())
-        .context("opening projections")?;
+    let projections = Projections::open_with_cache(
+        &scratch.path().join("projections"),
+        log.clone(),
+        config.cache_mb << 20,
+    )
+    .context("opening projections")?;
+    let buffers = if config.replay_buffer_mb.is_empty() {
+        vec![sparkfeed_projections::DEFAULT_REPLAY_BUFFER_BYTES >> 20]
+    } else {
+        config.replay_buffer_mb.clone()
+    };
+    let label = |name: &str, mb: usize| {
+        if buffers.len() == 1 {
+            name.to_owned()
+        } else {
+            format!("{name} ({mb} MiB)")
+        }
+    };
     // One rebuild of each projection first: that builds them. Feed pages are read then, in
     // steady state; the further rebuild runs come after, because sled reclaims each dropped
     // generation in the background and reads racing that show a tail of several ms.
-    let mut rebuilds: Vec<(String, Vec<f64>)> = projections
+    let mut rebuilds: Vec<(String, &str, usize, Vec<f64>)> = projections
         .names()
         .into_iter()
-        .map(|n| (n.to_owned(), Vec::new()))
+        .flat_map(|n| buffers.iter().map(move |mb| (n, *mb)))
+        .map(|(n, mb)| (label(n, mb), n, mb, Vec::new()))
         .collect();
     let rebuild_round =
-        |rebuilds: &mut Vec<(String, Vec<f64>)>, run: usize| -> anyhow::Result<()> {
-            for (name, rates) in rebuilds.iter_mut() {
+        |rebuilds: &mut Vec<(String, &str, usize, Vec<f64>)>, run: usize| -> anyhow::Result<()> {
+            // Odd rounds run a projection's variants in reverse order: a rebuild runs slower
+            // right after a big tree was dropped (sled reclaims it in the background), which
+            // would favour whichever variant always ran first. (Use an even --runs.)
+            let order: Vec<usize> = (0..rebuilds.len())
+                .map(|i| {
+                    let (group, within) = (i / buffers.len(), i % buffers.len());
+                    let within = if run % 2 == 1 {
+                        buffers.len() - 1 - within
+                    } else {
+                        within
+                    };
+                    group * buffers.len() + within
+                })
+                .collect();
+            for i in order {
+                let (label, name, mb, rates) = &mut rebuilds[i];
+                let projections = projections.clone().with_replay_buffer(*mb << 20);
                 let report = runtime.block_on(projections.rebuild(name, |_, _| {}))?;
                 eprintln!(
-                    "rebuild {name} {}/{}: {:.0} events/s",
+                    "rebuild {label} {}/{}: {:.0} events/s",
                     run + 1,
                     config.runs,
                     report.events_per_sec()
@@ -566,7 +602,10 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
         events: total,
         posts: config.posts,
         load_secs,
-        rebuilds,
+        rebuilds: rebuilds
+            .into_iter()
+            .map(|(label, _, _, rates)| (label, rates))
+            .collect(),
         page_micros,
     })
 }
@@ -587,7 +626,7 @@ impl fmt::Display for ProjectionsReport {
         )?;
         writeln!(
             f,
-            "{:<12} {:>16} {:>12} {:>12}",
+            "{:<22} {:>16} {:>12} {:>12}",
             "rebuild", "median events/s", "min", "max"
         )?;
         for (name, rates) in &self.rebuilds {
@@ -595,7 +634,7 @@ impl fmt::Display for ProjectionsReport {
             let max = rates.iter().copied().fold(0.0, f64::max);
             writeln!(
                 f,
-                "{name:<12} {:>16.0} {min:>12.0} {max:>12.0}",
+                "{name:<22} {:>16.0} {min:>12.0} {max:>12.0}",
                 median(rates.clone())
             )?;
         }

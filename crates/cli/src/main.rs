@@ -172,6 +172,10 @@ enum BenchCommand {
         /// The projection store's page cache, in MiB.
         #[arg(long, default_value_t = 1024)]
         cache_mb: u64,
+        /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side
+        /// by side, each projection's variants in turn first (0 writes after every event).
+        #[arg(long, value_delimiter = ',', default_value = "64")]
+        replay_buffer_mb: Vec<usize>,
     },
 }
 
@@ -287,6 +291,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     reads,
                     dir,
                     cache_mb,
+                    replay_buffer_mb,
                 },
         } => {
             let config = bench::ProjectionsBench {
@@ -296,6 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 reads,
                 dir,
                 cache_mb,
+                replay_buffer_mb,
             };
             print!(
                 "{}",

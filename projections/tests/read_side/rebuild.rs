@@ -4,6 +4,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sparkfeed_eventlog::events::Position;
+use sparkfeed_projections::DEFAULT_REPLAY_BUFFER_BYTES;
 
 use crate::World;
 
@@ -34,23 +35,27 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
         assert_eq!(lag, 0, "{name} is caught up");
     }
 
-    for name in w.projections.names() {
-        let before = rows(&w.projections.tree(name).expect("tree"));
-        assert!(before.len() > 10, "{name} has rows");
-        let mut seen = 0;
-        let rebuilt = w
-            .projections
-            .rebuild(name, |done, _| seen = done)
-            .await
-            .expect("rebuilds");
-        assert_eq!(rebuilt.events, report.events);
-        assert_eq!(seen, report.events);
-        let after = rows(&w.projections.tree(name).expect("tree"));
-        assert_eq!(before.len(), after.len(), "{name}: same number of rows");
-        assert!(
-            before == after,
-            "{name}: a rebuild equals the live projection row for row"
-        );
+    // Rebuilt holding every row in memory until the end, and writing them out after every
+    // event: both equal the live projection.
+    for buffer in [DEFAULT_REPLAY_BUFFER_BYTES, 0] {
+        let projections = w.projections.clone().with_replay_buffer(buffer);
+        for name in projections.names() {
+            let before = rows(&projections.tree(name).expect("tree"));
+            assert!(before.len() > 10, "{name} has rows");
+            let mut seen = 0;
+            let rebuilt = projections
+                .rebuild(name, |done, _| seen = done)
+                .await
+                .expect("rebuilds");
+            assert_eq!(rebuilt.events, report.events);
+            assert_eq!(seen, report.events);
+            let after = rows(&projections.tree(name).expect("tree"));
+            assert_eq!(before.len(), after.len(), "{name}: same number of rows");
+            assert!(
+                before == after,
+                "{name}, replay buffer {buffer}: a rebuild equals the live projection row for row"
+            );
+        }
     }
 
     // The live runners carry on with the swapped-in trees.
