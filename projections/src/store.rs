@@ -104,6 +104,9 @@ pub struct Rows<'a> {
     bytes: usize,
 }
 
+/// From this many rows on, [`Rows::write_unserved`] writes with two threads.
+const PARALLEL_WRITE_ROWS: usize = 4_096;
+
 /// What one pending row costs beside its key and value bytes (two vectors, the map's
 /// share of a node, the allocator's headers), as a round estimate.
 const PENDING_ROW_OVERHEAD: usize = 96;
@@ -167,17 +170,42 @@ impl<'a> Rows<'a> {
     /// never seen. A rebuild that fails or is killed leaves its tree unswapped, and the
     /// next rebuild starts it over. One sled batch applies its keys in hash order, which
     /// walks the tree at random; in key order consecutive inserts land on the same leaves.
+    ///
+    /// Many rows are written by two threads, each over its own half of the key range: the
+    /// replay's reader is idle meanwhile (it is at most two batches ahead), so the second
+    /// core is free.
     pub(crate) fn write_unserved(&mut self, next: Position) -> Result<(), ProjectionError> {
-        let pending = std::mem::take(&mut self.pending);
+        let pending: Vec<_> = std::mem::take(&mut self.pending).into_iter().collect();
         self.bytes = 0;
-        for (key, value) in &pending {
-            match value {
-                Some(v) => self.tree.insert(key.as_slice(), v.as_slice())?,
-                None => self.tree.remove(key.as_slice())?,
-            };
+        let tree = self.tree;
+        let write = |rows: &[(Vec<u8>, Option<Vec<u8>>)]| -> Result<(), ProjectionError> {
+            for (key, value) in rows {
+                match value {
+                    Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
+                    None => tree.remove(key.as_slice())?,
+                };
+            }
+            Ok(())
+        };
+        if pending.len() >= PARALLEL_WRITE_ROWS {
+            let (low, high) = pending.split_at(pending.len() / 2);
+            std::thread::scope(|scope| {
+                let high = std::thread::Builder::new()
+                    .name("sparkfeed-write".into())
+                    .spawn_scoped(scope, || write(high))
+                    .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
+                let low = write(low);
+                let high = high
+                    .join()
+                    .map_err(|_| ProjectionError::Corrupt("a row writer panicked".into()))?;
+                low.and(high)
+            })?;
+        } else {
+            write(&pending)?;
         }
         self.tree.insert(CHECKPOINT, &next.0.to_be_bytes())?;
-        self.cache.invalidate(pending.keys().map(Vec::as_slice));
+        self.cache
+            .invalidate(pending.iter().map(|(key, _)| key.as_slice()));
         Ok(())
     }
 
