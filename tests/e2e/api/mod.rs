@@ -53,10 +53,7 @@ impl Harness {
 
     /// A server with `limits`, a catalog of two interests and three products, and an admin.
     pub async fn start_with(limits: Limits) -> Self {
-        let (api, admin, dir) = Self::bootstrap(limits).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let (api, admin, dir, listener) = Self::bootstrap(limits).await;
         let server = sparkfeed_api::serve(Arc::clone(&api), listener)
             .await
             .expect("serve");
@@ -73,10 +70,7 @@ impl Harness {
     /// Like [`Harness::start_with`], but no projection runs after the bootstrap: every
     /// write stays unprojected, so a mutation waits out `Limits::read_your_writes`.
     pub async fn start_without_projectors(limits: Limits) -> Self {
-        let (api, admin, dir) = Self::bootstrap(limits).await;
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
+        let (api, admin, dir, listener) = Self::bootstrap(limits).await;
         let addr = listener.local_addr().expect("addr");
         let router = sparkfeed_api::router(Arc::clone(&api));
         let stalled = tokio::spawn(async move {
@@ -92,8 +86,11 @@ impl Harness {
         }
     }
 
-    /// The data directory, the catalog and the admin's token, projected up to the head.
-    async fn bootstrap(limits: Limits) -> (Arc<Api>, String, tempfile::TempDir) {
+    /// The data directory, the catalog and the admin's token, projected up to the head, and
+    /// a listener on 127.0.0.1 port 0.
+    async fn bootstrap(
+        limits: Limits,
+    ) -> (Arc<Api>, String, tempfile::TempDir, tokio::net::TcpListener) {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = EventLog::open(Config::new(dir.path())).expect("open log");
         let keys = KeyStore::open(&dir.path().join("keys")).expect("key store");
@@ -152,7 +149,10 @@ impl Harness {
         let admin = tokens.mint(&admin, std::time::Duration::from_secs(3600));
         let api = Api::new(domain, projections, tokens, limits);
         api.projections.catch_up().await.expect("catch up");
-        (api, admin, dir)
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        (api, admin, dir, listener)
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {
