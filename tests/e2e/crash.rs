@@ -80,6 +80,10 @@ fn every_acknowledged_append_survives_sigkill_at_random_moments() {
 
 fn check_reopened_log(dir: &std::path::Path, acked: &[Ack], round: u64) {
     let log = EventLog::open(Config::new(dir)).expect("reopens after SIGKILL");
+    let recovery = log.recovery();
+    if recovery != Default::default() {
+        eprintln!("round {round}: recovery put right {recovery:?}");
+    }
     let report = log.verify(|_| {}).expect("verify runs");
     assert!(report.is_intact(), "round {round}: {report:?}");
 

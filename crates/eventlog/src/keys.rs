@@ -1,11 +1,9 @@
 //! The on-disk key layout: one sled tree, four key prefixes.
 //!
-//! Keeping the records, the stream index and the event-id index in one tree is what lets a
-//! single `sled::Batch` make a whole group commit atomic (a batch covers one tree).
-//!
 //! | key | value |
 //! | --- | --- |
 //! | `m` `layout` | the layout version, one byte ([`LAYOUT_VERSION`]) |
+//! | `m` `tail` | where recovery starts looking ([`TAIL_KEY`]) |
 //! | `p` position (u64 big-endian) | the stored record: format byte, body, chain hash |
 //! | `s` stream name `0x00` version (u64 big-endian) | the event's position (u64 big-endian) |
 //! | `e` event id (16 bytes) | the event's position (u64 big-endian) |
@@ -21,6 +19,41 @@ use sparkfeed_events::{EventId, Position, StreamName, StreamVersion};
 pub const LAYOUT_VERSION: u8 = 1;
 /// Where the layout version is stored.
 pub const LAYOUT_KEY: &[u8] = b"mlayout";
+
+/// The tail marker: `checked_from` and `end`, two big-endian u64s.
+///
+/// Invariant (kept by the writer, relied on by recovery): a group is written as plain
+/// inserts, first its records in position order, then their index entries, then this
+/// marker with `end` = the position after the group's last record and `checked_from` = the
+/// durable head when the group was written. sled recovers a prefix of those inserts, so
+/// after a crash:
+/// - records at `end` and beyond belong to a group whose writes did not all land, which
+///   was never acknowledged (an acknowledgement waits for a flush after the marker);
+/// - records in `checked_from..end` are whole, but a group still in flight may lack index
+///   entries;
+/// - everything below `checked_from` was flushed whole before the marker was written.
+///
+/// A store written before the marker existed (each group one atomic batch) has none; its
+/// last record is checked instead.
+pub const TAIL_KEY: &[u8] = b"mtail";
+
+/// The tail marker's value.
+pub fn tail_value(checked_from: u64, end: u64) -> [u8; 16] {
+    let mut value = [0u8; 16];
+    value[..8].copy_from_slice(&checked_from.to_be_bytes());
+    value[8..].copy_from_slice(&end.to_be_bytes());
+    value
+}
+
+/// `(checked_from, end)` from a tail marker's value, if it has the right length.
+pub fn tail_from_value(value: &[u8]) -> Option<(u64, u64)> {
+    let value: [u8; 16] = value.try_into().ok()?;
+    let (from, end) = value.split_at(8);
+    Some((
+        u64::from_be_bytes(from.try_into().ok()?),
+        u64::from_be_bytes(end.try_into().ok()?),
+    ))
+}
 
 const RECORD: u8 = b'p';
 const STREAM: u8 = b's';

@@ -22,6 +22,7 @@ mod durable;
 mod error;
 pub mod keys;
 mod log;
+mod recovery;
 mod subscription;
 mod verify;
 mod writer;
@@ -31,6 +32,7 @@ use std::path::PathBuf;
 
 pub use error::{AppendError, AppendRefused, LogError};
 pub use log::{Direction, EventLog, LogStats, StreamSlice};
+pub use recovery::RecoveryReport;
 pub use sparkfeed_events as events;
 use sparkfeed_events::{Hash, Position, StreamName, StreamVersion};
 pub use subscription::{SUBSCRIPTION_PAGE, Subscription};

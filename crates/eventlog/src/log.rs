@@ -8,11 +8,12 @@ use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
 
 use sparkfeed_events::{
-    EventId, Hash, NewEvent, Position, RecordedEvent, StreamName, StreamVersion, Timestamp, codec,
+    EventId, NewEvent, Position, RecordedEvent, StreamName, StreamVersion, codec,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::{DataFiles, sync_dir};
+use crate::recovery::{Recovered, RecoveryReport, recover};
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
 use crate::writer::{Counters, Request, Stop, Syncer, Writer, stored_stream_state};
@@ -44,6 +45,9 @@ pub struct StreamSlice {
 pub struct LogStats {
     /// Group commits (each one flush and one fdatasync).
     pub group_commits: u64,
+    /// Groups written: one stager pass over the queue each, at most `max_group_events`
+    /// events. One group commit covers every group waiting when it starts.
+    pub groups: u64,
     /// Events written by them.
     pub events_committed: u64,
 }
@@ -60,6 +64,7 @@ struct Inner {
     tree: sled::Tree,
     head: watch::Receiver<LogHead>,
     counters: Arc<Counters>,
+    recovery: RecoveryReport,
     requests: Option<mpsc::Sender<Request>>,
     writer: Option<JoinHandle<()>>,
     _lock: File,
@@ -91,13 +96,17 @@ impl EventLog {
         let db = open_sled(&config, &sled_dir)?;
         let tree = db.open_tree("log")?;
         check_layout(&db, &tree)?;
-        let files = DataFiles::open(&sled_dir)?;
+        let mut files = DataFiles::open(&sled_dir)?;
         if created {
             sync_dir(&sled_dir)?;
             sync_dir(&dir)?;
         }
 
-        let (head, last_recorded_at) = recover_head(&tree)?;
+        let Recovered {
+            head,
+            last_recorded_at,
+            report: recovery,
+        } = recover(&db, &tree, &mut files)?;
         tracing::info!(dir = %dir.display(), events = head.len, head = %head.hash, "event log open");
         let (head_tx, head_rx) = watch::channel(head);
         let (requests, queue) = mpsc::channel(config.queue_depth.max(1));
@@ -110,6 +119,7 @@ impl EventLog {
             max_group_events: config.max_group_events.max(1),
             heads: Default::default(),
             max_id: largest_event_id(&tree)?,
+            durable: head_rx.clone(),
             stop: stop.clone(),
         };
         let syncer = Syncer {
@@ -129,6 +139,7 @@ impl EventLog {
                 tree,
                 head: head_rx,
                 counters,
+                recovery,
                 requests: Some(requests),
                 writer: Some(writer),
                 _lock: lock,
@@ -228,10 +239,16 @@ impl EventLog {
         *self.inner.head.borrow()
     }
 
+    /// What opening the log had to put right after a crash.
+    pub fn recovery(&self) -> RecoveryReport {
+        self.inner.recovery
+    }
+
     /// What the writer has done since opening.
     pub fn stats(&self) -> LogStats {
         LogStats {
-            group_commits: self.inner.counters.groups.load(Ordering::Relaxed),
+            group_commits: self.inner.counters.syncs.load(Ordering::Relaxed),
+            groups: self.inner.counters.groups.load(Ordering::Relaxed),
             events_committed: self.inner.counters.events.load(Ordering::Relaxed),
         }
     }
@@ -419,44 +436,6 @@ fn largest_event_id(tree: &sled::Tree) -> Result<Option<EventId>, LogError> {
             Ok(Some(EventId::from_bytes(bytes)))
         }
     }
-}
-
-/// The head after a restart: the last record sled recovered. Group commits are single
-/// batches, so either a whole group is there or none of it; the tail's indexes are checked.
-fn recover_head(tree: &sled::Tree) -> Result<(LogHead, Timestamp), LogError> {
-    let Some(last) = tree.scan_prefix(keys::record_prefix()).next_back() else {
-        return Ok((
-            LogHead {
-                len: 0,
-                hash: Hash::GENESIS,
-            },
-            Timestamp(i64::MIN),
-        ));
-    };
-    let (key, stored) = last?;
-    let position = keys::position_of_record_key(&key).ok_or(LogError::Corrupt {
-        position: None,
-        reason: "malformed record key".into(),
-    })?;
-    let event = codec::open(&stored).map_err(|e| LogError::corrupt(position, e))?;
-    let r = &event.record;
-    let indexed = tree.get(keys::stream_key(&r.stream, r.version))?
-        == Some(keys::position_value(position).as_slice().into())
-        && tree.get(keys::event_key(&r.id))?
-            == Some(keys::position_value(position).as_slice().into());
-    if r.position != position || !indexed {
-        return Err(LogError::Corrupt {
-            position: Some(position),
-            reason: "the last record and its index entries disagree".into(),
-        });
-    }
-    Ok((
-        LogHead {
-            len: position.0 + 1,
-            hash: event.hash,
-        },
-        r.recorded_at,
-    ))
 }
 
 pub(crate) fn read_stored(

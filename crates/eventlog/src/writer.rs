@@ -1,27 +1,31 @@
 //! The one writer: assigns positions, checks expected versions, group-commits.
 //!
 //! Two threads share the work:
-//! - the **stager** waits until the syncer is free, then takes every append queued in the
-//!   meantime (up to `max_group_events` events), checks and encodes each one against the
-//!   stream heads it holds in memory, applies the group to the tree with one atomic
-//!   `sled::Batch` and hands it over;
-//! - the **syncer** makes each group durable with one sled flush and one fdatasync,
-//!   advances the committed head, signals the stager, and answers every append of the
-//!   group in order, while the stager already builds the next group.
+//! - the **stager** takes every append queued since it last looked (up to
+//!   `max_group_events` events), checks and encodes each one against the stream heads it
+//!   holds in memory, writes the group to the tree and hands it over;
+//! - the **syncer** makes groups durable with one sled flush and one fdatasync, publishes
+//!   the new durable head and answers every append of them in order. Every group waiting
+//!   when it starts is covered by the same sync, so while the disk is busy the stager
+//!   keeps staging (at most [`STAGED_AHEAD`] groups ahead) and one sync answers them all.
 //!
-//! So one group is one batch, one flush and one fdatasync; the longer the disk takes, the
-//! more appends the next group carries; and the stager wakes once per group, not once per
-//! append. While it waits, the bounded queue holds writers back.
+//! When nothing else is queued and no group is in flight, the stager makes its group
+//! durable itself: a lone writer's append does not pay a hand-over between threads.
+//!
+//! A group is written as plain inserts in the order [`keys::TAIL_KEY`] describes (records,
+//! then index entries, then the tail marker), not as one `sled::Batch`: sled forces its
+//! log out twice more for every batch. Recovery relies on that order to remove a group
+//! that did not finish and to restore the index entries of groups still in flight.
 //!
 //! Invariant: positions are assigned by the stager and nowhere else, in a plain loop,
 //! never inside a sled transaction (whose closure may run more than once).
 //! Invariant: a refused append stages nothing: each append is encoded into a local list
-//! first and joins the batch only when all of it is accepted.
+//! first and joins the group only when all of it is accepted.
 //! Invariant: nothing is answered as written before the syncer's flush and fdatasync
 //! covering it returned; after any failure nothing more is acknowledged at all.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
 use sparkfeed_events::{
@@ -34,6 +38,10 @@ use crate::keys;
 use crate::{
     AppendError, AppendRefused, Appended, ExpectedVersion, LogError, LogHead, StreamState,
 };
+
+/// How many sealed groups may wait for the syncer while it syncs; beyond that the stager
+/// waits, and appends queue up behind it.
+const STAGED_AHEAD: usize = 2;
 
 /// Beyond this many cached stream heads the cache is dropped and refilled from the store.
 const MAX_CACHED_HEADS: usize = 200_000;
@@ -54,6 +62,7 @@ type Answer = (
 /// Counters the writer keeps for benchmarks and metrics.
 #[derive(Default)]
 pub(crate) struct Counters {
+    pub(crate) syncs: AtomicU64,
     pub(crate) groups: AtomicU64,
     pub(crate) events: AtomicU64,
 }
@@ -88,8 +97,10 @@ struct Placed {
 /// What one group accumulates while it is staged.
 #[derive(Default)]
 struct Group {
-    batch: sled::Batch,
-    wrote: bool,
+    /// Stored records, in position order.
+    records: Vec<([u8; 9], Vec<u8>)>,
+    /// Stream-index and event-id-index entries of those records.
+    index: Vec<(Vec<u8>, [u8; 8])>,
     ids: HashMap<EventId, Placed>,
     heads: HashMap<StreamName, StreamState>,
     answers: Vec<Answer>,
@@ -121,6 +132,8 @@ pub(crate) struct Writer {
     /// The largest event id in the log (bytewise). An id above it cannot be in the log, so
     /// its idempotency lookup is skipped: time-ordered ids (UUIDv7) almost always are.
     pub(crate) max_id: Option<EventId>,
+    /// The durable head, as the syncer publishes it.
+    pub(crate) durable: watch::Receiver<LogHead>,
     pub(crate) stop: Arc<Stop>,
 }
 
@@ -136,13 +149,18 @@ pub(crate) struct Syncer {
 impl Writer {
     /// Serves appends until every handle is gone, then waits for the syncer to finish.
     pub(crate) fn run(mut self, mut queue: mpsc::Receiver<Request>, syncer: Syncer) {
-        let (staged_tx, staged_rx) = std_mpsc::sync_channel(1);
-        let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
-        let _ = ready_tx.send(());
-        let syncer = std::thread::Builder::new()
-            .name("sparkfeed-log-sync".into())
-            .spawn(move || syncer.run(staged_rx, ready_tx));
-        let syncer = match syncer {
+        let syncer = Arc::new(SharedSyncer {
+            core: Mutex::new(syncer),
+            in_flight: AtomicUsize::new(0),
+        });
+        let (staged_tx, staged_rx) = std_mpsc::sync_channel::<Staged>(STAGED_AHEAD);
+        let thread = {
+            let syncer = syncer.clone();
+            std::thread::Builder::new()
+                .name("sparkfeed-log-sync".into())
+                .spawn(move || syncer.run(staged_rx))
+        };
+        let thread = match thread {
             Ok(handle) => handle,
             Err(e) => {
                 self.stop
@@ -155,12 +173,9 @@ impl Writer {
                 return;
             }
         };
-        // Wait for the syncer first, then take everything queued meanwhile: one wake-up per
-        // group rather than one per append.
-        while ready_rx.recv().is_ok() {
-            let Some(first) = queue.blocking_recv() else {
-                break;
-            };
+        // Take everything queued since the last group: one wake-up per group rather than
+        // one per append.
+        while let Some(first) = queue.blocking_recv() {
             let mut open = self.open_group();
             self.stage_request(first, &mut open);
             while open.events < self.max_group_events {
@@ -169,12 +184,34 @@ impl Writer {
                     Err(_) => break,
                 }
             }
-            if staged_tx.send(self.seal(open)).is_err() {
+            let staged = self.seal(open);
+            // Nobody else waiting and nothing in flight: make the group durable here and
+            // spare the hand-over to the syncer (a lone writer's latency).
+            if queue.is_empty() && syncer.in_flight.load(Ordering::Acquire) == 0 {
+                syncer.commit(vec![staged]);
+                continue;
+            }
+            syncer.in_flight.fetch_add(1, Ordering::AcqRel);
+            if staged_tx.send(staged).is_err() {
                 break;
             }
         }
         drop(staged_tx);
-        let _ = syncer.join();
+        let _ = thread.join();
+        if self.stop.get().is_none() {
+            // A clean close leaves recovery nothing to look at.
+            let closed = self
+                .tree
+                .insert(
+                    keys::TAIL_KEY,
+                    &keys::tail_value(self.head.len, self.head.len),
+                )
+                .map_err(LogError::from)
+                .and_then(|_| syncer.sync());
+            if let Err(e) = closed {
+                tracing::warn!(error = %e, "marking the log closed");
+            }
+        }
         tracing::debug!("log writer stopped: every handle was dropped");
     }
 
@@ -205,7 +242,7 @@ impl Writer {
         open.group.answers.push((reply, answer));
     }
 
-    /// Applies the open group to the tree in one batch and hands it over for syncing.
+    /// Writes the open group to the tree and hands it over for syncing.
     fn seal(&mut self, open: Open) -> Staged {
         let Open {
             mut group,
@@ -213,17 +250,18 @@ impl Writer {
             start_recorded_at,
             ..
         } = open;
-        if group.wrote
+        let wrote = !group.records.is_empty();
+        if wrote
             && self.stop.get().is_none()
-            && let Err(e) = self.tree.apply_batch(std::mem::take(&mut group.batch))
+            && let Err(e) = self.write(&mut group, start)
         {
-            self.stop.set(LogError::from(e).to_string());
+            self.stop.set(e.to_string());
         }
         if self.stop.get().is_some() {
             // The syncer answers nothing of this group as written.
             self.head = start;
             self.last_recorded_at = start_recorded_at;
-        } else if group.wrote {
+        } else if wrote {
             if self.heads.len() + group.heads.len() > MAX_CACHED_HEADS {
                 self.heads.clear();
             }
@@ -234,6 +272,25 @@ impl Writer {
             head: self.head,
             events: self.head.len - start.len,
         }
+    }
+
+    /// Writes a group in the order recovery relies on (see [`keys::TAIL_KEY`]): its records
+    /// in position order, then their index entries, then the tail marker. Plain inserts:
+    /// a sled batch would force sled's log out twice more per group.
+    fn write(&self, group: &mut Group, start: LogHead) -> Result<(), LogError> {
+        for (key, stored) in group.records.drain(..) {
+            self.tree.insert(key, stored)?;
+        }
+        for (key, position) in group.index.drain(..) {
+            self.tree.insert(key, &position)?;
+        }
+        // Everything below the durable head was flushed whole before this group began.
+        let checked_from = self.durable.borrow().len.min(start.len);
+        self.tree.insert(
+            keys::TAIL_KEY,
+            &keys::tail_value(checked_from, self.head.len),
+        )?;
+        Ok(())
     }
 
     /// Checks one append against the log and the group so far and stages its writes.
@@ -287,12 +344,14 @@ impl Writer {
         for (record, stored) in staged {
             let position = keys::position_value(record.position);
             group
-                .batch
-                .insert(&keys::record_key(record.position), stored);
+                .records
+                .push((keys::record_key(record.position), stored));
             group
-                .batch
-                .insert(keys::stream_key(&record.stream, record.version), &position);
-            group.batch.insert(&keys::event_key(&record.id), &position);
+                .index
+                .push((keys::stream_key(&record.stream, record.version), position));
+            group
+                .index
+                .push((keys::event_key(&record.id).to_vec(), position));
             self.max_id = Some(self.max_id.map_or(record.id, |max| max.max(record.id)));
             group.ids.insert(
                 record.id,
@@ -303,7 +362,6 @@ impl Writer {
                 },
             );
         }
-        group.wrote = true;
         let last_version = StreamVersion(first_version.0 + count - 1);
         group
             .heads
@@ -416,35 +474,72 @@ impl Writer {
     }
 }
 
+/// The syncer's state, shared by the syncer thread and the stager's inline commits.
+struct SharedSyncer {
+    core: Mutex<Syncer>,
+    /// Groups handed to the syncer thread and not yet answered. The stager commits a
+    /// group itself only when this is zero, so groups are always answered in order.
+    in_flight: AtomicUsize,
+}
+
+impl SharedSyncer {
+    /// Commits staged groups as they come, every group waiting at the time in one sync,
+    /// until the stager hangs up.
+    fn run(&self, staged: std_mpsc::Receiver<Staged>) {
+        while let Ok(first) = staged.recv() {
+            let mut groups = vec![first];
+            groups.extend(staged.try_iter());
+            let taken = groups.len();
+            self.commit(groups);
+            self.in_flight.fetch_sub(taken, Ordering::AcqRel);
+        }
+    }
+
+    /// Makes `groups` durable with one flush and one fdatasync, then answers them in order.
+    fn commit(&self, groups: Vec<Staged>) {
+        self.core().commit(groups);
+    }
+
+    /// The durability barrier over everything written so far.
+    fn sync(&self) -> Result<(), LogError> {
+        self.core().sync()
+    }
+
+    fn core(&self) -> std::sync::MutexGuard<'_, Syncer> {
+        self.core.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
 impl Syncer {
-    /// Makes each staged group durable and answers it, until the stager hangs up.
-    fn run(mut self, staged: std_mpsc::Receiver<Staged>, ready: std_mpsc::SyncSender<()>) {
-        while let Ok(group) = staged.recv() {
-            if group.events > 0
-                && self.stop.get().is_none()
-                && let Err(e) = self.sync()
-            {
-                self.stop.set(e.to_string());
+    fn commit(&mut self, groups: Vec<Staged>) {
+        let events: u64 = groups.iter().map(|g| g.events).sum();
+        if events > 0
+            && self.stop.get().is_none()
+            && let Err(e) = self.sync()
+        {
+            self.stop.set(e.to_string());
+        }
+        let stopped = self.stop.get();
+        if stopped.is_none()
+            && events > 0
+            && let Some(last) = groups.iter().rev().find(|g| g.events > 0)
+        {
+            self.head_tx.send_replace(last.head);
+            self.counters.syncs.fetch_add(1, Ordering::Relaxed);
+            let written = groups.iter().filter(|g| g.events > 0).count();
+            self.counters.groups.fetch_add(
+                u64::try_from(written).unwrap_or(u64::MAX),
+                Ordering::Relaxed,
+            );
+            self.counters.events.fetch_add(events, Ordering::Relaxed);
+        }
+        for (reply, mut answer) in groups.into_iter().flat_map(|g| g.answers) {
+            if let (Some(why), Ok(_)) = (&stopped, &answer) {
+                // The caller cannot know what reached the disk: not acknowledged.
+                answer = Err(LogError::Stopped(why.clone()).into());
             }
-            let stopped = self.stop.get();
-            if stopped.is_none() && group.events > 0 {
-                self.head_tx.send_replace(group.head);
-                self.counters.groups.fetch_add(1, Ordering::Relaxed);
-                self.counters
-                    .events
-                    .fetch_add(group.events, Ordering::Relaxed);
-            }
-            // Ready for the next group before answering this one, so the stager's batch
-            // overlaps with the answers going out.
-            let _ = ready.send(());
-            for (reply, mut answer) in group.answers {
-                if let (Some(why), Ok(_)) = (&stopped, &answer) {
-                    // The caller cannot know what reached the disk: not acknowledged.
-                    answer = Err(LogError::Stopped(why.clone()).into());
-                }
-                // The caller may have stopped waiting; the append stands either way.
-                let _ = reply.send(answer);
-            }
+            // The caller may have stopped waiting; the append stands either way.
+            let _ = reply.send(answer);
         }
     }
 

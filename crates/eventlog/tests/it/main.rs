@@ -3,6 +3,7 @@
 mod append;
 mod props;
 mod reads;
+mod recovery;
 mod subscribe;
 mod tamper;
 

@@ -1,0 +1,196 @@
+//! Opening after a crash: find the head and put right the tail a crash may have left.
+//!
+//! The writer's order of inserts and what a crash can leave behind are described at
+//! [`keys::TAIL_KEY`]. Recovery removes the records of a group that did not finish (never
+//! acknowledged), writes again the index entries an in-flight group may lack, and checks
+//! the chain over that tail. What it changed is made durable before the log opens.
+
+use sparkfeed_events::{Hash, Position, RecordedEvent, Timestamp, codec};
+
+use crate::durable::DataFiles;
+use crate::{LogError, LogHead, keys};
+
+/// Where the log stands after recovery.
+pub(crate) struct Recovered {
+    pub(crate) head: LogHead,
+    pub(crate) last_recorded_at: Timestamp,
+    pub(crate) report: RecoveryReport,
+}
+
+/// What opening the log had to put right.
+#[derive(Clone, Copy, Default, PartialEq, Eq, Debug)]
+pub struct RecoveryReport {
+    /// Records of a group whose writes did not all land before a crash, removed. They were
+    /// never acknowledged.
+    pub removed_records: u64,
+    /// Index entries of records in flight at a crash, written again.
+    pub reindexed_entries: u64,
+}
+
+/// Recovers the log in `tree` (see the module doc).
+pub(crate) fn recover(
+    db: &sled::Db,
+    tree: &sled::Tree,
+    files: &mut DataFiles,
+) -> Result<Recovered, LogError> {
+    let Some(last) = last_position(tree)? else {
+        return Ok(Recovered {
+            head: LogHead {
+                len: 0,
+                hash: Hash::GENESIS,
+            },
+            last_recorded_at: Timestamp(i64::MIN),
+            report: RecoveryReport::default(),
+        });
+    };
+    let (checked_from, end) = match tree.get(keys::TAIL_KEY)? {
+        Some(value) => keys::tail_from_value(&value).ok_or(LogError::Corrupt {
+            position: None,
+            reason: "malformed tail marker".into(),
+        })?,
+        // Written before the marker existed: each group was one atomic batch.
+        None => (last.0, last.0 + 1),
+    };
+    if checked_from > end || end > last.0 + 1 {
+        return Err(LogError::Corrupt {
+            position: Some(Position(end.min(last.0 + 1))),
+            reason: format!(
+                "the tail marker says records up to {end} were written whole, but the last \
+                 record is at {}",
+                last.0
+            ),
+        });
+    }
+
+    let mut removed = 0;
+    for position in end..=last.0 {
+        remove_unfinished(tree, Position(position))?;
+        removed += 1;
+    }
+
+    let mut prev = match checked_from.checked_sub(1) {
+        Some(before) => read(tree, Position(before))?.hash,
+        None => Hash::GENESIS,
+    };
+    let mut reindexed = 0;
+    let mut last_recorded_at = Timestamp(i64::MIN);
+    for position in (checked_from..end).map(Position) {
+        let stored = tree
+            .get(keys::record_key(position))?
+            .ok_or(LogError::Corrupt {
+                position: Some(position),
+                reason: "a record below the tail marker's end is missing".into(),
+            })?;
+        let split = codec::split(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        if prev.link(split.record_bytes) != split.hash {
+            return Err(LogError::Corrupt {
+                position: Some(position),
+                reason: "the chain hash does not match the record".into(),
+            });
+        }
+        let record =
+            codec::decode_record(split.record_bytes).map_err(|e| LogError::corrupt(position, e))?;
+        if record.position != position {
+            return Err(LogError::Corrupt {
+                position: Some(position),
+                reason: format!("the record says it is at {}", record.position),
+            });
+        }
+        let value = keys::position_value(position);
+        let entries = [
+            keys::stream_key(&record.stream, record.version),
+            keys::event_key(&record.id).to_vec(),
+        ];
+        for key in entries {
+            match tree.get(&key)? {
+                Some(found) if found.as_ref() == value.as_slice() => {}
+                None => {
+                    tree.insert(key, &value)?;
+                    reindexed += 1;
+                }
+                Some(_) => {
+                    return Err(LogError::Corrupt {
+                        position: Some(position),
+                        reason: "an index entry of the record points elsewhere".into(),
+                    });
+                }
+            }
+        }
+        prev = split.hash;
+        last_recorded_at = record.recorded_at;
+    }
+    if checked_from == end && end > 0 {
+        last_recorded_at = read(tree, Position(end - 1))?.record.recorded_at;
+    }
+
+    if removed > 0 || reindexed > 0 || checked_from != end {
+        tree.insert(keys::TAIL_KEY, &keys::tail_value(end, end))?;
+        db.flush()?;
+        files.sync()?;
+        if removed > 0 || reindexed > 0 {
+            tracing::warn!(
+                removed,
+                reindexed,
+                head = end,
+                "recovered the log's tail after a crash"
+            );
+        }
+    }
+    Ok(Recovered {
+        head: LogHead {
+            len: end,
+            hash: prev,
+        },
+        last_recorded_at,
+        report: RecoveryReport {
+            removed_records: removed,
+            reindexed_entries: reindexed,
+        },
+    })
+}
+
+/// The position of the last record in the tree.
+fn last_position(tree: &sled::Tree) -> Result<Option<Position>, LogError> {
+    let Some(last) = tree.scan_prefix(keys::record_prefix()).next_back() else {
+        return Ok(None);
+    };
+    let (key, _) = last?;
+    keys::position_of_record_key(&key)
+        .map(Some)
+        .ok_or(LogError::Corrupt {
+            position: None,
+            reason: "malformed record key".into(),
+        })
+}
+
+fn read(tree: &sled::Tree, position: Position) -> Result<RecordedEvent, LogError> {
+    let stored = tree
+        .get(keys::record_key(position))?
+        .ok_or(LogError::Corrupt {
+            position: Some(position),
+            reason: "record missing".into(),
+        })?;
+    codec::open(&stored).map_err(|e| LogError::corrupt(position, e))
+}
+
+/// Removes the record at `position` and those of its index entries that landed.
+fn remove_unfinished(tree: &sled::Tree, position: Position) -> Result<(), LogError> {
+    let Some(stored) = tree.get(keys::record_key(position))? else {
+        return Ok(());
+    };
+    let record = codec::open(&stored)
+        .map_err(|e| LogError::corrupt(position, e))?
+        .record;
+    let value = keys::position_value(position);
+    let entries = [
+        keys::stream_key(&record.stream, record.version),
+        keys::event_key(&record.id).to_vec(),
+    ];
+    for key in entries {
+        if tree.get(&key)?.as_deref() == Some(value.as_slice()) {
+            tree.remove(key)?;
+        }
+    }
+    tree.remove(keys::record_key(position))?;
+    Ok(())
+}
