@@ -285,8 +285,63 @@ pub struct ProjectionsReport {
     events: u64,
     posts: u64,
     load_secs: f64,
-    rebuilds: Vec<(String, Vec<f64>)>,
+    rebuilds: Vec<(String, Vec<Rebuilt>)>,
     page_micros: Vec<f64>,
+}
+
+/// One rebuild's figures.
+struct Rebuilt {
+    events_per_sec: f64,
+    /// How far resident memory rose above where it stood when the rebuild began.
+    peak_growth: Option<u64>,
+}
+
+/// The process's resident memory, from `/proc/self/status` (Linux only).
+#[derive(Clone, Copy)]
+struct Memory {
+    rss: u64,
+    peak: u64,
+}
+
+impl Memory {
+    fn now() -> Option<Self> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let field = |name: &str| -> Option<u64> {
+            let line = status.lines().find(|l| l.starts_with(name))?;
+            let kib: u64 = line[name.len()..]
+                .trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse()
+                .ok()?;
+            Some(kib * 1024)
+        };
+        Some(Self {
+            rss: field("VmRSS:")?,
+            peak: field("VmHWM:")?,
+        })
+    }
+
+    /// Resets the peak to the current resident size (`clear_refs` 5) and answers that.
+    fn reset_peak() -> Option<Self> {
+        std::fs::write("/proc/self/clear_refs", "5").ok()?;
+        Self::now()
+    }
+}
+
+/// The median of `bytes` (the mean of the middle two when there are an even number).
+fn median_bytes(mut bytes: Vec<u64>) -> Option<u64> {
+    bytes.sort_unstable();
+    let n = bytes.len();
+    match n {
+        0 => None,
+        _ if n % 2 == 1 => Some(bytes[n / 2]),
+        _ => Some(bytes[n / 2 - 1] / 2 + bytes[n / 2] / 2),
+    }
+}
+
+fn mib(bytes: Option<u64>) -> String {
+    bytes.map_or_else(|| "n/a".into(), |b| format!("{} MiB", b >> 20))
 }
 
 /// Builds a scratch log of `events` rule-consistent domain events (`posts` posts, the rest
@@ -536,42 +591,49 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     // One rebuild of each projection first: that builds them. Feed pages are read then, in
     // steady state; the further rebuild runs come after, because sled reclaims each dropped
     // generation in the background and reads racing that show a tail of several ms.
-    let mut rebuilds: Vec<(String, &str, usize, Vec<f64>)> = projections
+    let mut rebuilds: Vec<(String, &str, usize, Vec<Rebuilt>)> = projections
         .names()
         .into_iter()
         .flat_map(|n| buffers.iter().map(move |mb| (n, *mb)))
         .map(|(n, mb)| (label(n, mb), n, mb, Vec::new()))
         .collect();
-    let rebuild_round =
-        |rebuilds: &mut Vec<(String, &str, usize, Vec<f64>)>, run: usize| -> anyhow::Result<()> {
-            // Odd rounds run a projection's variants in reverse order: a rebuild runs slower
-            // right after a big tree was dropped (sled reclaims it in the background), which
-            // would favour whichever variant always ran first. (Use an even --runs.)
-            let order: Vec<usize> = (0..rebuilds.len())
-                .map(|i| {
-                    let (group, within) = (i / buffers.len(), i % buffers.len());
-                    let within = if run % 2 == 1 {
-                        buffers.len() - 1 - within
-                    } else {
-                        within
-                    };
-                    group * buffers.len() + within
-                })
-                .collect();
-            for i in order {
-                let (label, name, mb, rates) = &mut rebuilds[i];
-                let projections = projections.clone().with_replay_buffer(*mb << 20);
-                let report = runtime.block_on(projections.rebuild(name, |_, _| {}))?;
-                eprintln!(
-                    "rebuild {label} {}/{}: {:.0} events/s",
-                    run + 1,
-                    config.runs,
-                    report.events_per_sec()
-                );
-                rates.push(report.events_per_sec());
-            }
-            Ok(())
-        };
+    let rebuild_round = |rebuilds: &mut Vec<(String, &str, usize, Vec<Rebuilt>)>,
+                         run: usize|
+     -> anyhow::Result<()> {
+        // Odd rounds run a projection's variants in reverse order: a rebuild runs slower
+        // right after a big tree was dropped (sled reclaims it in the background), which
+        // would favour whichever variant always ran first. (Use an even --runs.)
+        let order: Vec<usize> = (0..rebuilds.len())
+            .map(|i| {
+                let (group, within) = (i / buffers.len(), i % buffers.len());
+                let within = if run % 2 == 1 {
+                    buffers.len() - 1 - within
+                } else {
+                    within
+                };
+                group * buffers.len() + within
+            })
+            .collect();
+        for i in order {
+            let (label, name, mb, rates) = &mut rebuilds[i];
+            let projections = projections.clone().with_replay_buffer(*mb << 20);
+            let before = Memory::reset_peak();
+            let report = runtime.block_on(projections.rebuild(name, |_, _| {}))?;
+            let grew = before.and_then(|b| Some(Memory::now()?.peak.saturating_sub(b.rss)));
+            eprintln!(
+                "rebuild {label} {}/{}: {:.0} events/s, peak resident memory +{}",
+                run + 1,
+                config.runs,
+                report.events_per_sec(),
+                mib(grew)
+            );
+            rates.push(Rebuilt {
+                events_per_sec: report.events_per_sec(),
+                peak_growth: grew,
+            });
+        }
+        Ok(())
+    };
     rebuild_round(&mut rebuilds, 0)?;
     let feeds = projections.tree("feeds")?;
     let mut page_micros = Vec::with_capacity(config.reads);
@@ -626,18 +688,29 @@ impl fmt::Display for ProjectionsReport {
         )?;
         writeln!(
             f,
-            "{:<22} {:>16} {:>12} {:>12}",
-            "rebuild", "median events/s", "min", "max"
+            "{:<22} {:>16} {:>12} {:>12} {:>16}",
+            "rebuild", "median events/s", "min", "max", "peak memory +"
         )?;
-        for (name, rates) in &self.rebuilds {
+        for (name, runs) in &self.rebuilds {
+            let rates: Vec<f64> = runs.iter().map(|r| r.events_per_sec).collect();
             let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
             let max = rates.iter().copied().fold(0.0, f64::max);
+            let growth = runs
+                .iter()
+                .map(|r| r.peak_growth)
+                .collect::<Option<Vec<u64>>>()
+                .and_then(median_bytes);
             writeln!(
                 f,
-                "{name:<22} {:>16.0} {min:>12.0} {max:>12.0}",
-                median(rates.clone())
+                "{name:<22} {:>16.0} {min:>12.0} {max:>12.0} {:>16}",
+                median(rates),
+                mib(growth)
             )?;
         }
+        writeln!(
+            f,
+            "(peak memory +: median rise of resident memory above where it stood when the rebuild began)"
+        )?;
         let mut sorted = self.page_micros.clone();
         sorted.sort_by(f64::total_cmp);
         writeln!(
@@ -648,5 +721,42 @@ impl fmt::Display for ProjectionsReport {
             percentile(&sorted, 0.99),
             sorted.last().copied().unwrap_or(0.0)
         )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_of_byte_counts_is_the_middle_one_or_the_mean_of_the_middle_two() {
+        assert_eq!(median_bytes(vec![]), None);
+        assert_eq!(median_bytes(vec![7]), Some(7));
+        assert_eq!(median_bytes(vec![9, 1, 5]), Some(5));
+        assert_eq!(median_bytes(vec![10, 2, 4, 100]), Some(7));
+        assert_eq!(median_bytes(vec![u64::MAX, u64::MAX]), Some(u64::MAX - 1));
+    }
+
+    #[test]
+    fn resident_memory_is_read_and_its_peak_reset_on_linux() {
+        let Some(now) = Memory::reset_peak() else {
+            // Not Linux, or /proc is not mounted: the bench prints n/a.
+            return;
+        };
+        assert!(
+            now.rss > 0 && now.peak >= now.rss / 2,
+            "{}/{}",
+            now.rss,
+            now.peak
+        );
+        let big = std::hint::black_box(vec![1u8; 64 << 20]);
+        let after = Memory::now().expect("readable once read");
+        assert!(
+            after.peak >= now.rss + (32 << 20),
+            "a 64 MiB allocation touched shows in the peak: {} -> {}",
+            now.rss,
+            after.peak
+        );
+        drop(big);
     }
 }
