@@ -67,6 +67,14 @@ impl DataFiles {
     }
 }
 
+#[cfg(test)]
+impl DataFiles {
+    /// Puts `file` where sled's data file was: the barrier then syncs that instead.
+    pub(crate) fn replace_data_file(&mut self, file: File) {
+        self.data = file;
+    }
+}
+
 /// `fsync` a directory, so the entries created in it survive a power cut.
 pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
     File::open(dir)

@@ -86,6 +86,15 @@ impl EventLog {
     ///
     /// Fails with [`LogError::Locked`] when another process or handle has it open.
     pub fn open(config: Config) -> Result<Self, LogError> {
+        Self::open_with(config, |_| {})
+    }
+
+    /// [`EventLog::open`], with `prepare` given the durability barrier's files once the log
+    /// is recovered and before the writer starts (tests make the barrier fail with it).
+    pub(crate) fn open_with(
+        config: Config,
+        prepare: impl FnOnce(&mut DataFiles),
+    ) -> Result<Self, LogError> {
         let dir = config.dir.clone();
         std::fs::create_dir_all(&dir)
             .map_err(|e| LogError::io(format!("creating {}", dir.display()), e))?;
@@ -107,6 +116,7 @@ impl EventLog {
             last_recorded_at,
             report: recovery,
         } = recover(&db, &tree, &mut files)?;
+        prepare(&mut files);
         tracing::info!(dir = %dir.display(), events = head.len, head = %head.hash, "event log open");
         let (head_tx, head_rx) = watch::channel(head);
         let (requests, queue) = mpsc::channel(config.queue_depth.max(1));
