@@ -285,9 +285,15 @@ pub struct ProjectionsReport {
     events: u64,
     posts: u64,
     load_secs: f64,
+    /// Reading the whole log in pages: (records decoded, and domain events decoded too),
+    /// events/s, once per run.
+    log_reads: Vec<(f64, f64)>,
     rebuilds: Vec<(String, Vec<Rebuilt>)>,
     page_micros: Vec<f64>,
 }
+
+/// Events per `read_all` page when the bench reads the whole log (a rebuild's batch).
+const LOG_READ_PAGE: usize = 8192;
 
 /// One rebuild's figures.
 struct Rebuilt {
@@ -570,6 +576,30 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     bar.finish_and_clear();
     let load_secs = started.elapsed().as_secs_f64();
 
+    // The log alone, read the way a rebuild reads it: the ceiling of any replay.
+    let upcasters = sparkfeed_domain::events::upcasters();
+    let mut log_reads = Vec::with_capacity(config.runs);
+    for _ in 0..config.runs {
+        let read = |decode: bool| -> anyhow::Result<f64> {
+            let started = Instant::now();
+            let mut from = Position(0);
+            let mut read = 0u64;
+            loop {
+                let events = log.read_all(from, LOG_READ_PAGE)?;
+                let Some(last) = events.last() else { break };
+                from = last.record.position.next();
+                read += events.len() as u64;
+                if decode {
+                    for event in &events {
+                        DomainEvent::decode(&upcasters, event)?;
+                    }
+                }
+            }
+            Ok(read as f64 / started.elapsed().as_secs_f64())
+        };
+        log_reads.push((read(false)?, read(true)?));
+    }
+
     let projections = Projections::open_with_cache(
         &scratch.path().join("projections"),
         log.clone(),
@@ -664,6 +694,7 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
         events: total,
         posts: config.posts,
         load_secs,
+        log_reads,
         rebuilds: rebuilds
             .into_iter()
             .map(|(label, _, _, rates)| (label, rates))
@@ -685,6 +716,13 @@ impl fmt::Display for ProjectionsReport {
             f,
             "scratch log: {} events, {} posts, written in {:.1}s by 64 concurrent appenders",
             self.events, self.posts, self.load_secs
+        )?;
+        writeln!(
+            f,
+            "reading the whole log, {LOG_READ_PAGE} events a page (median of {}): {:.0} events/s as records, {:.0} events/s decoded as domain events",
+            self.log_reads.len(),
+            median(self.log_reads.iter().map(|r| r.0).collect()),
+            median(self.log_reads.iter().map(|r| r.1).collect())
         )?;
         writeln!(
             f,

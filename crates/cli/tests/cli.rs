@@ -116,6 +116,39 @@ fn bench_append_prints_every_scenario_beside_raw_sled() {
 }
 
 #[test]
+fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latency() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "projections",
+        "--events",
+        "10000",
+        "--posts",
+        "100",
+        "--runs",
+        "1",
+        "--reads",
+        "20",
+        "--cache-mb",
+        "16",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "reading the whole log, 8192 events a page",
+        "events/s decoded as domain events",
+        "peak memory +",
+        "feeds ",
+        "analytics ",
+        "audit ",
+        "feed page (first: 20",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
 fn the_demo_world_seeds_and_then_verifies() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data_dir = dir.path().join("data");
