@@ -403,6 +403,7 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .metrics
         .render(
             api.domain.log().head().len,
+            api.domain.log().stats(),
             &lag,
             api.responses.counts(),
             rows,

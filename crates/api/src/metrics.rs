@@ -6,6 +6,8 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use sparkfeed_eventlog::LogStats;
+
 /// Upper bounds of the latency histogram, in seconds.
 const BUCKETS: [f64; 12] = [
     0.000_25, 0.000_5, 0.001, 0.002_5, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1.0, 10.0,
@@ -84,10 +86,12 @@ impl Metrics {
         )
     }
 
-    /// The Prometheus exposition, with the log head and each projection's lag.
+    /// The Prometheus exposition, with the log's head and writer counters and each
+    /// projection's lag.
     pub fn render(
         &self,
         log_head: u64,
+        log: LogStats,
         lag: &[(&str, u64)],
         cache: (u64, u64),
         rows: (u64, u64),
@@ -183,6 +187,27 @@ impl Metrics {
         let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
         let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
         let _ = writeln!(out, "sparkfeed_log_head {log_head}");
+        for (name, help, value) in [
+            (
+                "sparkfeed_log_group_commits_total",
+                "Durability barriers (one sled flush and one fdatasync each) since the log opened.",
+                log.group_commits,
+            ),
+            (
+                "sparkfeed_log_groups_total",
+                "Groups of appends written since the log opened; one group commit covers every group waiting.",
+                log.groups,
+            ),
+            (
+                "sparkfeed_log_events_committed_total",
+                "Events made durable since the log opened.",
+                log.events_committed,
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            let _ = writeln!(out, "{name} {value}");
+        }
         let _ = writeln!(
             out,
             "# HELP sparkfeed_projection_lag Events a projection has yet to apply."

@@ -85,6 +85,16 @@ async fn metrics_count_requests_errors_and_the_log_head() {
         Some(1.0)
     );
     assert_eq!(line("sparkfeed_log_head"), Some(h.head().len as f64));
+    let commits = line("sparkfeed_log_group_commits_total").expect("group commits");
+    let groups = line("sparkfeed_log_groups_total").expect("groups");
+    let events = line("sparkfeed_log_events_committed_total").expect("events");
+    // Every event of this log was appended through the server's own handle.
+    assert_eq!(events, h.head().len as f64, "{}", metrics.text);
+    assert!(
+        commits >= 1.0 && commits <= groups && groups <= events,
+        "{}",
+        metrics.text
+    );
     assert_eq!(
         line("sparkfeed_http_request_duration_seconds_count"),
         Some(4.0)
