@@ -13,7 +13,7 @@
 //! Stream names never contain `0x00` ([`StreamName`]'s invariant), so one stream's prefix is
 //! never a prefix of another's keys.
 
-use sparkfeed_events::{EventId, Position, StreamName, StreamVersion};
+use sparkfeed_events::{EventId, EventRecord, Position, StreamName, StreamVersion};
 
 /// The version of this key layout, stored under [`LAYOUT_KEY`].
 pub const LAYOUT_VERSION: u8 = 1;
@@ -116,6 +116,15 @@ pub fn event_key(id: &EventId) -> [u8; 17] {
     let mut key = [EVENT; 17];
     key[1..].copy_from_slice(id.as_bytes());
     key
+}
+
+/// The two index keys of `record`: its stream-index key and its event-id key. Both point
+/// at its position.
+pub fn index_keys(record: &EventRecord) -> [Vec<u8>; 2] {
+    [
+        stream_key(&record.stream, record.version),
+        event_key(&record.id).to_vec(),
+    ]
 }
 
 /// The prefix shared by every event-id index key.

@@ -456,7 +456,7 @@ pub(crate) fn read_stored(
         .get(keys::record_key(position))?
         .ok_or(LogError::Corrupt {
             position: Some(position),
-            reason: "indexed record is missing".into(),
+            reason: "the record is missing".into(),
         })?;
     codec::open(&stored).map_err(|e| LogError::corrupt(position, e))
 }

@@ -5,9 +5,10 @@
 //! acknowledged), writes again the index entries an in-flight group may lack, and checks
 //! the chain over that tail. What it changed is made durable before the log opens.
 
-use sparkfeed_events::{Hash, Position, RecordedEvent, Timestamp, codec};
+use sparkfeed_events::{Hash, Position, Timestamp, codec};
 
 use crate::durable::DataFiles;
+use crate::log::read_stored;
 use crate::{LogError, LogHead, keys};
 
 /// Where the log stands after recovery.
@@ -69,7 +70,7 @@ pub(crate) fn recover(
     }
 
     let mut prev = match checked_from.checked_sub(1) {
-        Some(before) => read(tree, Position(before))?.hash,
+        Some(before) => read_stored(tree, Position(before))?.hash,
         None => Hash::GENESIS,
     };
     let mut reindexed = 0;
@@ -97,11 +98,7 @@ pub(crate) fn recover(
             });
         }
         let value = keys::position_value(position);
-        let entries = [
-            keys::stream_key(&record.stream, record.version),
-            keys::event_key(&record.id).to_vec(),
-        ];
-        for key in entries {
+        for key in keys::index_keys(&record) {
             match tree.get(&key)? {
                 Some(found) if found.as_ref() == value.as_slice() => {}
                 None => {
@@ -120,7 +117,7 @@ pub(crate) fn recover(
         last_recorded_at = record.recorded_at;
     }
     if checked_from == end && end > 0 {
-        last_recorded_at = read(tree, Position(end - 1))?.record.recorded_at;
+        last_recorded_at = read_stored(tree, Position(end - 1))?.record.recorded_at;
     }
 
     if removed > 0 || reindexed > 0 || checked_from != end {
@@ -163,16 +160,6 @@ fn last_position(tree: &sled::Tree) -> Result<Option<Position>, LogError> {
         })
 }
 
-fn read(tree: &sled::Tree, position: Position) -> Result<RecordedEvent, LogError> {
-    let stored = tree
-        .get(keys::record_key(position))?
-        .ok_or(LogError::Corrupt {
-            position: Some(position),
-            reason: "record missing".into(),
-        })?;
-    codec::open(&stored).map_err(|e| LogError::corrupt(position, e))
-}
-
 /// Removes the record at `position` and those of its index entries that landed.
 fn remove_unfinished(tree: &sled::Tree, position: Position) -> Result<(), LogError> {
     let Some(stored) = tree.get(keys::record_key(position))? else {
@@ -182,11 +169,7 @@ fn remove_unfinished(tree: &sled::Tree, position: Position) -> Result<(), LogErr
         .map_err(|e| LogError::corrupt(position, e))?
         .record;
     let value = keys::position_value(position);
-    let entries = [
-        keys::stream_key(&record.stream, record.version),
-        keys::event_key(&record.id).to_vec(),
-    ];
-    for key in entries {
+    for key in keys::index_keys(&record) {
         if tree.get(&key)?.as_deref() == Some(value.as_slice()) {
             tree.remove(key)?;
         }

@@ -346,12 +346,9 @@ impl Writer {
             group
                 .records
                 .push((keys::record_key(record.position), stored));
-            group
-                .index
-                .push((keys::stream_key(&record.stream, record.version), position));
-            group
-                .index
-                .push((keys::event_key(&record.id).to_vec(), position));
+            for key in keys::index_keys(&record) {
+                group.index.push((key, position));
+            }
             self.max_id = Some(self.max_id.map_or(record.id, |max| max.max(record.id)));
             group.ids.insert(
                 record.id,

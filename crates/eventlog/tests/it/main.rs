@@ -10,7 +10,7 @@ mod tamper;
 use sparkfeed_eventlog::events::{
     Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName,
 };
-use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion};
 
 /// A fresh log in a fresh temp dir (kept alive by the returned guard).
 pub fn fresh() -> (tempfile::TempDir, EventLog) {
@@ -42,4 +42,17 @@ pub fn events(from: u64, n: u64) -> Vec<NewEvent> {
 /// The stream `name`.
 pub fn stream(name: &str) -> StreamName {
     StreamName::parse(name).expect("valid stream name")
+}
+
+/// `count` single-event appends, the n-th to stream `post-{n % streams}`.
+pub async fn append_spread(log: &EventLog, count: u64, streams: u64) {
+    for n in 0..count {
+        log.append(
+            &stream(&format!("post-{}", n % streams)),
+            ExpectedVersion::Any,
+            events(n, 1),
+        )
+        .await
+        .expect("appends");
+    }
 }

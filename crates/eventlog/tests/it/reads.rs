@@ -1,7 +1,7 @@
 use sparkfeed_eventlog::events::{Position, StreamVersion};
 use sparkfeed_eventlog::{Direction, ExpectedVersion};
 
-use crate::{events, fresh, stream};
+use crate::{append_spread, events, fresh, stream};
 
 fn versions(slice: &sparkfeed_eventlog::StreamSlice) -> Vec<u64> {
     slice.events.iter().map(|e| e.record.version.0).collect()
@@ -51,15 +51,7 @@ async fn a_stream_reads_forwards_and_backwards_in_pages() {
 #[tokio::test]
 async fn the_whole_log_reads_in_pages_from_any_position() {
     let (_dir, log) = fresh();
-    for n in 0..25 {
-        log.append(
-            &stream(&format!("post-{}", n % 3)),
-            ExpectedVersion::Any,
-            events(n, 1),
-        )
-        .await
-        .expect("appends");
-    }
+    append_spread(&log, 25, 3).await;
     let mut seen = Vec::new();
     let mut from = Position(0);
     loop {

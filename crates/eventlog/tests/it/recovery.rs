@@ -8,20 +8,12 @@ use sparkfeed_eventlog::{
     Config, EventLog, ExpectedVersion, LogError, LogHead, RecoveryReport, StreamState, keys,
 };
 
-use crate::{event, events, stream};
+use crate::{append_spread, event, events, stream};
 
 /// A log of 12 single-event appends over three streams, closed cleanly; its head.
 async fn closed_log(dir: &Path) -> LogHead {
     let log = EventLog::open(Config::new(dir)).expect("opens");
-    for n in 0..12 {
-        log.append(
-            &stream(&format!("post-{}", n % 3)),
-            ExpectedVersion::Any,
-            events(n, 1),
-        )
-        .await
-        .expect("appends");
-    }
+    append_spread(&log, 12, 3).await;
     log.head()
 }
 

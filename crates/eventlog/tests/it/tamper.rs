@@ -1,22 +1,14 @@
 use std::path::Path;
 
 use sparkfeed_eventlog::events::{Position, StreamVersion};
-use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, LogError, TamperKind, keys};
+use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys};
 
-use crate::{events, stream};
+use crate::{append_spread, stream};
 
 /// A log of 40 events over four streams, closed again.
 async fn written_log(dir: &Path) {
     let log = EventLog::open(Config::new(dir)).expect("opens");
-    for n in 0..40 {
-        log.append(
-            &stream(&format!("post-{}", n % 4)),
-            ExpectedVersion::Any,
-            events(n, 1),
-        )
-        .await
-        .expect("appends");
-    }
+    append_spread(&log, 40, 4).await;
 }
 
 /// Edits the closed store behind the log's back, the way an attacker with the files would.
