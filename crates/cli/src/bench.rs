@@ -278,6 +278,8 @@ pub struct ProjectionsBench {
     /// The rebuild's in-memory row buffers to compare, in MiB (each projection is rebuilt
     /// with each, interleaved).
     pub replay_buffer_mb: Vec<usize>,
+    /// The projections to rebuild (all of them when empty).
+    pub only: Vec<String>,
 }
 
 /// The projections benchmark's results.
@@ -300,6 +302,21 @@ struct Rebuilt {
     events_per_sec: f64,
     /// How far resident memory rose above where it stood when the rebuild began.
     peak_growth: Option<u64>,
+    /// CPU seconds the whole process spent per million events replayed: steadier than
+    /// events/s on a shared machine, where a neighbour's load stretches wall time.
+    cpu_secs_per_million: Option<f64>,
+}
+
+/// CPU seconds (user and system, every thread) this process has used, from
+/// `/proc/self/stat` (Linux only; its clock ticks are 1/100 s on every Linux ABI).
+fn process_cpu_secs() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let after = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line: 12 and 13 after the name.
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
 }
 
 /// The process's resident memory, from `/proc/self/status` (Linux only).
@@ -621,9 +638,18 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     // One rebuild of each projection first: that builds them. Feed pages are read then, in
     // steady state; the further rebuild runs come after, because sled reclaims each dropped
     // generation in the background and reads racing that show a tail of several ms.
+    for name in &config.only {
+        anyhow::ensure!(
+            projections.names().contains(&name.as_str()),
+            "no projection named {name} (there are {})",
+            projections.names().join(", ")
+        );
+    }
+    let measured = |name: &str| config.only.is_empty() || config.only.iter().any(|o| o == name);
     let mut rebuilds: Vec<(String, &str, usize, Vec<Rebuilt>)> = projections
         .names()
         .into_iter()
+        .filter(|n| measured(n))
         .flat_map(|n| buffers.iter().map(move |mb| (n, *mb)))
         .map(|(n, mb)| (label(n, mb), n, mb, Vec::new()))
         .collect();
@@ -648,18 +674,24 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
             let (label, name, mb, rates) = &mut rebuilds[i];
             let projections = projections.clone().with_replay_buffer(*mb << 20);
             let before = Memory::reset_peak();
+            let cpu_before = process_cpu_secs();
             let report = runtime.block_on(projections.rebuild(name, |_, _| {}))?;
+            let cpu = cpu_before
+                .zip(process_cpu_secs())
+                .map(|(before, after)| (after - before) * 1e6 / report.events.max(1) as f64);
             let grew = before.and_then(|b| Some(Memory::now()?.peak.saturating_sub(b.rss)));
             eprintln!(
-                "rebuild {label} {}/{}: {:.0} events/s, peak resident memory +{}",
+                "rebuild {label} {}/{}: {:.0} events/s, {} CPU s per million events, peak resident memory +{}",
                 run + 1,
                 config.runs,
                 report.events_per_sec(),
+                cpu.map_or_else(|| "n/a".into(), |c| format!("{c:.2}")),
                 mib(grew)
             );
             rates.push(Rebuilt {
                 events_per_sec: report.events_per_sec(),
                 peak_growth: grew,
+                cpu_secs_per_million: cpu,
             });
         }
         Ok(())
@@ -668,7 +700,8 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     let feeds = projections.tree("feeds")?;
     let mut page_micros = Vec::with_capacity(config.reads);
     let mut cursors: Vec<Option<Position>> = vec![None; INTERESTS];
-    for n in 0..config.reads {
+    let reads = if measured("feeds") { config.reads } else { 0 };
+    for n in 0..reads {
         let i = n % INTERESTS;
         let slug = interest(i as u64);
         let viewer = member(next());
@@ -726,8 +759,8 @@ impl fmt::Display for ProjectionsReport {
         )?;
         writeln!(
             f,
-            "{:<22} {:>16} {:>12} {:>12} {:>16}",
-            "rebuild", "median events/s", "min", "max", "peak memory +"
+            "{:<22} {:>16} {:>12} {:>12} {:>16} {:>16}",
+            "rebuild", "median events/s", "min", "max", "CPU s/M events", "peak memory +"
         )?;
         for (name, runs) in &self.rebuilds {
             let rates: Vec<f64> = runs.iter().map(|r| r.events_per_sec).collect();
@@ -738,19 +771,31 @@ impl fmt::Display for ProjectionsReport {
                 .map(|r| r.peak_growth)
                 .collect::<Option<Vec<u64>>>()
                 .and_then(median_bytes);
+            let cpu = runs
+                .iter()
+                .map(|r| r.cpu_secs_per_million)
+                .collect::<Option<Vec<f64>>>()
+                .map_or_else(|| "n/a".into(), |c| format!("{:.2}", median(c)));
             writeln!(
                 f,
-                "{name:<22} {:>16.0} {min:>12.0} {max:>12.0} {:>16}",
+                "{name:<22} {:>16.0} {min:>12.0} {max:>12.0} {cpu:>16} {:>16}",
                 median(rates),
                 mib(growth)
             )?;
         }
         writeln!(
             f,
-            "(peak memory +: median rise of resident memory above where it stood when the rebuild began)"
+            "(CPU s/M events: median CPU seconds of the whole process, every thread, per million events replayed;"
+        )?;
+        writeln!(
+            f,
+            " peak memory +: median rise of resident memory above where it stood when the rebuild began)"
         )?;
         let mut sorted = self.page_micros.clone();
         sorted.sort_by(f64::total_cmp);
+        if sorted.is_empty() {
+            return writeln!(f, "feed page: not measured (feeds was not rebuilt)");
+        }
         writeln!(
             f,
             "feed page (first: 20, with post cards, badges and viewer state), {} reads: p50 {:.0} us, p99 {:.0} us, max {:.0} us",
@@ -773,6 +818,21 @@ mod tests {
         assert_eq!(median_bytes(vec![9, 1, 5]), Some(5));
         assert_eq!(median_bytes(vec![10, 2, 4, 100]), Some(7));
         assert_eq!(median_bytes(vec![u64::MAX, u64::MAX]), Some(u64::MAX - 1));
+    }
+
+    #[test]
+    fn process_cpu_time_is_read_and_grows_with_work_on_linux() {
+        let Some(before) = process_cpu_secs() else {
+            // Not Linux, or /proc is not mounted: the bench prints n/a.
+            return;
+        };
+        let spin = Instant::now();
+        let mut x = 0u64;
+        while spin.elapsed() < std::time::Duration::from_millis(100) {
+            x = std::hint::black_box(x.wrapping_mul(31).wrapping_add(7));
+        }
+        let after = process_cpu_secs().expect("read again");
+        assert!(after - before >= 0.05, "{before} -> {after}");
     }
 
     #[test]

@@ -176,6 +176,10 @@ enum BenchCommand {
         /// by side, each projection's variants in turn first (0 writes after every event).
         #[arg(long, value_delimiter = ',', default_value = "64")]
         replay_buffer_mb: Vec<usize>,
+        /// Rebuild only these projections (`feeds,audit`); feed pages are read only when
+        /// `feeds` is among them. All of them unless given.
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
 }
 
@@ -292,6 +296,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     dir,
                     cache_mb,
                     replay_buffer_mb,
+                    only,
                 },
         } => {
             let config = bench::ProjectionsBench {
@@ -302,6 +307,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 dir,
                 cache_mb,
                 replay_buffer_mb,
+                only,
             };
             print!(
                 "{}",

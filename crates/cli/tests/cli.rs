@@ -139,6 +139,7 @@ fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latenc
         "reading the whole log, 8192 events a page",
         "events/s decoded as domain events",
         "peak memory +",
+        "CPU s/M events",
         "feeds ",
         "analytics ",
         "audit ",
@@ -146,6 +147,43 @@ fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latenc
     ] {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
     }
+}
+
+#[test]
+fn bench_projections_rebuilds_only_the_projections_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let args = |only: &'static str| {
+        vec![
+            "bench",
+            "projections",
+            "--events",
+            "3000",
+            "--posts",
+            "30",
+            "--runs",
+            "1",
+            "--reads",
+            "5",
+            "--cache-mb",
+            "16",
+            "--only",
+            only,
+            "--dir",
+            dir.path().to_str().expect("utf-8"),
+        ]
+    };
+    let (code, out, err) = sparkfeed(&args("audit"));
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("\naudit "), "{out}");
+    assert!(
+        !out.contains("\nfeeds ") && !out.contains("\nanalytics "),
+        "{out}"
+    );
+    assert!(out.contains("feed page: not measured"), "{out}");
+
+    let (code, _, err) = sparkfeed(&args("nope"));
+    assert_eq!(code, 1);
+    assert!(err.contains("no projection named nope"), "{err}");
 }
 
 #[test]
