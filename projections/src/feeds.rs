@@ -1,13 +1,15 @@
 //! `feeds`: per-interest feeds, post cards, members, products, orders, saves, comments.
 //!
 //! Keys (parts joined by `0x00`, positions big-endian, feeds newest first):
-//! `card|post`, `stats|post`, `feed|interest|rev`, `byauthor|user|rev`, `member|user`, `interest|slug`,
-//! `product|asin`, `productposts|asin|rev`, `smile|post|user`, `save|post|user`,
-//! `saved|user|rev`, `bought|user|asin`, `orders|user|rev`, `comment|id`,
+//! `card|post`, `stats|post`, `feed|interest|rev`, `byauthor|user|rev`,
+//! `member|user`, `interest|slug`, `product|asin`, `productposts|asin|rev`,
+//! `smile|post|user` and `save|post|user` (only for posts past [`LISTED_MEMBERS`], see
+//! [`Engaged`]), `saved|user|rev`, `bought|user|asin`, `orders|user|rev`, `comment|id`,
 //! `comments|post|rev`.
 
 use sparkfeed_domain::events::DomainEvent;
-use sparkfeed_events::RecordedEvent;
+use sparkfeed_domain::{PostId, UserId};
+use sparkfeed_events::{Position, RecordedEvent};
 
 use crate::rows::*;
 use crate::store::{Rows, key, newest_first};
@@ -27,13 +29,83 @@ fn stats_key(post: &str) -> Vec<u8> {
     key(&["stats", post], None)
 }
 
+/// The key of a spilled member's own row (see [`Engaged`]).
+pub(crate) fn own_engagement_key(kind: EngagementKind, post: &str, member: &str) -> Vec<u8> {
+    key(&[kind.key_part(), post, member], None)
+}
+
+/// Records in `stats` (the post's row, written back by the caller) that `member` did
+/// `kind` to `post` at `at`, or in a row of their own once the list spilled; answers
+/// whether they had not already.
+fn engage(
+    rows: &mut Rows<'_>,
+    stats: &mut StatsRow,
+    kind: EngagementKind,
+    post: &PostId,
+    member: &UserId,
+    at: Position,
+) -> Result<bool, ProjectionError> {
+    let engaged = stats.of(kind);
+    let Engaged::Listed(list) = engaged else {
+        let own = own_engagement_key(kind, post.as_str(), member.as_str());
+        if rows.contains(&own)? {
+            return Ok(false);
+        }
+        rows.put(own, &at)?;
+        return Ok(true);
+    };
+    let Err(slot) = list.binary_search_by(|e| e.member.cmp(member)) else {
+        return Ok(false);
+    };
+    let engagement = Engagement {
+        member: member.clone(),
+        at,
+    };
+    if list.len() < LISTED_MEMBERS {
+        list.insert(slot, engagement);
+    } else {
+        for e in list.drain(..).chain([engagement]) {
+            rows.put(
+                own_engagement_key(kind, post.as_str(), e.member.as_str()),
+                &e.at,
+            )?;
+        }
+        *engaged = Engaged::Spilled;
+    }
+    Ok(true)
+}
+
+/// Undoes `member`'s `kind` of `post` in `stats` (written back by the caller); answers
+/// where it had been recorded (`None` if they had not).
+fn disengage(
+    rows: &mut Rows<'_>,
+    stats: &mut StatsRow,
+    kind: EngagementKind,
+    post: &PostId,
+    member: &UserId,
+) -> Result<Option<Position>, ProjectionError> {
+    match stats.of(kind) {
+        Engaged::Listed(list) => Ok(list
+            .binary_search_by(|e| e.member.cmp(member))
+            .ok()
+            .map(|i| list.remove(i).at)),
+        Engaged::Spilled => {
+            let own = own_engagement_key(kind, post.as_str(), member.as_str());
+            let at = rows.get::<Position>(&own)?;
+            rows.delete(own);
+            Ok(at)
+        }
+    }
+}
+
 impl Projection for Feeds {
     fn name(&self) -> &'static str {
         FEEDS
     }
 
     fn version(&self) -> u32 {
-        1
+        // 2: smiles and saves listed in `engaged|post` until a post has many.
+        2
     }
 
     fn apply(
@@ -137,7 +209,7 @@ impl Projection for Feeds {
                         removed: false,
                     },
                 )?;
-                rows.put(stats_key(post), &PostStats::default())?;
+                rows.put(stats_key(post), &StatsRow::default())?;
                 for interest in &e.interests {
                     rows.put(key(&["feed", interest.as_str()], Some(rev)), &e.post)?;
                 }
@@ -203,46 +275,67 @@ impl Projection for Feeds {
                 rows.put(card_key(e.post.as_str()), &card)?;
             }
             DomainEvent::Smiled(e) => {
-                rows.put(
-                    key(&["smile", e.post.as_str(), e.member.as_str()], None),
-                    &(),
-                )?;
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.smiles += 1
+                change_stats(rows, &e.post, |rows, stats| {
+                    if engage(
+                        rows,
+                        stats,
+                        EngagementKind::Smile,
+                        &e.post,
+                        &e.member,
+                        position,
+                    )? {
+                        stats.counts.smiles += 1;
+                    }
+                    Ok(())
                 })?;
             }
             DomainEvent::Unsmiled(e) => {
-                rows.delete(key(&["smile", e.post.as_str(), e.member.as_str()], None));
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.smiles = c.smiles.saturating_sub(1)
+                change_stats(rows, &e.post, |rows, stats| {
+                    if disengage(rows, stats, EngagementKind::Smile, &e.post, &e.member)?.is_some()
+                    {
+                        stats.counts.smiles = stats.counts.smiles.saturating_sub(1);
+                    }
+                    Ok(())
                 })?;
             }
             DomainEvent::Saved(e) => {
-                rows.put(
-                    key(&["save", e.post.as_str(), e.member.as_str()], None),
-                    &position,
-                )?;
-                rows.put(key(&["saved", e.member.as_str()], Some(rev)), &e.post)?;
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.saves += 1
+                let newly = change_stats(rows, &e.post, |rows, stats| {
+                    let newly = engage(
+                        rows,
+                        stats,
+                        EngagementKind::Save,
+                        &e.post,
+                        &e.member,
+                        position,
+                    )?;
+                    if newly {
+                        stats.counts.saves += 1;
+                    }
+                    Ok(newly)
                 })?;
+                if newly == Some(true) {
+                    rows.put(key(&["saved", e.member.as_str()], Some(rev)), &e.post)?;
+                }
             }
             DomainEvent::Unsaved(e) => {
-                let save_key = key(&["save", e.post.as_str(), e.member.as_str()], None);
-                if let Some(saved_at) = rows.get::<sparkfeed_events::Position>(&save_key)? {
+                let saved_at = change_stats(rows, &e.post, |rows, stats| {
+                    let saved_at =
+                        disengage(rows, stats, EngagementKind::Save, &e.post, &e.member)?;
+                    if saved_at.is_some() {
+                        stats.counts.saves = stats.counts.saves.saturating_sub(1);
+                    }
+                    Ok(saved_at)
+                })?;
+                if let Some(Some(saved_at)) = saved_at {
                     rows.delete(key(
                         &["saved", e.member.as_str()],
                         Some(newest_first(saved_at)),
                     ));
                 }
-                rows.delete(save_key);
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.saves = c.saves.saturating_sub(1)
-                })?;
             }
             DomainEvent::Shared(e) => {
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.shares += 1
+                update(rows, stats_key(e.post.as_str()), |c: &mut StatsRow| {
+                    c.counts.shares += 1
                 })?
             }
             DomainEvent::CommentPosted(e) => {
@@ -257,8 +350,8 @@ impl Projection for Feeds {
                     },
                 )?;
                 rows.put(key(&["comments", e.post.as_str()], Some(rev)), &e.comment)?;
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.comments += 1
+                update(rows, stats_key(e.post.as_str()), |c: &mut StatsRow| {
+                    c.counts.comments += 1
                 })?;
             }
             DomainEvent::CommentRemoved(e) => {
@@ -269,14 +362,14 @@ impl Projection for Feeds {
                         Some(newest_first(comment.position)),
                     ));
                     rows.delete(comment_key);
-                    update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                        c.comments = c.comments.saturating_sub(1)
+                    update(rows, stats_key(e.post.as_str()), |c: &mut StatsRow| {
+                        c.counts.comments = c.counts.comments.saturating_sub(1)
                     })?;
                 }
             }
             DomainEvent::OrderPlaced(e) => {
-                update(rows, stats_key(e.post.as_str()), |c: &mut PostStats| {
-                    c.purchases += 1
+                update(rows, stats_key(e.post.as_str()), |c: &mut StatsRow| {
+                    c.counts.purchases += 1
                 })?;
                 update(
                     rows,
@@ -316,6 +409,23 @@ fn distinct_asins(tags: &[sparkfeed_domain::events::Tag]) -> Vec<&str> {
     asins.sort_unstable();
     asins.dedup();
     asins
+}
+
+/// Changes a post's [`StatsRow`] (and any spilled member rows, through `rows`) and writes
+/// it back; answers what `change` answered, or `None` when the post has no stats (it is
+/// not in this projection), which is left as it is.
+fn change_stats<T>(
+    rows: &mut Rows<'_>,
+    post: &PostId,
+    change: impl FnOnce(&mut Rows<'_>, &mut StatsRow) -> Result<T, ProjectionError>,
+) -> Result<Option<T>, ProjectionError> {
+    let row_key = stats_key(post.as_str());
+    let Some(mut stats) = rows.get::<StatsRow>(&row_key)? else {
+        return Ok(None);
+    };
+    let answer = change(rows, &mut stats)?;
+    rows.put(row_key, &stats)?;
+    Ok(Some(answer))
 }
 
 /// Reads, changes and writes back one row; a missing row is left missing.

@@ -170,7 +170,10 @@ fn card_of(
     post: &PostId,
     body: std::sync::Arc<PostBody>,
 ) -> Result<Option<PostCardRow>, ProjectionError> {
-    let stats: PostStats = row(feeds, &["stats", post.as_str()])?.unwrap_or_default();
+    let stats = match feeds.row(&key(&["stats", post.as_str()], None))? {
+        Some(bytes) => decode::<StatsRowView<'_>>(&bytes)?.counts,
+        None => PostStats::default(),
+    };
     Ok(Some(PostCardRow { body, stats }))
 }
 
@@ -179,30 +182,74 @@ pub fn post_body(feeds: &impl Source, post: &PostId) -> Result<Option<PostBody>,
     row(feeds, &["card", post.as_str()])
 }
 
-/// Whether `viewer` smiles at `post`.
+/// Whether `viewer` smiles at `post`: one read of the post's row, unless it spilled.
 pub fn smiles(
     feeds: &impl Source,
     post: &PostId,
     viewer: &UserId,
 ) -> Result<bool, ProjectionError> {
-    Ok(feeds.has(&key(&["smile", post.as_str(), viewer.as_str()], None))?)
+    Ok(viewer_state(feeds, post, viewer)?.0)
 }
 
-/// Whether `viewer` has saved `post`.
+/// Whether `viewer` has saved `post`: one read of the post's row, unless it spilled.
 pub fn saved(feeds: &impl Source, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
-    Ok(feeds.has(&key(&["save", post.as_str(), viewer.as_str()], None))?)
+    Ok(viewer_state(feeds, post, viewer)?.1)
 }
 
-/// Whether `viewer` smiles at and has saved `post`: two point reads.
+/// Whether `viewer` smiles at and has saved `post`: one read of the post's [`StatsRow`]
+/// (which its card read already brought into the row cache), and one more per kind that
+/// spilled (see [`Engaged`]).
 pub fn viewer_state(
     feeds: &impl Source,
     post: &PostId,
     viewer: &UserId,
 ) -> Result<(bool, bool), ProjectionError> {
+    let Some(bytes) = feeds.row(&key(&["stats", post.as_str()], None))? else {
+        return Ok((false, false));
+    };
+    let row: StatsRowView<'_> = decode(&bytes)?;
+    let has = |engaged: &EngagedView<'_>, kind: EngagementKind| match engaged {
+        EngagedView::Listed(list) => Ok(list
+            .binary_search_by(|e| e.member.cmp(viewer.as_str()))
+            .is_ok()),
+        EngagedView::Spilled => feeds
+            .has(&key(
+                &[kind.key_part(), post.as_str(), viewer.as_str()],
+                None,
+            ))
+            .map_err(ProjectionError::from),
+    };
     Ok((
-        feeds.has(&key(&["smile", post.as_str(), viewer.as_str()], None))?,
-        feeds.has(&key(&["save", post.as_str(), viewer.as_str()], None))?,
+        has(&row.smiles, EngagementKind::Smile)?,
+        has(&row.saves, EngagementKind::Save)?,
     ))
+}
+
+/// A [`StatsRow`] read in place: laid out the same, its member ids borrowed from the
+/// stored bytes, so reading a card's counts or answering a viewer allocates a list per
+/// kind, not a string per member.
+#[derive(serde::Deserialize)]
+struct StatsRowView<'a> {
+    counts: PostStats,
+    #[serde(borrow)]
+    smiles: EngagedView<'a>,
+    #[serde(borrow)]
+    saves: EngagedView<'a>,
+}
+
+/// An [`Engaged`] read in place.
+#[derive(serde::Deserialize)]
+enum EngagedView<'a> {
+    Listed(#[serde(borrow)] Vec<EngagementView<'a>>),
+    Spilled,
+}
+
+/// An [`Engagement`] read in place.
+#[derive(serde::Deserialize)]
+struct EngagementView<'a> {
+    member: &'a str,
+    /// Decoded only to step over it to the next member.
+    _at: Position,
 }
 
 /// For each tag of the card: did the author really buy that product here (not as a gift)?
@@ -548,4 +595,54 @@ pub fn analytics(
             Ok((day, decode(&v)?))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::encode;
+
+    fn member(id: &str) -> UserId {
+        UserId::parse(id).expect("valid id")
+    }
+
+    #[test]
+    fn the_in_place_view_of_a_stats_row_reads_what_the_row_wrote() {
+        let row = StatsRow {
+            counts: PostStats {
+                smiles: 2,
+                saves: 9,
+                shares: 1,
+                comments: 0,
+                purchases: 4,
+            },
+            smiles: Engaged::Listed(vec![
+                Engagement {
+                    member: member("uana"),
+                    at: Position(7),
+                },
+                Engagement {
+                    member: member("ubob"),
+                    at: Position(9),
+                },
+            ]),
+            saves: Engaged::Spilled,
+        };
+        let bytes = encode(&row).expect("encodes");
+        let view: StatsRowView<'_> = decode(&bytes).expect("the view decodes the row");
+        assert_eq!(view.counts, row.counts);
+        let EngagedView::Listed(smiles) = view.smiles else {
+            panic!("smiles are listed");
+        };
+        let members: Vec<&str> = smiles.iter().map(|e| e.member).collect();
+        assert_eq!(members, ["uana", "ubob"]);
+        assert_eq!(
+            smiles.iter().map(|e| e._at).collect::<Vec<_>>(),
+            [Position(7), Position(9)]
+        );
+        assert!(matches!(view.saves, EngagedView::Spilled));
+        let empty = encode(&StatsRow::default()).expect("encodes");
+        let view: StatsRowView<'_> = decode(&empty).expect("decodes");
+        assert!(matches!(view.smiles, EngagedView::Listed(ref l) if l.is_empty()));
+    }
 }

@@ -7,8 +7,8 @@ use sparkfeed_domain::{
 };
 use sparkfeed_events::Position;
 
-/// What a post's engagement adds up to; kept apart from the post so that a smile rewrites
-/// a few bytes, not the whole card.
+/// What a post's engagement adds up to; kept apart from the post (in its [`StatsRow`]) so
+/// that a smile rewrites a few bytes, not the whole card.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
 pub struct PostStats {
     /// Live smiles.
@@ -21,6 +21,84 @@ pub struct PostStats {
     pub comments: u64,
     /// Orders placed through it.
     pub purchases: u64,
+}
+
+/// A post's engagement as stored (`stats|post`): its counts, and who smiles at it and who
+/// saved it while they are few. One row, so a smile or a save rewrites one small row and
+/// a card's counts and its viewer's state are one read.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct StatsRow {
+    /// The counts.
+    pub counts: PostStats,
+    /// Members smiling at it.
+    pub smiles: Engaged,
+    /// Members who saved it.
+    pub saves: Engaged,
+}
+
+impl StatsRow {
+    /// The members who did `kind`.
+    pub fn of(&mut self, kind: EngagementKind) -> &mut Engaged {
+        match kind {
+            EngagementKind::Smile => &mut self.smiles,
+            EngagementKind::Save => &mut self.saves,
+        }
+    }
+}
+
+/// At most this many members of one kind are listed in a post's [`StatsRow`].
+pub const LISTED_MEMBERS: usize = 16;
+
+/// The members who did one thing to a post.
+///
+/// Invariant: while [`Engaged::Listed`], every one of them is in the list (sorted by
+/// member, each once) and none has a row of their own; once a post has more than
+/// [`LISTED_MEMBERS`], the list is spilled for good, each member is in a row of their own
+/// (`smile|post|user`, `save|post|user`, holding when), and the post's [`StatsRow`] says
+/// only [`Engaged::Spilled`]. So a viewer's "have I smiled" is one read of the post's row for
+/// nearly every post, and a popular post's row never grows past the limit. Most posts
+/// stay listed, which is what keeps a rebuild's row count (and its sled inserts) down: a
+/// smile or a save adds no row of its own.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub enum Engaged {
+    /// Every member, sorted by member.
+    Listed(Vec<Engagement>),
+    /// Each member is in a row of their own.
+    Spilled,
+}
+
+impl Default for Engaged {
+    fn default() -> Self {
+        Engaged::Listed(Vec::new())
+    }
+}
+
+/// One member's smile or save, and where it was recorded.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Engagement {
+    /// The member.
+    pub member: UserId,
+    /// The log position of the smile or save.
+    pub at: Position,
+}
+
+/// What a member can do to a post and undo: smile at it, save it.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum EngagementKind {
+    /// A smile.
+    Smile,
+    /// A save.
+    Save,
+}
+
+impl EngagementKind {
+    /// The first part of a spilled member's own row key.
+    pub fn key_part(self) -> &'static str {
+        match self {
+            EngagementKind::Smile => "smile",
+            EngagementKind::Save => "save",
+        }
+    }
 }
 
 /// A post as stored: everything but its engagement counts.

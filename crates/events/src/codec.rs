@@ -10,7 +10,7 @@
 //! version in its envelope (see [`crate::upcast`]).
 
 use bincode::Options;
-use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     Actor, ActorId, CodecError, EventId, EventRecord, EventType, Hash, Metadata, Position,
@@ -180,8 +180,9 @@ pub fn encode_payload<T: Serialize>(payload: &T) -> Result<Vec<u8>, CodecError> 
     })
 }
 
-/// Decodes an event payload written by [`encode_payload`] for the same type and version.
-pub fn decode_payload<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, CodecError> {
+/// Decodes an event payload written by [`encode_payload`] for the same type and version
+/// (or a type laid out the same that borrows its strings from `bytes`).
+pub fn decode_payload<'a, T: Deserialize<'a>>(bytes: &'a [u8]) -> Result<T, CodecError> {
     Ok(options().deserialize(bytes)?)
 }
 

@@ -435,3 +435,105 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
         h.abort();
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgrow_its_row() {
+    use sparkfeed_domain::Handle;
+    use sparkfeed_projections::rows::LISTED_MEMBERS;
+
+    let w = World::small().await;
+    let live = w.projections.spawn();
+    w.run(
+        Caller::User(user("uana")),
+        publish("p1", &["fitness"], &[], None),
+    )
+    .await;
+    let fans: Vec<_> = (0..LISTED_MEMBERS + 4)
+        .map(|n| user(&format!("ufan{n:02}")))
+        .collect();
+    for (n, fan) in fans.iter().enumerate() {
+        w.run(
+            Caller::Anonymous,
+            Command::RegisterMember {
+                user: fan.clone(),
+                handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
+                display_name: format!("Fan {n}"),
+            },
+        )
+        .await;
+        w.run(system(), Command::StartPrime { user: fan.clone() })
+            .await;
+    }
+    let engage =
+        |fan: &UserId, command: Command| w.run_and_read(Caller::User(fan.clone()), command);
+    let p1 = || post("p1");
+    let state = |fan: &UserId| read::viewer_state(&w.feeds(), &p1(), fan).expect("reads");
+
+    // Ten fans smile and save while the post's row lists them; two undo one each.
+    for fan in &fans[..10] {
+        engage(fan, Command::Smile { post: p1() }).await;
+        engage(fan, Command::SavePost { post: p1() }).await;
+    }
+    engage(&fans[3], Command::Unsmile { post: p1() }).await;
+    engage(&fans[4], Command::UnsavePost { post: p1() }).await;
+    assert_eq!(state(&fans[3]), (false, true));
+    assert_eq!(state(&fans[4]), (true, false));
+    assert_eq!(state(&fans[5]), (true, true));
+
+    // The rest push both lists past the limit: every member moves to a row of their own.
+    for fan in &fans[10..] {
+        engage(fan, Command::Smile { post: p1() }).await;
+        engage(fan, Command::SavePost { post: p1() }).await;
+    }
+    engage(&fans[0], Command::Unsmile { post: p1() }).await;
+    engage(&fans[fans.len() - 1], Command::UnsavePost { post: p1() }).await;
+
+    let last = fans.len() - 1;
+    for (i, fan) in fans.iter().enumerate() {
+        let expected = (i != 3 && i != 0, i != 4 && i != last);
+        assert_eq!(state(fan), expected, "{fan:?}");
+        assert_eq!(
+            read::smiles(&w.feeds(), &p1(), fan).expect("reads"),
+            expected.0
+        );
+        assert_eq!(
+            read::saved(&w.feeds(), &p1(), fan).expect("reads"),
+            expected.1
+        );
+        let saved = read::saved_by(&w.feeds(), fan, 5, None).expect("reads");
+        let listed: Vec<_> = saved.items.into_iter().map(|(_, p)| p).collect();
+        assert_eq!(
+            listed,
+            if expected.1 { vec![p1()] } else { vec![] },
+            "{fan:?}"
+        );
+    }
+    assert_eq!(state(&user("ubob")), (false, false), "never engaged");
+    let card = read::post_card(&w.feeds(), &p1())
+        .expect("reads")
+        .expect("exists");
+    assert_eq!(
+        (card.stats.smiles, card.stats.saves),
+        (fans.len() as u64 - 2, fans.len() as u64 - 2)
+    );
+
+    // A spilled member smiles again; a rebuild from zero lays the post out the same way.
+    engage(&fans[0], Command::Smile { post: p1() }).await;
+    assert_eq!(state(&fans[0]), (true, true));
+    let rows = |tree: sled::Tree| -> Vec<(sled::IVec, sled::IVec)> {
+        tree.iter().map(|e| e.expect("reads")).collect()
+    };
+    let before = rows(w.projections.tree("feeds").expect("tree"));
+    w.projections
+        .rebuild("feeds", |_, _| {})
+        .await
+        .expect("rebuilds");
+    assert!(
+        before == rows(w.projections.tree("feeds").expect("tree")),
+        "the rebuilt feeds equal the live ones row for row"
+    );
+    assert_eq!(state(&fans[0]), (true, true));
+    for h in live {
+        h.abort();
+    }
+}
