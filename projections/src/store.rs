@@ -103,7 +103,9 @@ pub fn checkpoint(tree: &sled::Tree) -> Result<Position, ProjectionError> {
 pub struct Rows<'a> {
     tree: &'a sled::Tree,
     cache: &'a RowCache,
-    pending: HashMap<Vec<u8>, Option<Vec<u8>>>,
+    /// Hashed with a per-process random seed: keys hold client-chosen ids, and a fixed
+    /// hash would let someone choose ids that collide and slow every rebuild.
+    pending: HashMap<Vec<u8>, Option<Vec<u8>>, foldhash::fast::RandomState>,
     /// About how much memory `pending` holds.
     bytes: usize,
 }
@@ -120,7 +122,7 @@ impl<'a> Rows<'a> {
         Self {
             tree: view.tree(),
             cache: view.cache(),
-            pending: HashMap::new(),
+            pending: HashMap::default(),
             bytes: 0,
         }
     }
