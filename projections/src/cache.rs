@@ -21,6 +21,8 @@ use std::sync::{Arc, Mutex};
 
 use sled::IVec;
 
+use crate::store::Generation;
+
 /// Shards, so that concurrent readers rarely meet on one lock.
 const SHARDS: usize = 32;
 
@@ -164,8 +166,10 @@ impl Source for sled::Tree {
 /// A projection's active tree with its row cache: what serving reads go through.
 #[derive(Clone)]
 pub struct View {
+    // Dropped before `generation`: the generation's store closes after its last tree.
     tree: sled::Tree,
     cache: Arc<RowCache>,
+    generation: Option<Arc<Generation>>,
 }
 
 impl View {
@@ -174,7 +178,23 @@ impl View {
         Self {
             tree,
             cache: Arc::default(),
+            generation: None,
         }
+    }
+
+    /// A view of a projection generation's rows, with an empty cache; it keeps the
+    /// generation's store open (see [`Generation`]).
+    pub(crate) fn of(generation: Arc<Generation>) -> Self {
+        Self {
+            tree: generation.tree(),
+            cache: Arc::default(),
+            generation: Some(generation),
+        }
+    }
+
+    /// The generation behind this view, if it is one.
+    pub(crate) fn generation(&self) -> Option<&Generation> {
+        self.generation.as_deref()
     }
 
     /// The cache in front of the tree.

@@ -5,7 +5,7 @@
 //! rows of a batch of events together with the new checkpoint in one `sled::Batch`, so a
 //! crash at any instant neither skips nor double-applies an event. Projections follow the
 //! log live and report their lag; [`Projections::wait_for`] lets a client read its own
-//! writes; [`Projections::rebuild`] replays from zero into a fresh tree and swaps it in
+//! writes; [`Projections::rebuild`] replays from zero into a fresh store and swaps it in
 //! while the old one keeps serving.
 //!
 //! Read models: [`feeds`] (per-interest feeds, post cards, members, products, orders,
@@ -35,7 +35,7 @@ use sparkfeed_events::{Position, RecordedEvent, Upcasters};
 use tokio::sync::{Mutex, watch};
 
 pub use crate::cache::{RowCache, Source, View};
-use crate::store::{Rows, Slot, checkpoint};
+use crate::store::{Generation, Rows, Slot, checkpoint};
 
 /// A read model: folds events into rows.
 pub trait Projection: Send + Sync + 'static {
@@ -90,11 +90,16 @@ impl ProjectionError {
     }
 }
 
-/// The projection store's page cache unless configured: 1 GiB. Feed pages stay under a
+/// Each projection store's page cache unless configured: 1 GiB. Feed pages stay under a
 /// millisecond at p99 only while cards and feeds fit in the cache: over a million events
 /// and 100,000 posts, 256 MiB gave a p99 of 9 ms and 1 GiB one of 0.34 ms
-/// (`sparkfeed bench projections --cache-mb N`). The cache fills only as rows are read.
+/// (`sparkfeed bench projections --cache-mb N`). The cache fills only as rows are read and
+/// written; analytics and audit stay small, and a rebuild's fresh generation has a cache
+/// of its own until the old one is retired.
 pub const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
+
+/// The catalog's page cache: it holds a few keys.
+const CATALOG_CACHE_BYTES: u64 = 1 << 20;
 
 /// The most events one projection batch applies before committing.
 const BATCH: usize = 8192;
@@ -140,8 +145,11 @@ impl RebuildReport {
 #[derive(Clone)]
 pub struct Projections {
     log: EventLog,
-    db: sled::Db,
-    catalog: sled::Tree,
+    /// Holds the catalog and one directory per projection generation.
+    root: std::path::PathBuf,
+    /// Each generation's page cache.
+    cache_bytes: u64,
+    catalog: sled::Db,
     entries: Arc<HashMap<&'static str, Entry>>,
     upcasters: Arc<Upcasters>,
     /// See [`DEFAULT_REPLAY_BUFFER_BYTES`].
@@ -156,54 +164,65 @@ fn all() -> Vec<Arc<dyn Projection>> {
     ]
 }
 
-fn tree_name(name: &str, generation: u64) -> String {
-    format!("{name}#{generation}")
-}
-
 /// The catalog key holding the layout version the active generation was built by.
 fn version_key(name: &str) -> String {
     format!("{name}@version")
 }
 
 impl Projections {
-    /// Opens the projection store in `dir` (sled), following `log`, with the default
-    /// page cache ([`DEFAULT_CACHE_BYTES`]).
+    /// Opens the projection store in `dir` (a catalog and one sled store per projection
+    /// generation), following `log`, with the default page cache ([`DEFAULT_CACHE_BYTES`]).
     pub fn open(dir: &Path, log: EventLog) -> Result<Self, ProjectionError> {
         Self::open_with_cache(dir, log, DEFAULT_CACHE_BYTES)
     }
 
-    /// Opens the projection store with a page cache of `cache_bytes`. Feed reads stay
-    /// under a millisecond only while the hot rows (cards, feeds) fit in it.
+    /// Opens the projection store with a page cache of `cache_bytes` for each projection.
+    /// Feed reads stay under a millisecond only while the hot rows (cards, feeds) fit in it.
+    ///
+    /// A store from before generations had directories of their own (one sled store for
+    /// every projection) is removed first: its rows are replayed from the log.
     pub fn open_with_cache(
         dir: &Path,
         log: EventLog,
         cache_bytes: u64,
     ) -> Result<Self, ProjectionError> {
-        let db = sled::Config::new()
-            .path(dir)
-            .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
+        let io = |e: std::io::Error| ProjectionError::Store(sled::Error::Io(e));
+        if dir.join("conf").is_file() && !dir.join("catalog").exists() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "projections stored in the old single-store layout: removing them, the log is replayed"
+            );
+            std::fs::remove_dir_all(dir).map_err(io)?;
+        }
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let catalog = sled::Config::new()
+            .path(dir.join("catalog"))
+            .cache_capacity(CATALOG_CACHE_BYTES)
             .open()?;
-        let catalog = db.open_tree("catalog")?;
         let mut entries = HashMap::new();
+        let mut listed = Vec::new();
         for projection in all() {
-            let generation = Self::current_generation(&db, &catalog, projection.as_ref())?;
             let name = projection.name();
-            let tree = db.open_tree(tree_name(name, generation))?;
-            let (checkpoint_tx, _) = watch::channel(checkpoint(&tree)?);
+            let generation = Self::current_generation(dir, &catalog, projection.as_ref())?;
+            listed.push((name, generation));
+            let generation = Generation::open(Generation::dir(dir, name, generation), cache_bytes)?;
+            let view = View::of(generation);
+            let (checkpoint_tx, _) = watch::channel(checkpoint(view.tree())?);
             entries.insert(
                 name,
                 Entry {
                     projection,
-                    slot: Slot::new(View::new(tree)),
+                    slot: Slot::new(view),
                     writer: Arc::default(),
                     checkpoint: checkpoint_tx,
                 },
             );
         }
+        Generation::remove_unlisted(dir, &listed)?;
         Ok(Self {
             log,
-            db,
+            root: dir.to_owned(),
+            cache_bytes,
             catalog,
             entries: Arc::new(entries),
             upcasters: Arc::new(upcasters()),
@@ -220,10 +239,11 @@ impl Projections {
 
     /// The generation of `projection` to serve: the catalog's, unless it was built by
     /// another layout version, in which case a fresh, empty generation replaces it (the
-    /// runners then replay the log into it from zero).
+    /// runners then replay the log into it from zero). Generations the catalog no longer
+    /// names are removed by [`Generation::remove_unlisted`].
     fn current_generation(
-        db: &sled::Db,
-        catalog: &sled::Tree,
+        root: &Path,
+        catalog: &sled::Db,
         projection: &dyn Projection,
     ) -> Result<u64, ProjectionError> {
         let name = projection.name();
@@ -234,6 +254,7 @@ impl Projections {
             batch.insert(name, &0u64.to_be_bytes());
             batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
             catalog.apply_batch(batch)?;
+            catalog.flush()?;
             return Ok(0);
         };
         let generation = u64::from_be_bytes(generation.as_ref().try_into().map_err(|_| corrupt())?);
@@ -252,12 +273,16 @@ impl Projections {
             "the projection was built by another layout version: replaying the log into a fresh generation"
         );
         let fresh = generation + 1;
-        db.drop_tree(tree_name(name, fresh).as_bytes())?;
+        let leftover = Generation::dir(root, name, fresh);
+        if leftover.exists() {
+            std::fs::remove_dir_all(&leftover)
+                .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
+        }
         let mut batch = sled::Batch::default();
         batch.insert(name, &fresh.to_be_bytes());
         batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
         catalog.apply_batch(batch)?;
-        db.drop_tree(tree_name(name, generation).as_bytes())?;
+        catalog.flush()?;
         Ok(fresh)
     }
 
@@ -529,17 +554,22 @@ impl Projections {
             None => 0,
         };
         let generation = current + 1;
-        let fresh_name = tree_name(name, generation);
-        self.db.drop_tree(fresh_name.as_bytes())?;
-        let fresh = View::new(self.db.open_tree(&fresh_name)?);
+        let fresh_dir = Generation::dir(&self.root, name, generation);
+        if fresh_dir.exists() {
+            std::fs::remove_dir_all(&fresh_dir)
+                .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
+        }
+        let fresh = View::of(Generation::open(fresh_dir, self.cache_bytes)?);
         // Replay without holding the writer: the live tree keeps serving and advancing.
         let mut replayed = self.replay(entry.projection.as_ref(), &fresh, &mut progress)?;
         // Then catch up the last few events and swap, with the live runner paused.
         let _writer = entry.writer.lock().await;
         replayed += self.replay(entry.projection.as_ref(), &fresh, &mut |_, _| {})?;
-        // The fresh tree was written without batches: on disk in full before the catalog
+        // The fresh store was written without batches: on disk in full before the catalog
         // names it, so a crash after the swap never finds half of it.
-        self.db.flush()?;
+        if let Some(g) = fresh.generation() {
+            g.flush()?;
+        }
         let mut batch = sled::Batch::default();
         batch.insert(name, &generation.to_be_bytes());
         batch.insert(
@@ -547,9 +577,14 @@ impl Projections {
             &entry.projection.version().to_be_bytes(),
         );
         self.catalog.apply_batch(batch)?;
+        self.catalog.flush()?;
         let old = entry.slot.swap(fresh);
         entry.checkpoint.send_replace(entry.slot.checkpoint()?);
-        self.db.drop_tree(old.tree().name())?;
+        // Removed once the last reader of the old generation lets go of it.
+        if let Some(g) = old.generation() {
+            g.retire();
+        }
+        drop(old);
         progress(replayed, replayed);
         Ok(RebuildReport {
             events: replayed,
@@ -611,72 +646,121 @@ mod tests {
         }
     }
 
-    fn store() -> (sled::Db, sled::Tree) {
-        let db = sled::Config::new().temporary(true).open().expect("sled");
-        let catalog = db.open_tree("catalog").expect("catalog");
-        (db, catalog)
+    /// A projections root with its catalog.
+    fn store() -> (tempfile::TempDir, sled::Db) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let catalog = sled::Config::new()
+            .path(dir.path().join("catalog"))
+            .open()
+            .expect("catalog");
+        (dir, catalog)
     }
 
-    /// The `layout` projection's tree of `generation`.
-    fn generation(db: &sled::Db, generation: u64) -> sled::Tree {
-        db.open_tree(tree_name("layout", generation)).expect("tree")
+    /// The `layout` projection's generation `generation`, opened.
+    fn generation(root: &Path, generation: u64) -> Arc<Generation> {
+        Generation::open(Generation::dir(root, "layout", generation), 1 << 20).expect("opens")
     }
 
-    fn tree_exists(db: &sled::Db, name: &str) -> bool {
-        db.tree_names()
-            .iter()
-            .any(|t| t.as_ref() == name.as_bytes())
+    fn current(root: &Path, catalog: &sled::Db, version: u32) -> u64 {
+        Projections::current_generation(root, catalog, &Layout(version)).expect("opens")
     }
 
     #[test]
     fn a_store_of_the_same_layout_version_is_served_as_it_is() {
-        let (db, catalog) = store();
-        let first = Projections::current_generation(&db, &catalog, &Layout(3)).expect("opens");
-        generation(&db, first)
+        let (dir, catalog) = store();
+        let first = current(dir.path(), &catalog, 3);
+        generation(dir.path(), first)
+            .tree()
             .insert("row", "kept")
             .expect("insert");
-        let again = Projections::current_generation(&db, &catalog, &Layout(3)).expect("opens");
+        let again = current(dir.path(), &catalog, 3);
         assert_eq!(first, again);
-        assert!(generation(&db, again).contains_key("row").expect("read"));
+        assert!(
+            generation(dir.path(), again)
+                .tree()
+                .contains_key("row")
+                .expect("read")
+        );
     }
 
     #[test]
     fn a_store_built_by_another_layout_version_is_replaced_by_a_fresh_generation() {
-        let (db, catalog) = store();
-        let old = Projections::current_generation(&db, &catalog, &Layout(1)).expect("opens");
-        generation(&db, old)
+        let (dir, catalog) = store();
+        let old = current(dir.path(), &catalog, 1);
+        generation(dir.path(), old)
+            .tree()
             .insert("row", "old layout")
             .expect("insert");
 
-        let fresh = Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens");
+        let fresh = current(dir.path(), &catalog, 2);
         assert_eq!(fresh, old + 1);
-        let tree = generation(&db, fresh);
+        let tree = generation(dir.path(), fresh).tree();
         assert!(tree.is_empty(), "the fresh generation replays from zero");
         assert_eq!(checkpoint(&tree).expect("checkpoint"), Position(0));
+        Generation::remove_unlisted(dir.path(), &[("layout", fresh)]).expect("removes");
         assert!(
-            !tree_exists(&db, &tree_name("layout", old)),
-            "the old layout's tree is dropped"
+            !Generation::dir(dir.path(), "layout", old).exists(),
+            "the old layout's store is removed"
         );
         assert_eq!(
-            Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens"),
+            current(dir.path(), &catalog, 2),
             fresh,
             "the new version is recorded"
         );
     }
 
     #[test]
+    fn a_retired_generation_is_removed_once_its_last_reader_lets_go() {
+        let (dir, _catalog) = store();
+        let old = generation(dir.path(), 4);
+        old.tree().insert("row", "served").expect("insert");
+        let reader = View::of(Arc::clone(&old));
+        old.retire();
+        drop(old);
+        let path = Generation::dir(dir.path(), "layout", 4);
+        assert!(path.exists(), "a reader still holds it");
+        assert_eq!(
+            reader.row(b"row").expect("reads"),
+            Some(sled::IVec::from("served"))
+        );
+        drop(reader);
+        assert!(!path.exists(), "gone with its last reader");
+
+        let kept = generation(dir.path(), 5);
+        drop(kept);
+        assert!(
+            Generation::dir(dir.path(), "layout", 5).exists(),
+            "a generation never retired stays"
+        );
+    }
+
+    #[test]
+    fn generations_the_catalog_does_not_name_are_removed_and_nothing_else() {
+        let (dir, _catalog) = store();
+        for g in [1, 2, 3] {
+            drop(generation(dir.path(), g));
+        }
+        std::fs::create_dir(dir.path().join("notes-1")).expect("mkdir");
+        Generation::remove_unlisted(dir.path(), &[("layout", 2)]).expect("removes");
+        let left: Vec<bool> = [1, 2, 3]
+            .iter()
+            .map(|g| Generation::dir(dir.path(), "layout", *g).exists())
+            .collect();
+        assert_eq!(left, [false, true, false]);
+        assert!(dir.path().join("catalog").exists());
+        assert!(
+            dir.path().join("notes-1").exists(),
+            "not a projection we know"
+        );
+    }
+
+    #[test]
     fn a_store_from_before_versions_were_recorded_counts_as_version_one() {
-        let (db, catalog) = store();
+        let (dir, catalog) = store();
         catalog
             .insert("layout", &7u64.to_be_bytes())
             .expect("an unversioned catalog entry");
-        assert_eq!(
-            Projections::current_generation(&db, &catalog, &Layout(1)).expect("opens"),
-            7
-        );
-        assert_eq!(
-            Projections::current_generation(&db, &catalog, &Layout(2)).expect("opens"),
-            8
-        );
+        assert_eq!(current(dir.path(), &catalog, 1), 7);
+        assert_eq!(current(dir.path(), &catalog, 2), 8);
     }
 }

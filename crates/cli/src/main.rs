@@ -80,7 +80,7 @@ enum Command {
         /// Seed the demo world first if the log is empty, and print demo tokens.
         #[arg(long)]
         demo: bool,
-        /// The projection store's page cache, in MiB.
+        /// Each projection store's page cache, in MiB.
         #[arg(long, default_value_t = 1024)]
         cache_mb: u64,
         /// How long (ms) a query's answer may be served again to the same reader; 0
@@ -169,7 +169,7 @@ enum BenchCommand {
         /// Where the scratch store goes.
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
-        /// The projection store's page cache, in MiB.
+        /// Each projection store's page cache, in MiB.
         #[arg(long, default_value_t = 1024)]
         cache_mb: u64,
         /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side

@@ -59,7 +59,7 @@ pub struct ServeOptions {
     pub secret: Option<String>,
     /// Seed the demo world first when the log is empty.
     pub demo: bool,
-    /// The projection store's page cache, in MiB.
+    /// Each projection store's page cache, in MiB.
     pub cache_mb: u64,
     /// How long a query's answer may be served again to the same reader.
     pub response_cache: Duration,

@@ -58,6 +58,15 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
         }
     }
 
+    // Each rebuild retired the generation it replaced, and nobody reads it any more: on
+    // disk there is the catalog and one store per projection.
+    let mut stores: Vec<String> = std::fs::read_dir(w._dir.path().join("projections"))
+        .expect("lists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    stores.sort();
+    assert_eq!(stores, ["analytics-2", "audit-2", "catalog", "feeds-2"]);
+
     // The live runners carry on with the swapped-in trees.
     let more = w
         .run_and_read(
@@ -72,4 +81,29 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
     for handle in live {
         handle.abort();
     }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_in_the_old_single_store_layout_is_replaced_and_replayed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log =
+        sparkfeed_eventlog::EventLog::open(sparkfeed_eventlog::Config::new(dir.path().join("log")))
+            .expect("log");
+    let old = dir.path().join("projections");
+    {
+        let db = sled::open(&old).expect("the old layout: one sled store");
+        db.open_tree("feeds#0")
+            .expect("tree")
+            .insert("stale", "row")
+            .expect("insert");
+        db.flush().expect("flush");
+    }
+    let projections = sparkfeed_projections::Projections::open(&old, log).expect("opens");
+    assert!(!old.join("conf").exists(), "the old store is gone");
+    let feeds = projections.tree("feeds").expect("tree");
+    assert!(feeds.is_empty(), "nothing of the old rows is served");
+    projections
+        .catch_up()
+        .await
+        .expect("replays the (empty) log");
 }
