@@ -104,7 +104,7 @@ impl Projection for Feeds {
     }
 
     fn version(&self) -> u32 {
-        // 2: smiles and saves listed in `engaged|post` until a post has many.
+        // 2: smiles and saves listed in the post's `stats|post` row until it has many.
         2
     }
 

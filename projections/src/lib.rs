@@ -186,15 +186,14 @@ impl Projections {
         log: EventLog,
         cache_bytes: u64,
     ) -> Result<Self, ProjectionError> {
-        let io = |e: std::io::Error| ProjectionError::Store(sled::Error::Io(e));
         if dir.join("conf").is_file() && !dir.join("catalog").exists() {
             tracing::warn!(
                 dir = %dir.display(),
                 "projections stored in the old single-store layout: removing them, the log is replayed"
             );
-            std::fs::remove_dir_all(dir).map_err(io)?;
+            Generation::remove(dir)?;
         }
-        std::fs::create_dir_all(dir).map_err(io)?;
+        std::fs::create_dir_all(dir).map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
         let catalog = sled::Config::new()
             .path(dir.join("catalog"))
             .cache_capacity(CATALOG_CACHE_BYTES)
@@ -273,11 +272,7 @@ impl Projections {
             "the projection was built by another layout version: replaying the log into a fresh generation"
         );
         let fresh = generation + 1;
-        let leftover = Generation::dir(root, name, fresh);
-        if leftover.exists() {
-            std::fs::remove_dir_all(&leftover)
-                .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
-        }
+        Generation::remove(&Generation::dir(root, name, fresh))?;
         let mut batch = sled::Batch::default();
         batch.insert(name, &fresh.to_be_bytes());
         batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
@@ -555,10 +550,7 @@ impl Projections {
         };
         let generation = current + 1;
         let fresh_dir = Generation::dir(&self.root, name, generation);
-        if fresh_dir.exists() {
-            std::fs::remove_dir_all(&fresh_dir)
-                .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
-        }
+        Generation::remove(&fresh_dir)?;
         let fresh = View::of(Generation::open(fresh_dir, self.cache_bytes)?);
         // Replay without holding the writer: the live tree keeps serving and advancing.
         let mut replayed = self.replay(entry.projection.as_ref(), &fresh, &mut progress)?;

@@ -213,9 +213,10 @@ pub fn viewer_state(
             .binary_search_by(|e| e.member.cmp(viewer.as_str()))
             .is_ok()),
         EngagedView::Spilled => feeds
-            .has(&key(
-                &[kind.key_part(), post.as_str(), viewer.as_str()],
-                None,
+            .has(&crate::feeds::own_engagement_key(
+                kind,
+                post.as_str(),
+                viewer.as_str(),
             ))
             .map_err(ProjectionError::from),
     };

@@ -78,6 +78,16 @@ impl Generation {
         root.join(format!("{name}-{generation}"))
     }
 
+    /// Removes the store in `dir`, if there is one (a generation nobody serves).
+    pub(crate) fn remove(dir: &Path) -> Result<(), ProjectionError> {
+        match std::fs::remove_dir_all(dir) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(ProjectionError::Store(sled::Error::Io(e)))
+            }
+            _ => Ok(()),
+        }
+    }
+
     /// Opens (or creates) the store in `dir` with a page cache of `cache_bytes`.
     pub(crate) fn open(dir: PathBuf, cache_bytes: u64) -> Result<Arc<Self>, ProjectionError> {
         let db = sled::Config::new()
@@ -140,7 +150,7 @@ impl Generation {
                     generation = name,
                     "removing a projection generation no longer listed"
                 );
-                std::fs::remove_dir_all(entry.path()).map_err(io)?;
+                Self::remove(&entry.path())?;
             }
         }
         Ok(())
