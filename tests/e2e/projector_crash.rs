@@ -101,3 +101,75 @@ fn projections_killed_at_random_moments_resume_exactly_and_equal_a_rebuild() {
         }
     });
 }
+
+#[test]
+fn a_rebuild_killed_midway_leaves_the_served_generation_whole_and_its_own_files_go() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let served = runtime.block_on(async {
+        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
+        let keys = Arc::new(KeyStore::open(&dir.path().join("keys")).expect("keys"));
+        let domain = Domain::new(log.clone(), keys);
+        let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/demo"));
+        sparkfeed_seed::load(demo, &domain, |_, _| {})
+            .await
+            .expect("seeds");
+        let projections =
+            Projections::open(&dir.path().join("projections"), log).expect("projections");
+        projections.catch_up().await.expect("catches up");
+        rows(&projections.tree("feeds").expect("tree"))
+    });
+    let fresh_dir = dir.path().join("projections").join("feeds-1");
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_projector"))
+        .args([dir.path().to_str().expect("utf-8"), "rebuild", "feeds"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("projector starts");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut go_on = child.stdin.take().expect("stdin");
+    let mut progress = 0;
+    for line in lines.by_ref() {
+        let line = line.expect("utf-8");
+        assert!(!line.starts_with("ERR") && line != "DONE", "{line}");
+        if line.starts_with("PROGRESS ") {
+            progress += 1;
+            if progress == 3 {
+                // The child waits for us after its third batch: kill it there.
+                break;
+            }
+            std::io::Write::write_all(&mut go_on, b"\n").expect("go on");
+        }
+    }
+    assert!(fresh_dir.exists(), "the rebuild was filling its own store");
+    child.kill().expect("SIGKILL");
+    child.wait().expect("reaped");
+
+    runtime.block_on(async {
+        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log reopens");
+        let projections =
+            Projections::open(&dir.path().join("projections"), log).expect("projections reopen");
+        assert!(
+            !fresh_dir.exists(),
+            "the half-built store is removed on open"
+        );
+        assert!(
+            rows(&projections.tree("feeds").expect("tree")) == served,
+            "the generation served before the rebuild is served, whole"
+        );
+        projections
+            .rebuild("feeds", |_, _| {})
+            .await
+            .expect("a rebuild starts over and finishes");
+        assert!(
+            rows(&projections.tree("feeds").expect("tree")) == served,
+            "and equals it"
+        );
+    });
+}
