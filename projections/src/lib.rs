@@ -531,7 +531,7 @@ impl Projections {
         Ok(())
     }
 
-    /// Replays projection `name` from zero into a fresh tree and swaps it in; the old tree
+    /// Replays projection `name` from zero into a fresh store and swaps it in; the old one
     /// serves reads until the swap. `progress` is told (done, total) now and then.
     pub async fn rebuild(
         &self,

@@ -56,7 +56,7 @@ enum Command {
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
     },
-    /// Replay projections from zero into fresh trees and swap them in.
+    /// Replay projections from zero into fresh stores and swap them in.
     Rebuild {
         /// A projection (feeds, audit, analytics) or `all`.
         name: String,
