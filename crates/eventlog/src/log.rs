@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
 
 use sparkfeed_events::{
     EventId, NewEvent, Position, RecordedEvent, StreamName, StreamVersion, codec,
@@ -61,7 +62,8 @@ pub struct EventLog {
 
 struct Inner {
     dir: PathBuf,
-    tree: sled::Tree,
+    /// Some until the log is dropped.
+    tree: Option<sled::Tree>,
     head: watch::Receiver<LogHead>,
     counters: Arc<Counters>,
     recovery: RecoveryReport,
@@ -74,9 +76,40 @@ impl Drop for Inner {
     fn drop(&mut self) {
         drop(self.requests.take());
         if let Some(writer) = self.writer.take() {
-            // The writer ends once its queue is closed; waiting makes the directory free
-            // to reopen as soon as this returns.
+            // The writer ends once its queue is closed; waiting (here and below) makes the
+            // directory free to reopen as soon as this returns.
             let _ = writer.join();
+        }
+        drop(self.tree.take());
+        wait_for_sled_to_let_go(&self.dir.join("sled"));
+    }
+}
+
+/// How long a dropped log waits for sled to release its files.
+const SLED_CLOSE_WAIT: Duration = Duration::from_secs(5);
+
+/// Waits (at most [`SLED_CLOSE_WAIT`]) until nothing holds sled's lock on its data file.
+/// sled 0.34.7 hands each full log buffer to an IO thread of its own pool with a reference
+/// to the store's files, so for a moment after its last handle is dropped the store can
+/// still be locked: a reopen right then failed with `WouldBlock`. Unless subscriptions
+/// still hold the store (then this gives up at the deadline), the lock goes within
+/// milliseconds.
+fn wait_for_sled_to_let_go(sled_dir: &Path) {
+    let Ok(file) = File::open(sled_dir.join("db")) else {
+        return;
+    };
+    let deadline = Instant::now() + SLED_CLOSE_WAIT;
+    loop {
+        match file.try_lock() {
+            Ok(()) => {
+                let _ = file.unlock();
+                return;
+            }
+            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
+                // sled's IO thread cannot be joined from here: poll its lock.
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(_) => return,
         }
     }
 }
@@ -146,7 +179,7 @@ impl EventLog {
         Ok(Self {
             inner: Arc::new(Inner {
                 dir,
-                tree,
+                tree: Some(tree),
                 head: head_rx,
                 counters,
                 recovery,
@@ -155,6 +188,14 @@ impl EventLog {
                 _lock: lock,
             }),
         })
+    }
+
+    /// The log's tree (there until the last handle is dropped).
+    fn tree(&self) -> &sled::Tree {
+        self.inner
+            .tree
+            .as_ref()
+            .expect("the tree is taken only when the log is dropped")
     }
 
     /// The data directory.
@@ -265,7 +306,7 @@ impl EventLog {
 
     /// Up to `max` events of the whole log (`$all`), from position `from` on.
     pub fn read_all(&self, from: Position, max: usize) -> Result<Vec<RecordedEvent>, LogError> {
-        read_range(&self.inner.tree, from, max, self.head().len)
+        read_range(self.tree(), from, max, self.head().len)
     }
 
     /// The durable event at `position`, if there is one.
@@ -275,7 +316,7 @@ impl EventLog {
 
     /// The durable event with id `id`, if there is one.
     pub fn find_event(&self, id: &EventId) -> Result<Option<RecordedEvent>, LogError> {
-        match self.inner.tree.get(keys::event_key(id))? {
+        match self.tree().get(keys::event_key(id))? {
             Some(value) => {
                 let position = keys::position_from_value(&value).ok_or(LogError::Corrupt {
                     position: None,
@@ -296,7 +337,7 @@ impl EventLog {
         max: usize,
     ) -> Result<StreamSlice, LogError> {
         let len = self.head().len;
-        let tree = &self.inner.tree;
+        let tree = self.tree();
         let entries = match direction {
             Direction::Forward => Box::new(tree.range(
                 keys::stream_key(stream, from)..=keys::stream_key(stream, StreamVersion(u64::MAX)),
@@ -347,18 +388,18 @@ impl EventLog {
 
     /// Where `stream` is now.
     pub fn stream_state(&self, stream: &StreamName) -> Result<StreamState, LogError> {
-        stored_stream_state(&self.inner.tree, stream, self.head().len)
+        stored_stream_state(self.tree(), stream, self.head().len)
     }
 
     /// Every event from `from` on, caught up from the store and then followed live.
     pub fn subscribe(&self, from: Position) -> Subscription {
-        Subscription::new(self.inner.tree.clone(), self.inner.head.clone(), from)
+        Subscription::new(self.tree().clone(), self.inner.head.clone(), from)
     }
 
     /// Walks the chain and the indexes of every durable event; `progress` is told how many
     /// records have been checked, now and then.
     pub fn verify(&self, progress: impl FnMut(u64)) -> Result<VerifyReport, LogError> {
-        verify::verify(&self.inner.tree, self.head(), progress)
+        verify::verify(self.tree(), self.head(), progress)
     }
 }
 
