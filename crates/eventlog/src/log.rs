@@ -62,8 +62,8 @@ pub struct EventLog {
 
 struct Inner {
     dir: PathBuf,
-    /// Some until the log is dropped.
-    tree: Option<sled::Tree>,
+    /// Some until the log is dropped; shared with the subscriptions.
+    tree: Option<Arc<sled::Tree>>,
     head: watch::Receiver<LogHead>,
     counters: Arc<Counters>,
     recovery: RecoveryReport,
@@ -80,8 +80,13 @@ impl Drop for Inner {
             // directory free to reopen as soon as this returns.
             let _ = writer.join();
         }
-        drop(self.tree.take());
-        wait_for_sled_to_let_go(&self.dir.join("sled"));
+        let tree = self.tree.take();
+        // A subscription still reading keeps sled open: then there is nothing to wait for.
+        let subscribed = tree.as_ref().is_some_and(|t| Arc::strong_count(t) > 1);
+        drop(tree);
+        if !subscribed {
+            wait_for_sled_to_let_go(&self.dir.join("sled"));
+        }
     }
 }
 
@@ -91,8 +96,7 @@ const SLED_CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Waits (at most [`SLED_CLOSE_WAIT`]) until nothing holds sled's lock on its data file.
 /// sled 0.34.7 hands each full log buffer to an IO thread of its own pool with a reference
 /// to the store's files, so for a moment after its last handle is dropped the store can
-/// still be locked: a reopen right then failed with `WouldBlock`. Unless subscriptions
-/// still hold the store (then this gives up at the deadline), the lock goes within
+/// still be locked: a reopen right then failed with `WouldBlock`. The lock goes within
 /// milliseconds.
 fn wait_for_sled_to_let_go(sled_dir: &Path) {
     let Ok(file) = File::open(sled_dir.join("db")) else {
@@ -179,7 +183,7 @@ impl EventLog {
         Ok(Self {
             inner: Arc::new(Inner {
                 dir,
-                tree: Some(tree),
+                tree: Some(Arc::new(tree)),
                 head: head_rx,
                 counters,
                 recovery,
@@ -190,12 +194,17 @@ impl EventLog {
         })
     }
 
-    /// The log's tree (there until the last handle is dropped).
-    fn tree(&self) -> &sled::Tree {
+    /// The log's tree, shareable (there until the last handle is dropped).
+    fn shared_tree(&self) -> &Arc<sled::Tree> {
         self.inner
             .tree
             .as_ref()
             .expect("the tree is taken only when the log is dropped")
+    }
+
+    /// The log's tree.
+    fn tree(&self) -> &sled::Tree {
+        self.shared_tree()
     }
 
     /// The data directory.
@@ -393,7 +402,11 @@ impl EventLog {
 
     /// Every event from `from` on, caught up from the store and then followed live.
     pub fn subscribe(&self, from: Position) -> Subscription {
-        Subscription::new(self.tree().clone(), self.inner.head.clone(), from)
+        Subscription::new(
+            Arc::clone(self.shared_tree()),
+            self.inner.head.clone(),
+            from,
+        )
     }
 
     /// Walks the chain and the indexes of every durable event; `progress` is told how many

@@ -19,14 +19,18 @@ pub const SUBSCRIPTION_PAGE: usize = 256;
 
 /// Every durable event from a position on, in order, exactly once.
 pub struct Subscription {
-    tree: sled::Tree,
+    tree: std::sync::Arc<sled::Tree>,
     head: watch::Receiver<LogHead>,
     next: Position,
     page: VecDeque<RecordedEvent>,
 }
 
 impl Subscription {
-    pub(crate) fn new(tree: sled::Tree, head: watch::Receiver<LogHead>, from: Position) -> Self {
+    pub(crate) fn new(
+        tree: std::sync::Arc<sled::Tree>,
+        head: watch::Receiver<LogHead>,
+        from: Position,
+    ) -> Self {
         Self {
             tree,
             head,
