@@ -188,12 +188,12 @@ pub fn smiles(
     post: &PostId,
     viewer: &UserId,
 ) -> Result<bool, ProjectionError> {
-    Ok(viewer_state(feeds, post, viewer)?.0)
+    viewer_did(feeds, post, viewer, EngagementKind::Smile)
 }
 
 /// Whether `viewer` has saved `post`: one read of the post's row, unless it spilled.
 pub fn saved(feeds: &impl Source, post: &PostId, viewer: &UserId) -> Result<bool, ProjectionError> {
-    Ok(viewer_state(feeds, post, viewer)?.1)
+    viewer_did(feeds, post, viewer, EngagementKind::Save)
 }
 
 /// Whether `viewer` smiles at and has saved `post`: one read of the post's [`StatsRow`]
@@ -208,22 +208,23 @@ pub fn viewer_state(
         return Ok((false, false));
     };
     let row: StatsRowView<'_> = decode(&bytes)?;
-    let has = |engaged: &EngagedView<'_>, kind: EngagementKind| match engaged {
-        EngagedView::Listed(list) => Ok(list
-            .binary_search_by(|e| e.member.cmp(viewer.as_str()))
-            .is_ok()),
-        EngagedView::Spilled => feeds
-            .has(&crate::feeds::own_engagement_key(
-                kind,
-                post.as_str(),
-                viewer.as_str(),
-            ))
-            .map_err(ProjectionError::from),
-    };
     Ok((
-        has(&row.smiles, EngagementKind::Smile)?,
-        has(&row.saves, EngagementKind::Save)?,
+        row.did(feeds, post, viewer, EngagementKind::Smile)?,
+        row.did(feeds, post, viewer, EngagementKind::Save)?,
     ))
+}
+
+/// Whether `viewer` did `kind` to `post`.
+fn viewer_did(
+    feeds: &impl Source,
+    post: &PostId,
+    viewer: &UserId,
+    kind: EngagementKind,
+) -> Result<bool, ProjectionError> {
+    let Some(bytes) = feeds.row(&key(&["stats", post.as_str()], None))? else {
+        return Ok(false);
+    };
+    decode::<StatsRowView<'_>>(&bytes)?.did(feeds, post, viewer, kind)
 }
 
 /// A [`StatsRow`] read in place: laid out the same, its member ids borrowed from the
@@ -236,6 +237,33 @@ struct StatsRowView<'a> {
     smiles: EngagedView<'a>,
     #[serde(borrow)]
     saves: EngagedView<'a>,
+}
+
+impl StatsRowView<'_> {
+    /// Whether `viewer` did `kind` to `post`, the post this row is of: in its list, or in
+    /// a row of their own once the list spilled.
+    fn did(
+        &self,
+        feeds: &impl Source,
+        post: &PostId,
+        viewer: &UserId,
+        kind: EngagementKind,
+    ) -> Result<bool, ProjectionError> {
+        let engaged = match kind {
+            EngagementKind::Smile => &self.smiles,
+            EngagementKind::Save => &self.saves,
+        };
+        match engaged {
+            EngagedView::Listed(list) => Ok(list
+                .binary_search_by(|e| e.member.cmp(viewer.as_str()))
+                .is_ok()),
+            EngagedView::Spilled => Ok(feeds.has(&crate::feeds::own_engagement_key(
+                kind,
+                post.as_str(),
+                viewer.as_str(),
+            ))?),
+        }
+    }
 }
 
 /// An [`Engaged`] read in place.

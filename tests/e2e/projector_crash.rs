@@ -21,17 +21,17 @@ fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
         .collect()
 }
 
-#[test]
-fn projections_killed_at_random_moments_resume_exactly_and_equal_a_rebuild() {
-    let dir = tempfile::tempdir().expect("temp dir");
+/// Seeds the demo world into a log in `dir` (closed again); answers a runtime and the
+/// number of events.
+fn demo_world(dir: &Path) -> (tokio::runtime::Runtime, u64) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .expect("runtime");
     let events = runtime.block_on(async {
-        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
-        let keys = Arc::new(KeyStore::open(&dir.path().join("keys")).expect("keys"));
+        let log = EventLog::open(Config::new(dir.join("log"))).expect("log");
+        let keys = Arc::new(KeyStore::open(&dir.join("keys")).expect("keys"));
         let domain = Domain::new(log, keys);
         let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/demo"));
         sparkfeed_seed::load(demo, &domain, |_, _| {})
@@ -39,6 +39,13 @@ fn projections_killed_at_random_moments_resume_exactly_and_equal_a_rebuild() {
             .expect("seeds")
             .events
     });
+    (runtime, events)
+}
+
+#[test]
+fn projections_killed_at_random_moments_resume_exactly_and_equal_a_rebuild() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (runtime, events) = demo_world(dir.path());
 
     let mut seed = 0x9e37_79b9_u64;
     let mut finished = false;
@@ -105,19 +112,9 @@ fn projections_killed_at_random_moments_resume_exactly_and_equal_a_rebuild() {
 #[test]
 fn a_rebuild_killed_midway_leaves_the_served_generation_whole_and_its_own_files_go() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let (runtime, _) = demo_world(dir.path());
     let served = runtime.block_on(async {
-        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
-        let keys = Arc::new(KeyStore::open(&dir.path().join("keys")).expect("keys"));
-        let domain = Domain::new(log.clone(), keys);
-        let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/demo"));
-        sparkfeed_seed::load(demo, &domain, |_, _| {})
-            .await
-            .expect("seeds");
+        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log reopens");
         let projections =
             Projections::open(&dir.path().join("projections"), log).expect("projections");
         projections.catch_up().await.expect("catches up");

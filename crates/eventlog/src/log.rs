@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use sparkfeed_events::{
     EventId, NewEvent, Position, RecordedEvent, StreamName, StreamVersion, codec,
@@ -96,25 +96,33 @@ const SLED_CLOSE_WAIT: Duration = Duration::from_secs(5);
 /// Waits (at most [`SLED_CLOSE_WAIT`]) until nothing holds sled's lock on its data file.
 /// sled 0.34.7 hands each full log buffer to an IO thread of its own pool with a reference
 /// to the store's files, so for a moment after its last handle is dropped the store can
-/// still be locked: a reopen right then failed with `WouldBlock`. The lock goes within
-/// milliseconds.
+/// still be locked: a reopen right then failed with `WouldBlock`. That thread cannot be
+/// joined from here, so a helper thread takes the lock as soon as it is free (a blocking
+/// `flock`), and the wait ends then or at the deadline; past the deadline the helper
+/// gives the lock back whenever it gets it.
 fn wait_for_sled_to_let_go(sled_dir: &Path) {
     let Ok(file) = File::open(sled_dir.join("db")) else {
         return;
     };
-    let deadline = Instant::now() + SLED_CLOSE_WAIT;
-    loop {
-        match file.try_lock() {
-            Ok(()) => {
-                let _ = file.unlock();
-                return;
-            }
-            Err(TryLockError::WouldBlock) if Instant::now() < deadline => {
-                // sled's IO thread cannot be joined from here: poll its lock.
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            Err(_) => return,
+    match file.try_lock() {
+        Ok(()) => {
+            let _ = file.unlock();
+            return;
         }
+        Err(TryLockError::WouldBlock) => {}
+        Err(_) => return,
+    }
+    let (locked_tx, locked) = std::sync::mpsc::channel();
+    let waiter = std::thread::Builder::new()
+        .name("sparkfeed-log-close".into())
+        .spawn(move || {
+            if file.lock().is_ok() {
+                let _ = file.unlock();
+            }
+            let _ = locked_tx.send(());
+        });
+    if waiter.is_ok() {
+        let _ = locked.recv_timeout(SLED_CLOSE_WAIT);
     }
 }
 
