@@ -53,18 +53,34 @@ impl Projection for Analytics {
                 rows.put(key(&["postint", e.post.as_str()], None), &e.interests)?;
                 (e.interests.clone(), Box::new(|c| c.posts += 1))
             }
-            DomainEvent::Smiled(e) => (interests_of(rows, &e.post)?, Box::new(|c| c.smiles += 1)),
-            DomainEvent::Unsmiled(e) => (interests_of(rows, &e.post)?, Box::new(|c| c.smiles -= 1)),
-            DomainEvent::Saved(e) => (interests_of(rows, &e.post)?, Box::new(|c| c.saves += 1)),
-            DomainEvent::Unsaved(e) => (interests_of(rows, &e.post)?, Box::new(|c| c.saves -= 1)),
-            DomainEvent::Shared(e) => (interests_of(rows, &e.post)?, Box::new(|c| c.shares += 1)),
+            // Saturating: a projection must apply every event the log holds, never panic.
+            DomainEvent::Smiled(e) => (
+                interests_of(rows, &e.post)?,
+                Box::new(|c| c.smiles = c.smiles.saturating_add(1)),
+            ),
+            DomainEvent::Unsmiled(e) => (
+                interests_of(rows, &e.post)?,
+                Box::new(|c| c.smiles = c.smiles.saturating_sub(1)),
+            ),
+            DomainEvent::Saved(e) => (
+                interests_of(rows, &e.post)?,
+                Box::new(|c| c.saves = c.saves.saturating_add(1)),
+            ),
+            DomainEvent::Unsaved(e) => (
+                interests_of(rows, &e.post)?,
+                Box::new(|c| c.saves = c.saves.saturating_sub(1)),
+            ),
+            DomainEvent::Shared(e) => (
+                interests_of(rows, &e.post)?,
+                Box::new(|c| c.shares = c.shares.saturating_add(1)),
+            ),
             DomainEvent::OrderPlaced(e) => {
                 let cents = e.total.cents;
                 (
                     interests_of(rows, &e.post)?,
                     Box::new(move |c| {
-                        c.purchases += 1;
-                        c.revenue_cents += cents;
+                        c.purchases = c.purchases.saturating_add(1);
+                        c.revenue_cents = c.revenue_cents.saturating_add(cents);
                     }),
                 )
             }

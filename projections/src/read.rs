@@ -570,7 +570,8 @@ fn rebuy_window(feeds: &impl Source, asin: &Asin) -> Result<Option<i64>, Project
             shortest = Some(shortest.map_or(days, |s| s.min(days)));
         }
     }
-    Ok(shortest.map(|d| i64::from(d) * 86_400_000_000))
+    // A window too long to count in microseconds never ends.
+    Ok(shortest.map(|d| i64::from(d).checked_mul(86_400_000_000).unwrap_or(i64::MAX)))
 }
 
 /// The audit trail of a sponsored post: its contract's events and its own, in log order.

@@ -35,6 +35,15 @@ pub enum ApiError {
     /// The domain refused the command; nothing was written. Code: the refusal's.
     #[error(transparent)]
     Refused(Refusal),
+    /// The caller holds as many of something as the limits allow (open WebSockets,
+    /// subscriptions on one socket), or sends too fast. Code: `code`.
+    #[error("{reason}")]
+    TooMany {
+        /// `TOO_MANY_SOCKETS`, `TOO_MANY_SUBSCRIPTIONS` or `RATE_LIMITED`.
+        code: &'static str,
+        /// What the limit is.
+        reason: String,
+    },
     /// The log, the key store or a projection failed. Code: the failure's.
     #[error("internal failure ({code}); the operation may be retried")]
     Internal {
@@ -60,7 +69,7 @@ impl ApiError {
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
             ApiError::Refused(r) => r.code(),
-            ApiError::Internal { code } => code,
+            ApiError::TooMany { code, .. } | ApiError::Internal { code } => code,
         }
     }
 }

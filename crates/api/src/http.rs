@@ -14,6 +14,8 @@ use std::time::{Duration, Instant};
 use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
+
+use crate::sockets::{MemberSockets, SubscriptionSlots};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
@@ -44,6 +46,8 @@ struct AppState {
     closing: Arc<watch::Sender<bool>>,
     /// One permit per open WebSocket (`Limits::max_subscriptions`).
     subscriptions: Arc<Semaphore>,
+    /// The open WebSockets of each member (`Limits::max_sockets_per_member`).
+    member_sockets: Arc<MemberSockets>,
 }
 
 /// The router over `api`. Projections are not started here: see [`serve`].
@@ -63,6 +67,7 @@ fn router_with(
     let state = AppState {
         schema: build_schema(Arc::clone(&api)),
         subscriptions: Arc::new(Semaphore::new(api.limits.max_subscriptions.max(1))),
+        member_sockets: MemberSockets::new(api.limits.max_sockets_per_member),
         api,
         live_runners,
         closing,
@@ -320,11 +325,25 @@ async fn graphql_ws(
             ),
         );
     };
+    // A member already at their cap is told before the upgrade, when the header names them.
+    if let Some(user) = &header_identity.user
+        && let Err(e) = state.member_sockets.take(user)
+    {
+        state.api.metrics.error(e.code());
+        return json(
+            StatusCode::TOO_MANY_REQUESTS,
+            &request_error(e.code(), &e.to_string()),
+        );
+    }
     let api = Arc::clone(&state.api);
     let schema = state.schema.clone();
+    let member_sockets = Arc::clone(&state.member_sockets);
     let mut closing = state.closing.subscribe();
+    let max_message = api.limits.max_ws_message_bytes;
     upgrade
         .protocols([SUBPROTOCOL])
+        .max_message_size(max_message)
+        .max_frame_size(max_message)
         .on_upgrade(move |socket| async move {
             let _permit = permit;
             api.metrics.subscription_connection(true);
@@ -339,7 +358,17 @@ async fn graphql_ws(
                     };
                     // A connection lives long: its reads must not remember rows.
                     let mut data = Data::default();
+                    if let Some(user) = &identity.user {
+                        let socket = member_sockets.take(user).map_err(|e| {
+                            init_api.metrics.error(e.code());
+                            async_graphql::Error::new(format!("{}: {e}", e.code()))
+                        })?;
+                        data.insert(socket);
+                    }
                     data.insert(identity);
+                    data.insert(SubscriptionSlots::new(
+                        init_api.limits.max_subscriptions_per_socket,
+                    ));
                     data.insert(Reads::for_connection(Arc::clone(&init_api)));
                     Ok(data)
                 })

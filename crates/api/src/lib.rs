@@ -25,6 +25,7 @@ pub mod metrics;
 mod mutation;
 mod query;
 pub mod schema;
+pub mod sockets;
 mod subscription;
 pub mod time;
 mod types;
@@ -72,6 +73,15 @@ pub struct Limits {
     /// At most this many WebSocket subscription connections are open at once; beyond it an
     /// upgrade is answered 503 `OVERLOADED`.
     pub max_subscriptions: usize,
+    /// The largest WebSocket message (and frame), in bytes.
+    pub max_ws_message_bytes: usize,
+    /// At most this many subscriptions run at once on one WebSocket; one more is answered
+    /// with an `error` message of code `TOO_MANY_SUBSCRIPTIONS`.
+    pub max_subscriptions_per_socket: usize,
+    /// At most this many WebSockets of one member are open at once: one more is answered
+    /// 429 `TOO_MANY_SOCKETS` (token in the header) or closed at `connection_init` with code
+    /// 1002 and reason `TOO_MANY_SOCKETS: ...` (token in the payload).
+    pub max_sockets_per_member: usize,
     /// How long a query's answer may be served again to the same reader (zero: never).
     /// A reader always sees their own writes; others' writes show within this interval.
     pub response_cache: Duration,
@@ -91,6 +101,9 @@ impl Default for Limits {
             header_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
             max_subscriptions: 10_000,
+            max_ws_message_bytes: 64 * 1024,
+            max_subscriptions_per_socket: 100,
+            max_sockets_per_member: 16,
             response_cache: Duration::ZERO,
         }
     }

@@ -3,16 +3,23 @@
 //!
 //! Invariant: a command runs to its end even if the client goes away (it is spawned), so a
 //! command that writes to several streams is never cut in half by a dropped connection.
+//! Invariant: who the caller is (and, where the rules need one, their role) is settled
+//! before any argument is parsed: an anonymous caller reaches no parser of a signed-in
+//! operation.
+//! Invariant: every mutation takes an optional `idempotencyKey` (`buy` a required one): a
+//! retry with the same key and arguments answers the first result and writes nothing, and
+//! what it creates (post, comment, contract, account) has an id derived from the key.
 
 use std::sync::Arc;
 
 use async_graphql::{Context, Enum, ID, InputObject, Object, SimpleObject};
 use sparkfeed_domain::events::{
-    DomainEvent, MediaKind as DomainMediaKind, ShareChannel as DomainChannel,
+    AccountKind, DomainEvent, MediaKind as DomainMediaKind, ShareChannel as DomainChannel,
 };
 use sparkfeed_domain::{
-    Asin, Caller, Command, CommentId, ContractId, Currency, Executed, Handle,
-    MediaInput as DomainMedia, Money as DomainMoney, PostId, TagInput as DomainTag, UserId,
+    Asin, Caller, ClientKey, Command, CommentId, ContractId, Currency, DerivedId, Executed, Handle,
+    MediaInput as DomainMedia, Money as DomainMoney, PostId, Role as DomainRole,
+    TagInput as DomainTag, UserId,
 };
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::OrderRow;
@@ -22,16 +29,71 @@ use crate::error::{ApiError, ApiResult};
 use crate::query::{interest_slug, post_id};
 use crate::types::*;
 
-/// Carries out `command` for `caller` and waits until every projection has applied it.
-async fn run(ctx: &Context<'_>, caller: Caller, command: Command) -> ApiResult<Executed> {
+/// Who sends a mutation, settled before its arguments are read, and the client's key.
+struct Sender {
+    caller: Caller,
+    key: Option<ClientKey>,
+}
+
+impl Sender {
+    /// Anyone (registration), with an optional key.
+    fn anyone(operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        Self::keyed(Caller::Anonymous, operation, key)
+    }
+
+    /// The signed-in member, or `UNAUTHENTICATED`.
+    fn member(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        let user = signed_in(ctx)?.clone();
+        Self::keyed(Caller::User(user), operation, key)
+    }
+
+    /// A signed-in admin, or `UNAUTHENTICATED` / `FORBIDDEN`.
+    fn admin(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        let user = with_role(ctx, &[DomainRole::Admin])?.clone();
+        Self::keyed(Caller::User(user), operation, key)
+    }
+
+    /// A signed-in brand account, or `UNAUTHENTICATED` / `FORBIDDEN`.
+    fn brand(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        let user = signed_in(ctx)?;
+        let account = api(ctx).domain.account(user)?;
+        if account.and_then(|a| a.kind) != Some(AccountKind::Brand) {
+            return Err(ApiError::Forbidden("this needs a brand account".into()));
+        }
+        Self::keyed(Caller::User(user.clone()), operation, key)
+    }
+
+    fn keyed(caller: Caller, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        let key = key
+            .map(|k| ClientKey::new(operation, &caller, k))
+            .transpose()?;
+        Ok(Self { caller, key })
+    }
+
+    /// The id of what this mutation creates: derived from the key, or fresh.
+    fn new_id<T: DerivedId>(&self, generate: fn() -> T) -> T {
+        self.key.as_ref().map_or_else(generate, ClientKey::derive)
+    }
+
+    /// The signed-in user (for mutations that answer with the viewer).
+    fn user(&self) -> Option<&UserId> {
+        match &self.caller {
+            Caller::User(user) => Some(user),
+            _ => None,
+        }
+    }
+}
+
+/// Carries out `command` for the sender and waits until every projection has applied it.
+async fn run(ctx: &Context<'_>, sender: Sender, command: Command) -> ApiResult<Executed> {
     let api = Arc::clone(api(ctx));
     let domain = api.domain.clone();
-    let writer = match &caller {
-        Caller::User(user) => Some(user.clone()),
-        _ => None,
-    };
+    let writer = sender.user().cloned();
     let done = tokio::spawn(async move {
-        let context = sparkfeed_domain::Context::new(caller);
+        let context = match &sender.key {
+            Some(key) => sparkfeed_domain::Context::keyed(sender.caller, key, &command),
+            None => sparkfeed_domain::Context::new(sender.caller),
+        };
         domain.execute(&context, &command).await
     })
     .await
@@ -49,12 +111,6 @@ async fn run(ctx: &Context<'_>, caller: Caller, command: Command) -> ApiResult<E
         tracing::warn!(position = done.position.0, error = %e, "projections lag behind a write");
     }
     Ok(done)
-}
-
-/// Runs `command` as the signed-in user.
-async fn run_as_viewer(ctx: &Context<'_>, command: Command) -> ApiResult<Executed> {
-    let user = signed_in(ctx)?.clone();
-    run(ctx, Caller::User(user), command).await
 }
 
 fn user_id(id: &ID) -> ApiResult<UserId> {
@@ -173,6 +229,10 @@ struct PublishPostInput {
     /// The active sponsorship contract of a sponsored post: it will carry "Paid
     /// partnership with <brand>" in every view.
     contract_id: Option<ID>,
+    /// The client's key (1 to 100 characters): a retry with the same key and input is
+    /// answered with the same post and writes nothing; the same key with another input is
+    /// refused with `IDEMPOTENCY_CONFLICT`.
+    idempotency_key: Option<String>,
 }
 
 /// A one-click buy.
@@ -205,6 +265,10 @@ struct CreateSponsorshipInput {
     starts_at: String,
     /// End, exclusive (RFC 3339).
     ends_at: String,
+    /// The client's key (1 to 100 characters): a retry with the same key and input is
+    /// answered with the same contract and writes nothing; the same key with another input
+    /// is refused with `IDEMPOTENCY_CONFLICT`.
+    idempotency_key: Option<String>,
 }
 
 /// A product to list.
@@ -223,6 +287,9 @@ struct ListProductInput {
     /// Used up and bought again (coffee, vitamins).
     #[graphql(default)]
     consumable: bool,
+    /// The client's key (1 to 100 characters): a retry with the same key and input writes
+    /// nothing and answers the first result.
+    idempotency_key: Option<String>,
 }
 
 /// Where a post is shared to.
@@ -339,6 +406,14 @@ fn user_payload(ctx: &Context<'_>, user: &UserId, done: Executed) -> ApiResult<U
 /// Every action sparkfeed accepts.
 pub struct Mutation;
 
+/// Every action sparkfeed accepts.
+///
+/// Retries: every mutation takes an optional `idempotencyKey` (`buy` a required one), 1 to
+/// 100 characters, at least 16 when signed out (`registerUser`: use a fresh UUID). A retry
+/// with the same key and arguments, by the same caller, is answered with the first result
+/// and writes nothing, even after a `503` or a dropped connection. The same key with other
+/// arguments is refused with `IDEMPOTENCY_CONFLICT` where it would create something else
+/// (a post, comment, contract, account or order) and is otherwise a new request.
 #[Object]
 impl Mutation {
     /// Registers a member account under a unique handle; answers with a token for it.
@@ -347,13 +422,15 @@ impl Mutation {
         ctx: &Context<'_>,
         handle: String,
         display_name: String,
+        idempotency_key: Option<String>,
     ) -> Gql<RegisterPayload> {
+        let sender = Sender::anyone("registerUser", idempotency_key.as_deref())?;
         let handle =
             Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
-        let user = UserId::generate();
+        let user = sender.new_id(UserId::generate);
         let done = run(
             ctx,
-            Caller::Anonymous,
+            sender,
             Command::RegisterMember {
                 user: user.clone(),
                 handle,
@@ -374,12 +451,15 @@ impl Mutation {
         ctx: &Context<'_>,
         handle: String,
         brand_name: String,
+        idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "registerBrand", idempotency_key.as_deref())?;
         let handle =
             Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
-        let user = UserId::generate();
-        let done = run_as_viewer(
+        let user = sender.new_id(UserId::generate);
+        let done = run(
             ctx,
+            sender,
             Command::RegisterBrand {
                 user: user.clone(),
                 handle,
@@ -395,32 +475,54 @@ impl Mutation {
         &self,
         ctx: &Context<'_>,
         interests: Vec<String>,
+        idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
+        let sender = Sender::member(ctx, "chooseInterests", idempotency_key.as_deref())?;
         let interests = self::interests(&interests)?;
-        let done = run_as_viewer(ctx, Command::ChooseInterests { interests }).await?;
+        let done = run(ctx, sender, Command::ChooseInterests { interests }).await?;
         Ok(user_payload(ctx, signed_in(ctx)?, done)?)
     }
 
     /// Records that a member's Prime membership started (admins).
-    async fn start_prime(&self, ctx: &Context<'_>, user_id: ID) -> Gql<UserPayload> {
+    async fn start_prime(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "startPrime", idempotency_key.as_deref())?;
         let user = self::user_id(&user_id)?;
-        let done = run_as_viewer(ctx, Command::StartPrime { user: user.clone() }).await?;
+        let done = run(ctx, sender, Command::StartPrime { user: user.clone() }).await?;
         Ok(user_payload(ctx, &user, done)?)
     }
 
     /// Records that a member's Prime membership ended (admins).
-    async fn end_prime(&self, ctx: &Context<'_>, user_id: ID) -> Gql<UserPayload> {
+    async fn end_prime(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "endPrime", idempotency_key.as_deref())?;
         let user = self::user_id(&user_id)?;
-        let done = run_as_viewer(ctx, Command::EndPrime { user: user.clone() }).await?;
+        let done = run(ctx, sender, Command::EndPrime { user: user.clone() }).await?;
         Ok(user_payload(ctx, &user, done)?)
     }
 
     /// Grants a role (admins).
-    async fn grant_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Gql<UserPayload> {
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "grantRole", idempotency_key.as_deref())?;
         let user = self::user_id(&user_id)?;
         let role = role.into();
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::GrantRole {
                 user: user.clone(),
                 role,
@@ -431,11 +533,19 @@ impl Mutation {
     }
 
     /// Revokes a role (admins).
-    async fn revoke_role(&self, ctx: &Context<'_>, user_id: ID, role: Role) -> Gql<UserPayload> {
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "revokeRole", idempotency_key.as_deref())?;
         let user = self::user_id(&user_id)?;
         let role = role.into();
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::RevokeRole {
                 user: user.clone(),
                 role,
@@ -452,10 +562,13 @@ impl Mutation {
         slug: String,
         name: String,
         rebuy_window_days: Option<u32>,
+        idempotency_key: Option<String>,
     ) -> Gql<InterestPayload> {
+        let sender = Sender::admin(ctx, "addInterest", idempotency_key.as_deref())?;
         let interest = interest_slug(&slug)?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::AddInterest {
                 interest: interest.clone(),
                 name,
@@ -475,6 +588,7 @@ impl Mutation {
         ctx: &Context<'_>,
         input: ListProductInput,
     ) -> Gql<ProductPayload> {
+        let sender = Sender::admin(ctx, "listProduct", input.idempotency_key.as_deref())?;
         let asin = self::asin(&input.asin)?;
         let command = Command::ListProduct {
             asin: asin.clone(),
@@ -484,7 +598,7 @@ impl Mutation {
             interests: interests(&input.interests)?,
             consumable: input.consumable,
         };
-        let done = run_as_viewer(ctx, command).await?;
+        let done = run(ctx, sender, command).await?;
         Ok(ProductPayload {
             product: fresh_product(ctx, &asin)?,
             position: done.position.0,
@@ -497,11 +611,14 @@ impl Mutation {
         ctx: &Context<'_>,
         asin: String,
         price: MoneyInput,
+        idempotency_key: Option<String>,
     ) -> Gql<ProductPayload> {
+        let sender = Sender::admin(ctx, "repriceProduct", idempotency_key.as_deref())?;
         let asin = self::asin(&asin)?;
         let price = price.parse("price")?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::RepriceProduct {
                 asin: asin.clone(),
                 price,
@@ -515,9 +632,15 @@ impl Mutation {
     }
 
     /// Takes a product out of the catalog (admins).
-    async fn delist_product(&self, ctx: &Context<'_>, asin: String) -> Gql<ProductPayload> {
+    async fn delist_product(
+        &self,
+        ctx: &Context<'_>,
+        asin: String,
+        idempotency_key: Option<String>,
+    ) -> Gql<ProductPayload> {
+        let sender = Sender::admin(ctx, "delistProduct", idempotency_key.as_deref())?;
         let asin = self::asin(&asin)?;
-        let done = run_as_viewer(ctx, Command::DelistProduct { asin: asin.clone() }).await?;
+        let done = run(ctx, sender, Command::DelistProduct { asin: asin.clone() }).await?;
         Ok(ProductPayload {
             product: fresh_product(ctx, &asin)?,
             position: done.position.0,
@@ -526,7 +649,8 @@ impl Mutation {
 
     /// Publishes a post (Prime members; brands cannot post).
     async fn publish_post(&self, ctx: &Context<'_>, input: PublishPostInput) -> Gql<PostPayload> {
-        let post = PostId::generate();
+        let sender = Sender::member(ctx, "publishPost", input.idempotency_key.as_deref())?;
+        let post = sender.new_id(PostId::generate);
         let media = input
             .media
             .into_iter()
@@ -555,7 +679,7 @@ impl Mutation {
             tags,
             contract,
         };
-        let done = run_as_viewer(ctx, command).await?;
+        let done = run(ctx, sender, command).await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
@@ -565,10 +689,13 @@ impl Mutation {
         ctx: &Context<'_>,
         post_id: ID,
         caption: String,
+        idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "editCaption", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::EditCaption {
                 post: post.clone(),
                 caption,
@@ -579,11 +706,19 @@ impl Mutation {
     }
 
     /// Tags a product in a post (its author).
-    async fn tag_product(&self, ctx: &Context<'_>, post_id: ID, tag: TagInput) -> Gql<PostPayload> {
+    async fn tag_product(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        tag: TagInput,
+        idempotency_key: Option<String>,
+    ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "tagProduct", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let tag = tag.parse()?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::TagProduct {
                 post: post.clone(),
                 tag,
@@ -600,11 +735,14 @@ impl Mutation {
         post_id: ID,
         asin: String,
         #[graphql(default)] media_index: u8,
+        idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "untagProduct", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let asin = self::asin(&asin)?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::UntagProduct {
                 post: post.clone(),
                 asin,
@@ -622,10 +760,13 @@ impl Mutation {
         ctx: &Context<'_>,
         post_id: ID,
         reason: String,
+        idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "removePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::RemovePost {
                 post: post.clone(),
                 reason,
@@ -636,30 +777,54 @@ impl Mutation {
     }
 
     /// Smiles at a post (once per member).
-    async fn smile(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+    async fn smile(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "smile", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(ctx, Command::Smile { post: post.clone() }).await?;
+        let done = run(ctx, sender, Command::Smile { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
     /// Takes a smile back.
-    async fn unsmile(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+    async fn unsmile(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "unsmile", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(ctx, Command::Unsmile { post: post.clone() }).await?;
+        let done = run(ctx, sender, Command::Unsmile { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
     /// Saves a post (once per member).
-    async fn save_post(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+    async fn save_post(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "savePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(ctx, Command::SavePost { post: post.clone() }).await?;
+        let done = run(ctx, sender, Command::SavePost { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
     /// Unsaves a post.
-    async fn unsave_post(&self, ctx: &Context<'_>, post_id: ID) -> Gql<PostPayload> {
+    async fn unsave_post(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "unsavePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let done = run_as_viewer(ctx, Command::UnsavePost { post: post.clone() }).await?;
+        let done = run(ctx, sender, Command::UnsavePost { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
     }
 
@@ -669,7 +834,9 @@ impl Mutation {
         ctx: &Context<'_>,
         post_id: ID,
         #[graphql(default_with = "ShareChannel::Link")] channel: ShareChannel,
+        idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
+        let sender = Sender::member(ctx, "sharePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let channel = match channel {
             ShareChannel::Link => DomainChannel::Link,
@@ -677,8 +844,9 @@ impl Mutation {
             ShareChannel::Email => DomainChannel::Email,
             ShareChannel::Social => DomainChannel::Social,
         };
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::SharePost {
                 post: post.clone(),
                 channel,
@@ -689,11 +857,19 @@ impl Mutation {
     }
 
     /// Comments on a post (Prime members, up to 1,000 characters).
-    async fn comment(&self, ctx: &Context<'_>, post_id: ID, text: String) -> Gql<CommentPayload> {
+    async fn comment(
+        &self,
+        ctx: &Context<'_>,
+        post_id: ID,
+        text: String,
+        idempotency_key: Option<String>,
+    ) -> Gql<CommentPayload> {
+        let sender = Sender::member(ctx, "comment", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
-        let comment = CommentId::generate();
-        let done = run_as_viewer(
+        let comment = sender.new_id(CommentId::generate);
+        let done = run(
             ctx,
+            sender,
             Command::Comment {
                 comment: comment.clone(),
                 post,
@@ -708,10 +884,16 @@ impl Mutation {
     }
 
     /// Removes a comment (its author, the post's author or a moderator).
-    async fn remove_comment(&self, ctx: &Context<'_>, comment_id: ID) -> Gql<PositionPayload> {
+    async fn remove_comment(
+        &self,
+        ctx: &Context<'_>,
+        comment_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<PositionPayload> {
+        let sender = Sender::member(ctx, "removeComment", idempotency_key.as_deref())?;
         let comment = CommentId::parse(&comment_id)
             .map_err(|e| ApiError::input("commentId", e.to_string()))?;
-        let done = run_as_viewer(ctx, Command::RemoveComment { comment }).await?;
+        let done = run(ctx, sender, Command::RemoveComment { comment }).await?;
         Ok(PositionPayload {
             position: done.position.0,
         })
@@ -720,6 +902,8 @@ impl Mutation {
     /// Buys a product tagged in a post, in one click, at the catalog price of the moment.
     /// Retrying with the same idempotency key answers the same order and writes nothing.
     async fn buy(&self, ctx: &Context<'_>, input: BuyInput) -> Gql<BuyPayload> {
+        // The order's own key: the domain finds the order it names (see `order_id`).
+        let sender = Sender::member(ctx, "buy", None)?;
         let command = Command::Buy {
             post: post_id(&input.post_id)?,
             asin: asin(&input.asin)?,
@@ -727,7 +911,7 @@ impl Mutation {
             idempotency_key: input.idempotency_key,
             gift: input.gift,
         };
-        let done = run_as_viewer(ctx, command).await?;
+        let done = run(ctx, sender, command).await?;
         let order = order_at(ctx, done)?;
         Ok(BuyPayload {
             order,
@@ -742,11 +926,12 @@ impl Mutation {
         ctx: &Context<'_>,
         input: CreateSponsorshipInput,
     ) -> Gql<SponsorshipPayload> {
+        let sender = Sender::brand(ctx, "createSponsorship", input.idempotency_key.as_deref())?;
         let when = |field: &'static str, text: &str| {
             crate::time::parse(text)
                 .ok_or_else(|| ApiError::input(field, "expected an RFC 3339 timestamp"))
         };
-        let contract = ContractId::generate();
+        let contract = sender.new_id(ContractId::generate);
         let command = Command::OpenContract {
             contract: contract.clone(),
             enthusiast: user_id(&input.enthusiast_id)?,
@@ -759,7 +944,7 @@ impl Mutation {
             starts_at: when("startsAt", &input.starts_at)?,
             ends_at: when("endsAt", &input.ends_at)?,
         };
-        let done = run_as_viewer(ctx, command).await?;
+        let done = run(ctx, sender, command).await?;
         Ok(SponsorshipPayload {
             contract_id: ID(contract.to_string()),
             position: done.position.0,
@@ -773,10 +958,13 @@ impl Mutation {
         ctx: &Context<'_>,
         contract_id: ID,
         reason: String,
+        idempotency_key: Option<String>,
     ) -> Gql<SponsorshipPayload> {
+        let sender = Sender::member(ctx, "endSponsorship", idempotency_key.as_deref())?;
         let contract = self::contract_id(&contract_id)?;
-        let done = run_as_viewer(
+        let done = run(
             ctx,
+            sender,
             Command::EndContract {
                 contract: contract.clone(),
                 reason,

@@ -219,7 +219,10 @@ impl Query {
         let api = api(ctx);
         let p = paging(first, after, api.limits.max_events_page)?;
         let types = types.unwrap_or_default();
-        let from = p.after.map_or(Position(0), |a| a.next());
+        // Saturating: `after` is the client's; past the end the page is empty.
+        let from = p
+            .after
+            .map_or(Position(0), |a| Position(a.0.saturating_add(1)));
         let log = api.domain.log();
         let wanted = |e: &sparkfeed_events::RecordedEvent| {
             types.is_empty() || types.iter().any(|t| t == e.record.event_type.as_str())

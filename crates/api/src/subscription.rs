@@ -13,6 +13,7 @@ use tokio::sync::watch;
 use crate::Api;
 use crate::error::ApiError;
 use crate::query::known_interest;
+use crate::sockets::{SubscriptionSlot, SubscriptionSlots};
 use crate::types::*;
 
 /// How many new posts one wake-up of `feedUpdates` reads at most.
@@ -24,6 +25,8 @@ struct FeedFollower {
     checkpoints: watch::Receiver<Position>,
     since: Option<Position>,
     ready: VecDeque<Post>,
+    /// Held as long as the stream runs.
+    _slot: Option<SubscriptionSlot>,
 }
 
 impl FeedFollower {
@@ -52,6 +55,14 @@ impl FeedFollower {
     }
 }
 
+/// A slot of the socket's subscriptions (none outside a WebSocket connection), or
+/// `TOO_MANY_SUBSCRIPTIONS`.
+fn subscription_slot(ctx: &Context<'_>) -> Result<Option<SubscriptionSlot>, ApiError> {
+    ctx.data_opt::<SubscriptionSlots>()
+        .map(SubscriptionSlots::take)
+        .transpose()
+}
+
 /// Live updates.
 pub struct Subscription;
 
@@ -66,6 +77,7 @@ impl Subscription {
         interest: String,
         after: Option<String>,
     ) -> Result<impl Stream<Item = Post> + use<>, async_graphql::Error> {
+        let slot = subscription_slot(ctx)?;
         let interest = known_interest(ctx, &interest)?;
         let after = cursor(after)?;
         let api = Arc::clone(api(ctx));
@@ -81,6 +93,7 @@ impl Subscription {
             checkpoints,
             since,
             ready: VecDeque::new(),
+            _slot: slot,
         };
         Ok(futures_util::stream::unfold(follower, FeedFollower::next))
     }
@@ -93,6 +106,7 @@ impl Subscription {
         after: Option<String>,
     ) -> Result<impl Stream<Item = Gql<Event>> + use<>, async_graphql::Error> {
         with_role(ctx, &[DomainRole::Analyst, DomainRole::Admin])?;
+        let slot = subscription_slot(ctx)?;
         let from = match after {
             Some(a) => Position(
                 a.parse::<u64>()
@@ -104,13 +118,13 @@ impl Subscription {
         let api = Arc::clone(api(ctx));
         let subscription = api.domain.log().subscribe(from);
         Ok(futures_util::stream::unfold(
-            (api, subscription),
-            |(api, mut subscription)| async move {
+            (api, subscription, slot),
+            |(api, mut subscription, slot)| async move {
                 let item = match subscription.next().await? {
                     Ok(event) => Event::decode(&api, event).map_err(Into::into),
                     Err(e) => Err(ApiError::from(e).into()),
                 };
-                Some((item, (api, subscription)))
+                Some((item, (api, subscription, slot)))
             },
         ))
     }

@@ -70,7 +70,7 @@ pub fn parse(text: &str) -> Option<i64> {
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
-    let mut rest = &text[19..];
+    let mut rest = text.get(19..)?;
     let mut micros = 0i64;
     if let Some(fraction) = rest.strip_prefix('.') {
         let digits = fraction.bytes().take_while(u8::is_ascii_digit).count();
@@ -82,13 +82,20 @@ pub fn parse(text: &str) -> Option<i64> {
         }
         rest = &fraction[digits..];
     }
-    let offset_secs = match rest {
-        "Z" | "z" => 0,
-        _ if rest.len() == 6 && matches!(&rest[..1], "+" | "-") && &rest[3..4] == ":" => {
-            let h: i64 = rest[1..3].parse().ok()?;
-            let m: i64 = rest[4..6].parse().ok()?;
+    // Bytes, not `str` slices: a slice of `rest` could cut a multi-byte character.
+    let offset_secs = match rest.as_bytes() {
+        b"Z" | b"z" => 0,
+        [sign @ (b'+' | b'-'), h1, h2, b':', m1, m2] => {
+            let two = |a: u8, b: u8| -> Option<i64> {
+                (a.is_ascii_digit() && b.is_ascii_digit())
+                    .then(|| i64::from(a - b'0') * 10 + i64::from(b - b'0'))
+            };
+            let (h, m) = (two(*h1, *h2)?, two(*m1, *m2)?);
+            if h > 23 || m > 59 {
+                return None;
+            }
             let s = h * 3600 + m * 60;
-            if rest.starts_with('-') { -s } else { s }
+            if *sign == b'-' { -s } else { s }
         }
         _ => return None,
     };
@@ -103,6 +110,36 @@ pub fn parse(text: &str) -> Option<i64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn any_text_is_parsed_or_refused_never_a_panic() {
+        // Every cut of strings made of multi-byte characters and the bytes RFC 3339 uses.
+        let pieces = [
+            "2026-11-18T10:00:00",
+            "é",
+            "+",
+            "-",
+            ":",
+            ".",
+            "Z",
+            "0",
+            "1",
+            "€",
+            "😀",
+        ];
+        for a in pieces {
+            for b in pieces {
+                for c in pieces {
+                    let text = format!("{a}{b}{c}");
+                    for end in 0..=text.len() {
+                        if let Some(prefix) = text.get(..end) {
+                            let _ = parse(prefix);
+                        }
+                    }
+                }
+            }
+        }
+    }
 
     #[test]
     fn timestamps_round_trip_through_rfc3339() {
@@ -120,6 +157,18 @@ mod tests {
             Some("2024-02-29T00:00:00.000000Z")
         );
         for bad in [
+            // The review's panic: 'é' straddles the offset's sign and its hours.
+            "2026-11-18T10:00:00é0:00",
+            "2026-11-18T10:00:00+é:00",
+            "2026-11-18T10:00:00+01:é",
+            "2026-11-18T10:00:00.é",
+            "2026-11-18T10:00:00+24:00",
+            "2026-11-18T10:00:00+01:60",
+            "2026-11-18T10:00:00++1:00",
+            "é026-11-18T10:00:00Z",
+            "2026-11-18T10:0é:00Z",
+            "99999-11-18T10:00:00Z",
+            "2026-11-18T10:00:00\0Z",
             "2026-02-30T00:00:00Z",
             "2026-11-18",
             "2026-11-18T25:00:00Z",

@@ -458,7 +458,7 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     }
     let engagement = config
         .events
-        .saturating_sub(plan.len() as u64 + config.posts);
+        .saturating_sub((plan.len() as u64).saturating_add(config.posts));
     // Rounded up: the log holds at least the events asked for.
     let per_post = engagement.div_ceil(config.posts.max(1));
     let mut rng = 0x5eed_u64;

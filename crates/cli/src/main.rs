@@ -111,13 +111,26 @@ enum Command {
     },
 }
 
+/// A measurement's length: a finite number of seconds above 0 and at most a day (so that
+/// it converts to a `Duration` and adds to an `Instant` without panicking).
+fn seconds(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if value.is_finite() && value > 0.0 && value <= 86_400.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "expected seconds above 0 and at most 86400, got {text}"
+        ))
+    }
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// Durable appends per second for 1, 8 and 64 writers and batches of 100, next to raw
     /// sled insert+flush measured in the same run.
     Append {
         /// Seconds per measurement.
-        #[arg(long, default_value_t = 2.0)]
+        #[arg(long, default_value_t = 2.0, value_parser = seconds)]
         seconds: f64,
         /// Measurements per scenario (interleaved); the median is reported.
         #[arg(long, default_value_t = 5)]
@@ -139,7 +152,7 @@ enum BenchCommand {
         #[arg(long, default_value_t = 32)]
         clients: usize,
         /// Seconds per phase per run.
-        #[arg(long, default_value_t = 5.0)]
+        #[arg(long, default_value_t = 5.0, value_parser = seconds)]
         seconds: f64,
         /// Runs (feed and mutation phases interleaved); medians are reported.
         #[arg(long, default_value_t = 3)]

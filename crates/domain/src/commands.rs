@@ -1,6 +1,7 @@
 //! One command per user action. Fields are already-parsed domain types; lengths and ranges
 //! are checked by the rules.
 
+use sha2::{Digest, Sha256};
 use sparkfeed_events::{EventId, Timestamp};
 
 use crate::events::{MediaKind, ShareChannel};
@@ -28,6 +29,10 @@ pub struct Context {
     pub command_id: EventId,
     /// The time the rules use (contract windows).
     pub now: Timestamp,
+    /// True when `command_id` derives from a client's [`ClientKey`]: the domain then answers
+    /// a repeat with what the first run wrote, before applying any rule (a retried smile is
+    /// the first smile, not `ALREADY_SMILED`).
+    pub from_client_key: bool,
 }
 
 impl Context {
@@ -37,7 +42,81 @@ impl Context {
             caller,
             command_id: EventId::random(),
             now: Timestamp::now(),
+            from_client_key: false,
         }
+    }
+
+    /// The command `command` by `caller` under the client's `key`, now.
+    ///
+    /// Invariant: the command id is a hash of the key (scoped to its operation and caller)
+    /// and of the command itself, so the same key with the same command is the same
+    /// command, however often it is sent; the same key with another command is another
+    /// command, whose creations (derived from the key alone) collide with the first's and
+    /// are refused with `IDEMPOTENCY_CONFLICT`.
+    pub fn keyed(caller: Caller, key: &ClientKey, command: &Command) -> Self {
+        let digest = Sha256::new()
+            .chain_update(b"sparkfeed/command/v1\0")
+            .chain_update(key.0)
+            .chain_update(format!("{command:?}"))
+            .finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        Self {
+            caller,
+            command_id: EventId::from_bytes(id),
+            now: Timestamp::now(),
+            from_client_key: true,
+        }
+    }
+}
+
+/// A client's idempotency key, scoped to one operation and one caller: a retry that sends
+/// the same key is answered with the first result and writes nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub struct ClientKey([u8; 32]);
+
+impl ClientKey {
+    /// The longest key accepted, in characters.
+    pub const MAX_CHARS: usize = 100;
+    /// The shortest key an anonymous caller may send: with no account to scope it, the key
+    /// is the only secret of the retry (a registration's answer carries a token).
+    pub const MIN_ANONYMOUS_CHARS: usize = 16;
+
+    /// The key `key` of operation `operation` sent by `caller`; refused with `VALIDATION`
+    /// (field `idempotencyKey`) when it is empty, longer than [`Self::MAX_CHARS`] or, for
+    /// an anonymous caller, shorter than [`Self::MIN_ANONYMOUS_CHARS`].
+    pub fn new(operation: &str, caller: &Caller, key: &str) -> Result<Self, crate::Refusal> {
+        let min = match caller {
+            Caller::Anonymous => Self::MIN_ANONYMOUS_CHARS,
+            _ => 1,
+        };
+        let n = key.chars().count();
+        if n < min || n > Self::MAX_CHARS {
+            return Err(crate::Refusal::validation(
+                "idempotencyKey",
+                format!("expected {min} to {} characters, got {n}", Self::MAX_CHARS),
+            ));
+        }
+        let who = match caller {
+            Caller::User(user) => format!("user:{user}"),
+            Caller::System(name) => format!("system:{name}"),
+            Caller::Anonymous => "anonymous".to_owned(),
+        };
+        let digest = Sha256::new()
+            .chain_update(b"sparkfeed/client-key/v1\0")
+            .chain_update(operation)
+            .chain_update([0u8])
+            .chain_update(who)
+            .chain_update([0u8])
+            .chain_update(key)
+            .finalize();
+        Ok(Self(digest.into()))
+    }
+
+    /// The id of what the keyed command creates (a post, a comment, a contract, an
+    /// account): the same for every retry, so a repeat finds the first one.
+    pub fn derive<T: crate::ids::DerivedId>(&self) -> T {
+        T::derived(&self.0)
     }
 }
 
@@ -276,4 +355,16 @@ pub enum Command {
         /// Why (up to 500 characters).
         reason: String,
     },
+}
+
+impl Command {
+    /// The part of the command that writes last (parts are numbered from 0; each writes
+    /// one stream). Registration reserves the handle (part 0), then opens the account
+    /// (part 1); every other command writes one stream.
+    pub fn final_part(&self) -> u32 {
+        match self {
+            Command::RegisterMember { .. } | Command::RegisterBrand { .. } => 1,
+            _ => 0,
+        }
+    }
 }

@@ -73,8 +73,9 @@ pub enum Refusal {
     /// No such comment (or it was removed). Code `UNKNOWN_COMMENT`.
     #[error("unknown comment {0}")]
     UnknownComment(String),
-    /// The idempotency key was used for a different order. Code `IDEMPOTENCY_CONFLICT`.
-    #[error("this idempotency key was used for a different order")]
+    /// The idempotency key was used for a different request (another order, post, comment,
+    /// contract or account). Code `IDEMPOTENCY_CONFLICT`.
+    #[error("this idempotency key was used for a different request")]
     IdempotencyConflict,
     /// No such contract. Code `UNKNOWN_CONTRACT`.
     #[error("unknown contract {0}")]

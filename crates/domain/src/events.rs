@@ -1,7 +1,12 @@
-//! Every domain event, version 1. Personal data is [`Sealed`] from the first version.
+//! Every domain event. Personal data is [`Sealed`] from the first version.
 //!
-//! Each payload type implements [`EventPayload`] with its stored name and schema version;
+//! Each payload type implements [`EventPayload`] with its stored name and its schema
+//! version, written once beside its name in the `domain_events!` list below;
 //! [`DomainEvent`] reads any stored record back (upcasting through [`upcasters`]).
+//!
+//! bincode lays fields out by position, so a changed payload needs the next version and an
+//! upcaster, or old logs stop decoding. `fixtures/golden/domain-v1.bin` holds every event
+//! as version 1 wrote it, and the `rules` test binary reads it back.
 
 use serde::{Deserialize, Serialize};
 use sparkfeed_events::{EventPayload, RecordedEvent, Upcasters};
@@ -91,8 +96,10 @@ pub struct Commission {
     pub contract: Option<ContractId>,
 }
 
+/// Declares each event as `Name version N { fields }`: `N` is the schema version this build
+/// writes for `Name`, and the only place it is written.
 macro_rules! domain_events {
-    ($( $(#[$doc:meta])* $name:ident { $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
+    ($( $(#[$doc:meta])* $name:ident version $version:literal { $( $(#[$fdoc:meta])* $field:ident : $ty:ty ),* $(,)? } )*) => {
         $(
             $(#[$doc])*
             // Fields are named for what they hold; the event's doc says what it means.
@@ -102,7 +109,7 @@ macro_rules! domain_events {
 
             impl EventPayload for $name {
                 const EVENT_TYPE: &'static str = stringify!($name);
-                const SCHEMA_VERSION: u16 = 1;
+                const SCHEMA_VERSION: u16 = $version;
             }
 
             impl From<$name> for DomainEvent {
@@ -121,6 +128,9 @@ macro_rules! domain_events {
         }
 
         impl DomainEvent {
+            /// The stored type name of every domain event, in declaration order.
+            pub const EVENT_TYPES: &'static [&'static str] = &[$( stringify!($name), )*];
+
             /// Reads a stored record as a domain event.
             pub fn decode(upcasters: &Upcasters, event: &RecordedEvent) -> Result<Self, sparkfeed_events::CodecError> {
                 let r = &event.record;
@@ -135,6 +145,11 @@ macro_rules! domain_events {
                 match self { $( DomainEvent::$name(_) => stringify!($name), )* }
             }
 
+            /// The schema version this build writes for this event's type.
+            pub fn schema_version(&self) -> u16 {
+                match self { $( DomainEvent::$name(_) => <$name as EventPayload>::SCHEMA_VERSION, )* }
+            }
+
             /// The payload in the log's encoding.
             pub fn encode(&self) -> Result<Vec<u8>, sparkfeed_events::CodecError> {
                 match self { $( DomainEvent::$name(e) => sparkfeed_events::codec::encode_payload(e), )* }
@@ -145,9 +160,9 @@ macro_rules! domain_events {
 
 domain_events! {
     /// A handle was reserved for a user (stream `handle-<keyed hash>`).
-    HandleReserved { user: UserId }
+    HandleReserved version 1 { user: UserId }
     /// An account was registered (stream `user-<id>`).
-    UserRegistered {
+    UserRegistered version 1 {
         user: UserId,
         kind: AccountKind,
         handle: Sealed,
@@ -156,24 +171,24 @@ domain_events! {
         brand_name: Option<String>,
     }
     /// The membership service reported Prime started.
-    PrimeStarted { user: UserId }
+    PrimeStarted version 1 { user: UserId }
     /// The membership service reported Prime ended.
-    PrimeEnded { user: UserId }
+    PrimeEnded version 1 { user: UserId }
     /// A member chose 1 to 5 interests (replacing the previous choice).
-    InterestsChosen { user: UserId, interests: Vec<InterestSlug> }
+    InterestsChosen version 1 { user: UserId, interests: Vec<InterestSlug> }
     /// An admin granted a role.
-    RoleGranted { user: UserId, role: Role, by: String }
+    RoleGranted version 1 { user: UserId, role: Role, by: String }
     /// An admin revoked a role.
-    RoleRevoked { user: UserId, role: Role, by: String }
+    RoleRevoked version 1 { user: UserId, role: Role, by: String }
     /// An admin added an interest to the catalog (stream `interest-<slug>`).
-    InterestAdded {
+    InterestAdded version 1 {
         interest: InterestSlug,
         name: String,
         /// Days after which a consumable bought in this interest may be shown again.
         rebuy_window_days: Option<u32>,
     }
     /// A product was listed (stream `product-<asin>`).
-    ProductListed {
+    ProductListed version 1 {
         asin: Asin,
         title: String,
         price: Money,
@@ -182,11 +197,11 @@ domain_events! {
         consumable: bool,
     }
     /// A product got a new price.
-    ProductRepriced { asin: Asin, price: Money }
+    ProductRepriced version 1 { asin: Asin, price: Money }
     /// A product left the catalog.
-    ProductDelisted { asin: Asin }
+    ProductDelisted version 1 { asin: Asin }
     /// A post was published (stream `post-<id>`).
-    PostPublished {
+    PostPublished version 1 {
         post: PostId,
         author: UserId,
         caption: Sealed,
@@ -196,29 +211,29 @@ domain_events! {
         sponsorship: Option<Disclosure>,
     }
     /// The author edited the caption.
-    CaptionEdited { post: PostId, caption: Sealed }
+    CaptionEdited version 1 { post: PostId, caption: Sealed }
     /// The author tagged a product.
-    ProductTagged { post: PostId, tag: Tag }
+    ProductTagged version 1 { post: PostId, tag: Tag }
     /// The author untagged a product.
-    ProductUntagged { post: PostId, asin: Asin, media_index: u8 }
+    ProductUntagged version 1 { post: PostId, asin: Asin, media_index: u8 }
     /// A moderator or the author removed the post: it leaves every feed, stays in the log.
-    PostRemoved { post: PostId, by: UserId, reason: String }
+    PostRemoved version 1 { post: PostId, by: UserId, reason: String }
     /// A member smiled at a post (stream `engagement-<post>.<member>`).
-    Smiled { post: PostId, member: UserId }
+    Smiled version 1 { post: PostId, member: UserId }
     /// A member took their smile back.
-    Unsmiled { post: PostId, member: UserId }
+    Unsmiled version 1 { post: PostId, member: UserId }
     /// A member saved a post.
-    Saved { post: PostId, member: UserId }
+    Saved version 1 { post: PostId, member: UserId }
     /// A member unsaved a post.
-    Unsaved { post: PostId, member: UserId }
+    Unsaved version 1 { post: PostId, member: UserId }
     /// A member shared a post.
-    Shared { post: PostId, member: UserId, channel: ShareChannel }
+    Shared version 1 { post: PostId, member: UserId, channel: ShareChannel }
     /// A member commented (stream `comment-<id>`).
-    CommentPosted { comment: CommentId, post: PostId, author: UserId, text: Sealed }
+    CommentPosted version 1 { comment: CommentId, post: PostId, author: UserId, text: Sealed }
     /// A comment was removed by its author, the post's author or a moderator.
-    CommentRemoved { comment: CommentId, post: PostId, by: UserId }
+    CommentRemoved version 1 { comment: CommentId, post: PostId, by: UserId }
     /// A member bought a tagged product in one click (stream `order-<id>`).
-    OrderPlaced {
+    OrderPlaced version 1 {
         order: String,
         buyer: UserId,
         post: PostId,
@@ -231,7 +246,7 @@ domain_events! {
         commission: Option<Commission>,
     }
     /// A brand signed a contract with an enthusiast (stream `sponsorship-<id>`).
-    ContractOpened {
+    ContractOpened version 1 {
         contract: ContractId,
         brand: UserId,
         brand_name: String,
@@ -242,7 +257,7 @@ domain_events! {
         ends_at: i64,
     }
     /// The contract ended before its end date.
-    ContractEnded { contract: ContractId, by: String, reason: String }
+    ContractEnded version 1 { contract: ContractId, by: String, reason: String }
 }
 
 /// The upcasters of every domain event (none yet: everything is at version 1).

@@ -3,8 +3,16 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 
 use crate::Refusal;
+
+/// An id made from a seed (a client's key) rather than at random, in the same form as a
+/// generated one.
+pub trait DerivedId {
+    /// The id of `seed`: the same seed always gives the same id.
+    fn derived(seed: &[u8; 32]) -> Self;
+}
 
 macro_rules! opaque_id {
     ($(#[$doc:meta])* $name:ident, $prefix:literal) => {
@@ -42,6 +50,18 @@ macro_rules! opaque_id {
             /// The id as text.
             pub fn as_str(&self) -> &str {
                 &self.0
+            }
+        }
+
+        impl DerivedId for $name {
+            fn derived(seed: &[u8; 32]) -> Self {
+                let digest = Sha256::new()
+                    .chain_update(concat!("sparkfeed/id/", $prefix, "\0"))
+                    .chain_update(seed)
+                    .finalize();
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(&digest[..8]);
+                Self(format!(concat!($prefix, "{:016x}"), u64::from_le_bytes(bytes)))
             }
         }
 
@@ -217,6 +237,11 @@ pub struct Money {
 }
 
 impl Money {
+    /// The largest price or fee the rules accept, in minor units (a hundred million in the
+    /// major unit). Invariant: ten times it, times the largest commission rate in basis
+    /// points, fits in a `u64`, so an order's total and commission never overflow.
+    pub const MAX_PRICE_CENTS: u64 = 10_000_000_000;
+
     /// `cents` of `currency`.
     pub fn new(cents: u64, currency: Currency) -> Self {
         Self { cents, currency }

@@ -19,10 +19,11 @@ mod seal;
 pub mod service;
 pub mod state;
 
-pub use commands::{Caller, Command, Context, MediaInput, TagInput};
+pub use commands::{Caller, ClientKey, Command, Context, MediaInput, TagInput};
 pub use error::{CommandError, Failure, Refusal};
 pub use ids::{
-    Asin, CommentId, ContractId, Currency, Handle, InterestSlug, Money, PostId, Role, UserId,
+    Asin, CommentId, ContractId, Currency, DerivedId, Handle, InterestSlug, Money, PostId, Role,
+    UserId,
 };
 pub use seal::{KeyStore, Sealed};
 pub use service::{Domain, Executed, order_id};

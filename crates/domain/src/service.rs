@@ -32,6 +32,8 @@ use crate::{
 
 /// How often a command is retried after losing an optimistic-concurrency race.
 const MAX_ATTEMPTS: usize = 8;
+/// The longest re-buy window of an interest: ten years.
+pub const MAX_REBUY_WINDOW_DAYS: u32 = 3_650;
 /// The associate commission of enthusiasts on purchases through unsponsored posts.
 pub const ASSOCIATE_RATE_BP: u32 = 300;
 
@@ -169,8 +171,25 @@ fn unique<T: PartialEq>(field: &'static str, items: &[T]) -> Result<(), Refusal>
     Ok(())
 }
 
+/// `rate_bp` basis points of `total`, rounded down (in `u128`: no overflow whatever the
+/// inputs; the result is at most `total` for rates up to 10,000).
 fn percent_of(total: Money, rate_bp: u32) -> Money {
-    Money::new(total.cents * u64::from(rate_bp) / 10_000, total.currency)
+    let cents = u128::from(total.cents) * u128::from(rate_bp) / 10_000;
+    Money::new(u64::try_from(cents).unwrap_or(u64::MAX), total.currency)
+}
+
+/// A price or fee: more than zero and at most [`Money::MAX_PRICE_CENTS`].
+fn positive_price(field: &'static str, money: Money) -> Result<(), Refusal> {
+    if money.cents == 0 || money.cents > Money::MAX_PRICE_CENTS {
+        return Err(Refusal::validation(
+            field,
+            format!(
+                "expected more than zero and at most {} minor units",
+                Money::MAX_PRICE_CENTS
+            ),
+        ));
+    }
+    Ok(())
 }
 
 impl Domain {
@@ -202,6 +221,16 @@ impl Domain {
         ctx: &Context,
         command: &Command,
     ) -> Result<Executed, CommandError> {
+        if ctx.from_client_key {
+            // The command's last event exists only once every part of it was written.
+            let last = event_id(ctx, command.final_part(), 0);
+            if let Some(done) = self.log.find_event(&last)? {
+                return Ok(Executed {
+                    position: done.record.position,
+                    deduplicated: true,
+                });
+            }
+        }
         for _ in 0..MAX_ATTEMPTS {
             if let Ok(done) = self.attempt(ctx, command).await? {
                 return Ok(done);
@@ -328,7 +357,7 @@ impl Domain {
                 id: event_id(ctx, part, i),
                 event_type: EventType::parse(event.event_type())
                     .unwrap_or_else(|_| unreachable!("domain event names are valid types")),
-                schema_version: 1,
+                schema_version: event.schema_version(),
                 payload: event
                     .encode()
                     .map_err(|e| Refusal::validation("event", e.to_string()))?,
@@ -378,7 +407,7 @@ impl Domain {
             .await?
         {
             Ok(done) => Ok(Ok(done.into())),
-            Err(Retry) => Err(exists.into()),
+            Err(Retry) => Err(conflict_or(ctx, exists).into()),
         }
     }
 
@@ -626,6 +655,13 @@ impl Domain {
             } => {
                 self.admin(ctx)?;
                 chars("name", name, 1, 60)?;
+                if rebuy_window_days.is_some_and(|d| !(1..=MAX_REBUY_WINDOW_DAYS).contains(&d)) {
+                    return Err(Refusal::validation(
+                        "rebuyWindowDays",
+                        format!("expected 1 to {MAX_REBUY_WINDOW_DAYS} days"),
+                    )
+                    .into());
+                }
                 let event = InterestAdded {
                     interest: interest.clone(),
                     name: name.clone(),
@@ -650,9 +686,7 @@ impl Domain {
                 self.admin(ctx)?;
                 chars("title", title, 1, 200)?;
                 url("imageUrl", image_url)?;
-                if price.cents == 0 {
-                    return Err(Refusal::validation("price", "must be more than zero").into());
-                }
+                positive_price("price", *price)?;
                 self.known_interests("interests", interests, 3)?;
                 let _guard = self.write_lock(&product_stream(asin)).await;
                 let event = ProductListed {
@@ -681,11 +715,7 @@ impl Domain {
                 }
                 let event: DomainEvent = match command {
                     Command::RepriceProduct { price, .. } => {
-                        if price.cents == 0 {
-                            return Err(
-                                Refusal::validation("price", "must be more than zero").into()
-                            );
-                        }
+                        positive_price("price", *price)?;
                         ProductRepriced {
                             asin: asin.clone(),
                             price: *price,
@@ -864,9 +894,11 @@ impl Domain {
                     .await?
                 {
                     Ok(done) => Ok(Ok(done.into())),
-                    Err(Retry) => {
-                        Err(Refusal::validation("comment", "a comment with this id exists").into())
-                    }
+                    Err(Retry) => Err(conflict_or(
+                        ctx,
+                        Refusal::validation("comment", "a comment with this id exists"),
+                    )
+                    .into()),
                 }
             }
             Command::RemoveComment { comment } => {
@@ -946,8 +978,8 @@ impl Domain {
                     )
                     .into());
                 }
-                if flat_fee.is_some_and(|f| f.cents == 0) {
-                    return Err(Refusal::validation("flatFee", "must be more than zero").into());
+                if let Some(fee) = flat_fee {
+                    positive_price("flatFee", *fee)?;
                 }
                 if ends_at <= starts_at {
                     return Err(Refusal::validation("endsAt", "must be after startsAt").into());
@@ -1020,7 +1052,7 @@ impl Domain {
                     position: done.record.position,
                     deduplicated: true,
                 })),
-                None => Err(Refusal::AlreadyRegistered.into()),
+                None => Err(conflict_or(ctx, Refusal::AlreadyRegistered).into()),
             };
         }
         let handle_stream = self.keys.handle_stream(handle);
@@ -1193,7 +1225,12 @@ impl Domain {
         else {
             return Err(Refusal::UnknownProduct(asin.to_string()).into());
         };
-        let total = Money::new(unit_price.cents * u64::from(quantity), unit_price.currency);
+        // Prices are capped (`Money::MAX_PRICE_CENTS`), but a price listed before the cap
+        // is in the log too: saturate rather than overflow.
+        let total = Money::new(
+            unit_price.cents.saturating_mul(u64::from(quantity)),
+            unit_price.currency,
+        );
 
         let mut _contract_guard = None;
         let commission = match &target.state.sponsorship {
@@ -1239,6 +1276,17 @@ impl Domain {
         // A concurrent buy with the same key lost the race: the retry finds it placed.
         self.update(ctx, &order_stream, ExpectedVersion::NoStream, event.into())
             .await
+    }
+}
+
+/// What a command that finds its creation taken is refused with: `IDEMPOTENCY_CONFLICT`
+/// when its id came from the client's key (the key was used for another request), else
+/// `otherwise`.
+fn conflict_or(ctx: &Context, otherwise: Refusal) -> Refusal {
+    if ctx.from_client_key {
+        Refusal::IdempotencyConflict
+    } else {
+        otherwise
     }
 }
 

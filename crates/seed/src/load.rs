@@ -59,6 +59,17 @@ fn read_lines<T: serde::de::DeserializeOwned>(
         .collect()
 }
 
+/// `days` days after `now` (microseconds), or a bad line when that is out of range.
+fn days_from(now: i64, days: i64, file: &'static str, line: usize) -> Result<i64, SeedError> {
+    days.checked_mul(DAY_MICROS)
+        .and_then(|d| now.checked_add(d))
+        .ok_or_else(|| SeedError::Line {
+            file,
+            line,
+            reason: format!("{days} days from now is out of range"),
+        })
+}
+
 fn bad(file: &'static str, line: usize) -> impl Fn(Refusal) -> SeedError {
     move |r| SeedError::Line {
         file,
@@ -188,8 +199,8 @@ fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
                 enthusiast: UserId::parse(&c.enthusiast).map_err(&b)?,
                 flat_fee: c.flat_fee_cents.map(|f| Money::new(f, Currency::USD)),
                 commission_bp: c.commission_bp,
-                starts_at: now.0 + c.starts_in_days * DAY_MICROS,
-                ends_at: now.0 + c.ends_in_days * DAY_MICROS,
+                starts_at: days_from(now.0, c.starts_in_days, file, line)?,
+                ends_at: days_from(now.0, c.ends_in_days, file, line)?,
             },
         });
     }
@@ -392,6 +403,7 @@ pub async fn load(
             caller: step.caller,
             command_id: EventId::from_bytes(id),
             now,
+            from_client_key: false,
         };
         let done = domain
             .execute(&ctx, &step.command)

@@ -7,6 +7,7 @@
 mod direct;
 mod operations;
 mod refusals;
+mod retries;
 mod story;
 mod subscriptions;
 

@@ -5,6 +5,7 @@
 //! appended, `then_refused` asserts the code and that the log head did not move.
 
 mod accepted;
+mod golden;
 mod props;
 mod refused;
 
