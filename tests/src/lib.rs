@@ -1,4 +1,5 @@
-//! Support for sparkfeed's end-to-end tests: the line protocol of the crash appender.
+//! Support for sparkfeed's end-to-end tests: the line protocol of the crash appender, and
+//! the projector's batch size.
 //!
 //! The crash appender (`src/bin/crash-appender.rs`) appends to a real log until it is
 //! killed, and prints one [`Ack`] line per acknowledged append; the crash test reads them
@@ -57,6 +58,10 @@ impl Ack {
         })
     }
 }
+
+/// Events per batch of the projector (`src/bin/projector.rs`): each batch is one commit of
+/// a projection's rows with its checkpoint.
+pub const PROJECTOR_BATCH: usize = 32;
 
 /// How a child process of the e2e tests reports a failure: an `ERR` line on stdout (which
 /// the parent reads) and exit status 3.

@@ -1,6 +1,11 @@
 //! Runs every projection of the data directory in `argv[1]` up to the log's head in batches
-//! of 32 events, printing `COMMITTED <projection> <checkpoint>` after each batch, so the
-//! crash test can SIGKILL it between (or during) batches. Exits 3 on any error.
+//! of [`PROJECTOR_BATCH`] events, printing `COMMITTED <projection> <checkpoint> END` after
+//! each batch, so the crash test can SIGKILL it between (or during) batches. Exits 3 on
+//! any error.
+//!
+//! Before anything else it prints what it found on disk: `HEAD <events>`, then
+//! `AT <projection> <checkpoint>` for each projection, then `READY`. Read after a SIGKILL,
+//! these lines tell the crash test where the kill left each projection.
 //!
 //! `projector DIR rebuild NAME` rebuilds projection NAME instead, printing
 //! `PROGRESS <done>` after each replayed batch and then waiting for a line on stdin, so the
@@ -9,9 +14,10 @@
 use std::io::{BufRead, Write};
 use std::path::PathBuf;
 
-use sparkfeed_e2e::fail;
+use sparkfeed_e2e::{PROJECTOR_BATCH, fail};
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_projections::Projections;
+use sparkfeed_projections::store::checkpoint;
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
@@ -22,6 +28,12 @@ async fn main() {
     );
     let log = EventLog::open(Config::new(dir.join("log"))).unwrap_or_else(|e| fail(e));
     let projections = Projections::open(&dir.join("projections"), log).unwrap_or_else(|e| fail(e));
+    println!("HEAD {}", projections.log().head().len);
+    for name in projections.names() {
+        let tree = projections.tree(name).unwrap_or_else(|e| fail(e));
+        let at = checkpoint(&tree).unwrap_or_else(|e| fail(e));
+        println!("AT {name} {}", at.0);
+    }
     println!("READY");
     if args.next().as_deref() == Some("rebuild") {
         let name = args
@@ -42,7 +54,7 @@ async fn main() {
         return;
     }
     projections
-        .catch_up_in_batches(32, |name, next| {
+        .catch_up_in_batches(PROJECTOR_BATCH, |name, next| {
             let mut out = std::io::stdout().lock();
             let _ = writeln!(out, "COMMITTED {name} {next} END");
             let _ = out.flush();
