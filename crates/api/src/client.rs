@@ -46,6 +46,8 @@ pub struct Answer {
     pub body: Value,
     /// The raw body.
     pub text: String,
+    /// The response headers.
+    pub headers: hyper::HeaderMap,
 }
 
 impl Answer {
@@ -117,10 +119,16 @@ impl Client {
         let request = builder.body(Full::new(Bytes::from(body)))?;
         let response = self.sender().await?.send_request(request).await?;
         let status = response.status().as_u16();
+        let headers = response.headers().clone();
         let bytes = response.into_body().collect().await?.to_bytes();
         let text = String::from_utf8_lossy(&bytes).into_owned();
         let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
-        Ok(Answer { status, body, text })
+        Ok(Answer {
+            status,
+            body,
+            text,
+            headers,
+        })
     }
 
     /// Runs a GraphQL operation and answers the status and the raw body, unparsed (for load
@@ -170,9 +178,9 @@ fn ws_error(e: tokio_tungstenite::tungstenite::Error) -> ClientError {
 }
 
 impl Subscriber {
-    /// Connects to `ws://addr/graphql`, sends `connection_init` (with the token, if any)
-    /// and waits for `connection_ack`.
-    pub async fn connect(addr: SocketAddr, token: Option<&str>) -> Result<Self, ClientError> {
+    /// Opens the WebSocket `ws://addr/graphql` with the subprotocol and nothing sent yet
+    /// (for tests of what a server does with out-of-order or malformed messages).
+    pub async fn open(addr: SocketAddr) -> Result<Self, ClientError> {
         let mut request = format!("ws://{addr}/graphql")
             .into_client_request()
             .map_err(ws_error)?;
@@ -181,10 +189,51 @@ impl Subscriber {
             hyper::header::HeaderValue::from_static(crate::http::SUBPROTOCOL),
         );
         let stream = TcpStream::connect(addr).await?;
-        let (socket, _) = tokio_tungstenite::client_async(request, stream)
+        // The client's own cap on frames is above any server's (the server's is tested).
+        let config = tokio_tungstenite::tungstenite::protocol::WebSocketConfig::default()
+            .max_message_size(Some(64 << 20))
+            .max_frame_size(Some(64 << 20));
+        let (socket, _) =
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config))
+                .await
+                .map_err(ws_error)?;
+        Ok(Self { socket })
+    }
+
+    /// Sends `text` as one text message, as it is.
+    pub async fn send_text(&mut self, text: String) -> Result<(), ClientError> {
+        self.socket
+            .send(Message::text(text))
             .await
-            .map_err(ws_error)?;
-        let mut me = Self { socket };
+            .map_err(ws_error)
+    }
+
+    /// The next protocol message, or how the server closed: `Err(Some((code, reason)))`
+    /// for a close frame, `Err(None)` for a connection that ended without one.
+    pub async fn receive_or_close(&mut self) -> Result<Value, Option<(u16, String)>> {
+        while let Some(message) = self.socket.next().await {
+            match message {
+                Ok(Message::Text(text)) => match serde_json::from_str::<Value>(&text) {
+                    Ok(value) if value["type"] == "ping" => {
+                        let _ = self.send(json!({ "type": "pong" })).await;
+                    }
+                    Ok(value) => return Ok(value),
+                    Err(_) => return Ok(Value::String(text.to_string())),
+                },
+                Ok(Message::Close(frame)) => {
+                    return Err(frame.map(|f| (u16::from(f.code), f.reason.to_string())));
+                }
+                Ok(_) => {}
+                Err(_) => return Err(None),
+            }
+        }
+        Err(None)
+    }
+
+    /// Connects to `ws://addr/graphql`, sends `connection_init` (with the token, if any)
+    /// and waits for `connection_ack`.
+    pub async fn connect(addr: SocketAddr, token: Option<&str>) -> Result<Self, ClientError> {
+        let mut me = Self::open(addr).await?;
         let payload = match token {
             Some(t) => json!({ "Authorization": format!("Bearer {t}") }),
             None => json!({}),

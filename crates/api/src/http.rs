@@ -15,14 +15,19 @@ use async_graphql::Data;
 use async_graphql::http::GraphiQLSource;
 use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 
+use crate::protocol::{Breach, ProtocolGuard};
+use crate::rate::ClientAddr;
 use crate::sockets::{MemberSockets, SubscriptionSlots};
-use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::extract::ws::{WebSocketUpgrade, rejection::WebSocketUpgradeRejection};
+use axum::extract::ws::{
+    CloseFrame, Message, WebSocketUpgrade, rejection::WebSocketUpgradeRejection,
+};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
+use axum::{Extension, Router};
+use futures_util::{SinkExt, StreamExt};
 use http_body_util::BodyExt;
 use tokio::sync::{Semaphore, watch};
 
@@ -124,9 +129,14 @@ fn unauthenticated(error: &ApiError) -> Response {
     response
 }
 
-async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: Body) -> Response {
+async fn graphql_post(
+    State(state): State<AppState>,
+    address: Option<Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
     let started = Instant::now();
-    let response = execute(&state, &headers, body).await;
+    let response = execute(&state, address.map(|a| a.0), &headers, body).await;
     state
         .api
         .metrics
@@ -134,7 +144,12 @@ async fn graphql_post(State(state): State<AppState>, headers: HeaderMap, body: B
     response
 }
 
-async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response {
+async fn execute(
+    state: &AppState,
+    address: Option<ClientAddr>,
+    headers: &HeaderMap,
+    body: Body,
+) -> Response {
     let api = &state.api;
     let refuse = |status: StatusCode, code: &str, message: &str| {
         api.metrics.error(code);
@@ -226,7 +241,10 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
     let viewer = identity.user.clone();
     let query = (!api.limits.response_cache.is_zero()).then(|| request.query.clone());
     let request = match crate::schema::request_as(api, identity, request) {
-        Ok(request) => request,
+        Ok(request) => match address {
+            Some(address) => request.data(address),
+            None => request,
+        },
         Err(e) => {
             return refuse(StatusCode::SERVICE_UNAVAILABLE, e.code(), &e.to_string());
         }
@@ -265,7 +283,15 @@ async fn execute(state: &AppState, headers: &HeaderMap, body: Body) -> Response 
             {
                 api.responses.put(bytes, viewer, applied, body.clone());
             }
-            json_bytes(body)
+            let mut answer = json_bytes(body);
+            // A mutation over its rate: 429 with the wait its resolver set.
+            if let Some(wait) = response.http_headers.get(header::RETRY_AFTER) {
+                *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
+                answer
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, wait.clone());
+            }
+            answer
         }
         Err(_) => refuse(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -293,6 +319,7 @@ fn init_token(payload: &serde_json::Value) -> Option<String> {
 
 async fn graphql_ws(
     State(state): State<AppState>,
+    address: Option<Extension<ClientAddr>>,
     headers: HeaderMap,
     protocol: Result<GraphQLProtocol, StatusCode>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
@@ -348,7 +375,40 @@ async fn graphql_ws(
             let _permit = permit;
             api.metrics.subscription_connection(true);
             let init_api = Arc::clone(&api);
-            let connection = GraphQLWebSocket::new(socket, schema, protocol)
+            // Client messages pass the protocol guard first; a breach ends the input, and
+            // the socket is closed with the breach's code once async-graphql lets go.
+            let guard = ProtocolGuard::default();
+            let breach: Arc<std::sync::Mutex<Option<Breach>>> = Arc::default();
+            let (sink, stream) = socket.split();
+            let sink = Arc::new(tokio::sync::Mutex::new(sink));
+            let outgoing = {
+                let guard = guard.clone();
+                futures_util::sink::unfold(Arc::clone(&sink), move |sink, message: Message| {
+                    guard.outgoing(&message);
+                    async move {
+                        sink.lock().await.send(message).await?;
+                        Ok::<_, axum::Error>(sink)
+                    }
+                })
+            };
+            let incoming = {
+                let breach = Arc::clone(&breach);
+                stream.take_while(move |message| {
+                    let verdict = match message {
+                        Ok(message) => guard.incoming(message),
+                        Err(_) => Ok(()),
+                    };
+                    let go_on = match verdict {
+                        Ok(()) => true,
+                        Err(b) => {
+                            *breach.lock().unwrap_or_else(|p| p.into_inner()) = Some(b);
+                            false
+                        }
+                    };
+                    std::future::ready(go_on)
+                })
+            };
+            let connection = GraphQLWebSocket::new_with_pair(outgoing, incoming, schema, protocol)
                 .on_connection_init(move |payload| async move {
                     let identity = match init_token(&payload) {
                         Some(value) => Identity {
@@ -366,6 +426,9 @@ async fn graphql_ws(
                         data.insert(socket);
                     }
                     data.insert(identity);
+                    if let Some(Extension(address)) = address {
+                        data.insert(address);
+                    }
                     data.insert(SubscriptionSlots::new(
                         init_api.limits.max_subscriptions_per_socket,
                     ));
@@ -373,10 +436,19 @@ async fn graphql_ws(
                     Ok(data)
                 })
                 .serve();
-            tokio::select! {
-                () = connection => {}
+            let ended = tokio::select! {
+                () = connection => true,
                 // Dropping the connection closes the socket.
-                _ = closing.wait_for(|closing| *closing) => {}
+                _ = closing.wait_for(|closing| *closing) => false,
+            };
+            let breach = breach.lock().unwrap_or_else(|p| p.into_inner()).take();
+            if let (true, Some((code, reason))) = (ended, breach) {
+                api.metrics.error("WS_PROTOCOL");
+                let frame = CloseFrame {
+                    code,
+                    reason: reason.into(),
+                };
+                let _ = sink.lock().await.send(Message::Close(Some(frame))).await;
             }
             api.metrics.subscription_connection(false);
         })

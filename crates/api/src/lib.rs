@@ -23,7 +23,9 @@ mod listener;
 mod loaders;
 pub mod metrics;
 mod mutation;
+mod protocol;
 mod query;
+pub mod rate;
 pub mod schema;
 pub mod sockets;
 mod subscription;
@@ -44,6 +46,7 @@ pub use http::{RunningServer, router, serve};
 pub use schema::{
     Coded, Resolution, SparkSchema, build_schema, build_schema_with, request_as, sdl,
 };
+pub use types::{check_paging, cursor_of};
 
 /// The limits a public API needs; every one is a refusal with a code, never a silent clamp.
 #[derive(Clone, Debug)]
@@ -76,12 +79,16 @@ pub struct Limits {
     /// The largest WebSocket message (and frame), in bytes.
     pub max_ws_message_bytes: usize,
     /// At most this many subscriptions run at once on one WebSocket; one more is answered
-    /// with an `error` message of code `TOO_MANY_SUBSCRIPTIONS`.
+    /// with a `next` carrying the error `TOO_MANY_SUBSCRIPTIONS`, then `complete`.
     pub max_subscriptions_per_socket: usize,
     /// At most this many WebSockets of one member are open at once: one more is answered
     /// 429 `TOO_MANY_SOCKETS` (token in the header) or closed at `connection_init` with code
     /// 1002 and reason `TOO_MANY_SOCKETS: ...` (token in the payload).
     pub max_sockets_per_member: usize,
+    /// Mutations per signed-in member: sustained rate and burst (`RATE_LIMITED` beyond).
+    pub member_mutations: rate::RateLimit,
+    /// Mutations per client address, signed in or not (`RATE_LIMITED` beyond).
+    pub address_mutations: rate::RateLimit,
     /// How long a query's answer may be served again to the same reader (zero: never).
     /// A reader always sees their own writes; others' writes show within this interval.
     pub response_cache: Duration,
@@ -104,6 +111,14 @@ impl Default for Limits {
             max_ws_message_bytes: 64 * 1024,
             max_subscriptions_per_socket: 100,
             max_sockets_per_member: 16,
+            member_mutations: rate::RateLimit {
+                per_second: 20.0,
+                burst: 200,
+            },
+            address_mutations: rate::RateLimit {
+                per_second: 1_000.0,
+                burst: 5_000,
+            },
             response_cache: Duration::ZERO,
         }
     }
@@ -128,6 +143,8 @@ pub struct Api {
     pub documents: documents::DocumentCache,
     /// Decoded rows kept across requests (checked against the stored bytes on every read).
     pub rows: RowCaches,
+    /// The rate limits on mutations, per member and per address.
+    pub rates: rate::MutationRates,
 }
 
 /// The read side's most read rows, decoded once per stored version.
@@ -163,6 +180,7 @@ impl Api {
             projections,
             tokens,
             responses: cache::ResponseCache::new(limits.response_cache),
+            rates: rate::MutationRates::new(limits.member_mutations, limits.address_mutations),
             limits,
             metrics: metrics::Metrics::default(),
             documents: documents::DocumentCache::default(),

@@ -16,8 +16,11 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::task::JoinSet;
 
+use tower::ServiceExt;
+
 use crate::Api;
 use crate::error::request_error;
+use crate::rate::ClientAddr;
 
 /// What the loop enforces.
 #[derive(Clone, Copy, Debug)]
@@ -76,8 +79,8 @@ pub(crate) async fn serve_connections(
             _ = &mut stopped => break,
             Some(_) = connections.join_next(), if !connections.is_empty() => {}
             accepted = listener.accept() => {
-                let stream = match accepted {
-                    Ok((stream, _)) => stream,
+                let (stream, peer) = match accepted {
+                    Ok(accepted) => accepted,
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
                         tracing::warn!(error = %e, "accept failed");
@@ -91,7 +94,13 @@ pub(crate) async fn serve_connections(
                     connections.spawn(refuse(stream));
                     continue;
                 };
-                let service = TowerToHyperService::new(app.clone());
+                // Every request of the connection knows its address (the rate limits).
+                let service = TowerToHyperService::new(app.clone().map_request(
+                    move |mut request: axum::http::Request<hyper::body::Incoming>| {
+                        request.extensions_mut().insert(ClientAddr(peer.ip()));
+                        request
+                    },
+                ));
                 let mut closing = closing.subscribe();
                 connections.spawn(async move {
                     let _permit = permit;

@@ -18,7 +18,7 @@ use sparkfeed_domain::events::{
 };
 use sparkfeed_domain::{
     Asin, Caller, ClientKey, Command, CommentId, ContractId, Currency, DerivedId, Executed, Handle,
-    MediaInput as DomainMedia, Money as DomainMoney, PostId, Role as DomainRole,
+    MediaInput as DomainMedia, Money as DomainMoney, PostId, Refusal, Role as DomainRole,
     TagInput as DomainTag, UserId,
 };
 use sparkfeed_projections::read;
@@ -27,6 +27,7 @@ use sparkfeed_projections::rows::OrderRow;
 use crate::auth::DEFAULT_TOKEN_TTL;
 use crate::error::{ApiError, ApiResult};
 use crate::query::{interest_slug, post_id};
+use crate::rate::ClientAddr;
 use crate::types::*;
 
 /// Who sends a mutation, settled before its arguments are read, and the client's key.
@@ -37,25 +38,46 @@ struct Sender {
 
 impl Sender {
     /// Anyone (registration), with an optional key.
-    fn anyone(operation: &str, key: Option<&str>) -> ApiResult<Self> {
+    fn anyone(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        throttle(ctx, None)?;
         Self::keyed(Caller::Anonymous, operation, key)
     }
 
     /// The signed-in member, or `UNAUTHENTICATED`.
     fn member(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?.clone();
+        throttle(ctx, Some(&user))?;
         Self::keyed(Caller::User(user), operation, key)
+    }
+
+    /// A signed-in Prime member, or `UNAUTHENTICATED` / `NOT_PRIME` (`BRANDS_CANNOT_POST`
+    /// for a brand that publishes). The rules check it again; this only spares the parsers.
+    fn prime(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        let user = signed_in(ctx)?;
+        throttle(ctx, Some(user))?;
+        let account = api(ctx).domain.account(user)?;
+        match account {
+            Some(a) if a.kind == Some(AccountKind::Member) && a.prime => {}
+            Some(a) if a.kind == Some(AccountKind::Brand) && operation == "publishPost" => {
+                return Err(Refusal::BrandsCannotPost.into());
+            }
+            _ => return Err(Refusal::NotPrime.into()),
+        }
+        Self::keyed(Caller::User(user.clone()), operation, key)
     }
 
     /// A signed-in admin, or `UNAUTHENTICATED` / `FORBIDDEN`.
     fn admin(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
-        let user = with_role(ctx, &[DomainRole::Admin])?.clone();
+        let user = signed_in(ctx)?.clone();
+        throttle(ctx, Some(&user))?;
+        with_role(ctx, &[DomainRole::Admin])?;
         Self::keyed(Caller::User(user), operation, key)
     }
 
     /// A signed-in brand account, or `UNAUTHENTICATED` / `FORBIDDEN`.
     fn brand(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?;
+        throttle(ctx, Some(user))?;
         let account = api(ctx).domain.account(user)?;
         if account.and_then(|a| a.kind) != Some(AccountKind::Brand) {
             return Err(ApiError::Forbidden("this needs a brand account".into()));
@@ -82,6 +104,22 @@ impl Sender {
             _ => None,
         }
     }
+}
+
+/// Takes one mutation's token from the caller's address and member buckets, or refuses with
+/// `RATE_LIMITED` and sets `Retry-After` (whole seconds, at least 1) on the answer.
+fn throttle(ctx: &Context<'_>, member: Option<&UserId>) -> ApiResult<()> {
+    let address = ctx.data_opt::<ClientAddr>().map(|a| a.0);
+    let Err(wait) = api(ctx).rates.take(member, address) else {
+        return Ok(());
+    };
+    let seconds = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+    let seconds = seconds.max(1);
+    ctx.insert_http_header(axum::http::header::RETRY_AFTER, seconds.to_string());
+    Err(ApiError::TooMany {
+        code: "RATE_LIMITED",
+        reason: format!("too many mutations; retry after {seconds} s"),
+    })
 }
 
 /// Carries out `command` for the sender and waits until every projection has applied it.
@@ -424,7 +462,7 @@ impl Mutation {
         display_name: String,
         idempotency_key: Option<String>,
     ) -> Gql<RegisterPayload> {
-        let sender = Sender::anyone("registerUser", idempotency_key.as_deref())?;
+        let sender = Sender::anyone(ctx, "registerUser", idempotency_key.as_deref())?;
         let handle =
             Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
         let user = sender.new_id(UserId::generate);
@@ -649,7 +687,7 @@ impl Mutation {
 
     /// Publishes a post (Prime members; brands cannot post).
     async fn publish_post(&self, ctx: &Context<'_>, input: PublishPostInput) -> Gql<PostPayload> {
-        let sender = Sender::member(ctx, "publishPost", input.idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "publishPost", input.idempotency_key.as_deref())?;
         let post = sender.new_id(PostId::generate);
         let media = input
             .media
@@ -783,7 +821,7 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::member(ctx, "smile", idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "smile", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let done = run(ctx, sender, Command::Smile { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
@@ -796,7 +834,7 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::member(ctx, "unsmile", idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "unsmile", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let done = run(ctx, sender, Command::Unsmile { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
@@ -809,7 +847,7 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::member(ctx, "savePost", idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "savePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let done = run(ctx, sender, Command::SavePost { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
@@ -822,7 +860,7 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::member(ctx, "unsavePost", idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "unsavePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let done = run(ctx, sender, Command::UnsavePost { post: post.clone() }).await?;
         Ok(post_payload(ctx, &post, done)?)
@@ -836,7 +874,7 @@ impl Mutation {
         #[graphql(default_with = "ShareChannel::Link")] channel: ShareChannel,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::member(ctx, "sharePost", idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "sharePost", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let channel = match channel {
             ShareChannel::Link => DomainChannel::Link,
@@ -864,7 +902,7 @@ impl Mutation {
         text: String,
         idempotency_key: Option<String>,
     ) -> Gql<CommentPayload> {
-        let sender = Sender::member(ctx, "comment", idempotency_key.as_deref())?;
+        let sender = Sender::prime(ctx, "comment", idempotency_key.as_deref())?;
         let post = self::post_id(&post_id)?;
         let comment = sender.new_id(CommentId::generate);
         let done = run(
@@ -903,7 +941,7 @@ impl Mutation {
     /// Retrying with the same idempotency key answers the same order and writes nothing.
     async fn buy(&self, ctx: &Context<'_>, input: BuyInput) -> Gql<BuyPayload> {
         // The order's own key: the domain finds the order it names (see `order_id`).
-        let sender = Sender::member(ctx, "buy", None)?;
+        let sender = Sender::prime(ctx, "buy", None)?;
         let command = Command::Buy {
             post: post_id(&input.post_id)?,
             asin: asin(&input.asin)?,

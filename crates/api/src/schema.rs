@@ -31,16 +31,74 @@ impl Coded {
     }
 }
 
+/// The most introspection fields (`__schema`, `__type`) one document may hold. The
+/// complexity limit counts each as one field, so without this a 20 KB document of aliased
+/// `__schema`s costs seconds of CPU and megabytes of answer. GraphiQL needs one.
+pub const MAX_INTROSPECTION_FIELDS: usize = 4;
+
+/// `QUERY_TOO_COMPLEX` when `request`'s document holds more than
+/// [`MAX_INTROSPECTION_FIELDS`] introspection fields (a document that does not parse is
+/// left to the executor, which answers its parse error).
+fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> {
+    use async_graphql::parser::types::{Selection, SelectionSet};
+    fn count(set: &SelectionSet) -> usize {
+        set.items
+            .iter()
+            .map(|item| match &item.node {
+                Selection::Field(field) => {
+                    let name = field.node.name.node.as_str();
+                    usize::from(name == "__schema" || name == "__type")
+                        + count(&field.node.selection_set.node)
+                }
+                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
+                Selection::FragmentSpread(_) => 0,
+            })
+            .sum()
+    }
+    let document = request.parsed_query().ok()?;
+    let found: usize = document
+        .operations
+        .iter()
+        .map(|(_, op)| count(&op.node.selection_set.node))
+        .chain(
+            document
+                .fragments
+                .values()
+                .map(|f| count(&f.node.selection_set.node)),
+        )
+        .sum();
+    (found > MAX_INTROSPECTION_FIELDS).then(|| {
+        let mut error = async_graphql::ServerError::new(
+            format!(
+                "Query is too complex: at most {MAX_INTROSPECTION_FIELDS} introspection fields \
+                 (__schema, __type) per document, found {found}"
+            ),
+            None,
+        );
+        error
+            .extensions
+            .get_or_insert_with(Default::default)
+            .set("code", crate::error::QUERY_TOO_COMPLEX);
+        Response::from_errors(vec![error])
+    })
+}
+
 impl async_graphql::Executor for Coded {
-    async fn execute(&self, request: async_graphql::Request) -> Response {
+    async fn execute(&self, mut request: async_graphql::Request) -> Response {
+        if let Some(refused) = over_introspection(&mut request) {
+            return refused;
+        }
         Self::classified(self.0.execute(request).await)
     }
 
     fn execute_stream(
         &self,
-        request: async_graphql::Request,
+        mut request: async_graphql::Request,
         session_data: Option<Arc<async_graphql::Data>>,
     ) -> BoxStream<'static, Response> {
+        if let Some(refused) = over_introspection(&mut request) {
+            return futures_util::stream::once(async move { refused }).boxed();
+        }
         async_graphql::Executor::execute_stream(&self.0, request, session_data)
             .map(Self::classified)
             .boxed()

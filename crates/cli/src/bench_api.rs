@@ -106,10 +106,14 @@ impl Drop for ServerProcess {
 
 /// Starts `sparkfeed serve --demo` on a free loopback port; answers its address and the
 /// demo member's token.
+/// `rate_limits`: the mutation limits are checked on every mutation at a rate no client
+/// reaches (so their cost is measured, not their refusals), or turned off.
 fn start_server(
     dir: &std::path::Path,
     response_cache_ms: u64,
+    rate_limits: bool,
 ) -> anyhow::Result<(ServerProcess, SocketAddr, String)> {
+    let rate = if rate_limits { "1000000000" } else { "0" };
     let data = tempfile::tempdir_in(dir).context("scratch data directory")?;
     let exe = std::env::current_exe().context("this binary")?;
     let mut child = Command::new(exe)
@@ -117,6 +121,8 @@ fn start_server(
         .arg(data.path())
         .arg("--response-cache-ms")
         .arg(response_cache_ms.to_string())
+        .args(["--member-mutations-per-second", rate])
+        .args(["--address-mutations-per-second", rate])
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -328,8 +334,12 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
                 );
             }
             None => {
-                for (label, ms) in [("response cache 500 ms", 500), ("no response cache", 0)] {
-                    let (process, addr, token) = start_server(&config.dir, ms)?;
+                for (label, ms, rate_limits) in [
+                    ("response cache 500 ms, rate limits off", 500, false),
+                    ("no response cache, rate limits off", 0, false),
+                    ("no response cache, rate limits checked", 0, true),
+                ] {
+                    let (process, addr, token) = start_server(&config.dir, ms, rate_limits)?;
                     targets.push(
                         prepare(
                             label.into(),

@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use sparkfeed::{bench, bench_api, demo, inspect, server};
+use sparkfeed_api::rate::RateLimit;
 
 /// sled allocates and frees per key; glibc's malloc spent a third of a projection rebuild
 /// in allocation and fragmentation bookkeeping. mimalloc made rebuilds 1.5-2x faster and
@@ -87,6 +88,19 @@ enum Command {
         /// turns the response cache off. Readers always see their own writes.
         #[arg(long, env = "SPARKFEED_RESPONSE_CACHE_MS", default_value_t = 500)]
         response_cache_ms: u64,
+        /// Mutations a second each signed-in member may sustain (0: no limit); beyond it
+        /// (and the burst) a mutation is refused with `RATE_LIMITED` and `Retry-After`.
+        #[arg(long, default_value_t = 20.0, value_parser = rate)]
+        member_mutations_per_second: f64,
+        /// Mutations a member may send at once before the per-second rate applies.
+        #[arg(long, default_value_t = 200)]
+        member_mutation_burst: u32,
+        /// Mutations a second each client address may sustain (0: no limit).
+        #[arg(long, default_value_t = 1000.0, value_parser = rate)]
+        address_mutations_per_second: f64,
+        /// Mutations an address may send at once before the per-second rate applies.
+        #[arg(long, default_value_t = 5000)]
+        address_mutation_burst: u32,
     },
     /// Mint a bearer token for a user id (for operators).
     Token {
@@ -109,6 +123,18 @@ enum Command {
         #[command(subcommand)]
         what: BenchCommand,
     },
+}
+
+/// A rate limit's per-second figure: finite and not negative (0 turns the limit off).
+fn rate(text: &str) -> Result<f64, String> {
+    let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
+    if value.is_finite() && value >= 0.0 {
+        Ok(value)
+    } else {
+        Err(format!(
+            "expected a rate of 0 or more per second, got {text}"
+        ))
+    }
 }
 
 /// A measurement's length: a finite number of seconds above 0 and at most a day (so that
@@ -242,6 +268,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo,
             cache_mb,
             response_cache_ms,
+            member_mutations_per_second,
+            member_mutation_burst,
+            address_mutations_per_second,
+            address_mutation_burst,
         } => {
             server::serve(&server::ServeOptions {
                 addr,
@@ -250,6 +280,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 demo,
                 cache_mb,
                 response_cache: std::time::Duration::from_millis(response_cache_ms),
+                member_mutations: RateLimit {
+                    per_second: member_mutations_per_second,
+                    burst: member_mutation_burst,
+                },
+                address_mutations: RateLimit {
+                    per_second: address_mutations_per_second,
+                    burst: address_mutation_burst,
+                },
             })?;
             Ok(ExitCode::SUCCESS)
         }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use sparkfeed_api::rate::RateLimit;
 use sparkfeed_api::{Api, Limits, Tokens};
 use sparkfeed_domain::{Role, UserId};
 use sparkfeed_projections::Projections;
@@ -63,6 +64,10 @@ pub struct ServeOptions {
     pub cache_mb: u64,
     /// How long a query's answer may be served again to the same reader.
     pub response_cache: Duration,
+    /// Mutations per signed-in member.
+    pub member_mutations: RateLimit,
+    /// Mutations per client address.
+    pub address_mutations: RateLimit,
 }
 
 /// Opens the API over a data directory.
@@ -92,6 +97,8 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
     let secret = secret(&options.data_dir, options.secret.as_deref())?;
     let limits = Limits {
         response_cache: options.response_cache,
+        member_mutations: options.member_mutations,
+        address_mutations: options.address_mutations,
         ..Limits::default()
     };
     let api = open_api(&options.data_dir, &secret, options.cache_mb, limits)?;

@@ -5,6 +5,7 @@
 //! (as the seeder and an operator do); everything else goes through the API.
 
 mod direct;
+mod hostile;
 mod operations;
 mod refusals;
 mod retries;
