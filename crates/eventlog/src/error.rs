@@ -1,7 +1,9 @@
 //! What can go wrong, typed so that "try again" is never confused with "the disk is broken".
 //!
 //! [`AppendRefused`] is an expected outcome: the log is healthy and nothing was written.
-//! [`LogError`] is fail-stop: I/O, corruption, a lock held elsewhere, a closed log.
+//! [`LogError`] is a failure below the rules: I/O, corruption, a lock held elsewhere, a
+//! closed log (fail-stop), or a file system too full to append to (the log stays healthy
+//! and appends resume once space is freed: [`LogError::StorageFull`]).
 
 use std::path::PathBuf;
 
@@ -54,7 +56,7 @@ impl AppendRefused {
     }
 }
 
-/// A fail-stop failure of the log: the caller cannot fix it by retrying the same call.
+/// A failure of the log: the caller cannot fix it by retrying the same call at once.
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
     /// Another process (or another handle in this one) has the data directory open.
@@ -66,7 +68,23 @@ pub enum LogError {
         /// The lock file.
         lock: PathBuf,
     },
-    /// A file-system operation failed. Code: `IO`.
+    /// The file system of the data directory has less free space than the append needs
+    /// plus [`Config::storage_reserve_bytes`](crate::Config::storage_reserve_bytes), so the
+    /// append was not written (nothing of its group reached the store). Not fail-stop: the
+    /// log stays healthy, reads work, and appends succeed again once space is freed.
+    /// Code: `STORAGE_FULL`.
+    #[error(
+        "the file system of the log is full: {available} bytes free, {needed} needed \
+         (the append and the reserve); nothing was written, append again once space is freed"
+    )]
+    StorageFull {
+        /// Bytes free for an unprivileged writer (`f_bavail`).
+        available: u64,
+        /// Bytes the append needed free: its group's keys and values plus the reserve.
+        needed: u64,
+    },
+    /// A file-system operation failed. Code: `IO`, or `STORAGE_FULL` when the OS said
+    /// `ENOSPC`.
     #[error("{context}: {source}")]
     Io {
         /// What was being done.
@@ -74,7 +92,7 @@ pub enum LogError {
         /// The OS error.
         source: std::io::Error,
     },
-    /// sled failed. Code: `STORE`.
+    /// sled failed. Code: `STORE`, or `STORAGE_FULL` when sled's I/O got `ENOSPC`.
     #[error("store: {0}")]
     Store(#[from] sled::Error),
     /// Stored bytes are not what the log wrote. Code: `CORRUPT`.
@@ -94,7 +112,9 @@ pub enum LogError {
         known: u8,
     },
     /// An earlier commit failed, so the log stopped accepting appends; reopen it.
-    /// Code: `LOG_FAILED`.
+    /// Code: `LOG_FAILED`, whatever the cause (also `ENOSPC` inside sled, which the
+    /// free-space check makes a race: a stopped log does not resume by itself, since sled
+    /// 0.34 keeps its first I/O error for good and nothing unsynced may be acknowledged).
     #[error("the log stopped after a failed commit: {0}; reopen it")]
     Stopped(String),
     /// The log was closed. Code: `LOG_CLOSED`.
@@ -107,6 +127,9 @@ impl LogError {
     pub fn code(&self) -> &'static str {
         match self {
             LogError::Locked { .. } => "LOG_LOCKED",
+            LogError::StorageFull { .. } => "STORAGE_FULL",
+            LogError::Io { source, .. } if is_storage_full(source) => "STORAGE_FULL",
+            LogError::Store(sled::Error::Io(source)) if is_storage_full(source) => "STORAGE_FULL",
             LogError::Io { .. } => "IO",
             LogError::Store(_) => "STORE",
             LogError::Corrupt { .. } | LogError::UnknownLayout { .. } => "CORRUPT",
@@ -130,13 +153,22 @@ impl LogError {
     }
 }
 
-/// Why an append did not happen: refused (healthy, nothing written) or failed (fail-stop).
+/// Whether `error` is the OS saying the file system is full (`ENOSPC`, or `EDQUOT`).
+fn is_storage_full(error: &std::io::Error) -> bool {
+    matches!(
+        error.kind(),
+        std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded
+    )
+}
+
+/// Why an append did not happen: refused (healthy, nothing written) or failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AppendError {
     /// Declined; nothing was written.
     #[error(transparent)]
     Refused(#[from] AppendRefused),
-    /// The log failed; whether anything was written is unknown until it is reopened.
+    /// The log failed. [`LogError::StorageFull`]: nothing was written and the log is
+    /// healthy; any other: whether anything was written is unknown until it is reopened.
     #[error(transparent)]
     Failed(#[from] LogError),
 }

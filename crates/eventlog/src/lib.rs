@@ -17,12 +17,16 @@
 //!   so outside any sled transaction, so no closure can run twice and burn a position.
 //! - Readers never see an event before it is durable: every read is capped at the
 //!   committed head, which the writer advances only after the flush and fdatasync.
+//! - sled never meets a full file system in the ordinary course: a group is written only
+//!   while the file system keeps [`Config::storage_reserve_bytes`] free beyond it, and is
+//!   otherwise refused whole with `STORAGE_FULL` ([`LogError::StorageFull`]).
 
 mod durable;
 mod error;
 pub mod keys;
 mod log;
 mod recovery;
+mod space;
 mod subscription;
 mod verify;
 mod writer;
@@ -154,6 +158,13 @@ pub struct Config {
     pub max_group_events: usize,
     /// How many appends may wait for the writer before callers are held back.
     pub queue_depth: usize,
+    /// Bytes to keep free on the data directory's file system. A group whose keys and
+    /// values would leave less is not written: its appends fail with
+    /// [`LogError::StorageFull`] (`STORAGE_FULL`) and the log stays healthy. It covers what
+    /// sled writes besides the records (rewritten pages, a new segment, a snapshot), so
+    /// that sled never gets `ENOSPC`, which it cannot recover from without a reopen.
+    /// 0 turns the check off: a full disk then stops the log (`LOG_FAILED`) until reopened.
+    pub storage_reserve_bytes: u64,
 }
 
 impl Config {
@@ -164,9 +175,13 @@ impl Config {
             cache_capacity_bytes: 64 * 1024 * 1024,
             max_group_events: 4096,
             queue_depth: 4096,
+            storage_reserve_bytes: DEFAULT_STORAGE_RESERVE_BYTES,
         }
     }
 }
+
+/// The default [`Config::storage_reserve_bytes`]: 64 MiB.
+pub const DEFAULT_STORAGE_RESERVE_BYTES: u64 = 64 * 1024 * 1024;
 
 /// The most events one append may carry.
 pub const MAX_EVENTS_PER_APPEND: usize = 1000;

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::{DataFiles, sync_dir};
 use crate::recovery::{Recovered, RecoveryReport, recover};
+use crate::space::Space;
 use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
 use crate::writer::{Counters, Request, Stop, Syncer, Writer, stored_stream_state};
@@ -119,6 +120,8 @@ fn wait_for_sled_to_let_go(sled_dir: &Path) {
             if file.lock().is_ok() {
                 let _ = file.unlock();
             }
+            // Closed before the wait ends: nothing of ours holds the directory then.
+            drop(file);
             let _ = locked_tx.send(());
         });
     if waiter.is_ok() {
@@ -151,6 +154,7 @@ impl EventLog {
         let tree = db.open_tree("log")?;
         check_layout(&db, &tree)?;
         let mut files = DataFiles::open(&sled_dir)?;
+        let space = Space::open(&sled_dir, config.storage_reserve_bytes)?;
         if created {
             sync_dir(&sled_dir)?;
             sync_dir(&dir)?;
@@ -176,6 +180,7 @@ impl EventLog {
             max_id: largest_event_id(&tree)?,
             durable: head_rx.clone(),
             stop: stop.clone(),
+            space,
         };
         let syncer = Syncer {
             db,
@@ -485,6 +490,11 @@ fn check_layout(db: &sled::Db, tree: &sled::Tree) -> Result<(), LogError> {
             })
         }
         None => {
+            // A new store gets its tail marker now, before any group (and before the
+            // layout, so a store with a layout has one): a store without a marker is read
+            // as written before markers existed, and a first group cut short (a crash, a
+            // full disk) was then taken as whole on open, its index entries missing.
+            tree.insert(keys::TAIL_KEY, &keys::tail_value(0, 0))?;
             tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
             db.flush()?;
             Ok(())

@@ -23,6 +23,9 @@
 //! first and joins the group only when all of it is accepted.
 //! Invariant: nothing is answered as written before the syncer's flush and fdatasync
 //! covering it returned; after any failure nothing more is acknowledged at all.
+//! Invariant: a group is written only if the file system keeps the reserve free beyond it
+//! ([`Space`]); otherwise none of it is written, its appends fail with `STORAGE_FULL`, and
+//! the writer goes on (sled never saw an error, so nothing needs a reopen).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -35,6 +38,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::DataFiles;
 use crate::keys;
+use crate::space::{Full, Space};
 use crate::{
     AppendError, AppendRefused, Appended, ExpectedVersion, LogError, LogHead, StreamState,
 };
@@ -106,6 +110,30 @@ struct Group {
     answers: Vec<Answer>,
 }
 
+impl Group {
+    /// The bytes of keys and values the group writes.
+    fn bytes(&self) -> u64 {
+        let records = self.records.iter().map(|(k, v)| k.len() + v.len());
+        let index = self.index.iter().map(|(k, v)| k.len() + v.len());
+        u64::try_from(records.chain(index).sum::<usize>()).unwrap_or(u64::MAX)
+    }
+
+    /// Drops the group's writes and fails with `full` every append that would have placed
+    /// events at `from` or beyond: all of them but deduplicated ones pointing below it, at
+    /// events already in the log.
+    fn refuse(&mut self, from: u64, full: Full) {
+        self.records.clear();
+        self.index.clear();
+        self.heads.clear();
+        self.ids.clear();
+        for (_, answer) in &mut self.answers {
+            if matches!(answer, Ok(done) if done.last_position.0 >= from) {
+                *answer = Err(LogError::from(full).into());
+            }
+        }
+    }
+}
+
 /// The group the stager is filling: the appends and where the head was before them.
 struct Open {
     group: Group,
@@ -135,6 +163,8 @@ pub(crate) struct Writer {
     /// The durable head, as the syncer publishes it.
     pub(crate) durable: watch::Receiver<LogHead>,
     pub(crate) stop: Arc<Stop>,
+    /// The free-space check made before each group is written.
+    pub(crate) space: Space,
 }
 
 /// The syncer: owns the durability barrier and the committed head.
@@ -250,18 +280,27 @@ impl Writer {
             start_recorded_at,
             ..
         } = open;
-        let wrote = !group.records.is_empty();
-        if wrote
-            && self.stop.get().is_none()
-            && let Err(e) = self.write(&mut group, start)
-        {
-            self.stop.set(e.to_string());
+        let mut wrote = !group.records.is_empty();
+        if wrote && self.stop.get().is_none() {
+            match self.space.check(group.bytes()) {
+                Ok(()) => {
+                    if let Err(e) = self.write(&mut group, start) {
+                        self.stop.set(e.to_string());
+                    }
+                }
+                Err(full) => {
+                    // Nothing of the group is written; the log stays healthy.
+                    group.refuse(start.len, full);
+                    wrote = false;
+                }
+            }
         }
-        if self.stop.get().is_some() {
-            // The syncer answers nothing of this group as written.
+        if self.stop.get().is_some() || !wrote {
+            // Nothing of this group is answered as written (stopped, refused, or it had
+            // nothing to write).
             self.head = start;
             self.last_recorded_at = start_recorded_at;
-        } else if wrote {
+        } else {
             if self.heads.len() + group.heads.len() > MAX_CACHED_HEADS {
                 self.heads.clear();
             }
