@@ -235,3 +235,160 @@ fn fixtures_writes_the_committed_demo_world() {
         );
     }
 }
+
+/// `POST /graphql` over a fresh loopback connection; answers the raw response.
+fn post_graphql(addr: &str, token: Option<&str>, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .expect("timeout");
+    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\n{auth}\
+         content-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    answer
+}
+
+#[test]
+fn the_server_logs_no_token_secret_or_personal_data_even_at_trace_level() {
+    use std::io::BufRead;
+    let world = tempfile::tempdir().expect("temp dir");
+    let data = tempfile::tempdir().expect("temp dir");
+    let write = |name: &str, text: &str| {
+        std::fs::write(world.path().join(name), text).expect("world file");
+    };
+    write(
+        "interests.jsonl",
+        "{\"slug\":\"coffee\",\"name\":\"Coffee\"}\n",
+    );
+    write(
+        "products.jsonl",
+        "{\"asin\":\"B000100000\",\"title\":\"Kettle\",\"price_cents\":4500,\"currency\":\"USD\",\
+         \"image_url\":\"https://images.example/k.jpg\",\"interests\":[\"coffee\"],\"consumable\":false}\n",
+    );
+    write(
+        "users.jsonl",
+        "{\"id\":\"u0001\",\"handle\":\"quiet_member\",\"display_name\":\"Qwilla Private\",\
+         \"kind\":\"member\",\"prime\":true,\"roles\":[],\"interests\":[\"coffee\"]}\n",
+    );
+    for empty in ["contracts.jsonl", "posts.jsonl", "activity.jsonl"] {
+        write(empty, "");
+    }
+    let data_dir = data.path().to_str().expect("utf-8");
+    let world_dir = world.path().to_str().expect("utf-8");
+    let secret = "a log-privacy test secret, at least 32 bytes";
+    let (code, out, err) = sparkfeed(&["seed", world_dir, "--data-dir", data_dir]);
+    assert_eq!(code, 0, "{out}{err}");
+    let (code, token, err) =
+        sparkfeed(&["token", "u0001", "--data-dir", data_dir, "--secret", secret]);
+    assert_eq!(code, 0, "{err}");
+    let token = token.trim().to_owned();
+
+    let log_path = data.path().join("server.log");
+    let log_file = std::fs::File::create(&log_path).expect("log file");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir", data_dir])
+        .env("SPARKFEED_SECRET", secret)
+        .env("SPARKFEED_LOG", "trace")
+        .stdout(std::process::Stdio::piped())
+        .stderr(log_file)
+        .spawn()
+        .expect("serve");
+    let stdout = server.stdout.take().expect("stdout");
+    let addr = std::io::BufReader::new(stdout)
+        .lines()
+        .map_while(Result::ok)
+        .find_map(|line| {
+            line.trim().strip_prefix("GraphiQL").map(|url| {
+                url.trim()
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/')
+                    .to_owned()
+            })
+        })
+        .expect("the server prints its address");
+
+    // Personal data in every field that carries it, a token, a forged token, and errors.
+    let private = [
+        "hidden_handle_77",
+        "Zyxwv Personal Name",
+        "my private caption qwerty",
+        "https://private.example/secret-photo.jpg",
+        "secret alt text uvw",
+        "private comment text xyz",
+        "edited caption private abc",
+    ];
+    let answer = post_graphql(
+        &addr,
+        None,
+        &format!(
+            "{{\"query\":\"mutation {{ registerUser(handle: \\\"{}\\\", displayName: \\\"{}\\\") {{ token }} }}\"}}",
+            private[0], private[1]
+        ),
+    );
+    assert!(answer.contains("\"token\""), "{answer}");
+    let publish = format!(
+        "{{\"query\":\"mutation($i: PublishPostInput!) {{ publishPost(input: $i) {{ post {{ id }} }} }}\",\
+          \"variables\":{{\"i\":{{\"caption\":\"{}\",\"media\":[{{\"url\":\"{}\",\"width\":1,\"height\":1,\"alt\":\"{}\"}}],\
+          \"interests\":[\"coffee\"],\"tags\":[{{\"asin\":\"B000100000\",\"x\":0.5,\"y\":0.5}}]}}}}}}",
+        private[2], private[3], private[4]
+    );
+    let answer = post_graphql(&addr, Some(&token), &publish);
+    let post = answer
+        .split("\"id\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("a post id: {answer}"))
+        .to_owned();
+    let answer = post_graphql(
+        &addr,
+        Some(&token),
+        &format!(
+            "{{\"query\":\"mutation {{ comment(postId: \\\"{post}\\\", text: \\\"{}\\\") {{ position }} }}\"}}",
+            private[5]
+        ),
+    );
+    assert!(answer.contains("position"), "{answer}");
+    post_graphql(
+        &addr,
+        Some(&token),
+        &format!(
+            "{{\"query\":\"mutation {{ editCaption(postId: \\\"{post}\\\", caption: \\\"{}\\\") {{ position }} }}\"}}",
+            private[6]
+        ),
+    );
+    // Refusals and failures: a forged token, a bad argument, a malformed body.
+    let forged = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ1MDAwMSJ9.Zm9yZ2VkLXNpZ25hdHVyZQ";
+    post_graphql(&addr, Some(forged), "{\"query\":\"{ viewer { id } }\"}");
+    post_graphql(
+        &addr,
+        Some(&token),
+        &format!(
+            "{{\"query\":\"mutation {{ comment(postId: \\\"{post}\\\", text: \\\"\\\") {{ position }} }}\"}}"
+        ),
+    );
+    post_graphql(&addr, Some(&token), "{\"query\": ");
+    let _ = server.kill();
+    let _ = server.wait();
+
+    let log = std::fs::read_to_string(&log_path).expect("the server's log");
+    assert!(
+        log.contains("event log open"),
+        "the server logged to stderr: {log}"
+    );
+    for needle in private.iter().copied().chain([
+        token.as_str(),
+        forged,
+        secret,
+        "Qwilla Private",
+        "quiet_member",
+    ]) {
+        assert!(!log.contains(needle), "the log holds {needle:?}");
+    }
+}
