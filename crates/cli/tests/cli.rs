@@ -392,3 +392,47 @@ fn the_server_logs_no_token_secret_or_personal_data_even_at_trace_level() {
         assert!(!log.contains(needle), "the log holds {needle:?}");
     }
 }
+
+#[test]
+fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
+    for args in [
+        ["bench", "append", "--seconds", "inf"],
+        ["bench", "append", "--seconds=-1", "--runs=1"],
+        ["bench", "append", "--seconds", "NaN"],
+        ["bench", "api", "--seconds", "1e30"],
+    ] {
+        let (code, out, err) = sparkfeed(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains("expected seconds above 0"), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+    // A world whose contract starts a trillion days from now: a bad line, not an overflow.
+    let world = tempfile::tempdir().expect("temp dir");
+    let data = tempfile::tempdir().expect("temp dir");
+    for (name, text) in [
+        (
+            "interests.jsonl",
+            "{\"slug\":\"coffee\",\"name\":\"Coffee\"}\n",
+        ),
+        ("products.jsonl", ""),
+        ("users.jsonl", ""),
+        ("posts.jsonl", ""),
+        ("activity.jsonl", ""),
+        (
+            "contracts.jsonl",
+            "{\"id\":\"k0001\",\"brand\":\"b0001\",\"enthusiast\":\"u0005\",\"flat_fee_cents\":1,\
+             \"starts_in_days\":1000000000000,\"ends_in_days\":1000000000001}\n",
+        ),
+    ] {
+        std::fs::write(world.path().join(name), text).expect("world file");
+    }
+    let (code, out, err) = sparkfeed(&[
+        "seed",
+        world.path().to_str().expect("utf-8"),
+        "--data-dir",
+        data.path().to_str().expect("utf-8"),
+    ]);
+    assert_ne!(code, 0, "{out}{err}");
+    assert!(err.contains("contracts.jsonl"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
