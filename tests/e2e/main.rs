@@ -2,7 +2,9 @@
 //!
 //! - `api`: the GraphQL server over HTTP and WebSocket.
 //! - `crash`, `projector_crash`: kill -9 of a writer and of a projector.
+//! - `chaos`: kill -9 of the real server under concurrent GraphQL writers that retry.
 
 mod api;
+mod chaos;
 mod crash;
 mod projector_crash;

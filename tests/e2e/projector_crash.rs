@@ -21,7 +21,8 @@ use sparkfeed_projections::Projections;
 /// Kills that must land part-way through each projection's catch-up.
 const KILLS_EACH: usize = 10;
 
-fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
+/// Every row of `tree`, in key order.
+pub(crate) fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
     tree.iter()
         .map(|e| {
             let (k, v) = e.expect("reads");
@@ -52,10 +53,11 @@ fn demo_world(dir: &Path) -> (tokio::runtime::Runtime, u64) {
 }
 
 /// A small deterministic generator, so a failing run can be replayed exactly.
-struct XorShift(u64);
+pub(crate) struct XorShift(pub u64);
 
 impl XorShift {
-    fn below(&mut self, n: u64) -> u64 {
+    /// The next number, below `n` (0 when `n` is 0).
+    pub fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
