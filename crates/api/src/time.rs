@@ -3,6 +3,10 @@
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
+/// The instants [`format`] shows with a four-digit year: 0000-01-01 to 9999-12-31, UTC.
+const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> =
+    -62_167_219_200_000_000..=253_402_300_799_999_999;
+
 /// Days since 1970-01-01 to (year, month, day), proleptic Gregorian (Howard Hinnant's
 /// `civil_from_days`).
 fn civil_from_days(days: i64) -> (i64, u32, u32) {
@@ -104,7 +108,9 @@ pub fn parse(text: &str) -> Option<i64> {
         return None; // 2026-02-30 and the like
     }
     let secs = days * 86_400 + hour * 3600 + minute * 60 + second - offset_secs;
-    secs.checked_mul(1_000_000)?.checked_add(micros)
+    let micros = secs.checked_mul(1_000_000)?.checked_add(micros)?;
+    // An offset can carry a four-digit year past 0000 or 9999, which `format` cannot show.
+    FOUR_DIGIT_YEARS.contains(&micros).then_some(micros)
 }
 
 #[cfg(test)]
@@ -164,6 +170,9 @@ mod tests {
             "2026-11-18T10:00:00.é",
             "2026-11-18T10:00:00+24:00",
             "2026-11-18T10:00:00+01:60",
+            // Fuzzing (issue 12): four-digit years whose offset carries them out of range.
+            "0000-01-01T00:00:00+01:00",
+            "9999-12-31T23:59:59-01:00",
             "2026-11-18T10:00:00++1:00",
             "é026-11-18T10:00:00Z",
             "2026-11-18T10:0é:00Z",

@@ -131,6 +131,22 @@ pub(crate) fn cursor(after: Option<String>) -> ApiResult<Option<Position>> {
         .map(|c| c.0))
 }
 
+/// Checks a connection's `first` and `after` as every list does: the page size and the
+/// position to page after, or a `BAD_USER_INPUT` refusal. Public for the fuzzers (`fuzz/`).
+pub fn check_paging(
+    first: Option<i32>,
+    after: Option<String>,
+    max: usize,
+) -> ApiResult<(usize, Option<Position>)> {
+    let p = paging(first, after, max)?;
+    Ok((p.first, p.after))
+}
+
+/// The cursor a connection gives the item at `position`. Public for the fuzzers (`fuzz/`).
+pub fn cursor_of(position: Position) -> String {
+    Cursor(position).encode_cursor()
+}
+
 /// What a connection field costs: its page size times what each item selects.
 pub(crate) fn page_cost(first: Option<i32>, child: usize) -> usize {
     let first = first
