@@ -38,6 +38,10 @@ use crate::listener::{ConnectionLimits, serve_connections};
 use crate::loaders::Reads;
 use crate::schema::{Coded, build_schema};
 
+/// Set (inside the server only) by a mutation that wrote: an answer that holds a written
+/// mutation is never a 429, so a client that retries 429s without keys writes nothing twice.
+pub(crate) const WROTE_HEADER: &str = "x-sparkfeed-wrote";
+
 /// The WebSocket subprotocol served (the `graphql-ws` npm package's protocol).
 pub const SUBPROTOCOL: &str = "graphql-transport-ws";
 
@@ -284,8 +288,10 @@ async fn execute(
                 api.responses.put(bytes, viewer, applied, body.clone());
             }
             let mut answer = json_bytes(body);
-            // A mutation over its rate: 429 with the wait its resolver set.
-            if let Some(wait) = response.http_headers.get(header::RETRY_AFTER) {
+            // A mutation over its rate, and nothing written: 429 with the wait it set.
+            if let Some(wait) = response.http_headers.get(header::RETRY_AFTER)
+                && !response.http_headers.contains_key(WROTE_HEADER)
+            {
                 *answer.status_mut() = StatusCode::TOO_MANY_REQUESTS;
                 answer
                     .headers_mut()
@@ -378,6 +384,7 @@ async fn graphql_ws(
             // Client messages pass the protocol guard first; a breach ends the input, and
             // the socket is closed with the breach's code once async-graphql lets go.
             let guard = ProtocolGuard::default();
+            let guard_for_init = guard.clone();
             let breach: Arc<std::sync::Mutex<Option<Breach>>> = Arc::default();
             let (sink, stream) = socket.split();
             let sink = Arc::new(tokio::sync::Mutex::new(sink));
@@ -436,19 +443,32 @@ async fn graphql_ws(
                     Ok(data)
                 })
                 .serve();
-            let ended = tokio::select! {
-                () = connection => true,
-                // Dropping the connection closes the socket.
-                _ = closing.wait_for(|closing| *closing) => false,
+            // graphql-transport-ws: no `connection_init` in time is 4408.
+            let init_guard = guard_for_init;
+            let init_timeout = api.limits.ws_init_timeout;
+            let init_deadline = async move {
+                tokio::time::sleep(init_timeout).await;
+                if init_guard.initialised() {
+                    std::future::pending::<()>().await;
+                }
             };
-            let breach = breach.lock().unwrap_or_else(|p| p.into_inner()).take();
-            if let (true, Some((code, reason))) = (ended, breach) {
+            let ended = tokio::select! {
+                () = connection => breach.lock().unwrap_or_else(|p| p.into_inner()).take(),
+                () = init_deadline => Some((4408, "Connection initialisation timeout".into())),
+                // Dropping the connection closes the socket.
+                _ = closing.wait_for(|closing| *closing) => None,
+            };
+            if let Some((code, reason)) = ended {
                 api.metrics.error("WS_PROTOCOL");
                 let frame = CloseFrame {
                     code,
                     reason: reason.into(),
                 };
-                let _ = sink.lock().await.send(Message::Close(Some(frame))).await;
+                // A client that reads nothing must not hold the socket (and its permit).
+                let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                    sink.lock().await.send(Message::Close(Some(frame))).await
+                })
+                .await;
             }
             api.metrics.subscription_connection(false);
         })

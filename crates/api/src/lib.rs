@@ -85,6 +85,8 @@ pub struct Limits {
     /// 429 `TOO_MANY_SOCKETS` (token in the header) or closed at `connection_init` with code
     /// 1002 and reason `TOO_MANY_SOCKETS: ...` (token in the payload).
     pub max_sockets_per_member: usize,
+    /// How long a WebSocket may stay open without `connection_init` (then closed, 4408).
+    pub ws_init_timeout: Duration,
     /// Mutations per signed-in member: sustained rate and burst (`RATE_LIMITED` beyond).
     pub member_mutations: rate::RateLimit,
     /// Mutations per client address, signed in or not (`RATE_LIMITED` beyond).
@@ -111,6 +113,7 @@ impl Default for Limits {
             max_ws_message_bytes: 64 * 1024,
             max_subscriptions_per_socket: 100,
             max_sockets_per_member: 16,
+            ws_init_timeout: Duration::from_secs(10),
             member_mutations: rate::RateLimit {
                 per_second: 20.0,
                 burst: 200,

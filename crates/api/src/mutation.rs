@@ -129,7 +129,7 @@ async fn run(ctx: &Context<'_>, sender: Sender, command: Command) -> ApiResult<E
     let writer = sender.user().cloned();
     let done = tokio::spawn(async move {
         let context = match &sender.key {
-            Some(key) => sparkfeed_domain::Context::keyed(sender.caller, key, &command),
+            Some(key) => domain.keyed_context(sender.caller, key, &command)?,
             None => sparkfeed_domain::Context::new(sender.caller),
         };
         domain.execute(&context, &command).await
@@ -139,6 +139,8 @@ async fn run(ctx: &Context<'_>, sender: Sender, command: Command) -> ApiResult<E
     if let Some(user) = &writer {
         api.responses.wrote(user, done.position);
     }
+    // A written mutation keeps its answer a 200 even if a later field is rate-limited.
+    ctx.insert_http_header(crate::http::WROTE_HEADER, "1");
     if let Err(e) = api
         .projections
         .wait_for(done.position, api.limits.read_your_writes)

@@ -94,6 +94,11 @@ impl ProtocolGuard {
         Ok(())
     }
 
+    /// Whether the client sent its `connection_init`.
+    pub(crate) fn initialised(&self) -> bool {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).initialised
+    }
+
     /// Notes a message to the client: a subscription's `complete` or `error` ends it.
     pub(crate) fn outgoing(&self, message: &Message) {
         let Message::Text(text) = message else {

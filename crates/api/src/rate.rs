@@ -94,13 +94,25 @@ impl<K: Hash + Eq + Clone> Limiter<K> {
             Ok(())
         } else {
             *bucket = Bucket { tokens, at: now };
-            Err(Duration::from_secs_f64((1.0 - tokens) / rate))
+            Err(Duration::try_from_secs_f64((1.0 - tokens) / rate).unwrap_or(Duration::MAX))
         }
     }
 
     /// Keys tracked now.
     pub fn tracked(&self) -> usize {
         self.buckets.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+}
+
+/// The key of an address: itself for IPv4, its /64 for IPv6 (one host usually holds a
+/// whole /64, and could otherwise rotate through it).
+fn network_of(address: IpAddr) -> IpAddr {
+    match address {
+        IpAddr::V4(_) => address,
+        IpAddr::V6(v6) => {
+            let bits = u128::from(v6) & !((1u128 << 64) - 1);
+            IpAddr::V6(bits.into())
+        }
     }
 }
 
@@ -113,7 +125,7 @@ pub struct ClientAddr(pub IpAddr);
 pub struct MutationRates {
     /// Per signed-in member.
     pub by_member: Limiter<UserId>,
-    /// Per client address (signed in or not).
+    /// Per client address (signed in or not; an IPv6 address counts as its /64).
     pub by_address: Limiter<IpAddr>,
 }
 
@@ -131,7 +143,7 @@ impl MutationRates {
     pub fn take(&self, member: Option<&UserId>, address: Option<IpAddr>) -> Result<(), Duration> {
         let now = Instant::now();
         if let Some(address) = address {
-            self.by_address.take(&address, now)?;
+            self.by_address.take(&network_of(address), now)?;
         }
         if let Some(member) = member {
             self.by_member.take(member, now)?;

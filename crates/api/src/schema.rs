@@ -36,37 +36,67 @@ impl Coded {
 /// `__schema`s costs seconds of CPU and megabytes of answer. GraphiQL needs one.
 pub const MAX_INTROSPECTION_FIELDS: usize = 4;
 
-/// `QUERY_TOO_COMPLEX` when `request`'s document holds more than
-/// [`MAX_INTROSPECTION_FIELDS`] introspection fields (a document that does not parse is
-/// left to the executor, which answers its parse error).
+/// `QUERY_TOO_COMPLEX` when `request`'s document resolves more than
+/// [`MAX_INTROSPECTION_FIELDS`] introspection fields, counting a fragment at every spread
+/// (a document that does not parse is left to the executor, which answers its error).
 fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> {
-    use async_graphql::parser::types::{Selection, SelectionSet};
-    fn count(set: &SelectionSet) -> usize {
-        set.items
-            .iter()
-            .map(|item| match &item.node {
-                Selection::Field(field) => {
-                    let name = field.node.name.node.as_str();
-                    usize::from(name == "__schema" || name == "__type")
-                        + count(&field.node.selection_set.node)
-                }
-                Selection::InlineFragment(fragment) => count(&fragment.node.selection_set.node),
-                Selection::FragmentSpread(_) => 0,
-            })
-            .sum()
+    use std::collections::{HashMap, HashSet};
+
+    use async_graphql::Name;
+    use async_graphql::parser::Positioned;
+    use async_graphql::parser::types::{FragmentDefinition, Selection, SelectionSet};
+
+    /// Introspection fields `set` resolves, fragments expanded at every spread (each
+    /// fragment counted once and remembered; a cycle counts nothing, validation refuses it).
+    struct Counter<'a> {
+        fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
+        counted: HashMap<&'a str, usize>,
+        open: HashSet<&'a str>,
     }
+
+    impl<'a> Counter<'a> {
+        fn count(&mut self, set: &'a SelectionSet) -> usize {
+            set.items.iter().fold(0usize, |sum, item| {
+                let here = match &item.node {
+                    Selection::Field(field) => {
+                        let name = field.node.name.node.as_str();
+                        usize::from(name == "__schema" || name == "__type")
+                            .saturating_add(self.count(&field.node.selection_set.node))
+                    }
+                    Selection::InlineFragment(fragment) => {
+                        self.count(&fragment.node.selection_set.node)
+                    }
+                    Selection::FragmentSpread(spread) => {
+                        let name = spread.node.fragment_name.node.as_str();
+                        if let Some(n) = self.counted.get(name) {
+                            *n
+                        } else if !self.open.insert(name) {
+                            0
+                        } else {
+                            let n = self
+                                .fragments
+                                .get_key_value(name)
+                                .map_or(0, |(_, f)| self.count(&f.node.selection_set.node));
+                            self.open.remove(name);
+                            self.counted.insert(name, n);
+                            n
+                        }
+                    }
+                };
+                sum.saturating_add(here)
+            })
+        }
+    }
+
     let document = request.parsed_query().ok()?;
-    let found: usize = document
-        .operations
-        .iter()
-        .map(|(_, op)| count(&op.node.selection_set.node))
-        .chain(
-            document
-                .fragments
-                .values()
-                .map(|f| count(&f.node.selection_set.node)),
-        )
-        .sum();
+    let mut counter = Counter {
+        fragments: &document.fragments,
+        counted: HashMap::new(),
+        open: HashSet::new(),
+    };
+    let found = document.operations.iter().fold(0usize, |sum, (_, op)| {
+        sum.saturating_add(counter.count(&op.node.selection_set.node))
+    });
     (found > MAX_INTROSPECTION_FIELDS).then(|| {
         let mut error = async_graphql::ServerError::new(
             format!(

@@ -125,14 +125,15 @@ enum Command {
     },
 }
 
-/// A rate limit's per-second figure: finite and not negative (0 turns the limit off).
+/// A rate limit's per-second figure: 0 (no limit) or at least 0.001 (a token at most every
+/// 1,000 s, so a wait is a `Duration`).
 fn rate(text: &str) -> Result<f64, String> {
     let value: f64 = text.parse().map_err(|e| format!("{e}"))?;
-    if value.is_finite() && value >= 0.0 {
+    if value == 0.0 || (value.is_finite() && value >= 0.001) {
         Ok(value)
     } else {
         Err(format!(
-            "expected a rate of 0 or more per second, got {text}"
+            "expected 0 (no limit) or a rate of at least 0.001 a second, got {text}"
         ))
     }
 }

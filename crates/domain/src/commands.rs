@@ -1,6 +1,7 @@
 //! One command per user action. Fields are already-parsed domain types; lengths and ranges
 //! are checked by the rules.
 
+use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sparkfeed_events::{EventId, Timestamp};
 
@@ -46,24 +47,12 @@ impl Context {
         }
     }
 
-    /// The command `command` by `caller` under the client's `key`, now.
-    ///
-    /// Invariant: the command id is a hash of the key (scoped to its operation and caller)
-    /// and of the command itself, so the same key with the same command is the same
-    /// command, however often it is sent; the same key with another command is another
-    /// command, whose creations (derived from the key alone) collide with the first's and
-    /// are refused with `IDEMPOTENCY_CONFLICT`.
-    pub fn keyed(caller: Caller, key: &ClientKey, command: &Command) -> Self {
-        let digest = Sha256::new()
-            .chain_update(b"sparkfeed/command/v1\0")
-            .chain_update(key.0)
-            .chain_update(format!("{command:?}"))
-            .finalize();
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
+    /// A command by `caller` whose id `command_id` came from a client's key (see
+    /// [`crate::Domain::keyed_context`], which makes it), now.
+    pub fn keyed(caller: Caller, command_id: EventId) -> Self {
         Self {
             caller,
-            command_id: EventId::from_bytes(id),
+            command_id,
             now: Timestamp::now(),
             from_client_key: true,
         }
@@ -118,10 +107,15 @@ impl ClientKey {
     pub fn derive<T: crate::ids::DerivedId>(&self) -> T {
         T::derived(&self.0)
     }
+
+    /// The key's digest (operation, caller and key hashed).
+    pub(crate) fn digest(&self) -> &[u8; 32] {
+        &self.0
+    }
 }
 
 /// A medium as submitted.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct MediaInput {
     /// Image or video.
     pub kind: MediaKind,
@@ -136,7 +130,7 @@ pub struct MediaInput {
 }
 
 /// A product tag as submitted.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Serialize)]
 pub struct TagInput {
     /// The product.
     pub asin: Asin,
@@ -149,7 +143,11 @@ pub struct TagInput {
 }
 
 /// Every action sparkfeed accepts.
-#[derive(Clone, Debug)]
+///
+/// Serialised only into a keyed command's fingerprint (bincode, hashed with the server's
+/// pepper: see [`crate::Domain::keyed_context`]); a retry across a release that changes a
+/// variant's fields is a new command.
+#[derive(Clone, Debug, Serialize)]
 pub enum Command {
     /// Register a member account under a unique handle (anyone may).
     RegisterMember {

@@ -201,7 +201,10 @@ impl fmt::Display for InterestSlug {
 }
 
 /// A member's public handle: 3 to 30 letters, digits, `_` or `.`, compared without case.
-#[derive(Clone, PartialEq, Eq, Hash, Debug)]
+///
+/// Serialisable only for a keyed command's fingerprint, which is hashed; every event
+/// carries a handle sealed.
+#[derive(Clone, PartialEq, Eq, Hash, Debug, Serialize)]
 pub struct Handle(String);
 
 impl Handle {

@@ -271,6 +271,18 @@ impl KeyStore {
         self.sync()
     }
 
+    /// HMAC-SHA256 under the server's pepper of `parts`, each length-prefixed: a digest
+    /// no one without the key store can recompute from guesses of what went in.
+    pub fn keyed_digest(&self, parts: &[&[u8]]) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)
+            .unwrap_or_else(|_| unreachable!("HMAC takes keys of any length"));
+        for part in parts {
+            mac.update(&u64::try_from(part.len()).unwrap_or(u64::MAX).to_le_bytes());
+            mac.update(part);
+        }
+        mac.finalize().into_bytes().into()
+    }
+
     /// The stream that reserves `handle`: a keyed hash of it, never the handle itself.
     pub fn handle_stream(&self, handle: &Handle) -> StreamName {
         let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.pepper)

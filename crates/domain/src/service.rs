@@ -232,11 +232,50 @@ impl Domain {
             }
         }
         for _ in 0..MAX_ATTEMPTS {
-            if let Ok(done) = self.attempt(ctx, command).await? {
-                return Ok(done);
+            match self.attempt(ctx, command).await {
+                Ok(Ok(done)) => return Ok(done),
+                Ok(Err(Retry)) => {}
+                // A keyed repeat that raced its first run: the rules saw the first run's
+                // effect (ALREADY_SMILED, a taken id), which is this command's own.
+                Err(CommandError::Refused(refusal)) if ctx.from_client_key => {
+                    let last = event_id(ctx, command.final_part(), 0);
+                    return match self.log.find_event(&last)? {
+                        Some(done) => Ok(Executed {
+                            position: done.record.position,
+                            deduplicated: true,
+                        }),
+                        None => Err(refusal.into()),
+                    };
+                }
+                Err(e) => return Err(e),
             }
         }
         Err(Refusal::Conflict.into())
+    }
+
+    /// The context of `command` by `caller` under the client's `key`, now.
+    ///
+    /// Invariant: the command id is an HMAC, under the key store's pepper, of the key
+    /// (scoped to its operation and caller) and of the command (bincode), so the same key
+    /// with the same command is the same command however often it is sent, and another
+    /// command under the key is another command, whose creations (ids derived from the key
+    /// alone) collide with the first's and are refused with `IDEMPOTENCY_CONFLICT`. Keyed
+    /// with the pepper because the id is stored unsealed (the correlation id): a plain hash
+    /// would let anyone who guesses a short key test guesses of a caption offline.
+    pub fn keyed_context(
+        &self,
+        caller: Caller,
+        key: &crate::ClientKey,
+        command: &Command,
+    ) -> Result<Context, CommandError> {
+        let encoded = bincode::serialize(command)
+            .map_err(|e| Refusal::validation("command", e.to_string()))?;
+        let digest = self
+            .keys
+            .keyed_digest(&[b"sparkfeed/command/v1", key.digest(), &encoded]);
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        Ok(Context::keyed(caller, EventId::from_bytes(id)))
     }
 
     /// An account as the log has it now (kind, Prime, roles); `None` when unregistered.
@@ -407,7 +446,7 @@ impl Domain {
             .await?
         {
             Ok(done) => Ok(Ok(done.into())),
-            Err(Retry) => Err(conflict_or(ctx, exists).into()),
+            Err(Retry) => Err(exists.into()),
         }
     }
 
@@ -998,7 +1037,11 @@ impl Domain {
                     ctx,
                     &contract_stream(contract),
                     event.into(),
-                    Refusal::validation("contract", "a contract with this id exists"),
+                    // The id came from the client's key, if any: taken means reused.
+                    conflict_or(
+                        ctx,
+                        Refusal::validation("contract", "a contract with this id exists"),
+                    ),
                 )
                 .await
             }
@@ -1090,7 +1133,7 @@ impl Domain {
             .await?
         {
             Ok(done) => Ok(Ok(done.into())),
-            Err(Retry) => Err(Refusal::AlreadyRegistered.into()),
+            Err(Retry) => Err(conflict_or(ctx, Refusal::AlreadyRegistered).into()),
         }
     }
 
@@ -1167,7 +1210,11 @@ impl Domain {
             ctx,
             &post_stream(post),
             event.into(),
-            Refusal::validation("post", "a post with this id exists"),
+            // The id came from the client's key, if any: taken means reused.
+            conflict_or(
+                ctx,
+                Refusal::validation("post", "a post with this id exists"),
+            ),
         )
         .await
     }
@@ -1281,7 +1328,8 @@ impl Domain {
 
 /// What a command that finds its creation taken is refused with: `IDEMPOTENCY_CONFLICT`
 /// when its id came from the client's key (the key was used for another request), else
-/// `otherwise`.
+/// `otherwise`. Only for creations whose id derives from the key (post, comment,
+/// contract, account), never for ids the arguments name (an interest's slug, an ASIN).
 fn conflict_or(ctx: &Context, otherwise: Refusal) -> Refusal {
     if ctx.from_client_key {
         Refusal::IdempotencyConflict

@@ -245,6 +245,13 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
             format!("s{i}: __schema {{ types {{ name fields {{ name args {{ name }} }} }} }} ")
         })
         .collect();
+    let spread_introspection = format!(
+        "{{ {} }} fragment F on Query {{ a: __schema {{ types {{ name }} }} b: __type(name: \"Post\") {{ name }} }}",
+        (0..250)
+            .map(|i| format!("x{i}: interests(first: 1) {{ __typename }} ...F"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
     let braces = format!("{}{}", "{a".repeat(20_000), "}".repeat(20_000));
     let batch = serde_json::to_vec(&vec![
         json!({ "query": "{ interests { edges { cursor } } }" });
@@ -286,6 +293,7 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
         gql("a thousand aliases", None, &format!("{{ {aliases} }}"), json!({})).answers(200, "QUERY_TOO_COMPLEX"),
         gql("deep introspection", None, &introspection_deep, json!({})).answers(200, "QUERY_TOO_DEEP"),
         gql("wide introspection", None, &format!("{{ {introspection_wide} }}"), json!({})).answers(200, "QUERY_TOO_COMPLEX"),
+        gql("introspection through 250 fragment spreads", None, &spread_introspection, json!({})).answers(200, "QUERY_TOO_COMPLEX"),
         gql("20,000 nested braces", None, &braces, json!({})).answers(200, "GRAPHQL_PARSE_FAILED"),
         gql("a subscription over HTTP", None, "subscription { feedUpdates(interest: \"coffee\") { id } }", json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         // Paging.
@@ -803,4 +811,56 @@ async fn mutations_over_their_rate_are_refused_with_retry_after_and_write_nothin
         }
     }
     assert!(limited > 0, "the address limit never applied");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_without_connection_init_is_closed_4408() {
+    let h = Harness::start_with(Limits {
+        ws_init_timeout: Duration::from_millis(300),
+        ..Limits::default()
+    })
+    .await;
+    let (_, close) = exchange(&h, Vec::new(), 0).await;
+    assert_eq!(close.flatten().map(|c| c.0), Some(4408));
+    // One that sent it in time stays open past the deadline.
+    let mut socket = Subscriber::connect(h.addr(), None).await.expect("connect");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    socket
+        .subscribe(
+            "live",
+            "subscription { feedUpdates(interest: \"coffee\") { id } }",
+            json!({}),
+        )
+        .await
+        .expect("still open");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_holding_a_written_mutation_is_never_a_429() {
+    let h = Harness::start_with(Limits {
+        member_mutations: sparkfeed_api::rate::RateLimit {
+            per_second: 0.01,
+            burst: 3,
+        },
+        ..Limits::default()
+    })
+    .await;
+    let (_, token) = h.prime_member("fay_rates").await;
+    let (post, _) = publish(&h, &token, post_input("rated", "coffee", &[KETTLE])).await;
+    // Two tokens left: the smile and the save are written, the share is limited.
+    let answer = h
+        .client_with(&token)
+        .graphql(
+            "mutation($p: ID!) { a: smile(postId: $p) { position } b: savePost(postId: $p) { position } c: sharePost(postId: $p) { position } }",
+            json!({ "p": post }),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(answer.status, 200, "{}", answer.text);
+    assert!(answer.headers.get("retry-after").is_none());
+    assert!(answer.text.contains("RATE_LIMITED"), "{}", answer.text);
+    assert!(
+        answer.headers.get("x-sparkfeed-wrote").is_none(),
+        "internal header leaked"
+    );
 }

@@ -197,3 +197,34 @@ async fn a_timestamp_that_cuts_a_character_is_bad_input_and_a_signed_out_caller_
         .await
         .expect("answer"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_retry_racing_its_first_send_answers_the_same_result() {
+    let h = Harness::start().await;
+    let (_, token) = h.prime_member("gus_races").await;
+    let (post, _) = publish(&h, &token, post_input("race me", "coffee", &[KETTLE])).await;
+    let mut input = post_input("twice at once", "coffee", &[KETTLE]);
+    input["idempotencyKey"] = json!("race-post");
+    for (query, variables) in [
+        (SMILE, json!({ "p": post, "k": "race-smile" })),
+        (SHARE, json!({ "p": post, "k": "race-share" })),
+        (PUBLISH, json!({ "input": input })),
+    ] {
+        let head = h.head();
+        let sends: Vec<_> = (0..4)
+            .map(|_| {
+                let mut client = h.client_with(&token);
+                let variables = variables.clone();
+                tokio::spawn(async move { client.graphql(query, variables).await.expect("answer") })
+            })
+            .collect();
+        let mut answers = Vec::new();
+        for send in sends {
+            answers.push(ok(send.await.expect("joined")));
+        }
+        for answer in &answers[1..] {
+            assert_eq!(answer, &answers[0], "{query}");
+        }
+        assert_eq!(h.head().len, head.len + 1, "{query}: written once");
+    }
+}
