@@ -11,10 +11,10 @@ use sparkfeed_eventlog::{Config, EventLog};
 const KILLS: u64 = 24;
 
 /// A small deterministic generator, so a failing run can be replayed exactly.
-struct XorShift(u64);
+pub(crate) struct XorShift(pub(crate) u64);
 
 impl XorShift {
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         self.0 ^= self.0 << 13;
         self.0 ^= self.0 >> 7;
         self.0 ^= self.0 << 17;
@@ -78,7 +78,7 @@ fn every_acknowledged_append_survives_sigkill_at_random_moments() {
     );
 }
 
-fn check_reopened_log(dir: &std::path::Path, acked: &[Ack], round: u64) {
+pub(crate) fn check_reopened_log(dir: &std::path::Path, acked: &[Ack], round: u64) {
     let log = EventLog::open(Config::new(dir)).expect("reopens after SIGKILL");
     let recovery = log.recovery();
     if recovery != Default::default() {

@@ -17,18 +17,21 @@ use crate::LogError;
 /// Handles on the files whose contents an acknowledged append depends on.
 pub(crate) struct DataFiles {
     data: File,
+    /// False only under [`crate::Durability::FlushOnly`] (the power-cut tests' control).
+    fdatasync: bool,
     blobs: PathBuf,
     synced_blobs: HashSet<OsString>,
 }
 
 impl DataFiles {
     /// Opens sled's data file inside `sled_dir` (after sled has created it).
-    pub(crate) fn open(sled_dir: &Path) -> Result<Self, LogError> {
+    pub(crate) fn open(sled_dir: &Path, durability: crate::Durability) -> Result<Self, LogError> {
         let path = sled_dir.join("db");
         let data = File::open(&path)
             .map_err(|e| LogError::io(format!("opening {} for fdatasync", path.display()), e))?;
         let mut files = Self {
             data,
+            fdatasync: durability == crate::Durability::Fdatasync,
             blobs: sled_dir.join("blobs"),
             synced_blobs: HashSet::new(),
         };
@@ -38,9 +41,11 @@ impl DataFiles {
 
     /// `fdatasync` the data file, then `fsync` new blob files and their directory.
     pub(crate) fn sync(&mut self) -> Result<(), LogError> {
-        self.data
-            .sync_data()
-            .map_err(|e| LogError::io("fdatasync of sled's data file", e))?;
+        if self.fdatasync {
+            self.data
+                .sync_data()
+                .map_err(|e| LogError::io("fdatasync of sled's data file", e))?;
+        }
         let entries = match std::fs::read_dir(&self.blobs) {
             Ok(entries) => entries,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
@@ -73,6 +78,32 @@ impl DataFiles {
     pub(crate) fn replace_data_file(&mut self, file: File) {
         self.data = file;
     }
+}
+
+/// Creates `dir` and whichever of its parents are missing so that they survive a power
+/// cut: after `create_dir_all`, the parent of each new directory is fsynced (deepest
+/// first), since a directory's entry is durable only once its parent is synced. Without
+/// it a power cut can take a freshly created data directory away whole, every
+/// acknowledged event in it included (the power-cut test `power_cut` showed it).
+pub fn create_dir_all_durably(dir: &Path) -> std::io::Result<()> {
+    let mut missing = Vec::new();
+    let mut at = dir;
+    while !at.as_os_str().is_empty() && !at.exists() {
+        missing.push(at);
+        match at.parent() {
+            Some(parent) => at = parent,
+            None => break,
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    for created in missing {
+        let parent = match created.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        File::open(parent)?.sync_all()?;
+    }
+    Ok(())
 }
 
 /// `fsync` a directory, so the entries created in it survive a power cut.

@@ -21,7 +21,7 @@
 //!   while the file system keeps [`Config::storage_reserve_bytes`] free beyond it, and is
 //!   otherwise refused whole with `STORAGE_FULL` ([`LogError::StorageFull`]).
 
-mod durable;
+pub mod durable;
 mod error;
 pub mod keys;
 mod log;
@@ -165,6 +165,21 @@ pub struct Config {
     /// that sled never gets `ENOSPC`, which it cannot recover from without a reopen.
     /// 0 turns the check off: a full disk then stops the log (`LOG_FAILED`) until reopened.
     pub storage_reserve_bytes: u64,
+    /// What an acknowledgement waits for. Always [`Durability::Fdatasync`] outside the
+    /// power-cut tests.
+    pub durability: Durability,
+}
+
+/// The barrier an append waits for before it is acknowledged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Durability {
+    /// sled's flush, then `fdatasync` of its data file: survives a power cut.
+    #[default]
+    Fdatasync,
+    /// sled's flush alone (`sync_file_range` on Linux): survives a killed process, NOT a
+    /// power cut. It exists only so that the power-cut tests can show they catch a log
+    /// without its fdatasync; never use it for data you keep.
+    FlushOnly,
 }
 
 impl Config {
@@ -176,6 +191,7 @@ impl Config {
             max_group_events: 4096,
             queue_depth: 4096,
             storage_reserve_bytes: DEFAULT_STORAGE_RESERVE_BYTES,
+            durability: Durability::Fdatasync,
         }
     }
 }

@@ -144,7 +144,7 @@ impl EventLog {
         prepare: impl FnOnce(&mut DataFiles),
     ) -> Result<Self, LogError> {
         let dir = config.dir.clone();
-        std::fs::create_dir_all(&dir)
+        crate::durable::create_dir_all_durably(&dir)
             .map_err(|e| LogError::io(format!("creating {}", dir.display()), e))?;
         let lock = take_lock(&dir)?;
 
@@ -153,7 +153,7 @@ impl EventLog {
         let db = open_sled(&config, &sled_dir)?;
         let tree = db.open_tree("log")?;
         check_layout(&db, &tree)?;
-        let mut files = DataFiles::open(&sled_dir)?;
+        let mut files = DataFiles::open(&sled_dir, config.durability)?;
         let space = Space::open(&sled_dir, config.storage_reserve_bytes)?;
         if created {
             sync_dir(&sled_dir)?;

@@ -11,7 +11,7 @@ use sparkfeed_e2e::{Ack, crash_payload, fail};
 use sparkfeed_eventlog::events::{
     Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName,
 };
-use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, StreamState};
+use sparkfeed_eventlog::{Config, Durability, EventLog, ExpectedVersion, StreamState};
 
 const WRITERS: u64 = 8;
 const LIFETIME: Duration = Duration::from_secs(60);
@@ -23,7 +23,12 @@ async fn main() {
             .nth(1)
             .unwrap_or_else(|| fail("usage: crash-appender DIR")),
     );
-    let log = EventLog::open(Config::new(dir)).unwrap_or_else(|e| fail(e));
+    let mut config = Config::new(dir);
+    // The power-cut tests' control: a log without its fdatasync, which they must catch.
+    if std::env::var_os("CRASH_APPENDER_FLUSH_ONLY").is_some() {
+        config.durability = Durability::FlushOnly;
+    }
+    let log = EventLog::open(config).unwrap_or_else(|e| fail(e));
     println!("READY {}", log.head().len);
     let deadline = Instant::now() + LIFETIME;
     let writers: Vec<_> = (0..WRITERS)
