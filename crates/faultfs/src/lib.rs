@@ -229,16 +229,27 @@ impl FaultFs {
         let Some(session) = self.session.take() else {
             return Ok(());
         };
-        match rustix::mount::unmount(&self.mountpoint, UnmountFlags::empty()) {
-            Ok(()) => {}
-            Err(rustix::io::Errno::BUSY) => {
-                // Abort first: a lazily detached mount lives on while a file is open, and
-                // so would the session.
-                let aborted = abort_connection(self.connection);
-                rustix::mount::unmount(&self.mountpoint, UnmountFlags::DETACH)?;
-                aborted?;
+        // A process that just closed its files (sled's I/O threads let go a little after
+        // the handle drops) keeps the mount busy for a moment: retry before aborting.
+        let mut aborted = false;
+        let busy_until = Instant::now() + BUSY_GRACE;
+        loop {
+            match rustix::mount::unmount(&self.mountpoint, UnmountFlags::empty()) {
+                Ok(()) => break,
+                Err(rustix::io::Errno::BUSY) if Instant::now() < busy_until => {
+                    thread::sleep(Duration::from_millis(10));
+                }
+                Err(rustix::io::Errno::BUSY) => {
+                    // Abort first: a lazily detached mount lives on while a file is open,
+                    // and so would the session.
+                    let abort = abort_connection(self.connection);
+                    rustix::mount::unmount(&self.mountpoint, UnmountFlags::DETACH)?;
+                    abort?;
+                    aborted = true;
+                    break;
+                }
+                Err(e) => return Err(e.into()),
             }
-            Err(e) => return Err(e.into()),
         }
         let deadline = Instant::now() + JOIN_TIMEOUT;
         while !session.guard.is_finished() {
@@ -250,7 +261,12 @@ impl FaultFs {
             }
             thread::sleep(Duration::from_millis(2));
         }
-        session.join()?;
+        match session.join() {
+            Ok(()) => {}
+            // The session ends with "connection aborted" when we aborted it ourselves.
+            Err(e) if aborted && e.kind() == io::ErrorKind::ConnectionAborted => {}
+            Err(e) => return Err(e),
+        }
         self.shared.write_back()
     }
 }
@@ -260,6 +276,9 @@ impl Drop for FaultFs {
         let _ = self.shutdown();
     }
 }
+
+/// How long an unmount waits for a busy mount to be let go before aborting it.
+const BUSY_GRACE: Duration = Duration::from_secs(2);
 
 /// Aborts FUSE connection `connection` through the fusectl file system, mounting fusectl
 /// at its usual place first if nothing is there.
