@@ -2,11 +2,11 @@
 //!
 //! A [`Projection`] folds domain events into rows of its own sled tree. The runner
 //! ([`Projections`]) feeds each projection the log from its checkpoint and commits the
-//! rows of a batch of events together with the new checkpoint in one `sled::Batch`, so a
-//! crash at any instant neither skips nor double-applies an event. Projections follow the
-//! log live and report their lag; [`Projections::wait_for`] lets a client read its own
-//! writes; [`Projections::rebuild`] replays from zero into a fresh store and swaps it in
-//! while the old one keeps serving.
+//! rows of a batch of events together with the new checkpoint in one `sled::Batch`, then
+//! fdatasyncs the store, so a crash or a power cut at any instant neither skips nor
+//! double-applies an event. Projections follow the log live and report their lag;
+//! [`Projections::wait_for`] lets a client read its own writes; [`Projections::rebuild`]
+//! replays from zero into a fresh store and swaps it in while the old one keeps serving.
 //!
 //! Read models: [`feeds`] (per-interest feeds, post cards, members, products, orders,
 //! saves, comments), [`audit`] (sponsorship audit trail), [`analytics`] (per interest and
@@ -25,6 +25,7 @@ pub mod store;
 
 use std::borrow::Borrow;
 use std::collections::HashMap;
+use std::fs::File;
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -150,6 +151,8 @@ pub struct Projections {
     /// Each generation's page cache.
     cache_bytes: u64,
     catalog: sled::Db,
+    /// The catalog's data file, for the `fdatasync` sled's flush does not do.
+    catalog_data: Arc<File>,
     entries: Arc<HashMap<&'static str, Entry>>,
     upcasters: Arc<Upcasters>,
     /// See [`DEFAULT_REPLAY_BUFFER_BYTES`].
@@ -193,19 +196,29 @@ impl Projections {
             );
             Generation::remove(dir)?;
         }
-        std::fs::create_dir_all(dir).map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
+        sparkfeed_eventlog::durable::create_dir_all_durably(dir)
+            .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
         let catalog = sled::Config::new()
             .path(dir.join("catalog"))
             .cache_capacity(CATALOG_CACHE_BYTES)
             .open()?;
+        store::sync_names(&dir.join("catalog"))?;
+        let catalog_data = File::open(dir.join("catalog").join("db"))
+            .map_err(|e| ProjectionError::Store(e.into()))?;
         let mut entries = HashMap::new();
         let mut listed = Vec::new();
         for projection in all() {
             let name = projection.name();
-            let generation = Self::current_generation(dir, &catalog, projection.as_ref())?;
+            let (generation, unnamed) =
+                Self::current_generation(dir, &catalog, projection.as_ref())?;
             listed.push((name, generation));
-            let generation = Generation::open(Generation::dir(dir, name, generation), cache_bytes)?;
-            let view = View::of(generation);
+            let store = Generation::open(Generation::dir(dir, name, generation), cache_bytes)?;
+            // Named only once its store is there for good: a power cut in between must not
+            // leave the catalog naming a directory that is not (it did, at a first start).
+            if unnamed {
+                name_generation(&catalog, &catalog_data, projection.as_ref(), generation)?;
+            }
+            let view = View::of(store);
             let (checkpoint_tx, _) = watch::channel(checkpoint(view.tree())?);
             entries.insert(
                 name,
@@ -223,6 +236,7 @@ impl Projections {
             root: dir.to_owned(),
             cache_bytes,
             catalog,
+            catalog_data: Arc::new(catalog_data),
             entries: Arc::new(entries),
             upcasters: Arc::new(upcasters()),
             replay_buffer_bytes: DEFAULT_REPLAY_BUFFER_BYTES,
@@ -236,25 +250,22 @@ impl Projections {
         self
     }
 
-    /// The generation of `projection` to serve: the catalog's, unless it was built by
-    /// another layout version, in which case a fresh, empty generation replaces it (the
-    /// runners then replay the log into it from zero). Generations the catalog no longer
-    /// names are removed by [`Generation::remove_unlisted`].
+    /// The generation of `projection` to serve, and whether the catalog has yet to name it
+    /// ([`name_generation`], once its store is open): the catalog's, unless it names none
+    /// (generation 0) or one built by another layout version, in which case a fresh, empty
+    /// generation replaces it (the runners then replay the log into it from zero).
+    /// Generations the catalog no longer names are removed by
+    /// [`Generation::remove_unlisted`].
     fn current_generation(
         root: &Path,
         catalog: &sled::Db,
         projection: &dyn Projection,
-    ) -> Result<u64, ProjectionError> {
+    ) -> Result<(u64, bool), ProjectionError> {
         let name = projection.name();
         let version_key = version_key(name);
         let corrupt = || ProjectionError::Corrupt(format!("catalog entry of {name}"));
         let Some(generation) = catalog.get(name)? else {
-            let mut batch = sled::Batch::default();
-            batch.insert(name, &0u64.to_be_bytes());
-            batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
-            catalog.apply_batch(batch)?;
-            catalog.flush()?;
-            return Ok(0);
+            return Ok((0, true));
         };
         let generation = u64::from_be_bytes(generation.as_ref().try_into().map_err(|_| corrupt())?);
         // Stores from before versions were recorded hold version 1 layouts.
@@ -263,7 +274,7 @@ impl Projections {
             None => 1,
         };
         if built_by == projection.version() {
-            return Ok(generation);
+            return Ok((generation, false));
         }
         tracing::warn!(
             projection = name,
@@ -273,12 +284,7 @@ impl Projections {
         );
         let fresh = generation + 1;
         Generation::remove(&Generation::dir(root, name, fresh))?;
-        let mut batch = sled::Batch::default();
-        batch.insert(name, &fresh.to_be_bytes());
-        batch.insert(version_key.as_bytes(), &projection.version().to_be_bytes());
-        catalog.apply_batch(batch)?;
-        catalog.flush()?;
-        Ok(fresh)
+        Ok((fresh, true))
     }
 
     /// The names of every projection.
@@ -557,19 +563,17 @@ impl Projections {
         // Then catch up the last few events and swap, with the live runner paused.
         let _writer = entry.writer.lock().await;
         replayed += self.replay(entry.projection.as_ref(), &fresh, &mut |_, _| {})?;
-        // The fresh store was written without batches: on disk in full before the catalog
-        // names it, so a crash after the swap never finds half of it.
+        // The fresh store was written without batches: durable in full before the catalog
+        // names it, so a crash or a power cut after the swap never finds half of it.
         if let Some(g) = fresh.generation() {
-            g.flush()?;
+            g.sync()?;
         }
-        let mut batch = sled::Batch::default();
-        batch.insert(name, &generation.to_be_bytes());
-        batch.insert(
-            version_key(name).as_bytes(),
-            &entry.projection.version().to_be_bytes(),
-        );
-        self.catalog.apply_batch(batch)?;
-        self.catalog.flush()?;
+        name_generation(
+            &self.catalog,
+            &self.catalog_data,
+            entry.projection.as_ref(),
+            generation,
+        )?;
         let old = entry.slot.swap(fresh);
         entry.checkpoint.send_replace(entry.slot.checkpoint()?);
         // Removed once the last reader of the old generation lets go of it.
@@ -588,6 +592,28 @@ impl Projections {
     pub fn log(&self) -> &EventLog {
         &self.log
     }
+}
+
+/// Makes `catalog` name `generation` as `projection`'s, with its layout version, durably:
+/// sled's flush and an `fdatasync` of the catalog's data file (`data`), so that nothing
+/// after it (a rebuild retiring the old generation) can become durable without it.
+fn name_generation(
+    catalog: &sled::Db,
+    data: &File,
+    projection: &dyn Projection,
+    generation: u64,
+) -> Result<(), ProjectionError> {
+    let name = projection.name();
+    let mut batch = sled::Batch::default();
+    batch.insert(name, &generation.to_be_bytes());
+    batch.insert(
+        version_key(name).as_bytes(),
+        &projection.version().to_be_bytes(),
+    );
+    catalog.apply_batch(batch)?;
+    catalog.flush()?;
+    data.sync_data()
+        .map_err(|e| ProjectionError::Store(e.into()))
 }
 
 /// Applies `events`, which must start at `next`, to `rows`; answers the position after them.
@@ -653,8 +679,15 @@ mod tests {
         Generation::open(Generation::dir(root, "layout", generation), 1 << 20).expect("opens")
     }
 
+    /// The generation to serve, named in the catalog as `open` does.
     fn current(root: &Path, catalog: &sled::Db, version: u32) -> u64 {
-        Projections::current_generation(root, catalog, &Layout(version)).expect("opens")
+        let (generation, unnamed) =
+            Projections::current_generation(root, catalog, &Layout(version)).expect("opens");
+        if unnamed {
+            let data = File::open(root.join("catalog").join("db")).expect("its data file");
+            name_generation(catalog, &data, &Layout(version), generation).expect("names");
+        }
+        generation
     }
 
     #[test]

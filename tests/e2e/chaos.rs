@@ -40,10 +40,10 @@ use tokio::sync::watch;
 
 use crate::projector_crash::{XorShift, rows};
 
-const SECRET: &str = "the chaos test's token secret, 32 bytes or more";
+pub(crate) const SECRET: &str = "the chaos test's token secret, 32 bytes or more";
 const PRODUCTS: [&str; 3] = ["B0CHAOS001", "B0CHAOS002", "B0CHAOS003"];
 /// No answer within this long is no answer: the request is sent again.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
+pub(crate) const REQUEST_TIMEOUT: Duration = Duration::from_secs(20);
 /// The most mutations one client sends (the clock stops them long before).
 const MAX_OPS_PER_CLIENT: u64 = 100_000;
 
@@ -82,7 +82,7 @@ impl Plan {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Kind {
+pub(crate) enum Kind {
     Register,
     Prime,
     Publish,
@@ -94,7 +94,7 @@ enum Kind {
 /// Where a mutation's event is counted in the log: its type and its owner (the actor, or
 /// the stream where one stream per thing is the rule). A retry that wrote again shows as
 /// one event too many under its slot.
-type Slot = (&'static str, String);
+pub(crate) type Slot = (&'static str, String);
 
 fn slot(kind: Kind, member: &str) -> Slot {
     match kind {
@@ -123,8 +123,9 @@ fn event_slot(event_type: &str, stream: &str, actor: String) -> Option<Slot> {
 
 /// One mutation answered with success.
 #[derive(Clone, Debug)]
-struct Acked {
-    kind: Kind,
+pub(crate) struct Acked {
+    /// What kind of mutation it was.
+    pub(crate) kind: Kind,
     /// Who it was for (the new member for `Register` and `Prime`).
     member: String,
     /// The key it was answered for.
@@ -164,27 +165,28 @@ impl Acked {
 
 /// What the clients saw.
 #[derive(Default)]
-struct Ledger {
-    acked: Vec<Acked>,
+pub(crate) struct Ledger {
+    pub(crate) acked: Vec<Acked>,
     /// Per client, the mutation sent and not answered yet.
     pending: HashMap<usize, Slot>,
     tokens: HashMap<String, String>,
     /// Sends that got no answer (and were sent again).
-    unanswered: u64,
+    pub(crate) unanswered: u64,
     /// Answers 503, 429 or `CONFLICT` (sent again too).
-    busy: BTreeMap<String, u64>,
+    pub(crate) busy: BTreeMap<String, u64>,
     /// Acknowledged mutations that needed more than one send.
-    retried: u64,
+    pub(crate) retried: u64,
     /// Buys answered `deduplicated: true`.
-    deduplicated: u64,
+    pub(crate) deduplicated: u64,
 }
 
-struct World {
+pub(crate) struct World {
     addr: watch::Receiver<Option<SocketAddr>>,
     ledger: Mutex<Ledger>,
     /// Acknowledged posts and the product each one tags.
     posts: Mutex<Vec<(String, &'static str)>>,
-    stop: AtomicBool,
+    /// Tells the clients to finish what they sent and stop.
+    pub(crate) stop: AtomicBool,
     deadline: Instant,
     admin: String,
 }
@@ -214,7 +216,32 @@ impl Conn {
 }
 
 impl World {
-    fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
+    /// The clients' world: they find the server at `addr` (none while it is down), give up
+    /// at `deadline`, and get Prime for each new member with the `admin`'s token.
+    pub(crate) fn new(
+        addr: watch::Receiver<Option<SocketAddr>>,
+        deadline: Instant,
+        admin: String,
+    ) -> Self {
+        Self {
+            addr,
+            ledger: Mutex::default(),
+            posts: Mutex::default(),
+            stop: AtomicBool::new(false),
+            deadline,
+            admin,
+        }
+    }
+
+    /// What was acknowledged, the slots of mutations sent and not answered yet, and each
+    /// member's token.
+    pub(crate) fn snapshot(&self) -> (Vec<Acked>, Vec<Slot>, HashMap<String, String>) {
+        let ledger = self.ledger();
+        let pending = ledger.pending.values().cloned().collect();
+        (ledger.acked.clone(), pending, ledger.tokens.clone())
+    }
+
+    pub(crate) fn ledger(&self) -> std::sync::MutexGuard<'_, Ledger> {
         self.ledger.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -312,7 +339,7 @@ fn position(value: &Value) -> Result<u64, String> {
 
 /// One member: registers, gets Prime from the admin, then publishes, smiles, comments and
 /// buys until told to stop.
-async fn writer(c: usize, seed: u64, world: Arc<World>) -> Result<(), String> {
+pub(crate) async fn writer(c: usize, seed: u64, world: Arc<World>) -> Result<(), String> {
     let mut rng = XorShift(seed | 1);
     let mut me = Conn::new(None);
 
@@ -511,43 +538,57 @@ async fn writer(c: usize, seed: u64, world: Arc<World>) -> Result<(), String> {
 }
 
 /// `sparkfeed serve` over the data directory, as a child process.
-struct Server {
+pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
 }
 
+/// Where a starting server will listen: its address once it prints it.
+pub(crate) type Listening = std::sync::mpsc::Receiver<Result<SocketAddr, std::net::AddrParseError>>;
+
 impl Server {
+    /// Spawns `sparkfeed serve` over `data` on port 0 (signing tokens with `secret`, else
+    /// with the data directory's own), its stderr appended to `stderr`; answers at once.
+    pub(crate) fn spawn(data: &Path, stderr: &Path, secret: Option<&str>) -> (Child, Listening) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(stderr)
+            .expect("the server's stderr file");
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sparkfeed-cli"));
+        command.args(["serve", "--addr", "127.0.0.1:0"]);
+        if let Some(secret) = secret {
+            command.args(["--secret", secret]);
+        }
+        let mut child = command
+            .arg("--data-dir")
+            .arg(data)
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("sparkfeed serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = std::sync::mpsc::channel();
+        // Reads the address, then drains stdout until the process is gone.
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines() {
+                let Ok(line) = line else { break };
+                if let Some(url) = line.trim().strip_prefix("GraphiQL") {
+                    let url = url.trim().trim_start_matches("http://");
+                    let _ = tx.send(url.trim_end_matches('/').parse::<SocketAddr>());
+                }
+            }
+        });
+        (child, rx)
+    }
+
     /// Starts the server and waits until it listens; a start that fails is tried again
     /// twice (each failure is noted in `failures`).
     fn start(data: &Path, stderr: &Path, failures: &mut Vec<String>) -> Server {
         for _ in 0..3 {
-            let log = std::fs::OpenOptions::new()
-                .create(true)
-                .append(true)
-                .open(stderr)
-                .expect("the server's stderr file");
-            let mut child = Command::new(env!("CARGO_BIN_EXE_sparkfeed-cli"))
-                .args(["serve", "--addr", "127.0.0.1:0", "--secret", SECRET])
-                .arg("--data-dir")
-                .arg(data)
-                .env("NO_COLOR", "1")
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped())
-                .stderr(Stdio::from(log))
-                .spawn()
-                .expect("sparkfeed serve starts");
-            let stdout = child.stdout.take().expect("stdout");
-            let (tx, rx) = std::sync::mpsc::channel();
-            // Reads the address, then drains stdout until the process is gone.
-            std::thread::spawn(move || {
-                for line in BufReader::new(stdout).lines() {
-                    let Ok(line) = line else { break };
-                    if let Some(url) = line.trim().strip_prefix("GraphiQL") {
-                        let url = url.trim().trim_start_matches("http://");
-                        let _ = tx.send(url.trim_end_matches('/').parse::<SocketAddr>());
-                    }
-                }
-            });
+            let (mut child, rx) = Self::spawn(data, stderr, Some(SECRET));
             match rx.recv_timeout(Duration::from_secs(60)) {
                 Ok(Ok(addr)) => return Server { child, addr },
                 outcome => {
@@ -578,15 +619,15 @@ impl Drop for Server {
 }
 
 /// The last lines of a file.
-fn tail(path: &Path) -> String {
+pub(crate) fn tail(path: &Path) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();
     let lines: Vec<&str> = text.lines().collect();
     lines[lines.len().saturating_sub(20)..].join("\n")
 }
 
 /// A catalog of one interest and three products, and an admin; answers the admin's token
-/// and the number of events written.
-async fn bootstrap(data: &Path) -> (String, u64) {
+/// (signed with `secret`) and the number of events written.
+pub(crate) async fn bootstrap(data: &Path, secret: &[u8]) -> (String, u64) {
     let log = EventLog::open(Config::new(data)).expect("log");
     let keys = KeyStore::open(&data.join("keys")).expect("key store");
     let domain = Domain::new(log.clone(), Arc::new(keys));
@@ -622,7 +663,7 @@ async fn bootstrap(data: &Path) -> (String, u64) {
             .await
             .unwrap_or_else(|e| panic!("bootstrap {command:?}: {e}"));
     }
-    let tokens = Tokens::new(SECRET.as_bytes()).expect("secret");
+    let tokens = Tokens::new(secret).expect("secret");
     (
         tokens.mint(&admin, Duration::from_secs(3_600)),
         log.head().len,
@@ -632,19 +673,22 @@ async fn bootstrap(data: &Path) -> (String, u64) {
 /// What the checks found wrong. Lost and duplicated things are named, so that one seen by
 /// several checks counts once.
 #[derive(Default)]
-struct Findings {
+pub(crate) struct Findings {
     /// Acknowledged mutations missing from the log or the read models, and how.
-    lost: BTreeMap<String, String>,
+    pub(crate) lost: BTreeMap<String, String>,
     /// Things written or served more often than acknowledged: how many times more, and how.
-    duplicated: BTreeMap<String, (u64, String)>,
+    pub(crate) duplicated: BTreeMap<String, (u64, String)>,
     /// Projections that differed from a rebuild from zero, one line per check.
-    mismatched: Vec<String>,
+    pub(crate) mismatched: Vec<String>,
     /// Failed verifications of the log.
-    unverified: Vec<String>,
+    pub(crate) unverified: Vec<String>,
+    /// Stores (the log, the projections) that did not open, or projections that did not
+    /// catch up, and why.
+    pub(crate) unopened: Vec<String>,
 }
 
 impl Findings {
-    fn lose(&mut self, what: String, how: String) {
+    pub(crate) fn lose(&mut self, what: String, how: String) {
         self.lost.insert(what, how);
     }
 
@@ -656,7 +700,7 @@ impl Findings {
     }
 
     /// Takes in what one check (`"log"` or `"served"`) found.
-    fn merge(&mut self, check: &str, other: Findings) {
+    pub(crate) fn merge(&mut self, check: &str, other: Findings) {
         for (what, how) in other.lost {
             self.lose(format!("{check}: {what}"), how);
         }
@@ -665,15 +709,16 @@ impl Findings {
         }
         self.mismatched.extend(other.mismatched);
         self.unverified.extend(other.unverified);
+        self.unopened.extend(other.unopened);
     }
 
     /// Things lost, by the check that found them.
-    fn losses(&self, check: &str) -> usize {
+    pub(crate) fn losses(&self, check: &str) -> usize {
         self.lost.keys().filter(|k| k.starts_with(check)).count()
     }
 
     /// Writes (or servings) beyond what was acknowledged, by the check that found them.
-    fn duplicates(&self, check: &str) -> u64 {
+    pub(crate) fn duplicates(&self, check: &str) -> u64 {
         self.duplicated
             .iter()
             .filter(|(k, _)| k.starts_with(check))
@@ -684,7 +729,7 @@ impl Findings {
 
 /// Copies the directory tree `from` to `to` (a killed server's data directory, which
 /// nothing writes any more).
-fn copy_tree(from: &Path, to: &Path) {
+pub(crate) fn copy_tree(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).expect("creates the copy");
     for entry in std::fs::read_dir(from).expect("reads the directory") {
         let entry = entry.expect("an entry");
@@ -698,17 +743,31 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// What an audit saw besides its findings.
-struct Audited {
-    events: u64,
-    recovery: RecoveryReport,
+#[derive(Default)]
+pub(crate) struct Audited {
+    /// Events in the log.
+    pub(crate) events: u64,
+    /// What opening the log recovered.
+    pub(crate) recovery: RecoveryReport,
 }
 
 /// Opens the data directory as a restarting server would, and checks the log against
 /// what was acknowledged (`pending`: the slots of mutations sent and not answered yet,
 /// which may be in the log once each), and each projection against a rebuild from zero.
-async fn audit(data: &Path, from: u64, acked: &[Acked], pending: &[Slot]) -> (Findings, Audited) {
+pub(crate) async fn audit(
+    data: &Path,
+    from: u64,
+    acked: &[Acked],
+    pending: &[Slot],
+) -> (Findings, Audited) {
     let mut found = Findings::default();
-    let log = EventLog::open(Config::new(data)).expect("the log reopens after a SIGKILL");
+    let log = match EventLog::open(Config::new(data)) {
+        Ok(log) => log,
+        Err(e) => {
+            found.unopened.push(format!("the log: {e}"));
+            return (found, Audited::default());
+        }
+    };
     let head = log.head().len;
     let report = log.verify(|_| {}).expect("verify runs");
     if !report.is_intact() || report.records != head {
@@ -775,9 +834,22 @@ async fn audit(data: &Path, from: u64, acked: &[Acked], pending: &[Slot]) -> (Fi
         }
     }
 
-    let resumed =
-        Projections::open(&data.join("projections"), log.clone()).expect("projections reopen");
-    resumed.catch_up().await.expect("projections catch up");
+    let audited = Audited {
+        events: head,
+        recovery: log.recovery(),
+    };
+    let resumed = match Projections::open(&data.join("projections"), log.clone()) {
+        Ok(resumed) => resumed,
+        Err(e) => {
+            found.unopened.push(format!("the projections: {e}"));
+            return (found, audited);
+        }
+    };
+    if let Err(e) = resumed.catch_up().await {
+        found
+            .unopened
+            .push(format!("the projections' catch-up: {e}"));
+    }
     let scratch = tempfile::tempdir().expect("temp dir");
     let rebuilt = Projections::open(scratch.path(), log.clone()).expect("scratch projections");
     for name in resumed.names() {
@@ -792,14 +864,7 @@ async fn audit(data: &Path, from: u64, acked: &[Acked], pending: &[Slot]) -> (Fi
             ));
         }
     }
-    let recovery = log.recovery();
-    (
-        found,
-        Audited {
-            events: head,
-            recovery,
-        },
-    )
+    (found, audited)
 }
 
 /// Runs a query that must succeed.
@@ -873,7 +938,7 @@ fn compare(what: &str, found: &[String], acked: &[&str], exact: bool, into: &mut
 /// Checks over GraphQL that the read models show `new` (what was acknowledged since the
 /// last check); with `exact`, that they show exactly `all`: every post's smile, comment
 /// and purchase counts, every member's posts, comments and orders.
-async fn read_models(
+pub(crate) async fn read_models(
     addr: SocketAddr,
     tokens: &HashMap<String, String>,
     all: &[Acked],
@@ -889,10 +954,22 @@ async fn read_models(
     for (member, acks) in &by_member {
         let mut client = Client::new(addr);
         client.set_token(tokens.get(*member).cloned());
-        let viewer = query(&mut client, "{ viewer { id prime postCount } }", json!({})).await;
+        let viewer = query(
+            &mut client,
+            "{ viewer { id handle prime postCount } }",
+            json!({}),
+        )
+        .await;
         if viewer["viewer"]["id"] != json!(member) {
             found.lose(
                 format!("{member}'s account"),
+                format!("the viewer is {}", viewer["viewer"]),
+            );
+        }
+        // Sealed with the member's key: without the key store, the handle is gone.
+        if !viewer["viewer"]["handle"].is_string() {
+            found.lose(
+                format!("{member}'s handle"),
                 format!("the viewer is {}", viewer["viewer"]),
             );
         }
@@ -1089,17 +1166,10 @@ fn sigkilled_under_load_the_server_loses_no_acknowledged_mutation_and_writes_no_
         .enable_all()
         .build()
         .expect("runtime");
-    let (admin, from) = runtime.block_on(bootstrap(&data));
+    let (admin, from) = runtime.block_on(bootstrap(&data, SECRET.as_bytes()));
 
     let (addr_tx, addr_rx) = watch::channel(None);
-    let world = Arc::new(World {
-        addr: addr_rx,
-        ledger: Mutex::default(),
-        posts: Mutex::default(),
-        stop: AtomicBool::new(false),
-        deadline: started + plan.budget,
-        admin,
-    });
+    let world = Arc::new(World::new(addr_rx, started + plan.budget, admin));
     let writers: Vec<_> = (0..plan.clients)
         .map(|c| {
             let salt = u64::try_from(c).expect("a few clients");
@@ -1115,16 +1185,11 @@ fn sigkilled_under_load_the_server_loses_no_acknowledged_mutation_and_writes_no_
     let mut figures = Figures::default();
     // Acknowledged mutations already checked through the API.
     let mut checked = 0;
-    let snapshot = |world: &World| {
-        let ledger = world.ledger();
-        let pending: Vec<Slot> = ledger.pending.values().cloned().collect();
-        (ledger.acked.clone(), pending, ledger.tokens.clone())
-    };
     while figures.kills < plan.kills {
         assert!(started.elapsed() < plan.budget, "over the time budget");
         let server = Server::start(&data, &stderr, &mut figures.start_failures);
         if figures.kills > 0 {
-            let (acked, _, tokens) = snapshot(&world);
+            let (acked, _, tokens) = world.snapshot();
             let new = &acked[checked..];
             figures.findings.merge(
                 "served",
@@ -1149,7 +1214,7 @@ fn sigkilled_under_load_the_server_loses_no_acknowledged_mutation_and_writes_no_
         figures.kills += 1;
 
         // The audit reads a copy, so that the next start recovers the log by itself.
-        let (acked, pending, _) = snapshot(&world);
+        let (acked, pending, _) = world.snapshot();
         let copy = tempfile::tempdir().expect("temp dir");
         copy_tree(&data, copy.path());
         let (found, audited) = runtime.block_on(audit(copy.path(), from, &acked, &pending));
@@ -1173,7 +1238,7 @@ fn sigkilled_under_load_the_server_loses_no_acknowledged_mutation_and_writes_no_
             }
         }
     });
-    let (acked, pending, tokens) = snapshot(&world);
+    let (acked, pending, tokens) = world.snapshot();
     assert!(pending.is_empty(), "every client finished: {pending:?}");
     figures.findings.merge(
         "served",
@@ -1237,13 +1302,14 @@ fn sigkilled_under_load_the_server_loses_no_acknowledged_mutation_and_writes_no_
     );
     eprintln!(
         "  lost {} (log) {} (served), duplicated {} (log) {} (served), projection \
-         mismatches {}, verify failures {}, refused {}",
+         mismatches {}, verify failures {}, failed opens {}, refused {}",
         f.losses("log"),
         f.losses("served"),
         f.duplicates("log"),
         f.duplicates("served"),
         f.mismatched.len(),
         f.unverified.len(),
+        f.unopened.len(),
         refused.len(),
     );
     eprintln!(
@@ -1271,6 +1337,7 @@ fn sigkilled_under_load_the_server_loses_no_acknowledged_mutation_and_writes_no_
         "verify failures: {:#?}",
         f.unverified
     );
+    assert!(f.unopened.is_empty(), "failed opens: {:#?}", f.unopened);
     assert!(refused.is_empty(), "refused: {refused:#?}");
     assert!(
         figures.exits.is_empty(),

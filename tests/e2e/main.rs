@@ -4,9 +4,13 @@
 //! - `crash`, `projector_crash`: kill -9 of a writer and of a projector.
 //! - `chaos`: kill -9 of the real server under concurrent GraphQL writers that retry.
 //! - `power_cut`: power cuts under the log, on a file system that forgets unsynced writes.
+//! - `power_cut_server`: power cuts under the real server (and its rebuilds) on that file
+//!   system, under the chaos test's retrying GraphQL writers.
 
 mod api;
 mod chaos;
 mod crash;
 mod power_cut;
+mod power_cut_server;
 mod projector_crash;
+mod sled_power_cut;

@@ -10,6 +10,7 @@ use anyhow::Context;
 use sparkfeed_api::rate::RateLimit;
 use sparkfeed_api::{Api, Limits, Tokens};
 use sparkfeed_domain::{Role, UserId};
+use sparkfeed_eventlog::durable;
 use sparkfeed_projections::Projections;
 
 /// Where the generated token secret is kept when none is configured.
@@ -27,12 +28,17 @@ pub fn secret(data_dir: &Path, configured: Option<&str>) -> anyhow::Result<Vec<u
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
         Err(e) => return Err(e).with_context(|| format!("reading {}", path.display())),
     }
-    std::fs::create_dir_all(data_dir)
+    // Durably: `serve` creates the data directory here, before the log opens it, and a
+    // power cut took a directory whose parent was never synced away whole, log included.
+    durable::create_dir_all_durably(data_dir)
         .with_context(|| format!("creating {}", data_dir.display()))?;
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
     let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
     write_private(&path, hex.as_bytes())?;
+    // The file's name survives a power cut only once its directory is synced; without it
+    // a cut took the secret away, and with it every token signed so far.
+    durable::sync_dir(data_dir).with_context(|| format!("fsync of {}", data_dir.display()))?;
     Ok(hex.into_bytes())
 }
 

@@ -100,12 +100,19 @@ fn random<const N: usize>() -> Result<[u8; N], Failure> {
 
 impl KeyStore {
     /// Opens (or creates) the key store in `dir`.
+    ///
+    /// The directory and sled's files in it are made durable before any key is written:
+    /// syncing the data file alone left their names to chance, and a power cut took the
+    /// whole store away (every member's sealed data with it; the power-cut test of the
+    /// server showed it).
     pub fn open(dir: &Path) -> Result<Self, Failure> {
+        sparkfeed_eventlog::durable::create_dir_all_durably(dir).map_err(keys_err)?;
         let db = sled::Config::new()
             .path(dir)
             .cache_capacity(8 * 1024 * 1024)
             .open()
             .map_err(keys_err)?;
+        sparkfeed_eventlog::durable::sync_dir(dir).map_err(keys_err)?;
         let data = File::open(dir.join("db")).map_err(keys_err)?;
         Self::with_db(db, Some(data))
     }

@@ -65,7 +65,7 @@ impl DataFiles {
             present.insert(name);
         }
         if any_new {
-            sync_dir(&self.blobs)?;
+            sync_log_dir(&self.blobs)?;
         }
         self.synced_blobs = present;
         Ok(())
@@ -106,9 +106,13 @@ pub fn create_dir_all_durably(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// `fsync` a directory, so the entries created in it survive a power cut.
-pub(crate) fn sync_dir(dir: &Path) -> Result<(), LogError> {
-    File::open(dir)
-        .and_then(|d| d.sync_all())
-        .map_err(|e| LogError::io(format!("fsync of directory {}", dir.display()), e))
+/// `fsync` a directory, so the entries created, renamed or removed in it survive a power
+/// cut (a file's own `fsync` makes its data durable, not its name).
+pub fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// [`sync_dir`], failing the log.
+pub(crate) fn sync_log_dir(dir: &Path) -> Result<(), LogError> {
+    sync_dir(dir).map_err(|e| LogError::io(format!("fsync of directory {}", dir.display()), e))
 }

@@ -13,7 +13,7 @@ use sparkfeed_events::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::durable::{DataFiles, sync_dir};
+use crate::durable::{DataFiles, sync_log_dir};
 use crate::recovery::{Recovered, RecoveryReport, recover};
 use crate::space::Space;
 use crate::subscription::Subscription;
@@ -156,8 +156,8 @@ impl EventLog {
         let mut files = DataFiles::open(&sled_dir, config.durability)?;
         let space = Space::open(&sled_dir, config.storage_reserve_bytes)?;
         if created {
-            sync_dir(&sled_dir)?;
-            sync_dir(&dir)?;
+            sync_log_dir(&sled_dir)?;
+            sync_log_dir(&dir)?;
         }
 
         let Recovered {
