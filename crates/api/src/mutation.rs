@@ -443,6 +443,20 @@ fn user_payload(ctx: &Context<'_>, user: &UserId, done: Executed) -> ApiResult<U
     })
 }
 
+/// A Prime member's smile, unsmile, save or unsave of `post_id`: one shape, four commands.
+async fn engage(
+    ctx: &Context<'_>,
+    operation: &str,
+    idempotency_key: Option<String>,
+    post_id: &ID,
+    command: fn(PostId) -> Command,
+) -> Gql<PostPayload> {
+    let sender = Sender::prime(ctx, operation, idempotency_key.as_deref())?;
+    let post = self::post_id(post_id)?;
+    let done = run(ctx, sender, command(post.clone())).await?;
+    Ok(post_payload(ctx, &post, done)?)
+}
+
 /// Every action sparkfeed accepts.
 pub struct Mutation;
 
@@ -823,10 +837,10 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::prime(ctx, "smile", idempotency_key.as_deref())?;
-        let post = self::post_id(&post_id)?;
-        let done = run(ctx, sender, Command::Smile { post: post.clone() }).await?;
-        Ok(post_payload(ctx, &post, done)?)
+        engage(ctx, "smile", idempotency_key, &post_id, |post| {
+            Command::Smile { post }
+        })
+        .await
     }
 
     /// Takes a smile back.
@@ -836,10 +850,10 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::prime(ctx, "unsmile", idempotency_key.as_deref())?;
-        let post = self::post_id(&post_id)?;
-        let done = run(ctx, sender, Command::Unsmile { post: post.clone() }).await?;
-        Ok(post_payload(ctx, &post, done)?)
+        engage(ctx, "unsmile", idempotency_key, &post_id, |post| {
+            Command::Unsmile { post }
+        })
+        .await
     }
 
     /// Saves a post (once per member).
@@ -849,10 +863,10 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::prime(ctx, "savePost", idempotency_key.as_deref())?;
-        let post = self::post_id(&post_id)?;
-        let done = run(ctx, sender, Command::SavePost { post: post.clone() }).await?;
-        Ok(post_payload(ctx, &post, done)?)
+        engage(ctx, "savePost", idempotency_key, &post_id, |post| {
+            Command::SavePost { post }
+        })
+        .await
     }
 
     /// Unsaves a post.
@@ -862,10 +876,10 @@ impl Mutation {
         post_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<PostPayload> {
-        let sender = Sender::prime(ctx, "unsavePost", idempotency_key.as_deref())?;
-        let post = self::post_id(&post_id)?;
-        let done = run(ctx, sender, Command::UnsavePost { post: post.clone() }).await?;
-        Ok(post_payload(ctx, &post, done)?)
+        engage(ctx, "unsavePost", idempotency_key, &post_id, |post| {
+            Command::UnsavePost { post }
+        })
+        .await
     }
 
     /// Shares a post.
