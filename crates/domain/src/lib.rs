@@ -18,6 +18,7 @@ mod ids;
 mod seal;
 pub mod service;
 pub mod state;
+pub mod streams;
 
 pub use commands::{Caller, ClientKey, Command, Context, MediaInput, TagInput};
 pub use error::{CommandError, Failure, Refusal};

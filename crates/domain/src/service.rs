@@ -25,9 +25,9 @@ use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 use crate::commands::{Caller, Command, Context, MediaInput, TagInput};
 use crate::events::*;
 use crate::state::*;
+use crate::streams;
 use crate::{
-    CommandError, CommentId, ContractId, Failure, InterestSlug, KeyStore, Money, PostId, Refusal,
-    Role, UserId,
+    CommandError, ContractId, Failure, InterestSlug, KeyStore, Money, PostId, Refusal, Role, UserId,
 };
 
 /// How often a command is retried after losing an optimistic-concurrency race.
@@ -96,35 +96,6 @@ pub struct Domain {
     /// Folded states by stream. Only a cache: a load always reads the stream's events
     /// after the cached version, so it is never stale.
     cache: Arc<Mutex<HashMap<StreamName, Cached>>>,
-}
-
-fn stream(kind: &str, id: &str) -> StreamName {
-    StreamName::of(kind, id).unwrap_or_else(|_| unreachable!("domain ids are valid stream ids"))
-}
-
-fn user_stream(user: &UserId) -> StreamName {
-    stream("user", user.as_str())
-}
-fn post_stream(post: &PostId) -> StreamName {
-    stream("post", post.as_str())
-}
-fn product_stream(asin: &crate::Asin) -> StreamName {
-    stream("product", &asin.as_str().to_ascii_lowercase())
-}
-fn interest_stream(interest: &InterestSlug) -> StreamName {
-    stream("interest", interest.as_str())
-}
-fn contract_stream(contract: &ContractId) -> StreamName {
-    stream("sponsorship", contract.as_str())
-}
-fn comment_stream(comment: &CommentId) -> StreamName {
-    stream("comment", comment.as_str())
-}
-fn engagement_stream(post: &PostId, member: &UserId) -> StreamName {
-    stream("engagement", &format!("{post}.{member}"))
-}
-fn share_stream(post: &PostId, member: &UserId) -> StreamName {
-    stream("share", &format!("{post}.{member}"))
 }
 
 /// The order id of a buyer's idempotency key: a hash, so the key itself is not stored.
@@ -282,7 +253,7 @@ impl Domain {
     /// Authorization reads this, never a projection, so a role granted or revoked is in
     /// force from the next request.
     pub fn account(&self, user: &UserId) -> Result<Option<UserState>, CommandError> {
-        let loaded = self.load::<UserState>(&user_stream(user))?;
+        let loaded = self.load::<UserState>(&streams::user(user))?;
         Ok(loaded.state.kind.is_some().then_some(loaded.state))
     }
 
@@ -455,7 +426,7 @@ impl Domain {
         let Caller::User(user) = &ctx.caller else {
             return Err(Refusal::Forbidden("member").into());
         };
-        let loaded = self.load::<UserState>(&user_stream(user))?;
+        let loaded = self.load::<UserState>(&streams::user(user))?;
         if loaded.state.kind.is_none() {
             return Err(Refusal::UnknownUser(user.to_string()).into());
         }
@@ -488,7 +459,7 @@ impl Domain {
     }
 
     fn registered(&self, user: &UserId) -> Result<Loaded<UserState>, CommandError> {
-        let loaded = self.load::<UserState>(&user_stream(user))?;
+        let loaded = self.load::<UserState>(&streams::user(user))?;
         if loaded.state.kind.is_none() {
             return Err(Refusal::UnknownUser(user.to_string()).into());
         }
@@ -509,7 +480,7 @@ impl Domain {
         unique(field, interests)?;
         for interest in interests {
             if !self
-                .load::<InterestState>(&interest_stream(interest))?
+                .load::<InterestState>(&streams::interest(interest))?
                 .state
                 .exists
             {
@@ -520,7 +491,7 @@ impl Domain {
     }
 
     fn live_post(&self, post: &PostId) -> Result<Loaded<PostState>, CommandError> {
-        let loaded = self.load::<PostState>(&post_stream(post))?;
+        let loaded = self.load::<PostState>(&streams::post(post))?;
         if loaded.state.author.is_none() {
             return Err(Refusal::UnknownPost(post.to_string()).into());
         }
@@ -543,7 +514,7 @@ impl Domain {
                 return Err(Refusal::validation(field, "expected a number in [0, 1]").into());
             }
         }
-        let product = self.load::<ProductState>(&product_stream(&tag.asin))?;
+        let product = self.load::<ProductState>(&streams::product(&tag.asin))?;
         if product.state.available_price().is_none() {
             return Err(Refusal::UnknownProduct(tag.asin.to_string()).into());
         }
@@ -638,7 +609,7 @@ impl Domain {
                 } else {
                     PrimeEnded { user: user.clone() }.into()
                 };
-                self.update(ctx, &user_stream(user), loaded.expected(), event)
+                self.update(ctx, &streams::user(user), loaded.expected(), event)
                     .await
             }
             Command::ChooseInterests { interests } => {
@@ -657,7 +628,7 @@ impl Domain {
                     user: user.clone(),
                     interests: interests.clone(),
                 };
-                self.update(ctx, &user_stream(&user), loaded.expected(), event.into())
+                self.update(ctx, &streams::user(&user), loaded.expected(), event.into())
                     .await
             }
             Command::GrantRole { user, role } | Command::RevokeRole { user, role } => {
@@ -684,7 +655,7 @@ impl Domain {
                     }
                     .into(),
                 };
-                self.update(ctx, &user_stream(user), loaded.expected(), event)
+                self.update(ctx, &streams::user(user), loaded.expected(), event)
                     .await
             }
             Command::AddInterest {
@@ -708,7 +679,7 @@ impl Domain {
                 };
                 self.create(
                     ctx,
-                    &interest_stream(interest),
+                    &streams::interest(interest),
                     event.into(),
                     Refusal::InterestExists(interest.to_string()),
                 )
@@ -727,7 +698,7 @@ impl Domain {
                 url("imageUrl", image_url)?;
                 positive_price("price", *price)?;
                 self.known_interests("interests", interests, 3)?;
-                let _guard = self.write_lock(&product_stream(asin)).await;
+                let _guard = self.write_lock(&streams::product(asin)).await;
                 let event = ProductListed {
                     asin: asin.clone(),
                     title: title.clone(),
@@ -738,7 +709,7 @@ impl Domain {
                 };
                 self.create(
                     ctx,
-                    &product_stream(asin),
+                    &streams::product(asin),
                     event.into(),
                     Refusal::ProductExists(asin.to_string()),
                 )
@@ -746,7 +717,7 @@ impl Domain {
             }
             Command::RepriceProduct { asin, .. } | Command::DelistProduct { asin } => {
                 self.admin(ctx)?;
-                let stream = product_stream(asin);
+                let stream = streams::product(asin);
                 let _guard = self.write_lock(&stream).await;
                 let loaded = self.load::<ProductState>(&stream)?;
                 if loaded.state.available_price().is_none() {
@@ -795,7 +766,7 @@ impl Domain {
                     post: post.clone(),
                     caption: self.keys.seal(&author, caption)?,
                 };
-                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                self.update(ctx, &streams::post(post), loaded.expected(), event.into())
                     .await
             }
             Command::TagProduct { post, tag } => {
@@ -820,7 +791,7 @@ impl Domain {
                     post: post.clone(),
                     tag,
                 };
-                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                self.update(ctx, &streams::post(post), loaded.expected(), event.into())
                     .await
             }
             Command::UntagProduct {
@@ -846,7 +817,7 @@ impl Domain {
                     asin: asin.clone(),
                     media_index: *media_index,
                 };
-                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                self.update(ctx, &streams::post(post), loaded.expected(), event.into())
                     .await
             }
             Command::RemovePost { post, reason } => {
@@ -872,7 +843,7 @@ impl Domain {
                     by,
                     reason: reason.clone(),
                 };
-                self.update(ctx, &post_stream(post), loaded.expected(), event.into())
+                self.update(ctx, &streams::post(post), loaded.expected(), event.into())
                     .await
             }
             Command::Smile { post }
@@ -881,7 +852,7 @@ impl Domain {
             | Command::UnsavePost { post } => {
                 let (member, _) = self.prime_member(ctx)?;
                 self.live_post(post)?;
-                let stream = engagement_stream(post, &member);
+                let stream = streams::engagement(post, &member);
                 let loaded = self.load::<EngagementState>(&stream)?;
                 let (p, m) = (post.clone(), member.clone());
                 let event: DomainEvent = match (command, loaded.state.smiling, loaded.state.saved) {
@@ -904,7 +875,7 @@ impl Domain {
                     member: member.clone(),
                     channel: *channel,
                 };
-                let stream = share_stream(post, &member);
+                let stream = streams::share(post, &member);
                 self.update(ctx, &stream, ExpectedVersion::Any, event.into())
                     .await
             }
@@ -926,7 +897,7 @@ impl Domain {
                     .write(
                         ctx,
                         0,
-                        &comment_stream(comment),
+                        &streams::comment(comment),
                         ExpectedVersion::NoStream,
                         vec![event.into()],
                     )
@@ -941,7 +912,7 @@ impl Domain {
                 }
             }
             Command::RemoveComment { comment } => {
-                let stream = comment_stream(comment);
+                let stream = streams::comment(comment);
                 let loaded = self.load::<CommentState>(&stream)?;
                 let Some(posted) = loaded
                     .state
@@ -955,7 +926,7 @@ impl Domain {
                     Caller::System(_) => posted.author.clone(),
                     _ => {
                         let (user, state) = self.caller(ctx)?;
-                        let post = self.load::<PostState>(&post_stream(&posted.post))?;
+                        let post = self.load::<PostState>(&streams::post(&posted.post))?;
                         let allowed = posted.author == user
                             || post.state.author.as_ref() == Some(&user)
                             || state.roles.contains(&Role::Moderator);
@@ -1035,7 +1006,7 @@ impl Domain {
                 };
                 self.create(
                     ctx,
-                    &contract_stream(contract),
+                    &streams::contract(contract),
                     event.into(),
                     // The id came from the client's key, if any: taken means reused.
                     conflict_or(
@@ -1047,7 +1018,7 @@ impl Domain {
             }
             Command::EndContract { contract, reason } => {
                 chars("reason", reason, 0, 500)?;
-                let stream = contract_stream(contract);
+                let stream = streams::contract(contract);
                 let _guard = self.write_lock(&stream).await;
                 let loaded = self.load::<ContractState>(&stream)?;
                 let Some(opened) = &loaded.state.opened else {
@@ -1087,7 +1058,7 @@ impl Domain {
         if kind == AccountKind::Member && matches!(ctx.caller, Caller::User(_)) {
             return Err(Refusal::Forbidden("anonymous or admin").into());
         }
-        let account = self.load::<UserState>(&user_stream(user))?;
+        let account = self.load::<UserState>(&streams::user(user))?;
         if account.state.kind.is_some() {
             // A repeat of this very command is answered with what it wrote.
             return match self.log.find_event(&event_id(ctx, 1, 0))? {
@@ -1126,7 +1097,7 @@ impl Domain {
             .write(
                 ctx,
                 1,
-                &user_stream(user),
+                &streams::user(user),
                 ExpectedVersion::NoStream,
                 vec![event.into()],
             )
@@ -1178,7 +1149,7 @@ impl Domain {
         let sponsorship = match contract {
             None => None,
             Some(id) => {
-                let stream = contract_stream(id);
+                let stream = streams::contract(id);
                 _contract_guard = Some(self.read_lock(&stream).await);
                 let loaded = self.load::<ContractState>(&stream)?;
                 let Some(opened) = &loaded.state.opened else {
@@ -1208,7 +1179,7 @@ impl Domain {
         };
         self.create(
             ctx,
-            &post_stream(post),
+            &streams::post(post),
             event.into(),
             // The id came from the client's key, if any: taken means reused.
             conflict_or(
@@ -1234,7 +1205,7 @@ impl Domain {
         }
         chars("idempotencyKey", idempotency_key, 1, 100)?;
         let order = order_id(&buyer, idempotency_key);
-        let order_stream = stream("order", &order);
+        let order_stream = streams::order(&order);
         let existing = self.load::<OrderState>(&order_stream)?;
         if let Some(placed) = &existing.state.placed {
             let same = placed.post == *post
@@ -1263,7 +1234,7 @@ impl Domain {
             .unwrap_or_else(|| unreachable!("live posts have authors"));
 
         // Held until the order is appended: the price cannot change in between.
-        let product_stream = product_stream(asin);
+        let product_stream = streams::product(asin);
         let _price_guard = self.read_lock(&product_stream).await;
         let Some(unit_price) = self
             .load::<ProductState>(&product_stream)?
@@ -1282,7 +1253,7 @@ impl Domain {
         let mut _contract_guard = None;
         let commission = match &target.state.sponsorship {
             Some(disclosure) => {
-                let stream = contract_stream(&disclosure.contract);
+                let stream = streams::contract(&disclosure.contract);
                 _contract_guard = Some(self.read_lock(&stream).await);
                 let contract = self.load::<ContractState>(&stream)?.state;
                 match (&contract.opened, contract.is_active(ctx.now.0)) {
@@ -1296,7 +1267,7 @@ impl Domain {
                 }
             }
             None => {
-                let author_state = self.load::<UserState>(&user_stream(&author))?.state;
+                let author_state = self.load::<UserState>(&streams::user(&author))?.state;
                 author_state
                     .roles
                     .contains(&Role::Enthusiast)
