@@ -21,6 +21,7 @@
 //!   while the file system keeps [`Config::storage_reserve_bytes`] free beyond it, and is
 //!   otherwise refused whole with `STORAGE_FULL` ([`LogError::StorageFull`]).
 
+mod copy;
 pub mod durable;
 mod error;
 pub mod keys;

@@ -301,10 +301,16 @@ impl EventLog {
                 stream: stream.clone(),
                 expected,
                 events,
+                recorded_at: None,
                 reply,
             },
             answer,
         ))
+    }
+
+    /// The writer's queue, unless the log is closed.
+    pub(crate) fn queue(&self) -> Result<&mpsc::Sender<Request>, LogError> {
+        self.inner.requests.as_ref().ok_or(LogError::Closed)
     }
 
     /// The durable head: event count and the chain hash of the last event.

@@ -55,6 +55,9 @@ pub(crate) struct Request {
     pub(crate) stream: StreamName,
     pub(crate) expected: ExpectedVersion,
     pub(crate) events: Vec<NewEvent>,
+    /// The time a source log recorded these events, for a byte-identical copy of it
+    /// ([`crate::EventLog::copy_records`]); `None` for a new append, recorded now.
+    pub(crate) recorded_at: Option<Timestamp>,
     pub(crate) reply: oneshot::Sender<Result<Appended, AppendError>>,
 }
 
@@ -259,12 +262,13 @@ impl Writer {
             stream,
             expected,
             events,
+            recorded_at,
             reply,
         } = request;
         open.events += events.len();
         let answer = match self.stop.get() {
             Some(why) => Err(LogError::Stopped(why).into()),
-            None => self.stage(stream, expected, events, &mut open.group),
+            None => self.stage(stream, expected, events, recorded_at, &mut open.group),
         };
         if let Err(AppendError::Failed(e)) = &answer {
             self.stop.set(e.to_string());
@@ -338,6 +342,7 @@ impl Writer {
         stream: StreamName,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        recorded_at: Option<Timestamp>,
         group: &mut Group,
     ) -> Result<Appended, AppendError> {
         if let Some(done) = self.already_appended(&stream, &events, group)? {
@@ -353,7 +358,8 @@ impl Writer {
             .into());
         }
 
-        let recorded_at = Timestamp::now().max(self.last_recorded_at);
+        let recorded_at =
+            recorded_at.unwrap_or_else(|| Timestamp::now().max(self.last_recorded_at));
         let first_position = Position(self.head.len);
         let first_version = state.next_version();
         let mut hash = self.head.hash;
