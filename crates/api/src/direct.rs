@@ -3,7 +3,7 @@
 //! once, without async-graphql's per-field machinery.
 //!
 //! This module is the walk only ([`Walker`]): each object of a card answers its fields in
-//! its own file under [`crate::objects`], with the same field functions its executor
+//! its own file under `objects/`, with the same field functions its executor
 //! methods call, so a value is computed in one place whichever path asks for it.
 //!
 //! async-graphql resolves every field of every object through a boxed future of about a
@@ -24,7 +24,7 @@
 //!   before execution, so the ones left say "keep"), a fragment on another type, and any
 //!   error, so that errors are reported by the executor with their paths exactly as before;
 //! - the schema has no execution extension (none would see these fields resolved):
-//!   [`crate::schema`] registers none, and says so where the schema is built.
+//!   `schema.rs` registers none, and says so where the schema is built.
 
 use std::collections::HashMap;
 

@@ -12,15 +12,15 @@ use sparkfeed_projections::rows::{MemberRow, PostCardRow, ProductRow};
 use crate::ctx::reads;
 use crate::error::ApiResult;
 
-/// A post: its card row. Fields in [`super::post`].
+/// A post: its card row. Fields in `post.rs`.
 #[derive(Clone)]
 pub(crate) struct Post(pub Arc<PostCardRow>);
 
-/// A member or brand account. Fields in [`super::user`].
+/// A member or brand account. Fields in `user.rs`.
 #[derive(Clone)]
 pub(crate) struct User(pub Arc<MemberRow>);
 
-/// A product of the catalog. Fields in [`super::product`].
+/// A product of the catalog. Fields in `product.rs`.
 #[derive(Clone)]
 pub(crate) struct Product(pub Arc<ProductRow>);
 
