@@ -10,7 +10,7 @@
 //! kilobyte, an `IndexMap` insert with SipHash and a context clone; a page of 20 full cards
 //! is about 1,100 such fields, and that machinery was over half of a feed page's CPU
 //! (`perf record` under `sparkfeed bench api`). Every field of a card is a synchronous read
-//! from the request's [`Reads`], so nothing is lost by resolving them directly.
+//! from the request's [`Reads`](crate::loaders::Reads), so nothing is lost by resolving them directly.
 //!
 //! The contract, enforced here and tested against the general executor
 //! (`tests/e2e/api/direct.rs` runs the same queries through both and compares the answers):

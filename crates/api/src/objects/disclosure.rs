@@ -1,4 +1,4 @@
-//! `Disclosure`: "Paid partnership with <brand>", shown with a sponsored post in every
+//! `Disclosure`: `Paid partnership with <brand>`, shown with a sponsored post in every
 //! view. [`label`] is the one place the label is spelled.
 
 use async_graphql::parser::types::SelectionSet;
@@ -10,7 +10,7 @@ use super::user;
 use crate::ctx::Gql;
 use crate::direct::{Walker, text, value};
 
-/// "Paid partnership with <brand>": shown with a sponsored post in every view.
+/// `Paid partnership with <brand>`: shown with a sponsored post in every view.
 pub(crate) struct Disclosure(pub DisclosureRow);
 
 /// The label a sponsored post shows, exactly.
