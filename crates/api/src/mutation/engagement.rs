@@ -165,7 +165,7 @@ async fn engage(
     command: fn(PostId) -> Command,
 ) -> Gql<PostPayload> {
     let sender = Sender::prime(ctx, operation, idempotency_key.as_deref())?;
-    let post = self::args::post_id(post_id)?;
+    let post = args::post_id(post_id)?;
     let done = run(ctx, sender, command(post.clone())).await?;
     Ok(post_payload(ctx, &post, done)?)
 }

@@ -4,8 +4,8 @@ use async_graphql::connection::Connection;
 use async_graphql::parser::types::SelectionSet;
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{Context, Enum, ID, Object, Value};
-use sparkfeed_domain::Role as DomainRole;
 use sparkfeed_domain::events::AccountKind as DomainAccountKind;
+use sparkfeed_domain::{Role as DomainRole, UserId};
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::MemberRow;
 
@@ -216,10 +216,6 @@ pub(crate) fn direct(w: &Walker<'_>, set: &SelectionSet, row: &MemberRow) -> Opt
 }
 
 /// The account `user` as the selection `set` asks for it (`null` when there is none).
-pub(crate) fn direct_by_id(
-    w: &Walker<'_>,
-    set: &SelectionSet,
-    user: &sparkfeed_domain::UserId,
-) -> Option<Value> {
+pub(crate) fn direct_by_id(w: &Walker<'_>, set: &SelectionSet, user: &UserId) -> Option<Value> {
     crate::direct::nullable(w.env.reads.member(user).ok()?, |row| direct(w, set, &row))
 }
