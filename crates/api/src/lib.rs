@@ -15,6 +15,7 @@
 pub mod auth;
 pub mod cache;
 pub mod client;
+mod ctx;
 mod direct;
 pub mod documents;
 pub mod error;
@@ -23,14 +24,16 @@ mod listener;
 mod loaders;
 pub mod metrics;
 mod mutation;
+mod objects;
+mod paging;
 mod protocol;
 mod query;
 pub mod rate;
+mod scalars;
 pub mod schema;
 pub mod sockets;
 mod subscription;
 pub mod time;
-mod types;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -43,10 +46,10 @@ use sparkfeed_projections::rows::{MemberRow, PostBody, ProductRow};
 pub use auth::{Identity, Tokens};
 pub use error::{ApiError, ApiResult};
 pub use http::{RunningServer, router, serve};
+pub use paging::{check_paging, cursor_of};
 pub use schema::{
     Coded, Resolution, SparkSchema, build_schema, build_schema_with, request_as, sdl,
 };
-pub use types::{check_paging, cursor_of};
 
 /// The limits a public API needs; every one is a refusal with a code, never a silent clamp.
 #[derive(Clone, Debug)]

@@ -97,6 +97,41 @@ impl Metrics {
         rows: (u64, u64),
     ) -> String {
         let mut out = String::new();
+        self.write_http(&mut out);
+        let (direct, executor) = self.cards_resolved();
+        for (name, help, label, values) in [
+            (
+                "sparkfeed_response_cache_total",
+                "Query answers looked up in the response cache.",
+                "result",
+                [("hit", cache.0), ("miss", cache.1)],
+            ),
+            (
+                "sparkfeed_row_cache_reads_total",
+                "Point reads of the feeds projection, answered from its row cache or from the store.",
+                "result",
+                [("hit", rows.0), ("miss", rows.1)],
+            ),
+            (
+                "sparkfeed_post_cards_resolved_total",
+                "Post cards resolved, directly or by the GraphQL executor.",
+                "how",
+                [("direct", direct), ("executor", executor)],
+            ),
+        ] {
+            let _ = writeln!(out, "# HELP {name} {help}");
+            let _ = writeln!(out, "# TYPE {name} counter");
+            for (value, n) in values {
+                let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
+            }
+        }
+        write_log(&mut out, log_head, log, lag);
+        out
+    }
+
+    /// Requests by route and status, their latency histogram, errors by code and open
+    /// WebSockets.
+    fn write_http(&self, out: &mut String) {
         let _ = writeln!(
             out,
             "# HELP sparkfeed_http_requests_total HTTP requests answered, by route and status."
@@ -157,68 +192,44 @@ impl Metrics {
             "sparkfeed_subscription_connections {}",
             self.subscriptions.load(Ordering::Relaxed)
         );
-        let (direct, executor) = self.cards_resolved();
-        for (name, help, label, values) in [
-            (
-                "sparkfeed_response_cache_total",
-                "Query answers looked up in the response cache.",
-                "result",
-                [("hit", cache.0), ("miss", cache.1)],
-            ),
-            (
-                "sparkfeed_row_cache_reads_total",
-                "Point reads of the feeds projection, answered from its row cache or from the store.",
-                "result",
-                [("hit", rows.0), ("miss", rows.1)],
-            ),
-            (
-                "sparkfeed_post_cards_resolved_total",
-                "Post cards resolved, directly or by the GraphQL executor.",
-                "how",
-                [("direct", direct), ("executor", executor)],
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            for (value, n) in values {
-                let _ = writeln!(out, "{name}{{{label}=\"{value}\"}} {n}");
-            }
-        }
-        let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
-        let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
-        let _ = writeln!(out, "sparkfeed_log_head {log_head}");
-        for (name, help, value) in [
-            (
-                "sparkfeed_log_group_commits_total",
-                "Durability barriers (one sled flush and one fdatasync each) since the log opened.",
-                log.group_commits,
-            ),
-            (
-                "sparkfeed_log_groups_total",
-                "Groups of appends written since the log opened; one group commit covers every group waiting.",
-                log.groups,
-            ),
-            (
-                "sparkfeed_log_events_committed_total",
-                "Events made durable since the log opened.",
-                log.events_committed,
-            ),
-        ] {
-            let _ = writeln!(out, "# HELP {name} {help}");
-            let _ = writeln!(out, "# TYPE {name} counter");
-            let _ = writeln!(out, "{name} {value}");
-        }
+    }
+}
+
+/// The log's head and group-commit counters, and each projection's lag.
+fn write_log(out: &mut String, log_head: u64, log: LogStats, lag: &[(&str, u64)]) {
+    let _ = writeln!(out, "# HELP sparkfeed_log_head Events in the log.");
+    let _ = writeln!(out, "# TYPE sparkfeed_log_head gauge");
+    let _ = writeln!(out, "sparkfeed_log_head {log_head}");
+    for (name, help, value) in [
+        (
+            "sparkfeed_log_group_commits_total",
+            "Durability barriers (one sled flush and one fdatasync each) since the log opened.",
+            log.group_commits,
+        ),
+        (
+            "sparkfeed_log_groups_total",
+            "Groups of appends written since the log opened; one group commit covers every group waiting.",
+            log.groups,
+        ),
+        (
+            "sparkfeed_log_events_committed_total",
+            "Events made durable since the log opened.",
+            log.events_committed,
+        ),
+    ] {
+        let _ = writeln!(out, "# HELP {name} {help}");
+        let _ = writeln!(out, "# TYPE {name} counter");
+        let _ = writeln!(out, "{name} {value}");
+    }
+    let _ = writeln!(
+        out,
+        "# HELP sparkfeed_projection_lag Events a projection has yet to apply."
+    );
+    let _ = writeln!(out, "# TYPE sparkfeed_projection_lag gauge");
+    for (name, lag) in lag {
         let _ = writeln!(
             out,
-            "# HELP sparkfeed_projection_lag Events a projection has yet to apply."
+            "sparkfeed_projection_lag{{projection=\"{name}\"}} {lag}"
         );
-        let _ = writeln!(out, "# TYPE sparkfeed_projection_lag gauge");
-        for (name, lag) in lag {
-            let _ = writeln!(
-                out,
-                "sparkfeed_projection_lag{{projection=\"{name}\"}} {lag}"
-            );
-        }
-        out
     }
 }

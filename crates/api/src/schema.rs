@@ -139,7 +139,7 @@ impl async_graphql::Executor for Coded {
 /// hook on every field, post cards are resolved directly ([`crate::direct`]), where no
 /// extension would see their fields.
 fn builder(limits: &Limits) -> async_graphql::SchemaBuilder<Query, Mutation, Subscription> {
-    Schema::build(Query, Mutation, Subscription)
+    Schema::build(Query, Mutation::default(), Subscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
         .limit_recursive_depth(limits.max_depth.max(32))

@@ -11,10 +11,13 @@ use sparkfeed_projections::read;
 use tokio::sync::watch;
 
 use crate::Api;
+use crate::ctx::{Gql, api, feeds_tree, with_role};
 use crate::error::ApiError;
+use crate::objects::event::Event;
+use crate::objects::nodes::Post;
+use crate::paging::cursor;
 use crate::query::known_interest;
 use crate::sockets::{SubscriptionSlot, SubscriptionSlots};
-use crate::types::*;
 
 /// How many new posts one wake-up of `feedUpdates` reads at most.
 const FEED_BATCH: usize = 64;

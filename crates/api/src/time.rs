@@ -3,7 +3,7 @@
 
 const MICROS_PER_DAY: i64 = 86_400_000_000;
 
-/// The instants [`format`] shows with a four-digit year: 0000-01-01 to 9999-12-31, UTC.
+/// The instants [`format()`] shows with a four-digit year: 0000-01-01 to 9999-12-31, UTC.
 const FOUR_DIGIT_YEARS: std::ops::RangeInclusive<i64> =
     -62_167_219_200_000_000..=253_402_300_799_999_999;
 

@@ -321,6 +321,7 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
         // Signed out, or signed in as someone without the right.
         gql("signed out, a timestamp that cuts a character", None, "mutation { createSponsorship(input: { enthusiastId: \"u1\", commissionBp: 5, startsAt: \"2026-11-18T10:00:00é0:00\", endsAt: \"x\" }) { contractId } }", json!({})).answers(200, "UNAUTHENTICATED"),
         gql("a brand, a timestamp that cuts a character", brand_t, "mutation($e: ID!) { createSponsorship(input: { enthusiastId: $e, commissionBp: 5, startsAt: \"2026-11-18T10:00:00é0:00\", endsAt: \"x\" }) { contractId } }", json!({ "e": ana })).answers(200, "BAD_USER_INPUT"),
+        gql("a brand, a timestamp as a number", brand_t, "mutation($e: ID!) { createSponsorship(input: { enthusiastId: $e, commissionBp: 5, startsAt: 1795000000, endsAt: \"2027-01-01T00:00:00Z\" }) { contractId } }", json!({ "e": ana })).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         gql("signed out, a malformed id", None, "mutation { smile(postId: \"../../etc\") { position } }", json!({})).answers(200, "UNAUTHENTICATED"),
         gql("signed out, publishes", None, PUBLISH, json!({ "input": post_input("x", "coffee", &[]) })).answers(200, "UNAUTHENTICATED"),
         gql("a member adds an interest", bob_t, "mutation { addInterest(slug: \"garden\", name: \"Garden\") { position } }", json!({})).answers(200, "FORBIDDEN"),
@@ -368,6 +369,10 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
         gql("a price of 10^15 cents", admin, "mutation { repriceProduct(asin: \"B0COFFEE02\", price: { cents: 1000000000000000 }) { position } }", json!({})).answers(200, "VALIDATION"),
         gql("a price of u64::MAX", admin, "mutation { repriceProduct(asin: \"B0COFFEE02\", price: { cents: 18446744073709551615 }) { position } }", json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         gql("a price past u64", admin, "mutation { repriceProduct(asin: \"B0COFFEE02\", price: { cents: 18446744073709551616 }) { position } }", json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
+        gql("a price of 10^15 cents as a decimal string", admin, "mutation { repriceProduct(asin: \"B0COFFEE02\", price: { cents: \"1000000000000000\" }) { position } }", json!({})).answers(200, "VALIDATION"),
+        gql("a negative price as a decimal string", admin, "mutation { repriceProduct(asin: \"B0COFFEE02\", price: { cents: \"-1\" }) { position } }", json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
+        gql("a price of 2^63 in a variable", admin, "mutation($c: Int64!) { repriceProduct(asin: \"B0COFFEE02\", price: { cents: $c }) { position } }", json!({ "c": "9223372036854775808" })).answers(200, "GRAPHQL_VALIDATION_FAILED"),
+        gql("a price of 2.5 cents", admin, "mutation($c: Int64!) { repriceProduct(asin: \"B0COFFEE02\", price: { cents: $c }) { position } }", json!({ "c": 2.5 })).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         gql("an unknown currency", admin, "mutation { repriceProduct(asin: \"B0COFFEE02\", price: { cents: 100, currency: \"€€€\" }) { position } }", json!({})).answers(200, "BAD_USER_INPUT"),
         gql("a re-buy window of 200,000,000 days", admin, "mutation { addInterest(slug: \"forever\", name: \"Forever\", rebuyWindowDays: 200000000) { position } }", json!({})).answers(200, "VALIDATION"),
     ];

@@ -1,0 +1,159 @@
+//! Accounts: registration, interests, Prime and roles.
+
+use async_graphql::{Context, ID, Object};
+use sparkfeed_domain::{Command, Handle, UserId};
+
+use super::args;
+use super::payloads::{RegisterPayload, UserPayload, fresh_user, user_payload, written};
+use super::sender::{Sender, run};
+use crate::auth::DEFAULT_TOKEN_TTL;
+use crate::ctx::{Gql, api, signed_in};
+use crate::error::ApiError;
+use crate::objects::user::Role;
+
+/// Accounts: registration, interests, Prime and roles.
+#[derive(Default)]
+pub(crate) struct AccountMutations;
+
+/// Accounts: registration, interests, Prime and roles.
+#[Object]
+impl AccountMutations {
+    /// Registers a member account under a unique handle; answers with a token for it.
+    async fn register_user(
+        &self,
+        ctx: &Context<'_>,
+        handle: String,
+        display_name: String,
+        idempotency_key: Option<String>,
+    ) -> Gql<RegisterPayload> {
+        let sender = Sender::anyone(ctx, "registerUser", idempotency_key.as_deref())?;
+        let handle =
+            Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+        let user = sender.new_id(UserId::generate);
+        let done = run(
+            ctx,
+            sender,
+            Command::RegisterMember {
+                user: user.clone(),
+                handle,
+                display_name,
+            },
+        )
+        .await?;
+        Ok(RegisterPayload {
+            token: api(ctx).tokens.mint(&user, DEFAULT_TOKEN_TTL),
+            user: fresh_user(ctx, &user)?,
+            position: written(&done),
+        })
+    }
+
+    /// Registers a brand account (admins). Brands sponsor enthusiasts; they never post.
+    async fn register_brand(
+        &self,
+        ctx: &Context<'_>,
+        handle: String,
+        brand_name: String,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "registerBrand", idempotency_key.as_deref())?;
+        let handle =
+            Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+        let user = sender.new_id(UserId::generate);
+        let done = run(
+            ctx,
+            sender,
+            Command::RegisterBrand {
+                user: user.clone(),
+                handle,
+                brand_name,
+            },
+        )
+        .await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Chooses 1 to 5 interests for the signed-in member (replacing the previous choice).
+    async fn choose_interests(
+        &self,
+        ctx: &Context<'_>,
+        interests: Vec<String>,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::member(ctx, "chooseInterests", idempotency_key.as_deref())?;
+        let interests = args::interests(&interests)?;
+        let done = run(ctx, sender, Command::ChooseInterests { interests }).await?;
+        Ok(user_payload(ctx, signed_in(ctx)?, done)?)
+    }
+
+    /// Records that a member's Prime membership started (admins).
+    async fn start_prime(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "startPrime", idempotency_key.as_deref())?;
+        let user = args::user_id(&user_id)?;
+        let done = run(ctx, sender, Command::StartPrime { user: user.clone() }).await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Records that a member's Prime membership ended (admins).
+    async fn end_prime(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "endPrime", idempotency_key.as_deref())?;
+        let user = args::user_id(&user_id)?;
+        let done = run(ctx, sender, Command::EndPrime { user: user.clone() }).await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Grants a role (admins).
+    async fn grant_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "grantRole", idempotency_key.as_deref())?;
+        let user = args::user_id(&user_id)?;
+        let role = role.into();
+        let done = run(
+            ctx,
+            sender,
+            Command::GrantRole {
+                user: user.clone(),
+                role,
+            },
+        )
+        .await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
+    /// Revokes a role (admins).
+    async fn revoke_role(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        role: Role,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::admin(ctx, "revokeRole", idempotency_key.as_deref())?;
+        let user = args::user_id(&user_id)?;
+        let role = role.into();
+        let done = run(
+            ctx,
+            sender,
+            Command::RevokeRole {
+                user: user.clone(),
+                role,
+            },
+        )
+        .await?;
+        Ok(user_payload(ctx, &user, done)?)
+    }
+}

@@ -1,0 +1,244 @@
+//! `Event`: one event of the log as analysts replay it, and the `events` page that scans
+//! the log for them.
+
+use async_graphql::connection::{ConnectionNameType, EdgeNameType, EmptyFields};
+use async_graphql::{ID, Json, Object, OutputType, SimpleObject};
+use sparkfeed_eventlog::Direction;
+use sparkfeed_events::{Position, RecordedEvent, StreamName, StreamVersion};
+
+use crate::Api;
+use crate::error::{ApiError, ApiResult};
+use crate::paging::{Fetched, Paging};
+use crate::scalars::{DateTime, Int64};
+
+/// How many events one `events` page may examine while looking for matching ones; past
+/// it the page ends early with `continueAfter` set.
+const EVENT_SCAN_BUDGET: usize = 20_000;
+
+/// One event of the log, as analysts replay it. Personal data stays sealed.
+pub(crate) struct Event {
+    event: RecordedEvent,
+    data: serde_json::Value,
+}
+
+impl Event {
+    /// The event with its payload decoded to JSON, sealed values shown as `{"sealed": owner}`.
+    pub fn decode(api: &Api, event: RecordedEvent) -> ApiResult<Self> {
+        let decoded = api
+            .domain
+            .decode(&event)
+            .map_err(|f| ApiError::Internal { code: f.code() })?;
+        let mut data =
+            serde_json::to_value(&decoded).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
+        hide_sealed(&mut data);
+        Ok(Self { event, data })
+    }
+}
+
+/// Replaces every sealed value (`{owner, nonce, ciphertext}`) by `{"sealed": owner}`: the
+/// ciphertext means nothing to a reader and only bloats the answer.
+fn hide_sealed(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Object(map) => {
+            if map.len() == 3 && map.contains_key("ciphertext") && map.contains_key("nonce") {
+                let owner = map.remove("owner").unwrap_or_default();
+                map.clear();
+                map.insert("sealed".into(), owner);
+            } else {
+                map.values_mut().for_each(hide_sealed);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(hide_sealed),
+        _ => {}
+    }
+}
+
+/// One event of the log.
+#[Object(serial)]
+impl Event {
+    /// Its global position.
+    async fn position(&self) -> Int64 {
+        Int64(self.event.record.position.0)
+    }
+    /// Its id.
+    async fn id(&self) -> ID {
+        ID(self.event.record.id.to_string())
+    }
+    /// Its type (`PostPublished`, `Smiled`, ...).
+    #[graphql(name = "type")]
+    async fn event_type(&self) -> &str {
+        self.event.record.event_type.as_str()
+    }
+    /// Its payload's schema version as stored (payloads are upcast on read).
+    async fn schema_version(&self) -> u16 {
+        self.event.record.schema_version
+    }
+    /// Its stream.
+    async fn stream(&self) -> &str {
+        self.event.record.stream.as_str()
+    }
+    /// Its version within the stream (0-based).
+    async fn version(&self) -> Int64 {
+        Int64(self.event.record.version.0)
+    }
+    /// When the log recorded it.
+    async fn recorded_at(&self) -> DateTime {
+        DateTime::from_micros(self.event.record.recorded_at.0)
+    }
+    /// Who acted: `user:<id>` or `system:<name>`.
+    async fn actor(&self) -> String {
+        self.event.record.metadata.actor.to_string()
+    }
+    /// Shared by every event of one command.
+    async fn correlation_id(&self) -> ID {
+        ID(self.event.record.metadata.correlation_id.to_string())
+    }
+    /// The event that caused it, if any.
+    async fn causation_id(&self) -> Option<ID> {
+        self.event
+            .record
+            .metadata
+            .causation_id
+            .map(|c| ID(c.to_string()))
+    }
+    /// Its chain hash: SHA-256(previous hash || record bytes), hex.
+    async fn hash(&self) -> String {
+        self.event.hash.to_hex()
+    }
+    /// Its payload (personal data sealed: `{"sealed": "<owner>"}`).
+    async fn data(&self) -> Json<&serde_json::Value> {
+        Json(&self.data)
+    }
+}
+
+/// Where an `events` page stopped looking.
+#[derive(SimpleObject)]
+#[graphql(serial)]
+pub(crate) struct EventScan {
+    /// The last position examined: pass it as `after` to continue, even when a filtered
+    /// page came back with fewer edges than asked for (or none).
+    pub continue_after: Option<String>,
+}
+
+/// The names of the analysts' event connection types.
+pub(crate) struct Events;
+
+impl ConnectionNameType for Events {
+    fn type_name<T: OutputType>() -> String {
+        "EventConnection".into()
+    }
+}
+
+impl EdgeNameType for Events {
+    fn type_name<T: OutputType>() -> String {
+        "EventEdge".into()
+    }
+}
+
+/// A page of `events`: the events after `p.after` of one stream (`stream`) or of the whole
+/// log, only of `types` when some are given.
+pub(crate) type EventPage = Fetched<Event, EmptyFields, EventScan>;
+
+/// Reads one `events` page: a stream is read whole from `after`; the log is scanned at most
+/// [`EVENT_SCAN_BUDGET`] events deep, and `continueAfter` says where the scan stopped.
+pub(crate) fn events_page(
+    api: &Api,
+    p: &Paging,
+    types: &[String],
+    stream: Option<String>,
+) -> ApiResult<EventPage> {
+    // Saturating: `after` is the client's; past the end the page is empty.
+    let from = p
+        .after
+        .map_or(Position(0), |a| Position(a.0.saturating_add(1)));
+    let wanted = |e: &RecordedEvent| {
+        types.is_empty() || types.iter().any(|t| t == e.record.event_type.as_str())
+    };
+    let (items, has_next, examined) = match stream {
+        Some(name) => {
+            let name =
+                StreamName::parse(&name).map_err(|e| ApiError::input("stream", e.to_string()))?;
+            of_stream(api, &name, from, p.first, wanted)?
+        }
+        None => of_log(api, from, p.first, wanted)?,
+    };
+    Ok(Fetched {
+        items: items
+            .into_iter()
+            .map(|(p, e)| (p, e, EmptyFields))
+            .collect(),
+        has_next,
+        fields: EventScan {
+            continue_after: examined.map(|p| p.0.to_string()),
+        },
+    })
+}
+
+type Scanned = (Vec<(Position, Event)>, bool, Option<Position>);
+
+fn of_stream(
+    api: &Api,
+    name: &StreamName,
+    from: Position,
+    first: usize,
+    wanted: impl Fn(&RecordedEvent) -> bool,
+) -> ApiResult<Scanned> {
+    let log = api.domain.log();
+    let mut items = Vec::new();
+    let mut examined = None;
+    let mut version = StreamVersion::FIRST;
+    loop {
+        let slice = log.read_stream(name, version, Direction::Forward, 512)?;
+        for e in slice.events {
+            if e.record.position < from || !wanted(&e) {
+                continue;
+            }
+            if items.len() == first {
+                return Ok((items, true, examined));
+            }
+            examined = Some(e.record.position);
+            items.push((e.record.position, Event::decode(api, e)?));
+        }
+        match slice.next {
+            Some(next) => version = next,
+            None => return Ok((items, false, examined)),
+        }
+    }
+}
+
+fn of_log(
+    api: &Api,
+    from: Position,
+    first: usize,
+    wanted: impl Fn(&RecordedEvent) -> bool,
+) -> ApiResult<Scanned> {
+    let log = api.domain.log();
+    let mut items = Vec::new();
+    let mut has_next = false;
+    // `at` is the next position to examine.
+    let mut at = from;
+    let mut scanned = 0usize;
+    'scan: while scanned < EVENT_SCAN_BUDGET {
+        let batch = log.read_all(at, 1024.min(EVENT_SCAN_BUDGET - scanned))?;
+        if batch.is_empty() {
+            break;
+        }
+        for e in batch {
+            let position = e.record.position;
+            if wanted(&e) {
+                if items.len() == first {
+                    has_next = true;
+                    break 'scan;
+                }
+                items.push((position, Event::decode(api, e)?));
+            }
+            at = position.next();
+            scanned += 1;
+        }
+    }
+    if !has_next && at.0 < log.head().len {
+        has_next = true;
+    }
+    let examined = (at > from).then(|| Position(at.0 - 1));
+    Ok((items, has_next, examined))
+}

@@ -1,0 +1,56 @@
+//! The objects other objects point at (posts, members, products), as the rows they wrap,
+//! and their loaders. Each object's fields live in its own file; these wrappers live here
+//! so that a post's author and a member's posts need no import between `post` and `user`.
+
+use std::sync::Arc;
+
+use async_graphql::Context;
+use sparkfeed_domain::{Asin, PostId, UserId};
+use sparkfeed_events::Position;
+use sparkfeed_projections::rows::{MemberRow, PostCardRow, ProductRow};
+
+use crate::ctx::reads;
+use crate::error::ApiResult;
+
+/// A post: its card row. Fields in `post.rs`.
+#[derive(Clone)]
+pub(crate) struct Post(pub Arc<PostCardRow>);
+
+/// A member or brand account. Fields in `user.rs`.
+#[derive(Clone)]
+pub(crate) struct User(pub Arc<MemberRow>);
+
+/// A product of the catalog. Fields in `product.rs`.
+#[derive(Clone)]
+pub(crate) struct Product(pub Arc<ProductRow>);
+
+/// The account `user`, read once per request.
+pub(crate) fn load_user(ctx: &Context<'_>, user: &UserId) -> ApiResult<Option<User>> {
+    Ok(reads(ctx).member(user)?.map(User))
+}
+
+/// The product `asin`, read once per request.
+pub(crate) fn load_product(ctx: &Context<'_>, asin: &Asin) -> ApiResult<Option<Product>> {
+    Ok(reads(ctx).product(asin)?.map(Product))
+}
+
+/// The post `post`, read once per request.
+pub(crate) fn load_post(ctx: &Context<'_>, post: &PostId) -> ApiResult<Option<Post>> {
+    Ok(reads(ctx).card(post)?.map(Post))
+}
+
+/// The cards of `ids`, keeping the page's order and cursors (a post with no card is left
+/// out).
+pub(crate) fn load_posts(
+    ctx: &Context<'_>,
+    ids: Vec<(Position, PostId)>,
+) -> ApiResult<Vec<(Position, Post)>> {
+    let reads = reads(ctx);
+    let mut posts = Vec::with_capacity(ids.len());
+    for (cursor, id) in ids {
+        if let Some(card) = reads.card(&id)? {
+            posts.push((cursor, Post(card)));
+        }
+    }
+    Ok(posts)
+}
