@@ -16,6 +16,7 @@ use sparkfeed_domain::{
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::Timestamp;
 use sparkfeed_projections::Projections;
+use sparkfeed_projections::feeds::rows::LISTED_MEMBERS;
 
 pub(crate) const DAY: i64 = 86_400_000_000;
 
@@ -38,6 +39,24 @@ pub(crate) fn asin(a: &str) -> Asin {
 pub(crate) fn interest(s: &str) -> InterestSlug {
     InterestSlug::parse(s).expect("valid")
 }
+/// Members in the tests of a post's engagement: more than a post's row lists.
+pub(crate) const FANS: usize = LISTED_MEMBERS + 4;
+
+/// The `n`th fan (`ufan00`, `ufan01`, ...).
+pub(crate) fn fan(n: usize) -> UserId {
+    user(&format!("ufan{n:02}"))
+}
+
+/// Every row of a tree, in key order.
+pub(crate) fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
+    tree.iter()
+        .map(|e| {
+            let (k, v) = e.expect("reads");
+            (k.to_vec(), v.to_vec())
+        })
+        .collect()
+}
+
 pub(crate) fn system() -> Caller {
     Caller::System("test".into())
 }
@@ -146,6 +165,43 @@ impl World {
         )
         .await;
         w
+    }
+
+    /// [`World::small`] with post p1 (fitness, by uana) and [`FANS`] Prime members
+    /// ([`fan`]).
+    pub(crate) async fn with_fans() -> World {
+        let w = World::small().await;
+        w.run(
+            Caller::User(user("uana")),
+            publish("p1", &["fitness"], &[], None),
+        )
+        .await;
+        for n in 0..FANS {
+            w.run(
+                Caller::Anonymous,
+                Command::RegisterMember {
+                    user: fan(n),
+                    handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
+                    display_name: format!("Fan {n}"),
+                },
+            )
+            .await;
+            w.run(system(), Command::StartPrime { user: fan(n) }).await;
+        }
+        w
+    }
+
+    /// Rebuilds projection `name` from zero and checks it equals the live one row for row.
+    pub(crate) async fn assert_rebuild_equals_live(&self, name: &str) {
+        let before = rows(&self.projections.tree(name).expect("tree"));
+        self.projections
+            .rebuild(name, |_, _| {})
+            .await
+            .expect("rebuilds");
+        assert!(
+            before == rows(&self.projections.tree(name).expect("tree")),
+            "the rebuilt {name} equals the live one row for row"
+        );
     }
 
     pub(crate) async fn run(&self, caller: Caller, command: Command) -> Executed {

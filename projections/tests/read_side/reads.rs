@@ -6,7 +6,8 @@ use std::time::Duration;
 use sparkfeed_domain::Command;
 use sparkfeed_domain::events::ShareChannel;
 use sparkfeed_eventlog::events::Position;
-use sparkfeed_projections::read;
+use sparkfeed_projections::feeds::{home, read};
+use sparkfeed_projections::{analytics, audit};
 
 use crate::*;
 
@@ -251,7 +252,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         .await
         .expect("caught up");
 
-    let page = read::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
+    let page = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
     let ids: Vec<String> = page.items.iter().map(|(_, i)| i.post.to_string()).collect();
     assert!(
         !ids.contains(&"p7".to_owned()),
@@ -286,7 +287,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         },
     )
     .await;
-    let diy_only = read::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
+    let diy_only = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
     assert!(!diy_only.items.is_empty());
     assert!(
         diy_only
@@ -305,7 +306,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
 
     // Past the consumable's 30-day window it comes back; the durable one does not.
     let later =
-        read::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
+        home::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
     let later_ids: Vec<String> = later
         .items
         .iter()
@@ -377,7 +378,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
         .expect("caught up");
 
     let trail =
-        read::sponsorship_history(&w.projections.tree("audit").expect("audit"), &post("ps"))
+        audit::read::sponsorship_history(&w.projections.tree("audit").expect("audit"), &post("ps"))
             .expect("reads");
     let types: Vec<&str> = trail.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
@@ -407,11 +408,11 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     assert!(trail[1].summary.contains("Paid partnership with Acme"));
     let audit = w.projections.tree("audit").expect("audit");
     for party in ["uacme", "uana"] {
-        let theirs = read::sponsorship_history_of(&audit, &user(party)).expect("reads");
+        let theirs = audit::read::sponsorship_history_of(&audit, &user(party)).expect("reads");
         assert_eq!(theirs.len(), trail.len(), "{party} sees the same history");
     }
     assert!(
-        read::sponsorship_history_of(&audit, &user("ubob"))
+        audit::read::sponsorship_history_of(&audit, &user("ubob"))
             .expect("reads")
             .is_empty()
     );
@@ -422,7 +423,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     );
 
     let day = sparkfeed_projections::analytics::day_of(now);
-    let counters = read::analytics(
+    let counters = analytics::read::analytics(
         &w.projections.tree("analytics").expect("analytics"),
         &interest("fitness"),
         day - 1,
@@ -438,32 +439,9 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgrow_its_row() {
-    use sparkfeed_domain::Handle;
-    use sparkfeed_projections::rows::LISTED_MEMBERS;
-
-    let w = World::small().await;
+    let w = World::with_fans().await;
     let live = w.projections.spawn();
-    w.run(
-        Caller::User(user("uana")),
-        publish("p1", &["fitness"], &[], None),
-    )
-    .await;
-    let fans: Vec<_> = (0..LISTED_MEMBERS + 4)
-        .map(|n| user(&format!("ufan{n:02}")))
-        .collect();
-    for (n, fan) in fans.iter().enumerate() {
-        w.run(
-            Caller::Anonymous,
-            Command::RegisterMember {
-                user: fan.clone(),
-                handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
-                display_name: format!("Fan {n}"),
-            },
-        )
-        .await;
-        w.run(system(), Command::StartPrime { user: fan.clone() })
-            .await;
-    }
+    let fans: Vec<_> = (0..FANS).map(fan).collect();
     let engage =
         |fan: &UserId, command: Command| w.run_and_read(Caller::User(fan.clone()), command);
     let p1 = || post("p1");
@@ -520,18 +498,7 @@ async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgr
     // A spilled member smiles again; a rebuild from zero lays the post out the same way.
     engage(&fans[0], Command::Smile { post: p1() }).await;
     assert_eq!(state(&fans[0]), (true, true));
-    let rows = |tree: sled::Tree| -> Vec<(sled::IVec, sled::IVec)> {
-        tree.iter().map(|e| e.expect("reads")).collect()
-    };
-    let before = rows(w.projections.tree("feeds").expect("tree"));
-    w.projections
-        .rebuild("feeds", |_, _| {})
-        .await
-        .expect("rebuilds");
-    assert!(
-        before == rows(w.projections.tree("feeds").expect("tree")),
-        "the rebuilt feeds equal the live ones row for row"
-    );
+    w.assert_rebuild_equals_live("feeds").await;
     assert_eq!(state(&fans[0]), (true, true));
     for h in live {
         h.abort();

@@ -6,16 +6,7 @@ use std::time::Duration;
 use sparkfeed_eventlog::events::Position;
 use sparkfeed_projections::DEFAULT_REPLAY_BUFFER_BYTES;
 
-use crate::World;
-
-fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
-    tree.iter()
-        .map(|e| {
-            let (k, v) = e.expect("reads");
-            (k.to_vec(), v.to_vec())
-        })
-        .collect()
-}
+use crate::{World, rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world() {
