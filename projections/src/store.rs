@@ -338,8 +338,8 @@ impl<'a> Rows<'a> {
     /// walks the tree at random; in key order consecutive inserts land on the same leaves.
     ///
     /// Many rows are written by two threads, each over its own half of the key range: the
-    /// replay's reader is idle meanwhile (it is at most two batches ahead), so the second
-    /// core is free.
+    /// replay's reader stops once it is a few batches ahead (`READ_AHEAD` in
+    /// `runner::replay`), so the second core is mostly free meanwhile.
     ///
     /// The tree's row cache is left alone: nobody has read through it (the tree is not
     /// served), so it holds nothing to forget.

@@ -15,8 +15,8 @@ use sparkfeed_domain::{
 };
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::Timestamp;
-use sparkfeed_projections::Projections;
 use sparkfeed_projections::feeds::rows::LISTED_MEMBERS;
+use sparkfeed_projections::{ProjectionError, Projections};
 
 pub(crate) const DAY: i64 = 86_400_000_000;
 
@@ -91,7 +91,34 @@ pub(crate) fn publish(
     }
 }
 
+/// A member's one-click buy of `quantity` of product `asin` through post `id`.
+pub(crate) fn buy(id: &str, a: &str, quantity: u8, idempotency_key: &str, gift: bool) -> Command {
+    Command::Buy {
+        post: post(id),
+        asin: asin(a),
+        quantity,
+        idempotency_key: idempotency_key.into(),
+        gift,
+    }
+}
+
+/// The projections following the log live; they stop when this is dropped.
+pub(crate) struct Live(Vec<tokio::task::JoinHandle<Result<(), ProjectionError>>>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for runner in &self.0 {
+            runner.abort();
+        }
+    }
+}
+
 impl World {
+    /// Starts the projections following the log live, until the answer is dropped.
+    pub(crate) fn follow_live(&self) -> Live {
+        Live(self.projections.spawn())
+    }
+
     pub(crate) fn empty() -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");

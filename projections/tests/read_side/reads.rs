@@ -14,7 +14,7 @@ use crate::*;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     let mut existing = HashSet::new();
     let mut last = Position(0);
     for n in 0..40 {
@@ -64,15 +64,12 @@ async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing(
         existing.is_subset(&unique),
         "every post that existed when the walk began"
     );
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_reads_its_own_writes_without_sleeping() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     w.run_and_read(
         Caller::User(user("uana")),
         publish("p1", &["fitness", "diy"], &["B000000001"], None),
@@ -123,13 +120,7 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
     // The author buys the product she tagged: her tag gets the badge.
     w.run_and_read(
         Caller::User(user("uana")),
-        Command::Buy {
-            post: post("p1"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "a".into(),
-            gift: false,
-        },
+        buy("p1", "B000000001", 1, "a", false),
     )
     .await;
     let card = read::post_card(&w.feeds(), &post("p1"))
@@ -173,15 +164,12 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
             .items
             .is_empty()
     );
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchases() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     w.run(
         Caller::User(user("ubob")),
         Command::ChooseInterests {
@@ -226,25 +214,13 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     }
     w.run(
         Caller::User(user("ubob")),
-        Command::Buy {
-            post: post("p7"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "x".into(),
-            gift: false,
-        },
+        buy("p7", "B000000001", 1, "x", false),
     )
     .await;
     let last = w
         .run(
             Caller::User(user("ubob")),
-            Command::Buy {
-                post: post("p8"),
-                asin: asin("B000000002"),
-                quantity: 1,
-                idempotency_key: "y".into(),
-                gift: false,
-            },
+            buy("p8", "B000000002", 1, "y", false),
         )
         .await;
     w.projections
@@ -314,15 +290,12 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         .collect();
     assert!(later_ids.contains(&"p8".to_owned()), "{later_ids:?}");
     assert!(!later_ids.contains(&"p7".to_owned()), "{later_ids:?}");
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and_hash() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     let now = w.now();
     w.run(
         Caller::User(user("uacme")),
@@ -354,13 +327,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     .await;
     w.run(
         Caller::User(user("ubob")),
-        Command::Buy {
-            post: post("ps"),
-            asin: asin("B000000001"),
-            quantity: 2,
-            idempotency_key: "k".into(),
-            gift: false,
-        },
+        buy("ps", "B000000001", 2, "k", false),
     )
     .await;
     let last = w
@@ -432,15 +399,12 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     .expect("reads");
     let total: u64 = counters.iter().map(|(_, c)| c.revenue_cents).sum();
     assert_eq!(total, 2_000);
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgrow_its_row() {
     let w = World::with_fans().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     let fans: Vec<_> = (0..FANS).map(fan).collect();
     let engage =
         |fan: &UserId, command: Command| w.run_and_read(Caller::User(fan.clone()), command);
@@ -500,7 +464,4 @@ async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgr
     assert_eq!(state(&fans[0]), (true, true));
     w.assert_rebuild_equals_live("feeds").await;
     assert_eq!(state(&fans[0]), (true, true));
-    for h in live {
-        h.abort();
-    }
 }
