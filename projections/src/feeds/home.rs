@@ -1,4 +1,4 @@
-//! The member's home feed: their interests' feeds merged ([`super::merge`]), then
+//! The member's home feed: their interests' feeds merged (`merge`), then
 //! filtered by the feed policy ([`super::policy`]).
 
 use std::collections::HashSet;

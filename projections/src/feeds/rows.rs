@@ -111,7 +111,7 @@ pub struct PostBody {
     pub interests: Vec<InterestSlug>,
     /// Current product tags.
     pub tags: Vec<Tag>,
-    /// "Paid partnership with <brand>", when sponsored.
+    /// "Paid partnership with `<brand>`", when sponsored.
     pub disclosure: Option<Disclosure>,
     /// Where it was published.
     pub published_at: Position,
