@@ -56,6 +56,14 @@ pub fn key(parts: &[&str], number: Option<u64>) -> Vec<u8> {
     key
 }
 
+/// The prefix every key under `parts` starts with: their key and one more separator, so
+/// that `feed|fit` does not also match `feed|fitness`.
+pub fn prefix(parts: &[&str]) -> Vec<u8> {
+    let mut prefix = key(parts, None);
+    prefix.push(0);
+    prefix
+}
+
 /// Newest first: positions stored reversed sort the latest event first.
 pub fn newest_first(position: Position) -> u64 {
     u64::MAX - position.0
@@ -330,8 +338,8 @@ impl<'a> Rows<'a> {
     /// walks the tree at random; in key order consecutive inserts land on the same leaves.
     ///
     /// Many rows are written by two threads, each over its own half of the key range: the
-    /// replay's reader is idle meanwhile (it is at most two batches ahead), so the second
-    /// core is free.
+    /// replay's reader stops once it is a few batches ahead (`READ_AHEAD` in
+    /// `runner::replay`), so the second core is mostly free meanwhile.
     ///
     /// The tree's row cache is left alone: nobody has read through it (the tree is not
     /// served), so it holds nothing to forget.
@@ -391,5 +399,61 @@ impl<'a> Rows<'a> {
             Some(generation) => generation.sync(),
             None => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+
+    /// The `layout` projection's generation `generation` under `root`, opened.
+    pub(crate) fn generation(root: &Path, generation: u64) -> Arc<Generation> {
+        Generation::open(Generation::dir(root, "layout", generation), 1 << 20).expect("opens")
+    }
+
+    #[test]
+    fn a_retired_generation_is_removed_once_its_last_reader_lets_go() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let old = generation(dir.path(), 4);
+        old.tree().insert("row", "served").expect("insert");
+        let reader = View::of(Arc::clone(&old));
+        old.retire();
+        drop(old);
+        let path = Generation::dir(dir.path(), "layout", 4);
+        assert!(path.exists(), "a reader still holds it");
+        assert_eq!(
+            reader.row(b"row").expect("reads"),
+            Some(sled::IVec::from("served"))
+        );
+        drop(reader);
+        assert!(!path.exists(), "gone with its last reader");
+
+        let kept = generation(dir.path(), 5);
+        drop(kept);
+        assert!(
+            Generation::dir(dir.path(), "layout", 5).exists(),
+            "a generation never retired stays"
+        );
+    }
+
+    #[test]
+    fn generations_the_catalog_does_not_name_are_removed_and_nothing_else() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        for g in [1, 2, 3] {
+            drop(generation(dir.path(), g));
+        }
+        std::fs::create_dir(dir.path().join("catalog")).expect("mkdir");
+        std::fs::create_dir(dir.path().join("notes-1")).expect("mkdir");
+        Generation::remove_unlisted(dir.path(), &[("layout", 2)]).expect("removes");
+        let left: Vec<bool> = [1, 2, 3]
+            .iter()
+            .map(|g| Generation::dir(dir.path(), "layout", *g).exists())
+            .collect();
+        assert_eq!(left, [false, true, false]);
+        assert!(dir.path().join("catalog").exists());
+        assert!(
+            dir.path().join("notes-1").exists(),
+            "not a projection we know"
+        );
     }
 }

@@ -17,7 +17,8 @@ use sparkfeed_domain::{
 };
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::Timestamp;
-use sparkfeed_projections::Projections;
+use sparkfeed_projections::feeds::rows::LISTED_MEMBERS;
+use sparkfeed_projections::{ProjectionError, Projections};
 
 pub(crate) const DAY: i64 = 86_400_000_000;
 
@@ -40,6 +41,24 @@ pub(crate) fn asin(a: &str) -> Asin {
 pub(crate) fn interest(s: &str) -> InterestSlug {
     InterestSlug::parse(s).expect("valid")
 }
+/// Members in the tests of a post's engagement: more than a post's row lists.
+pub(crate) const FANS: usize = LISTED_MEMBERS + 4;
+
+/// The `n`th fan (`ufan00`, `ufan01`, ...).
+pub(crate) fn fan(n: usize) -> UserId {
+    user(&format!("ufan{n:02}"))
+}
+
+/// Every row of a tree, in key order.
+pub(crate) fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
+    tree.iter()
+        .map(|e| {
+            let (k, v) = e.expect("reads");
+            (k.to_vec(), v.to_vec())
+        })
+        .collect()
+}
+
 pub(crate) fn system() -> Caller {
     Caller::System("test".into())
 }
@@ -74,7 +93,34 @@ pub(crate) fn publish(
     }
 }
 
+/// A member's one-click buy of `quantity` of product `asin` through post `id`.
+pub(crate) fn buy(id: &str, a: &str, quantity: u8, idempotency_key: &str, gift: bool) -> Command {
+    Command::Buy {
+        post: post(id),
+        asin: asin(a),
+        quantity,
+        idempotency_key: idempotency_key.into(),
+        gift,
+    }
+}
+
+/// The projections following the log live; they stop when this is dropped.
+pub(crate) struct Live(Vec<tokio::task::JoinHandle<Result<(), ProjectionError>>>);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        for runner in &self.0 {
+            runner.abort();
+        }
+    }
+}
+
 impl World {
+    /// Starts the projections following the log live, until the answer is dropped.
+    pub(crate) fn follow_live(&self) -> Live {
+        Live(self.projections.spawn())
+    }
+
     pub(crate) fn empty() -> World {
         let dir = tempfile::tempdir().expect("temp dir");
         let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
@@ -148,6 +194,43 @@ impl World {
         )
         .await;
         w
+    }
+
+    /// [`World::small`] with post p1 (fitness, by uana) and [`FANS`] Prime members
+    /// ([`fan`]).
+    pub(crate) async fn with_fans() -> World {
+        let w = World::small().await;
+        w.run(
+            Caller::User(user("uana")),
+            publish("p1", &["fitness"], &[], None),
+        )
+        .await;
+        for n in 0..FANS {
+            w.run(
+                Caller::Anonymous,
+                Command::RegisterMember {
+                    user: fan(n),
+                    handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
+                    display_name: format!("Fan {n}"),
+                },
+            )
+            .await;
+            w.run(system(), Command::StartPrime { user: fan(n) }).await;
+        }
+        w
+    }
+
+    /// Rebuilds projection `name` from zero and checks it equals the live one row for row.
+    pub(crate) async fn assert_rebuild_equals_live(&self, name: &str) {
+        let before = rows(&self.projections.tree(name).expect("tree"));
+        self.projections
+            .rebuild(name, |_, _| {})
+            .await
+            .expect("rebuilds");
+        assert!(
+            before == rows(&self.projections.tree(name).expect("tree")),
+            "the rebuilt {name} equals the live one row for row"
+        );
     }
 
     pub(crate) async fn run(&self, caller: Caller, command: Command) -> Executed {

@@ -4,41 +4,10 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use sparkfeed_domain::{Command, Handle};
-use sparkfeed_projections::read;
-use sparkfeed_projections::rows::LISTED_MEMBERS;
+use sparkfeed_domain::Command;
+use sparkfeed_projections::feeds::read;
 
 use crate::*;
-
-/// Members in the property: more than a post's row lists, so some runs spill and some do not.
-const FANS: usize = LISTED_MEMBERS + 4;
-
-fn fan(n: usize) -> sparkfeed_domain::UserId {
-    user(&format!("ufan{n:02}"))
-}
-
-/// A world with post p1 and [`FANS`] Prime members, its projections running live.
-async fn fans_world() -> World {
-    let w = World::small().await;
-    w.run(
-        Caller::User(user("uana")),
-        publish("p1", &["fitness"], &[], None),
-    )
-    .await;
-    for n in 0..FANS {
-        w.run(
-            Caller::Anonymous,
-            Command::RegisterMember {
-                user: fan(n),
-                handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
-                display_name: format!("Fan {n}"),
-            },
-        )
-        .await;
-        w.run(system(), Command::StartPrime { user: fan(n) }).await;
-    }
-    w
-}
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 12, ..ProptestConfig::default() })]
@@ -57,8 +26,8 @@ proptest! {
             .build()
             .expect("runtime");
         runtime.block_on(async {
-            let w = fans_world().await;
-            let live = w.projections.spawn();
+            let w = World::with_fans().await;
+            let _live = w.follow_live();
             let (mut smiling, mut saved) = (BTreeSet::new(), BTreeSet::new());
             let mut last = None;
             // A member who already did it takes it back one time in four, so the lists
@@ -100,18 +69,7 @@ proptest! {
                 (card.stats.smiles, card.stats.saves),
                 (smiling.len() as u64, saved.len() as u64)
             );
-            let rows = |tree: sled::Tree| -> Vec<(sled::IVec, sled::IVec)> {
-                tree.iter().map(|e| e.expect("reads")).collect()
-            };
-            let before = rows(w.projections.tree("feeds").expect("tree"));
-            w.projections.rebuild("feeds", |_, _| {}).await.expect("rebuilds");
-            assert!(
-                before == rows(w.projections.tree("feeds").expect("tree")),
-                "rebuilt equals live"
-            );
-            for h in live {
-                h.abort();
-            }
+            w.assert_rebuild_equals_live("feeds").await;
         });
     }
 }

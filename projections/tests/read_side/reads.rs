@@ -6,14 +6,15 @@ use std::time::Duration;
 use sparkfeed_domain::Command;
 use sparkfeed_domain::events::ShareChannel;
 use sparkfeed_eventlog::events::Position;
-use sparkfeed_projections::read;
+use sparkfeed_projections::feeds::{home, read};
+use sparkfeed_projections::{analytics, audit};
 
 use crate::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     let mut existing = HashSet::new();
     let mut last = Position(0);
     for n in 0..40 {
@@ -63,15 +64,12 @@ async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing(
         existing.is_subset(&unique),
         "every post that existed when the walk began"
     );
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_reads_its_own_writes_without_sleeping() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     w.run_and_read(
         Caller::User(user("uana")),
         publish("p1", &["fitness", "diy"], &["B000000001"], None),
@@ -122,13 +120,7 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
     // The author buys the product she tagged: her tag gets the badge.
     w.run_and_read(
         Caller::User(user("uana")),
-        Command::Buy {
-            post: post("p1"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "a".into(),
-            gift: false,
-        },
+        buy("p1", "B000000001", 1, "a", false),
     )
     .await;
     let card = read::post_card(&w.feeds(), &post("p1"))
@@ -172,15 +164,12 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
             .items
             .is_empty()
     );
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchases() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     w.run(
         Caller::User(user("ubob")),
         Command::ChooseInterests {
@@ -225,25 +214,13 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     }
     w.run(
         Caller::User(user("ubob")),
-        Command::Buy {
-            post: post("p7"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "x".into(),
-            gift: false,
-        },
+        buy("p7", "B000000001", 1, "x", false),
     )
     .await;
     let last = w
         .run(
             Caller::User(user("ubob")),
-            Command::Buy {
-                post: post("p8"),
-                asin: asin("B000000002"),
-                quantity: 1,
-                idempotency_key: "y".into(),
-                gift: false,
-            },
+            buy("p8", "B000000002", 1, "y", false),
         )
         .await;
     w.projections
@@ -251,7 +228,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         .await
         .expect("caught up");
 
-    let page = read::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
+    let page = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
     let ids: Vec<String> = page.items.iter().map(|(_, i)| i.post.to_string()).collect();
     assert!(
         !ids.contains(&"p7".to_owned()),
@@ -286,7 +263,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         },
     )
     .await;
-    let diy_only = read::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
+    let diy_only = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
     assert!(!diy_only.items.is_empty());
     assert!(
         diy_only
@@ -305,7 +282,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
 
     // Past the consumable's 30-day window it comes back; the durable one does not.
     let later =
-        read::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
+        home::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
     let later_ids: Vec<String> = later
         .items
         .iter()
@@ -313,15 +290,12 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         .collect();
     assert!(later_ids.contains(&"p8".to_owned()), "{later_ids:?}");
     assert!(!later_ids.contains(&"p7".to_owned()), "{later_ids:?}");
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and_hash() {
     let w = World::small().await;
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     let now = w.now();
     w.run(
         Caller::User(user("uacme")),
@@ -353,13 +327,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     .await;
     w.run(
         Caller::User(user("ubob")),
-        Command::Buy {
-            post: post("ps"),
-            asin: asin("B000000001"),
-            quantity: 2,
-            idempotency_key: "k".into(),
-            gift: false,
-        },
+        buy("ps", "B000000001", 2, "k", false),
     )
     .await;
     let last = w
@@ -377,7 +345,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
         .expect("caught up");
 
     let trail =
-        read::sponsorship_history(&w.projections.tree("audit").expect("audit"), &post("ps"))
+        audit::read::sponsorship_history(&w.projections.tree("audit").expect("audit"), &post("ps"))
             .expect("reads");
     let types: Vec<&str> = trail.iter().map(|e| e.event_type.as_str()).collect();
     assert_eq!(
@@ -407,11 +375,11 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     assert!(trail[1].summary.contains("Paid partnership with Acme"));
     let audit = w.projections.tree("audit").expect("audit");
     for party in ["uacme", "uana"] {
-        let theirs = read::sponsorship_history_of(&audit, &user(party)).expect("reads");
+        let theirs = audit::read::sponsorship_history_of(&audit, &user(party)).expect("reads");
         assert_eq!(theirs.len(), trail.len(), "{party} sees the same history");
     }
     assert!(
-        read::sponsorship_history_of(&audit, &user("ubob"))
+        audit::read::sponsorship_history_of(&audit, &user("ubob"))
             .expect("reads")
             .is_empty()
     );
@@ -422,7 +390,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     );
 
     let day = sparkfeed_projections::analytics::day_of(now);
-    let counters = read::analytics(
+    let counters = analytics::read::analytics(
         &w.projections.tree("analytics").expect("analytics"),
         &interest("fitness"),
         day - 1,
@@ -431,39 +399,13 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     .expect("reads");
     let total: u64 = counters.iter().map(|(_, c)| c.revenue_cents).sum();
     assert_eq!(total, 2_000);
-    for h in live {
-        h.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgrow_its_row() {
-    use sparkfeed_domain::Handle;
-    use sparkfeed_projections::rows::LISTED_MEMBERS;
-
-    let w = World::small().await;
-    let live = w.projections.spawn();
-    w.run(
-        Caller::User(user("uana")),
-        publish("p1", &["fitness"], &[], None),
-    )
-    .await;
-    let fans: Vec<_> = (0..LISTED_MEMBERS + 4)
-        .map(|n| user(&format!("ufan{n:02}")))
-        .collect();
-    for (n, fan) in fans.iter().enumerate() {
-        w.run(
-            Caller::Anonymous,
-            Command::RegisterMember {
-                user: fan.clone(),
-                handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
-                display_name: format!("Fan {n}"),
-            },
-        )
-        .await;
-        w.run(system(), Command::StartPrime { user: fan.clone() })
-            .await;
-    }
+    let w = World::with_fans().await;
+    let _live = w.follow_live();
+    let fans: Vec<_> = (0..FANS).map(fan).collect();
     let engage =
         |fan: &UserId, command: Command| w.run_and_read(Caller::User(fan.clone()), command);
     let p1 = || post("p1");
@@ -520,20 +462,6 @@ async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgr
     // A spilled member smiles again; a rebuild from zero lays the post out the same way.
     engage(&fans[0], Command::Smile { post: p1() }).await;
     assert_eq!(state(&fans[0]), (true, true));
-    let rows = |tree: sled::Tree| -> Vec<(sled::IVec, sled::IVec)> {
-        tree.iter().map(|e| e.expect("reads")).collect()
-    };
-    let before = rows(w.projections.tree("feeds").expect("tree"));
-    w.projections
-        .rebuild("feeds", |_, _| {})
-        .await
-        .expect("rebuilds");
-    assert!(
-        before == rows(w.projections.tree("feeds").expect("tree")),
-        "the rebuilt feeds equal the live ones row for row"
-    );
+    w.assert_rebuild_equals_live("feeds").await;
     assert_eq!(state(&fans[0]), (true, true));
-    for h in live {
-        h.abort();
-    }
 }

@@ -6,22 +6,13 @@ use std::time::Duration;
 use sparkfeed_eventlog::events::Position;
 use sparkfeed_projections::DEFAULT_REPLAY_BUFFER_BYTES;
 
-use crate::World;
-
-fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
-    tree.iter()
-        .map(|e| {
-            let (k, v) = e.expect("reads");
-            (k.to_vec(), v.to_vec())
-        })
-        .collect()
-}
+use crate::{World, rows};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world() {
     let w = World::empty();
     // Live: the projections follow the log while the demo world is seeded.
-    let live = w.projections.spawn();
+    let _live = w.follow_live();
     let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/demo"));
     let report = sparkfeed_seed::load(demo, &w.domain, |_, _| {})
         .await
@@ -78,9 +69,6 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
         )
         .await;
     assert!(more.position.0 >= report.events);
-    for handle in live {
-        handle.abort();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,0 +1,295 @@
+//! The feed policy: which of the posts a member's feed could show it does show. A pure
+//! decision over the candidates (in feed order) and the member's own purchases; the reads
+//! that gather them are the feed's ([`super::home`]).
+//!
+//! - Removed content stays out.
+//! - A product the member bought for themselves (not as a gift) stops being pushed at
+//!   them: a post is left out when every product it tags is one they bought, unless it is
+//!   a consumable whose re-buy window has passed since their last purchase.
+//! - At most one sponsored post in any [`SPONSORED_SPACING`] shown.
+//!
+//! Every feed that filters for a member goes through [`Policy::judge`]: today the home
+//! feed. The per-interest, per-author and per-product lists are not filtered for a reader
+//! (removed posts leave them when the projection applies the removal).
+
+use std::collections::HashMap;
+
+use sparkfeed_domain::{Asin, PostId};
+
+/// At most one sponsored post in any this many posts shown in a row.
+pub const SPONSORED_SPACING: usize = 5;
+
+/// A post a feed could show, as the policy sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Candidate {
+    /// The post.
+    pub post: PostId,
+    /// Removed by a moderator or its author.
+    pub removed: bool,
+    /// Carries a paid-partnership disclosure.
+    pub sponsored: bool,
+    /// The products it tags, in tag order (a product tagged twice is listed twice).
+    pub products: Vec<Asin>,
+}
+
+/// What a member bought of one product for themselves (gifts left out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Purchase {
+    /// When they last bought it (microseconds since the epoch).
+    pub last_at: i64,
+    /// After how long (microseconds) a consumable may be pushed again: its interests'
+    /// shortest re-buy window; `None` for durable goods, which never come back.
+    pub rebuy_window: Option<i64>,
+}
+
+/// The member's own purchases, by product: every product the candidates tag that the
+/// member bought for themselves (others may be left out).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Purchases(HashMap<Asin, Purchase>);
+
+impl Purchases {
+    /// Records that the member bought `asin` for themselves.
+    pub fn insert(&mut self, asin: Asin, purchase: Purchase) {
+        self.0.insert(asin, purchase);
+    }
+
+    /// What the member bought of `asin` for themselves, if anything.
+    pub fn of(&self, asin: &Asin) -> Option<&Purchase> {
+        self.0.get(asin)
+    }
+}
+
+impl FromIterator<(Asin, Purchase)> for Purchases {
+    fn from_iter<I: IntoIterator<Item = (Asin, Purchase)>>(iter: I) -> Self {
+        Self(iter.into_iter().collect())
+    }
+}
+
+/// The policy's answer for one candidate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// Shown.
+    Shown,
+    /// Left out: removed.
+    Removed,
+    /// Left out: the member already bought every product it tags.
+    AlreadyBought,
+    /// Left out: a sponsored post was shown less than [`SPONSORED_SPACING`] posts ago.
+    SponsoredTooSoon,
+}
+
+/// The policy over one page of a feed, judging its candidates in feed order.
+#[derive(Clone, Debug, Default)]
+pub struct Policy {
+    /// Posts shown so far.
+    shown: usize,
+    /// The index among them of the last sponsored one.
+    last_sponsored: Option<usize>,
+}
+
+impl Policy {
+    /// Judges the next candidate at `now` (microseconds since the epoch), counting it as
+    /// shown when it is.
+    pub fn judge(&mut self, candidate: &Candidate, purchases: &Purchases, now: i64) -> Verdict {
+        if candidate.removed {
+            return Verdict::Removed;
+        }
+        if already_bought(candidate, purchases, now) {
+            return Verdict::AlreadyBought;
+        }
+        if candidate.sponsored {
+            if self
+                .last_sponsored
+                .is_some_and(|at| self.shown - at < SPONSORED_SPACING)
+            {
+                return Verdict::SponsoredTooSoon;
+            }
+            self.last_sponsored = Some(self.shown);
+        }
+        self.shown += 1;
+        Verdict::Shown
+    }
+}
+
+/// The verdict on each of `candidates`, in feed order, at `now`.
+pub fn judge_all(candidates: &[Candidate], purchases: &Purchases, now: i64) -> Vec<Verdict> {
+    let mut policy = Policy::default();
+    candidates
+        .iter()
+        .map(|c| policy.judge(c, purchases, now))
+        .collect()
+}
+
+/// Whether every product the post tags is one the member bought for themselves and
+/// should not be pushed again yet (a post tagging nothing never is).
+fn already_bought(candidate: &Candidate, purchases: &Purchases, now: i64) -> bool {
+    !candidate.products.is_empty()
+        && candidate
+            .products
+            .iter()
+            .all(|asin| purchases.of(asin).is_some_and(|p| p.holds_at(now)))
+}
+
+impl Purchase {
+    /// Whether the product is still not to be pushed at `now`: a durable good for good, a
+    /// consumable until its re-buy window has passed since the last purchase.
+    fn holds_at(&self, now: i64) -> bool {
+        match self.rebuy_window {
+            None => true,
+            Some(window) => self.last_at.saturating_add(window) > now,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Verdict::*;
+
+    const DAY: i64 = 86_400_000_000;
+    const NOW: i64 = 100 * DAY;
+
+    /// A candidate from a short spec: `+` removed, `$` sponsored, then the tagged ASINs.
+    fn candidate(n: usize, spec: &str) -> Candidate {
+        let mut products = Vec::new();
+        for word in spec.split_whitespace() {
+            if word != "+" && word != "$" {
+                products.push(Asin::parse(word).expect("valid"));
+            }
+        }
+        Candidate {
+            post: PostId::parse(&format!("p{n}")).expect("valid"),
+            removed: spec.split_whitespace().any(|w| w == "+"),
+            sponsored: spec.split_whitespace().any(|w| w == "$"),
+            products,
+        }
+    }
+
+    /// Given the member's purchases and the candidates in feed order, then the verdicts.
+    fn check(purchases: &[(&str, i64, Option<i64>)], candidates: &[&str], then: &[Verdict]) {
+        let purchases: Purchases = purchases
+            .iter()
+            .map(|(a, last_at, rebuy_window)| {
+                (
+                    Asin::parse(a).expect("valid"),
+                    Purchase {
+                        last_at: *last_at,
+                        rebuy_window: *rebuy_window,
+                    },
+                )
+            })
+            .collect();
+        let candidates: Vec<Candidate> = candidates
+            .iter()
+            .enumerate()
+            .map(|(n, spec)| candidate(n, spec))
+            .collect();
+        assert_eq!(
+            judge_all(&candidates, &purchases, NOW),
+            then,
+            "given {purchases:?}, when {candidates:?}"
+        );
+    }
+
+    const DURABLE: &str = "B000000001";
+    const CONSUMABLE: &str = "B000000002";
+    const OTHER: &str = "B000000003";
+
+    #[test]
+    fn removed_posts_stay_out() {
+        check(&[], &["+", "", "+ $"], &[Removed, Shown, Removed]);
+    }
+
+    #[test]
+    fn a_post_is_left_out_only_when_every_product_it_tags_was_bought() {
+        let bought = [(DURABLE, NOW - DAY, None)];
+        check(
+            &bought,
+            &[
+                "B000000001",
+                "B000000001 B000000003",
+                "B000000003",
+                "",
+                "B000000001 B000000001",
+            ],
+            &[AlreadyBought, Shown, Shown, Shown, AlreadyBought],
+        );
+    }
+
+    #[test]
+    fn a_consumable_comes_back_once_its_rebuy_window_has_passed() {
+        let spec = [CONSUMABLE];
+        for (last_at, window, then) in [
+            (NOW - 29 * DAY, Some(30 * DAY), AlreadyBought),
+            (NOW - 30 * DAY, Some(30 * DAY), Shown),
+            (NOW - 31 * DAY, Some(30 * DAY), Shown),
+            (NOW - 365 * DAY, None, AlreadyBought),
+            // A window too long to count in microseconds never ends.
+            (NOW, Some(i64::MAX), AlreadyBought),
+        ] {
+            check(&[(CONSUMABLE, last_at, window)], &spec, &[then]);
+        }
+        // Two products bought: the post comes back when either may be pushed again.
+        check(
+            &[
+                (CONSUMABLE, NOW - 31 * DAY, Some(30 * DAY)),
+                (OTHER, NOW, None),
+            ],
+            &["B000000002 B000000003"],
+            &[Shown],
+        );
+    }
+
+    #[test]
+    fn at_most_one_sponsored_post_in_any_five() {
+        check(
+            &[],
+            &["$", "$", "", "", "", "", "$", "", "", "", "$", "", "$"],
+            &[
+                Shown,
+                SponsoredTooSoon,
+                Shown,
+                Shown,
+                Shown,
+                Shown,
+                Shown,
+                Shown,
+                Shown,
+                Shown,
+                SponsoredTooSoon,
+                Shown,
+                Shown,
+            ],
+        );
+    }
+
+    #[test]
+    fn posts_left_out_do_not_count_toward_the_sponsored_spacing() {
+        let bought = [(DURABLE, NOW, None)];
+        check(
+            &bought,
+            &["$", "B000000001", "+", "", "", "", "$", "", "$"],
+            &[
+                Shown,
+                AlreadyBought,
+                Removed,
+                Shown,
+                Shown,
+                Shown,
+                SponsoredTooSoon,
+                Shown,
+                Shown,
+            ],
+        );
+    }
+
+    #[test]
+    fn a_sponsored_post_left_out_for_its_products_does_not_reset_the_spacing() {
+        let bought = [(DURABLE, NOW, None)];
+        check(
+            &bought,
+            &["$", "", "", "", "$ B000000001", "", "$"],
+            &[Shown, Shown, Shown, Shown, AlreadyBought, Shown, Shown],
+        );
+    }
+}

@@ -1,0 +1,322 @@
+//! The runner: every projection of one data directory, fed the log from its checkpoint,
+//! one atomic batch at a time, live or caught up on demand. Rebuilds are in [`replay`].
+
+mod replay;
+
+use std::borrow::Borrow;
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sparkfeed_domain::events::{DomainEvent, upcasters};
+use sparkfeed_eventlog::EventLog;
+use sparkfeed_events::{Position, RecordedEvent, Upcasters};
+use tokio::sync::{Mutex, watch};
+
+pub use self::replay::RebuildReport;
+use crate::cache::{Source, View};
+use crate::catalog::Catalog;
+use crate::store::{Generation, Rows, Slot, checkpoint};
+use crate::{DEFAULT_CACHE_BYTES, DEFAULT_REPLAY_BUFFER_BYTES, Projection, ProjectionError};
+
+/// The most events one projection batch applies before committing.
+const BATCH: usize = 8192;
+
+struct Entry {
+    projection: Arc<dyn Projection>,
+    slot: Slot,
+    /// Held while a batch is applied, and by a rebuild while it swaps.
+    writer: Arc<Mutex<()>>,
+    checkpoint: watch::Sender<Position>,
+}
+
+/// Every projection of one data directory, and their runner.
+#[derive(Clone)]
+pub struct Projections {
+    log: EventLog,
+    /// Holds the catalog and one directory per projection generation.
+    root: PathBuf,
+    /// Each generation's page cache.
+    cache_bytes: u64,
+    catalog: Arc<Catalog>,
+    entries: Arc<HashMap<&'static str, Entry>>,
+    upcasters: Arc<Upcasters>,
+    /// See [`DEFAULT_REPLAY_BUFFER_BYTES`].
+    replay_buffer_bytes: usize,
+}
+
+impl Projections {
+    /// Opens the projection store in `dir` (a catalog and one sled store per projection
+    /// generation), following `log`, with the default page cache ([`DEFAULT_CACHE_BYTES`]).
+    pub fn open(dir: &Path, log: EventLog) -> Result<Self, ProjectionError> {
+        Self::open_with_cache(dir, log, DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens the projection store with a page cache of `cache_bytes` for each projection.
+    /// Feed reads stay under a millisecond only while the hot rows (cards, feeds) fit in it.
+    ///
+    /// A store from before generations had directories of their own (one sled store for
+    /// every projection) is removed first: its rows are replayed from the log.
+    pub fn open_with_cache(
+        dir: &Path,
+        log: EventLog,
+        cache_bytes: u64,
+    ) -> Result<Self, ProjectionError> {
+        if dir.join("conf").is_file() && !dir.join("catalog").exists() {
+            tracing::warn!(
+                dir = %dir.display(),
+                "projections stored in the old single-store layout: removing them, the log is replayed"
+            );
+            Generation::remove(dir)?;
+        }
+        sparkfeed_eventlog::durable::create_dir_all_durably(dir)
+            .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
+        let catalog = Catalog::open(dir)?;
+        let mut entries = HashMap::new();
+        let mut listed = Vec::new();
+        for projection in crate::all() {
+            let name = projection.name();
+            let (generation, unnamed) = catalog.current_generation(dir, projection.as_ref())?;
+            listed.push((name, generation));
+            let store = Generation::open(Generation::dir(dir, name, generation), cache_bytes)?;
+            // Named only once its store is there for good: a power cut in between must not
+            // leave the catalog naming a directory that is not (it did, at a first start).
+            if unnamed {
+                catalog.name(projection.as_ref(), generation)?;
+            }
+            let view = View::of(store);
+            let (checkpoint_tx, _) = watch::channel(checkpoint(view.tree())?);
+            entries.insert(
+                name,
+                Entry {
+                    projection,
+                    slot: Slot::new(view),
+                    writer: Arc::default(),
+                    checkpoint: checkpoint_tx,
+                },
+            );
+        }
+        Generation::remove_unlisted(dir, &listed)?;
+        Ok(Self {
+            log,
+            root: dir.to_owned(),
+            cache_bytes,
+            catalog: Arc::new(catalog),
+            entries: Arc::new(entries),
+            upcasters: Arc::new(upcasters()),
+            replay_buffer_bytes: DEFAULT_REPLAY_BUFFER_BYTES,
+        })
+    }
+
+    /// These projections with a rebuild holding up to about `bytes` of rows in memory (see
+    /// [`DEFAULT_REPLAY_BUFFER_BYTES`]; 0 writes after every event).
+    pub fn with_replay_buffer(mut self, bytes: usize) -> Self {
+        self.replay_buffer_bytes = bytes;
+        self
+    }
+
+    /// The names of every projection.
+    pub fn names(&self) -> Vec<&'static str> {
+        let mut names: Vec<_> = self.entries.keys().copied().collect();
+        names.sort_unstable();
+        names
+    }
+
+    /// The tree serving reads of projection `name`.
+    pub fn tree(&self, name: &str) -> Result<sled::Tree, ProjectionError> {
+        Ok(self.entry(name)?.slot.tree())
+    }
+
+    /// The tree serving reads of projection `name`, with its row cache.
+    pub fn view(&self, name: &str) -> Result<View, ProjectionError> {
+        Ok(self.entry(name)?.slot.view())
+    }
+
+    fn entry(&self, name: &str) -> Result<&Entry, ProjectionError> {
+        self.entries
+            .get(name)
+            .ok_or_else(|| ProjectionError::Unknown(name.to_owned()))
+    }
+
+    /// Projection `name`'s checkpoint (the next position it will apply), as it moves.
+    pub fn checkpoints(&self, name: &str) -> Result<watch::Receiver<Position>, ProjectionError> {
+        Ok(self.entry(name)?.checkpoint.subscribe())
+    }
+
+    /// The position every projection has applied up to (the least checkpoint): a read
+    /// that starts now sees every event before it.
+    pub fn applied(&self) -> Position {
+        self.entries
+            .values()
+            .map(|e| *e.checkpoint.borrow())
+            .min()
+            .unwrap_or(Position(0))
+    }
+
+    /// Head position minus checkpoint, per projection.
+    pub fn lag(&self) -> Result<Vec<(&'static str, u64)>, ProjectionError> {
+        let head = self.log.head().len;
+        self.names()
+            .into_iter()
+            .map(|name| {
+                Ok((
+                    name,
+                    head.saturating_sub(self.entry(name)?.slot.checkpoint()?.0),
+                ))
+            })
+            .collect()
+    }
+
+    /// Applies `events` to `view` in one batch ending at `next` (its cache forgets the rows
+    /// written before this returns, so before the new checkpoint is published).
+    fn apply(
+        &self,
+        projection: &dyn Projection,
+        view: &View,
+        events: &[RecordedEvent],
+    ) -> Result<Position, ProjectionError> {
+        let decoded = self.decode(events.iter())?;
+        let mut rows = Rows::new(view);
+        let next = apply_to(projection, &mut rows, checkpoint(view.tree())?, &decoded)?;
+        rows.commit(next)?;
+        Ok(next)
+    }
+
+    /// Decodes stored events into domain events (upcasting old schema versions).
+    fn decode<R: Borrow<RecordedEvent>>(
+        &self,
+        events: impl IntoIterator<Item = R>,
+    ) -> Result<Vec<(R, DomainEvent)>, ProjectionError> {
+        events
+            .into_iter()
+            .map(|stored| {
+                let event = DomainEvent::decode(&self.upcasters, stored.borrow())
+                    .map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
+                Ok((stored, event))
+            })
+            .collect()
+    }
+
+    /// Brings every projection up to the log's head now, then returns.
+    pub async fn catch_up(&self) -> Result<(), ProjectionError> {
+        self.catch_up_in_batches(BATCH, |_, _| {}).await
+    }
+
+    /// [`Projections::catch_up`] in batches of `batch` events; `committed` is told each
+    /// projection's checkpoint after every batch it commits.
+    pub async fn catch_up_in_batches(
+        &self,
+        batch: usize,
+        mut committed: impl FnMut(&str, Position),
+    ) -> Result<(), ProjectionError> {
+        for name in self.names() {
+            let entry = self.entry(name)?;
+            loop {
+                let _writer = entry.writer.lock().await;
+                let view = entry.slot.view();
+                let from = checkpoint(view.tree())?;
+                let events = self.log.read_all(from, batch.max(1))?;
+                if events.is_empty() {
+                    break;
+                }
+                let next = self.apply(entry.projection.as_ref(), &view, &events)?;
+                entry.checkpoint.send_replace(next);
+                committed(name, next);
+            }
+        }
+        Ok(())
+    }
+
+    /// Runs projection `name` live: from its checkpoint, then every event as it becomes
+    /// durable, until the log closes.
+    pub async fn run(&self, name: &str) -> Result<(), ProjectionError> {
+        let entry = self.entry(name)?;
+        let mut from = entry.slot.checkpoint()?;
+        let mut subscription = self.log.subscribe(from);
+        while let Some(events) = subscription.next_batch(BATCH).await {
+            let events = events?;
+            let _writer = entry.writer.lock().await;
+            let view = entry.slot.view();
+            let at = checkpoint(view.tree())?;
+            if at != from {
+                // A rebuild swapped the tree in: continue from its checkpoint.
+                subscription = self.log.subscribe(at);
+                from = at;
+                continue;
+            }
+            let first = events.first().map_or(from, |e| e.record.position);
+            let skip = usize::try_from(from.0.saturating_sub(first.0)).unwrap_or(usize::MAX);
+            let fresh = events.get(skip..).unwrap_or_default();
+            if fresh.is_empty() {
+                continue;
+            }
+            from = self.apply(entry.projection.as_ref(), &view, fresh)?;
+            entry.checkpoint.send_replace(from);
+        }
+        Ok(())
+    }
+
+    /// Starts every projection live on the current tokio runtime.
+    pub fn spawn(&self) -> Vec<tokio::task::JoinHandle<Result<(), ProjectionError>>> {
+        self.names()
+            .into_iter()
+            .map(|name| {
+                let me = self.clone();
+                tokio::spawn(async move {
+                    let result = me.run(name).await;
+                    if let Err(e) = &result {
+                        tracing::error!(projection = name, error = %e, "projection stopped");
+                    }
+                    result
+                })
+            })
+            .collect()
+    }
+
+    /// Waits until every projection has applied the event at `position`, at most `timeout`.
+    pub async fn wait_for(
+        &self,
+        position: Position,
+        timeout: Duration,
+    ) -> Result<(), ProjectionError> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        for name in self.names() {
+            let mut rx = self.entry(name)?.checkpoint.subscribe();
+            let reached =
+                tokio::time::timeout_at(deadline, rx.wait_for(|next| next.0 > position.0)).await;
+            match reached {
+                Ok(Ok(_)) => {}
+                _ => return Err(ProjectionError::Timeout(position.0)),
+            }
+        }
+        Ok(())
+    }
+
+    /// The log the projections follow.
+    pub fn log(&self) -> &EventLog {
+        &self.log
+    }
+}
+
+/// Applies `events`, which must start at `next`, to `rows`; answers the position after them.
+fn apply_to<R: Borrow<RecordedEvent>>(
+    projection: &dyn Projection,
+    rows: &mut Rows<'_>,
+    mut next: Position,
+    events: &[(R, DomainEvent)],
+) -> Result<Position, ProjectionError> {
+    for (stored, event) in events {
+        let stored = stored.borrow();
+        if stored.record.position != next {
+            return Err(ProjectionError::Corrupt(format!(
+                "{} expected position {next}, got {}",
+                projection.name(),
+                stored.record.position
+            )));
+        }
+        projection.apply(rows, stored, event)?;
+        next = next.next();
+    }
+    Ok(next)
+}
