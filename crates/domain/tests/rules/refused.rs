@@ -312,7 +312,7 @@ async fn post_rules_refuse_with_their_codes() {
             (as_user("ucarl"), publish("pnew", &[]), "NOT_PRIME"),
             (as_user("uacme"), publish("pnew", &[]), "BRANDS_CANNOT_POST"),
             (Caller::Anonymous, publish("pnew", &[]), "FORBIDDEN"),
-            (as_user("uana"), publish("pana1", &[]), "VALIDATION"),
+            (as_user("uana"), publish("pana1", &[]), "POST_EXISTS"),
             (
                 as_user("uana"),
                 with_post(|c| *publish_field(c).0 = "x".repeat(2201)),
@@ -609,7 +609,7 @@ async fn engagement_rules_refuse_with_their_codes() {
                     post: post("pana1"),
                     text: "again".into(),
                 },
-                "VALIDATION",
+                "COMMENT_EXISTS",
             ),
             (
                 as_user("ucarl"),
@@ -786,7 +786,7 @@ async fn sponsorship_rules_refuse_with_their_codes() {
             (
                 as_user("uacme"),
                 open("k1", "uana", Some(1000), None, now, now + DAY),
-                "VALIDATION",
+                "CONTRACT_EXISTS",
             ),
             (
                 as_user("uana"),
