@@ -386,10 +386,7 @@ impl Domain {
     }
 
     /// The products `asins` name, by ASIN.
-    fn products(
-        &self,
-        asins: Vec<&Asin>,
-    ) -> Result<BTreeMap<Asin, ProductState>, CommandError> {
+    fn products(&self, asins: Vec<&Asin>) -> Result<BTreeMap<Asin, ProductState>, CommandError> {
         let mut products = BTreeMap::new();
         for asin in asins {
             if !products.contains_key(asin) {
