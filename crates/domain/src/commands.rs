@@ -69,7 +69,7 @@ impl ClientKey {
     pub const MAX_CHARS: usize = crate::limits::MAX_IDEMPOTENCY_KEY_CHARS;
     /// The shortest key an anonymous caller may send: with no account to scope it, the key
     /// is the only secret of the retry (a registration's answer carries a token).
-    pub const MIN_ANONYMOUS_CHARS: usize = 16;
+    pub const MIN_ANONYMOUS_CHARS: usize = crate::limits::MIN_ANONYMOUS_KEY_CHARS;
 
     /// The key `key` of operation `operation` sent by `caller`; refused with `VALIDATION`
     /// (field `idempotencyKey`) when it is empty, longer than [`Self::MAX_CHARS`] or, for

@@ -34,6 +34,10 @@ pub const MAX_URL_BYTES: usize = 2_048;
 pub const MAX_QUANTITY: u8 = 10;
 /// A buy's idempotency key, in characters (at least one); also the longest client key.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 100;
+/// The shortest client key an anonymous caller may send, in characters: with no account
+/// to scope it, the key is the only secret of the retry (a registration's answer carries
+/// a token).
+pub const MIN_ANONYMOUS_KEY_CHARS: usize = 16;
 /// The largest price or fee, in minor units (a hundred million in the major unit).
 /// Invariant: [`MAX_QUANTITY`] times it, times [`MAX_COMMISSION_BP`], fits in a `u64`, so
 /// an order's total and commission never overflow.

@@ -48,18 +48,28 @@ impl Switch {
         }
     }
 
-    /// The event that flips it, or the refusal when it is already in that position.
+    /// Whether the member smiles at (for `Smile`, `Unsmile`) or has saved (for `Save`,
+    /// `Unsave`) the post now.
+    fn is_on(self, now: &EngagementState) -> bool {
+        match self {
+            Switch::Smile | Switch::Unsmile => now.smiling,
+            Switch::Save | Switch::Unsave => now.saved,
+        }
+    }
+
+    /// The event that flips it, or the refusal when it is already in that position. Every
+    /// row names its switch and its position: no row depends on the order of the rows.
     fn flip(self, now: &EngagementState, post: &PostId, member: &UserId) -> Decision {
         let (post, member) = (post.clone(), member.clone());
-        let event = match self {
-            Switch::Smile if now.smiling => return Err(Refusal::AlreadySmiled),
-            Switch::Smile => Decided::event(Smiled { post, member }),
-            Switch::Unsmile if !now.smiling => return Err(Refusal::NotSmiled),
-            Switch::Unsmile => Decided::event(Unsmiled { post, member }),
-            Switch::Save if now.saved => return Err(Refusal::AlreadySaved),
-            Switch::Save => Decided::event(Saved { post, member }),
-            Switch::Unsave if !now.saved => return Err(Refusal::NotSaved),
-            Switch::Unsave => Decided::event(Unsaved { post, member }),
+        let event = match (self, self.is_on(now)) {
+            (Switch::Smile, true) => return Err(Refusal::AlreadySmiled),
+            (Switch::Smile, false) => Decided::event(Smiled { post, member }),
+            (Switch::Unsmile, false) => return Err(Refusal::NotSmiled),
+            (Switch::Unsmile, true) => Decided::event(Unsmiled { post, member }),
+            (Switch::Save, true) => return Err(Refusal::AlreadySaved),
+            (Switch::Save, false) => Decided::event(Saved { post, member }),
+            (Switch::Unsave, false) => return Err(Refusal::NotSaved),
+            (Switch::Unsave, true) => Decided::event(Unsaved { post, member }),
         };
         Ok(vec![event])
     }

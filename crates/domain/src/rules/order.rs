@@ -1,14 +1,14 @@
 //! Buying in one click: a product tagged in a live post, at the catalog's price now, with
 //! commission to the post's author (under the post's contract, or as an associate).
 
+use sha2::{Digest, Sha256};
 use sparkfeed_events::Timestamp;
 
 use crate::commands::Command;
 use crate::events::{Commission, OrderPlaced};
 use crate::limits::{ASSOCIATE_RATE_BP, MAX_IDEMPOTENCY_KEY_CHARS, MAX_QUANTITY};
-use crate::service::order_id;
 use crate::state::{ContractState, OrderState, PostState, ProductState, UserState};
-use crate::{Money, Refusal, Role};
+use crate::{Money, Refusal, Role, UserId};
 
 use super::checks::{chars, live_post, prime_member};
 use super::{Actor, Decided, Decision, not_decided_here};
@@ -112,6 +112,16 @@ pub fn decide(given: &Given, command: &Command, now: Timestamp) -> Decision {
         gift: *gift,
         commission,
     })])
+}
+
+/// The order id of a buyer's idempotency key: a hash, so the key itself is not stored.
+pub fn order_id(buyer: &UserId, idempotency_key: &str) -> String {
+    let digest = Sha256::new()
+        .chain_update(buyer.as_str())
+        .chain_update([0u8])
+        .chain_update(idempotency_key)
+        .finalize();
+    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `rate_bp` basis points of `total`, rounded down (in `u128`: no overflow whatever the

@@ -19,7 +19,8 @@ use crate::state::*;
 use crate::{Asin, CommandError, Failure, InterestSlug, streams};
 
 use super::store::{Attempt, Loaded};
-use super::{Domain, Executed, order_id};
+use super::{Domain, Executed};
+use crate::rules::order::order_id;
 
 /// The caller's own account stream and its state, when the caller is a user.
 type Own = Option<(StreamName, Loaded<UserState>)>;

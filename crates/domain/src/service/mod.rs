@@ -34,6 +34,7 @@ use crate::streams;
 use crate::{CommandError, Failure, KeyStore, Refusal, UserId};
 
 pub use crate::limits::{ASSOCIATE_RATE_BP, MAX_REBUY_WINDOW_DAYS};
+pub use crate::rules::order::order_id;
 
 use store::Cached;
 
@@ -65,16 +66,6 @@ pub struct Domain {
     /// Folded states by stream. Only a cache: a load always reads the stream's events
     /// after the cached version, so it is never stale.
     cache: Arc<Mutex<HashMap<StreamName, Cached>>>,
-}
-
-/// The order id of a buyer's idempotency key: a hash, so the key itself is not stored.
-pub fn order_id(buyer: &UserId, idempotency_key: &str) -> String {
-    let digest = Sha256::new()
-        .chain_update(buyer.as_str())
-        .chain_update([0u8])
-        .chain_update(idempotency_key)
-        .finalize();
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl Domain {
