@@ -74,6 +74,8 @@ impl Domain {
         }
     }
 
+    /// Registration (the handle stream, then the account), Prime, interests, roles: the
+    /// account stream of the user named, or the caller's own.
     async fn run_account(
         &self,
         ctx: &Context,
@@ -142,6 +144,7 @@ impl Domain {
         self.commit(ctx, &stream, &target, decided).await
     }
 
+    /// Interests and products: their own streams; a product under its write lock.
     async fn run_catalog(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         if let Command::AddInterest { interest, .. } = command {
             let stream = streams::interest(interest);
@@ -162,7 +165,7 @@ impl Domain {
             Command::RepriceProduct { asin, .. } | Command::DelistProduct { asin } => {
                 (asin, &[][..])
             }
-            _ => return Err(accepted_without("a product")),
+            _ => return Err(misrouted("catalog")),
         };
         let stream = streams::product(asin);
         // Held until the append: no buy reads the price between the check and the change.
@@ -178,6 +181,8 @@ impl Domain {
         self.commit(ctx, &stream, &loaded, decided).await
     }
 
+    /// Posts: the post stream; the catalog for interests and tags; a sponsored post's
+    /// contract under its read lock.
     async fn run_post(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let (id, named, tagged, contract_id) = match command {
             Command::PublishPost {
@@ -196,7 +201,7 @@ impl Domain {
             Command::EditCaption { post, .. }
             | Command::UntagProduct { post, .. }
             | Command::RemovePost { post, .. } => (post, &[][..], vec![], None),
-            _ => return Err(accepted_without("a post")),
+            _ => return Err(misrouted("post")),
         };
         // Held until the post is appended: the contract cannot end in between.
         let (_guard, contract) = match contract_id {
@@ -220,6 +225,8 @@ impl Domain {
         self.commit(ctx, &stream, &loaded, decided).await
     }
 
+    /// Smiles and saves (the member's engagement stream of the post), shares (the member's
+    /// share stream, any version), comments (the comment stream).
     async fn run_engagement(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let member = match &ctx.caller {
             Caller::User(user) => Some(user),
@@ -243,7 +250,7 @@ impl Domain {
             | Command::SavePost { post }
             | Command::UnsavePost { post }
             | Command::SharePost { post, .. } => (Some(post.clone()), None),
-            _ => return Err(accepted_without("a post")),
+            _ => return Err(misrouted("engagement")),
         };
         let post_state = match &post_id {
             Some(id) => self.state::<PostState>(&streams::post(id))?,
@@ -287,6 +294,8 @@ impl Domain {
         }
     }
 
+    /// A buy: the order stream of the buyer's key; the product (and a sponsored post's
+    /// contract) under read locks.
     async fn run_order(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let Command::Buy {
             post,
@@ -295,7 +304,7 @@ impl Domain {
             ..
         } = command
         else {
-            return Err(accepted_without("a buy"));
+            return Err(misrouted("order"));
         };
         let order = match &ctx.caller {
             Caller::User(buyer) => {
@@ -341,6 +350,7 @@ impl Domain {
         self.commit(ctx, &stream, &loaded, decided).await
     }
 
+    /// Contracts: the contract stream, under its write lock.
     async fn run_contract(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let (id, enthusiast) = match command {
             Command::OpenContract {
@@ -349,7 +359,7 @@ impl Domain {
                 ..
             } => (contract, Some(enthusiast)),
             Command::EndContract { contract, .. } => (contract, None),
-            _ => return Err(accepted_without("a contract")),
+            _ => return Err(misrouted("contract")),
         };
         let stream = streams::contract(id);
         // Held until the append: no post is published under it between the check and it.
@@ -513,6 +523,11 @@ impl Domain {
             .into(),
         })
     }
+}
+
+/// A command routed to a family that does not run it: a bug, reported.
+fn misrouted(family: &str) -> CommandError {
+    Failure::Unexpected(format!("a command was routed to the {family} family")).into()
 }
 
 /// The rules accepted a command whose stream could not be named: a bug, reported.
