@@ -14,7 +14,8 @@
 //! (`events.rs`) and that event's `apply` (`state.rs`), a `decide` arm in the rules module
 //! of the family whose stream it writes (`rules/`), and, in `service/execute.rs`, the arm
 //! that routes it to that family (plus any stream its rule reads that the family does not
-//! load yet).
+//! load yet). A new stream kind is named in `streams.rs`. Its tests are given/when/then
+//! in `tests/rules` (`memory::Given::when` routes a command as `execute` does).
 //!
 //! Streams: `user-<id>`, `handle-<keyed hash>`, `interest-<slug>`, `product-<asin>`,
 //! `post-<id>`, `engagement-<post>.<member>`, `share-<post>.<member>`, `comment-<id>`,
