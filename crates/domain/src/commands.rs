@@ -66,10 +66,10 @@ pub struct ClientKey([u8; 32]);
 
 impl ClientKey {
     /// The longest key accepted, in characters.
-    pub const MAX_CHARS: usize = 100;
+    pub const MAX_CHARS: usize = crate::limits::MAX_IDEMPOTENCY_KEY_CHARS;
     /// The shortest key an anonymous caller may send: with no account to scope it, the key
     /// is the only secret of the retry (a registration's answer carries a token).
-    pub const MIN_ANONYMOUS_CHARS: usize = 16;
+    pub const MIN_ANONYMOUS_CHARS: usize = crate::limits::MIN_ANONYMOUS_KEY_CHARS;
 
     /// The key `key` of operation `operation` sent by `caller`; refused with `VALIDATION`
     /// (field `idempotencyKey`) when it is empty, longer than [`Self::MAX_CHARS`] or, for
@@ -115,7 +115,7 @@ impl ClientKey {
 }
 
 /// A medium as submitted.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, PartialEq, Debug, Serialize)]
 pub struct MediaInput {
     /// Image or video.
     pub kind: MediaKind,

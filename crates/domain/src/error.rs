@@ -70,6 +70,15 @@ pub enum Refusal {
     /// The member has not saved the post. Code `NOT_SAVED`.
     #[error("not saved")]
     NotSaved,
+    /// A post with this id exists. Code `POST_EXISTS`.
+    #[error("post {0} already exists")]
+    PostExists(String),
+    /// A comment with this id exists. Code `COMMENT_EXISTS`.
+    #[error("comment {0} already exists")]
+    CommentExists(String),
+    /// A contract with this id exists. Code `CONTRACT_EXISTS`.
+    #[error("contract {0} already exists")]
+    ContractExists(String),
     /// No such comment (or it was removed). Code `UNKNOWN_COMMENT`.
     #[error("unknown comment {0}")]
     UnknownComment(String),
@@ -105,6 +114,26 @@ impl Refusal {
         }
     }
 
+    /// Whether this says that what the command creates exists already. When this very
+    /// command wrote it (a repeat), `execute` answers with what it wrote instead.
+    pub(crate) fn is_taken(&self) -> bool {
+        self.is_taken_key_id()
+            || matches!(self, Refusal::InterestExists(_) | Refusal::ProductExists(_))
+    }
+
+    /// Whether what is taken has an id the client's key may have chosen (an account, a
+    /// post, a comment, a contract): a keyed command is then refused
+    /// `IDEMPOTENCY_CONFLICT` instead (see `conflict_or`).
+    pub(crate) fn is_taken_key_id(&self) -> bool {
+        matches!(
+            self,
+            Refusal::AlreadyRegistered
+                | Refusal::PostExists(_)
+                | Refusal::CommentExists(_)
+                | Refusal::ContractExists(_)
+        )
+    }
+
     /// The stable error code (GraphQL `extensions.code`).
     pub fn code(&self) -> &'static str {
         match self {
@@ -128,6 +157,9 @@ impl Refusal {
             Refusal::NotSmiled => "NOT_SMILED",
             Refusal::AlreadySaved => "ALREADY_SAVED",
             Refusal::NotSaved => "NOT_SAVED",
+            Refusal::PostExists(_) => "POST_EXISTS",
+            Refusal::CommentExists(_) => "COMMENT_EXISTS",
+            Refusal::ContractExists(_) => "CONTRACT_EXISTS",
             Refusal::UnknownComment(_) => "UNKNOWN_COMMENT",
             Refusal::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             Refusal::UnknownContract(_) => "UNKNOWN_CONTRACT",

@@ -240,10 +240,9 @@ pub struct Money {
 }
 
 impl Money {
-    /// The largest price or fee the rules accept, in minor units (a hundred million in the
-    /// major unit). Invariant: ten times it, times the largest commission rate in basis
-    /// points, fits in a `u64`, so an order's total and commission never overflow.
-    pub const MAX_PRICE_CENTS: u64 = 10_000_000_000;
+    /// The largest price or fee the rules accept, in minor units
+    /// ([`crate::limits::MAX_PRICE_CENTS`]).
+    pub const MAX_PRICE_CENTS: u64 = crate::limits::MAX_PRICE_CENTS;
 
     /// `cents` of `currency`.
     pub fn new(cents: u64, currency: Currency) -> Self {

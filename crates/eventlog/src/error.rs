@@ -34,14 +34,21 @@ pub enum AppendRefused {
         /// How it conflicts.
         reason: &'static str,
     },
-    /// The append itself is malformed (no events, too many, a repeated id, too large).
-    /// Code: `VALIDATION`, or `RECORD_TOO_LARGE` for a record over the size limit.
+    /// The append itself is malformed (no events, too many, a repeated id). Code:
+    /// `VALIDATION`, or what the codec said of a record it could not seal.
     #[error("invalid append: {reason}")]
     Invalid {
         /// What is wrong.
         reason: String,
         /// The stable code.
         code: &'static str,
+    },
+    /// A record is over the size limit (`codec::MAX_RECORD_BYTES`). Code:
+    /// `RECORD_TOO_LARGE`.
+    #[error("invalid append: {reason}")]
+    TooLarge {
+        /// Which record, and how large.
+        reason: String,
     },
 }
 
@@ -52,6 +59,7 @@ impl AppendRefused {
             AppendRefused::WrongExpectedVersion { .. } => "WRONG_EXPECTED_VERSION",
             AppendRefused::EventIdConflict { .. } => "EVENT_ID_CONFLICT",
             AppendRefused::Invalid { code, .. } => code,
+            AppendRefused::TooLarge { .. } => "RECORD_TOO_LARGE",
         }
     }
 }

@@ -285,14 +285,13 @@ impl EventLog {
             .iter()
             .find(|e| e.payload.len() > codec::MAX_RECORD_BYTES)
         {
-            return Err(AppendRefused::Invalid {
+            return Err(AppendRefused::TooLarge {
                 reason: format!(
                     "event {} has a {} byte payload; records are at most {} bytes",
                     big.id,
                     big.payload.len(),
                     codec::MAX_RECORD_BYTES
                 ),
-                code: "RECORD_TOO_LARGE",
             });
         }
         let (reply, answer) = oneshot::channel();

@@ -32,6 +32,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
 use sparkfeed_events::{
+    CodecError,
     EventId, EventRecord, NewEvent, Position, StreamName, StreamVersion, Timestamp, codec,
 };
 use tokio::sync::{mpsc, oneshot, watch};
@@ -377,9 +378,15 @@ impl Writer {
                 payload: event.payload,
             };
             let (stored, next_hash) =
-                codec::seal(&record, &hash).map_err(|e| AppendRefused::Invalid {
-                    reason: format!("event {}: {e}", event.id),
-                    code: e.code(),
+                codec::seal(&record, &hash).map_err(|e| {
+                    let reason = format!("event {}: {e}", event.id);
+                    match e {
+                        CodecError::TooLarge { .. } => AppendRefused::TooLarge { reason },
+                        _ => AppendRefused::Invalid {
+                            reason,
+                            code: e.code(),
+                        },
+                    }
                 })?;
             hash = next_hash;
             staged.push((record, stored));

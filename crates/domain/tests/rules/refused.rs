@@ -1,13 +1,16 @@
-//! Every refusal: its code, and the log head unchanged after it.
+//! Every refusal, in memory: given the standard world, when a command, then its code.
+//! (That a refusal appends nothing is `Domain::execute`'s, checked in `log.rs`.)
 
 use sparkfeed_domain::events::ShareChannel;
 use sparkfeed_domain::{Caller, Command, CommentId, ContractId, Handle, Role};
 
+use crate::memory::Given;
 use crate::*;
 
-async fn check(w: &World, cases: Vec<(Caller, Command, &str)>) {
+/// Each case is refused with its code, given the same history.
+fn check(w: &Given, cases: Vec<(Caller, Command, &str)>) {
     for (caller, command, code) in cases {
-        w.then_refused(caller, command, code).await;
+        w.then_refused(caller, command, code);
     }
 }
 
@@ -48,9 +51,9 @@ fn publish_field(
     (caption, media, interests, tags, contract)
 }
 
-#[tokio::test]
-async fn member_rules_refuse_with_their_codes() {
-    let w = World::standard().await;
+#[test]
+fn member_rules_refuse_with_their_codes() {
+    let w = Given::standard();
     let six = ["fitness", "diy", "fashion", "fitness", "diy", "fashion"]
         .map(interest)
         .to_vec();
@@ -185,13 +188,12 @@ async fn member_rules_refuse_with_their_codes() {
                 "FORBIDDEN",
             ),
         ],
-    )
-    .await;
+    );
 }
 
-#[tokio::test]
-async fn catalog_rules_refuse_with_their_codes() {
-    let w = World::standard().await;
+#[test]
+fn catalog_rules_refuse_with_their_codes() {
+    let w = Given::standard();
     let product =
         |a: &str, cents: u64, interests: Vec<InterestSlug>, image: &str| Command::ListProduct {
             asin: asin(a),
@@ -298,13 +300,12 @@ async fn catalog_rules_refuse_with_their_codes() {
                 "FORBIDDEN",
             ),
         ],
-    )
-    .await;
+    );
 }
 
-#[tokio::test]
-async fn post_rules_refuse_with_their_codes() {
-    let w = World::standard().await;
+#[test]
+fn post_rules_refuse_with_their_codes() {
+    let mut w = Given::standard();
     let twenty_one: Vec<TagInput> = (0..21).map(|_| tag("B000000001")).collect();
     check(
         &w,
@@ -312,7 +313,7 @@ async fn post_rules_refuse_with_their_codes() {
             (as_user("ucarl"), publish("pnew", &[]), "NOT_PRIME"),
             (as_user("uacme"), publish("pnew", &[]), "BRANDS_CANNOT_POST"),
             (Caller::Anonymous, publish("pnew", &[]), "FORBIDDEN"),
-            (as_user("uana"), publish("pana1", &[]), "VALIDATION"),
+            (as_user("uana"), publish("pana1", &[]), "POST_EXISTS"),
             (
                 as_user("uana"),
                 with_post(|c| *publish_field(c).0 = "x".repeat(2201)),
@@ -437,17 +438,15 @@ async fn post_rules_refuse_with_their_codes() {
                 "FORBIDDEN",
             ),
         ],
-    )
-    .await;
+    );
 
-    w.given(
+    w.accept(
         as_user("uana"),
         Command::RemovePost {
             post: post("pana1"),
             reason: String::new(),
         },
-    )
-    .await;
+    );
     check(
         &w,
         vec![
@@ -486,37 +485,33 @@ async fn post_rules_refuse_with_their_codes() {
                 "POST_REMOVED",
             ),
         ],
-    )
-    .await;
+    );
 }
 
-#[tokio::test]
-async fn engagement_rules_refuse_with_their_codes() {
-    let w = World::standard().await;
-    w.given(
+#[test]
+fn engagement_rules_refuse_with_their_codes() {
+    let mut w = Given::standard();
+    w.accept(
         as_user("ubob"),
         Command::Smile {
             post: post("pana1"),
         },
-    )
-    .await;
-    w.given(
+    );
+    w.accept(
         as_user("ubob"),
         Command::SavePost {
             post: post("pana1"),
         },
-    )
-    .await;
+    );
     let c = CommentId::parse("c1").expect("valid");
-    w.given(
+    w.accept(
         as_user("ubob"),
         Command::Comment {
             comment: c.clone(),
             post: post("pana1"),
             text: "nice".into(),
         },
-    )
-    .await;
+    );
     check(
         &w,
         vec![
@@ -609,7 +604,7 @@ async fn engagement_rules_refuse_with_their_codes() {
                     post: post("pana1"),
                     text: "again".into(),
                 },
-                "VALIDATION",
+                "COMMENT_EXISTS",
             ),
             (
                 as_user("ucarl"),
@@ -633,24 +628,21 @@ async fn engagement_rules_refuse_with_their_codes() {
                 "UNKNOWN_COMMENT",
             ),
         ],
-    )
-    .await;
-    w.given(
+    );
+    w.accept(
         as_user("umod"),
         Command::RemoveComment { comment: c.clone() },
-    )
-    .await;
+    );
     w.then_refused(
         as_user("ubob"),
         Command::RemoveComment { comment: c },
         "UNKNOWN_COMMENT",
-    )
-    .await;
+    );
 }
 
-#[tokio::test]
-async fn buying_rules_refuse_with_their_codes() {
-    let w = World::standard().await;
+#[test]
+fn buying_rules_refuse_with_their_codes() {
+    let mut w = Given::standard();
     let buy = |a: &str, quantity: u8, key: &str| Command::Buy {
         post: post("pana1"),
         asin: asin(a),
@@ -658,7 +650,7 @@ async fn buying_rules_refuse_with_their_codes() {
         idempotency_key: key.into(),
         gift: false,
     };
-    w.given(as_user("ubob"), buy("B000000001", 1, "k")).await;
+    w.accept(as_user("ubob"), buy("B000000001", 1, "k"));
     check(
         &w,
         vec![
@@ -685,26 +677,23 @@ async fn buying_rules_refuse_with_their_codes() {
                 "UNKNOWN_POST",
             ),
         ],
-    )
-    .await;
-    w.given(
+    );
+    w.accept(
         system(),
         Command::DelistProduct {
             asin: asin("B000000002"),
         },
-    )
-    .await;
+    );
     w.then_refused(
         as_user("ubob"),
         buy("B000000002", 1, "b"),
         "UNKNOWN_PRODUCT",
-    )
-    .await;
+    );
 }
 
-#[tokio::test]
-async fn sponsorship_rules_refuse_with_their_codes() {
-    let w = World::standard().await;
+#[test]
+fn sponsorship_rules_refuse_with_their_codes() {
+    let mut w = Given::standard();
     let k = |id: &str| ContractId::parse(id).expect("valid");
     let open =
         |id: &str, enthusiast: &str, fee: Option<u64>, bp: Option<u32>, starts: i64, ends: i64| {
@@ -718,29 +707,25 @@ async fn sponsorship_rules_refuse_with_their_codes() {
             }
         };
     let now = w.now.0;
-    w.given(
+    w.accept(
         as_user("uacme"),
         open("k1", "uana", Some(1000), None, now - DAY, now + DAY),
-    )
-    .await;
-    w.given(
+    );
+    w.accept(
         as_user("uacme"),
         open("kfuture", "uana", None, Some(500), now + DAY, now + 2 * DAY),
-    )
-    .await;
-    w.given(
+    );
+    w.accept(
         as_user("uacme"),
         open("kended", "uana", None, Some(500), now - DAY, now + DAY),
-    )
-    .await;
-    w.given(
+    );
+    w.accept(
         as_user("uacme"),
         Command::EndContract {
             contract: k("kended"),
             reason: String::new(),
         },
-    )
-    .await;
+    );
     let sponsored = |id: &str, contract: &str| {
         with_post(|c| {
             let Command::PublishPost {
@@ -786,7 +771,7 @@ async fn sponsorship_rules_refuse_with_their_codes() {
             (
                 as_user("uacme"),
                 open("k1", "uana", Some(1000), None, now, now + DAY),
-                "VALIDATION",
+                "CONTRACT_EXISTS",
             ),
             (
                 as_user("uana"),
@@ -833,6 +818,5 @@ async fn sponsorship_rules_refuse_with_their_codes() {
                 "UNKNOWN_CONTRACT",
             ),
         ],
-    )
-    .await;
+    );
 }

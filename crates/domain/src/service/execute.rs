@@ -1,0 +1,536 @@
+//! One try of a command: lock and load what its rule reads, decide, seal, append.
+//!
+//! Each family's function names the streams a command reads and the one it writes; the
+//! rule itself is in [`crate::rules`]. Locks are taken before the states they guard are
+//! loaded, always in one order (product, then contract), and held until the append is done.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sparkfeed_eventlog::ExpectedVersion;
+use sparkfeed_eventlog::events::StreamName;
+
+use crate::commands::{Caller, Command, Context};
+use crate::events::{
+    CaptionEdited, CommentPosted, DomainEvent, Media, PostPublished, UserRegistered,
+};
+use crate::limits::{MAX_INTERESTS_CHOSEN, MAX_POST_INTERESTS, MAX_PRODUCT_INTERESTS, MAX_TAGS};
+use crate::rules::{Actor, Decided, account, catalog, contract, engagement, order, post};
+use crate::state::*;
+use crate::{Asin, CommandError, Failure, InterestSlug, streams};
+
+use super::store::{Attempt, Loaded};
+use super::{Domain, Executed};
+use crate::rules::order::order_id;
+
+/// The caller's own account stream and its state, when the caller is a user.
+type Own = Option<(StreamName, Loaded<UserState>)>;
+
+impl Domain {
+    /// One try of `command`: `Ok(None)` when it lost a race and must be decided again.
+    pub(super) async fn attempt(&self, ctx: &Context, command: &Command) -> Attempt {
+        let own = match &ctx.caller {
+            Caller::User(user) => {
+                let stream = streams::user(user);
+                let loaded = self.load::<UserState>(&stream)?;
+                Some((stream, loaded))
+            }
+            _ => None,
+        };
+        let actor = Actor {
+            caller: ctx.caller.clone(),
+            account: own
+                .as_ref()
+                .map(|(_, loaded)| loaded.state.clone())
+                .unwrap_or_default(),
+        };
+        match command {
+            Command::RegisterMember { .. }
+            | Command::RegisterBrand { .. }
+            | Command::StartPrime { .. }
+            | Command::EndPrime { .. }
+            | Command::ChooseInterests { .. }
+            | Command::GrantRole { .. }
+            | Command::RevokeRole { .. } => self.run_account(ctx, command, actor, own).await,
+            Command::AddInterest { .. }
+            | Command::ListProduct { .. }
+            | Command::RepriceProduct { .. }
+            | Command::DelistProduct { .. } => self.run_catalog(ctx, command, actor).await,
+            Command::PublishPost { .. }
+            | Command::EditCaption { .. }
+            | Command::TagProduct { .. }
+            | Command::UntagProduct { .. }
+            | Command::RemovePost { .. } => self.run_post(ctx, command, actor).await,
+            Command::Smile { .. }
+            | Command::Unsmile { .. }
+            | Command::SavePost { .. }
+            | Command::UnsavePost { .. }
+            | Command::SharePost { .. }
+            | Command::Comment { .. }
+            | Command::RemoveComment { .. } => self.run_engagement(ctx, command, actor).await,
+            Command::Buy { .. } => self.run_order(ctx, command, actor).await,
+            Command::OpenContract { .. } | Command::EndContract { .. } => {
+                self.run_contract(ctx, command, actor).await
+            }
+        }
+    }
+
+    /// Registration (the handle stream, then the account), Prime, interests, roles: the
+    /// account stream of the user named, or the caller's own.
+    async fn run_account(
+        &self,
+        ctx: &Context,
+        command: &Command,
+        actor: Actor,
+        own: Own,
+    ) -> Attempt {
+        let (user, handle, named) = match command {
+            Command::RegisterMember { user, handle, .. }
+            | Command::RegisterBrand { user, handle, .. } => (Some(user), Some(handle), &[][..]),
+            Command::StartPrime { user }
+            | Command::EndPrime { user }
+            | Command::GrantRole { user, .. }
+            | Command::RevokeRole { user, .. } => (Some(user), None, &[][..]),
+            Command::ChooseInterests { interests } => (None, None, interests.as_slice()),
+            _ => (None, None, &[][..]),
+        };
+        // The account the command is about: the one named, or the caller's own.
+        let target = match user {
+            Some(user) => {
+                let stream = streams::user(user);
+                let loaded = self.load::<UserState>(&stream)?;
+                Some((stream, loaded))
+            }
+            None => own,
+        };
+        let handle_stream = handle.map(|h| self.keys.handle_stream(h));
+        let handle_owner = match &handle_stream {
+            Some(stream) => self.load::<HandleState>(stream)?.state.owner,
+            None => None,
+        };
+        let given = account::Given {
+            actor,
+            account: target
+                .as_ref()
+                .map(|(_, loaded)| loaded.state.clone())
+                .unwrap_or_default(),
+            handle_owner,
+            known_interests: self.known_interests(named, MAX_INTERESTS_CHOSEN)?,
+        };
+        let mut decided = account::decide(&given, command)?;
+        let Some((stream, target)) = target else {
+            return Err(accepted_without("an account")); // the rules refuse first
+        };
+        // Part 0 reserves the handle (unless this account holds it already), part 1 opens
+        // the account: a registration cut between the two is finished by its retry.
+        if let Some(handle_stream) = &handle_stream {
+            let reserved = decided
+                .iter()
+                .position(|d| matches!(d, Decided::Event(DomainEvent::HandleReserved(_))));
+            if let Some(i) = reserved {
+                let reservation = vec![decided.remove(i)];
+                let expected = ExpectedVersion::NoStream;
+                if self
+                    .append(ctx, 0, handle_stream, expected, reservation)
+                    .await?
+                    .is_none()
+                {
+                    return Ok(None);
+                }
+            }
+            return self
+                .append(ctx, 1, &stream, target.expected(), decided)
+                .await;
+        }
+        self.commit(ctx, &stream, &target, decided).await
+    }
+
+    /// Interests and products: their own streams; a product under its write lock.
+    async fn run_catalog(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
+        if let Command::AddInterest { interest, .. } = command {
+            let stream = streams::interest(interest);
+            let loaded = self.load::<InterestState>(&stream)?;
+            let given = catalog::Given {
+                actor,
+                interest: loaded.state.clone(),
+                product: ProductState::default(),
+                known_interests: BTreeSet::new(),
+            };
+            let decided = catalog::decide(&given, command)?;
+            return self.commit(ctx, &stream, &loaded, decided).await;
+        }
+        let (asin, named) = match command {
+            Command::ListProduct {
+                asin, interests, ..
+            } => (asin, interests.as_slice()),
+            Command::RepriceProduct { asin, .. } | Command::DelistProduct { asin } => {
+                (asin, &[][..])
+            }
+            _ => return Err(misrouted("catalog")),
+        };
+        let stream = streams::product(asin);
+        // Held until the append: no buy reads the price between the check and the change.
+        let _guard = self.write_lock(&stream).await;
+        let loaded = self.load::<ProductState>(&stream)?;
+        let given = catalog::Given {
+            actor,
+            interest: InterestState::default(),
+            product: loaded.state.clone(),
+            known_interests: self.known_interests(named, MAX_PRODUCT_INTERESTS)?,
+        };
+        let decided = catalog::decide(&given, command)?;
+        self.commit(ctx, &stream, &loaded, decided).await
+    }
+
+    /// Posts: the post stream; the catalog for interests and tags; a sponsored post's
+    /// contract under its read lock.
+    async fn run_post(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
+        let (id, named, tagged, contract_id) = match command {
+            Command::PublishPost {
+                post,
+                interests,
+                tags,
+                contract,
+                ..
+            } => (
+                post,
+                interests.as_slice(),
+                tags.iter().take(MAX_TAGS).map(|t| &t.asin).collect(),
+                contract.as_ref(),
+            ),
+            Command::TagProduct { post, tag } => (post, &[][..], vec![&tag.asin], None),
+            Command::EditCaption { post, .. }
+            | Command::UntagProduct { post, .. }
+            | Command::RemovePost { post, .. } => (post, &[][..], vec![], None),
+            _ => return Err(misrouted("post")),
+        };
+        // Held until the post is appended: the contract cannot end in between.
+        let (_guard, contract) = match contract_id {
+            Some(id) => {
+                let stream = streams::contract(id);
+                let guard = self.read_lock(&stream).await;
+                (Some(guard), self.state::<ContractState>(&stream)?)
+            }
+            None => (None, ContractState::default()),
+        };
+        let stream = streams::post(id);
+        let loaded = self.load::<PostState>(&stream)?;
+        let given = post::Given {
+            actor,
+            post: loaded.state.clone(),
+            known_interests: self.known_interests(named, MAX_POST_INTERESTS)?,
+            products: self.products(tagged)?,
+            contract,
+        };
+        let decided = post::decide(&given, command, ctx.now)?;
+        self.commit(ctx, &stream, &loaded, decided).await
+    }
+
+    /// Smiles and saves (the member's engagement stream of the post), shares (the member's
+    /// share stream, any version), comments (the comment stream).
+    async fn run_engagement(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
+        let member = match &ctx.caller {
+            Caller::User(user) => Some(user),
+            _ => None,
+        };
+        let (post_id, comment) = match command {
+            Command::Comment { post, comment, .. } => {
+                let loaded = self.load::<CommentState>(&streams::comment(comment))?;
+                (
+                    Some(post.clone()),
+                    Some((streams::comment(comment), loaded)),
+                )
+            }
+            Command::RemoveComment { comment } => {
+                let loaded = self.load::<CommentState>(&streams::comment(comment))?;
+                let post = loaded.state.posted.as_ref().map(|p| p.post.clone());
+                (post, Some((streams::comment(comment), loaded)))
+            }
+            Command::Smile { post }
+            | Command::Unsmile { post }
+            | Command::SavePost { post }
+            | Command::UnsavePost { post }
+            | Command::SharePost { post, .. } => (Some(post.clone()), None),
+            _ => return Err(misrouted("engagement")),
+        };
+        let post_state = match &post_id {
+            Some(id) => self.state::<PostState>(&streams::post(id))?,
+            None => PostState::default(),
+        };
+        let switch = match (engagement::Switch::of(command), member) {
+            (Some((_, post)), Some(member)) => {
+                let stream = streams::engagement(post, member);
+                let loaded = self.load::<EngagementState>(&stream)?;
+                Some((stream, loaded))
+            }
+            _ => None,
+        };
+        let given = engagement::Given {
+            actor,
+            post: post_state,
+            engagement: switch
+                .as_ref()
+                .map(|(_, loaded)| loaded.state.clone())
+                .unwrap_or_default(),
+            comment: comment
+                .as_ref()
+                .map(|(_, loaded)| loaded.state.clone())
+                .unwrap_or_default(),
+        };
+        let decided = engagement::decide(&given, command)?;
+        if let Some((stream, loaded)) = switch {
+            return self.commit(ctx, &stream, &loaded, decided).await;
+        }
+        if let Some((stream, loaded)) = comment {
+            return self.commit(ctx, &stream, &loaded, decided).await;
+        }
+        match (command, member) {
+            // Shares are not unique: any number per member and post.
+            (Command::SharePost { post, .. }, Some(member)) => {
+                let stream = streams::share(post, member);
+                self.append(ctx, 0, &stream, ExpectedVersion::Any, decided)
+                    .await
+            }
+            _ => Err(accepted_without("a member")),
+        }
+    }
+
+    /// A buy: the order stream of the buyer's key; the product (and a sponsored post's
+    /// contract) under read locks.
+    async fn run_order(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
+        let Command::Buy {
+            post,
+            asin,
+            idempotency_key,
+            ..
+        } = command
+        else {
+            return Err(misrouted("order"));
+        };
+        let order = match &ctx.caller {
+            Caller::User(buyer) => {
+                let stream = streams::order(&order_id(buyer, idempotency_key));
+                let loaded = self.load::<OrderState>(&stream)?;
+                Some((stream, loaded))
+            }
+            _ => None,
+        };
+        let post_state = self.state::<PostState>(&streams::post(post))?;
+        // Held until the order is appended: the price (and the contract) cannot change in
+        // between, so the price charged is the catalog's at the order's position.
+        let product_stream = streams::product(asin);
+        let _price_guard = self.read_lock(&product_stream).await;
+        let product = self.state::<ProductState>(&product_stream)?;
+        let (_contract_guard, contract) = match &post_state.sponsorship {
+            Some(disclosure) => {
+                let stream = streams::contract(&disclosure.contract);
+                let guard = self.read_lock(&stream).await;
+                (Some(guard), self.state::<ContractState>(&stream)?)
+            }
+            None => (None, ContractState::default()),
+        };
+        let author = match (&post_state.sponsorship, &post_state.author) {
+            (None, Some(author)) => self.state::<UserState>(&streams::user(author))?,
+            _ => UserState::default(),
+        };
+        let given = order::Given {
+            actor,
+            order: order
+                .as_ref()
+                .map(|(_, loaded)| loaded.state.clone())
+                .unwrap_or_default(),
+            post: post_state,
+            product,
+            contract,
+            author,
+        };
+        let decided = order::decide(&given, command, ctx.now)?;
+        let Some((stream, loaded)) = order else {
+            return Err(accepted_without("a buyer"));
+        };
+        self.commit(ctx, &stream, &loaded, decided).await
+    }
+
+    /// Contracts: the contract stream, under its write lock.
+    async fn run_contract(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
+        let (id, enthusiast) = match command {
+            Command::OpenContract {
+                contract,
+                enthusiast,
+                ..
+            } => (contract, Some(enthusiast)),
+            Command::EndContract { contract, .. } => (contract, None),
+            _ => return Err(misrouted("contract")),
+        };
+        let stream = streams::contract(id);
+        // Held until the append: no post is published under it between the check and it.
+        let _guard = self.write_lock(&stream).await;
+        let loaded = self.load::<ContractState>(&stream)?;
+        let given = contract::Given {
+            actor,
+            contract: loaded.state.clone(),
+            enthusiast: match enthusiast {
+                Some(user) => self.state::<UserState>(&streams::user(user))?,
+                None => UserState::default(),
+            },
+        };
+        let decided = contract::decide(&given, command, ctx.now)?;
+        self.commit(ctx, &stream, &loaded, decided).await
+    }
+
+    /// Which of `interests` are in the catalog; only the first `max` are looked up, as the
+    /// rules refuse more before they look.
+    fn known_interests(
+        &self,
+        interests: &[InterestSlug],
+        max: usize,
+    ) -> Result<BTreeSet<InterestSlug>, CommandError> {
+        let mut known = BTreeSet::new();
+        for interest in interests.iter().take(max) {
+            if self
+                .state::<InterestState>(&streams::interest(interest))?
+                .exists
+            {
+                known.insert(interest.clone());
+            }
+        }
+        Ok(known)
+    }
+
+    /// The products `asins` name, by ASIN.
+    fn products(&self, asins: Vec<&Asin>) -> Result<BTreeMap<Asin, ProductState>, CommandError> {
+        let mut products = BTreeMap::new();
+        for asin in asins {
+            if !products.contains_key(asin) {
+                let state = self.state::<ProductState>(&streams::product(asin))?;
+                products.insert(asin.clone(), state);
+            }
+        }
+        Ok(products)
+    }
+
+    /// Appends what was decided to `stream`, where `loaded` was read, as the command's only
+    /// part. Nothing decided means the command was carried out already: its stream's last
+    /// event answers.
+    async fn commit<S>(
+        &self,
+        ctx: &Context,
+        stream: &StreamName,
+        loaded: &Loaded<S>,
+        decided: Vec<Decided>,
+    ) -> Attempt {
+        if decided.is_empty() {
+            let Some(position) = loaded.last_position else {
+                return Err(accepted_without("anything to do"));
+            };
+            return Ok(Some(Executed {
+                position,
+                deduplicated: true,
+            }));
+        }
+        self.append(ctx, 0, stream, loaded.expected(), decided)
+            .await
+    }
+
+    /// Seals and appends `decided` as part `part` of the command.
+    async fn append(
+        &self,
+        ctx: &Context,
+        part: u32,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        decided: Vec<Decided>,
+    ) -> Attempt {
+        let mut events = Vec::with_capacity(decided.len());
+        for d in decided {
+            events.push(self.seal(d)?);
+        }
+        Ok(self
+            .write(ctx, part, stream, expected, events)
+            .await?
+            .map(Executed::from))
+    }
+
+    /// The event to store: personal data sealed with its owner's key.
+    fn seal(&self, decided: Decided) -> Result<DomainEvent, Failure> {
+        let keys = &self.keys;
+        Ok(match decided {
+            Decided::Event(event) => event,
+            Decided::UserRegistered {
+                user,
+                kind,
+                handle,
+                display_name,
+                brand_name,
+            } => UserRegistered {
+                handle: keys.seal(&user, handle.as_str())?,
+                display_name: keys.seal(&user, &display_name)?,
+                user,
+                kind,
+                brand_name,
+            }
+            .into(),
+            Decided::PostPublished {
+                post,
+                author,
+                caption,
+                media,
+                interests,
+                tags,
+                sponsorship,
+            } => {
+                let caption = keys.seal(&author, &caption)?;
+                let mut sealed = Vec::with_capacity(media.len());
+                for m in media {
+                    sealed.push(Media {
+                        kind: m.kind,
+                        url: keys.seal(&author, &m.url)?,
+                        width: m.width,
+                        height: m.height,
+                        alt: keys.seal(&author, &m.alt)?,
+                    });
+                }
+                PostPublished {
+                    post,
+                    author,
+                    caption,
+                    media: sealed,
+                    interests,
+                    tags,
+                    sponsorship,
+                }
+                .into()
+            }
+            Decided::CaptionEdited {
+                post,
+                author,
+                caption,
+            } => CaptionEdited {
+                post,
+                caption: keys.seal(&author, &caption)?,
+            }
+            .into(),
+            Decided::CommentPosted {
+                comment,
+                post,
+                author,
+                text,
+            } => CommentPosted {
+                text: keys.seal(&author, &text)?,
+                comment,
+                post,
+                author,
+            }
+            .into(),
+        })
+    }
+}
+
+/// A command routed to a family that does not run it: a bug, reported.
+fn misrouted(family: &str) -> CommandError {
+    Failure::Unexpected(format!("a command was routed to the {family} family")).into()
+}
+
+/// The rules accepted a command whose stream could not be named: a bug, reported.
+fn accepted_without(what: &str) -> CommandError {
+    Failure::Unexpected(format!("the rules accepted a command without {what}")).into()
+}
