@@ -28,14 +28,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sparkfeed_api::Tokens;
-use sparkfeed_api::client::Client;
 use sparkfeed_domain::{
     Asin, Caller, Command as DomainCommand, Context, Currency, Domain, Handle, InterestSlug,
     KeyStore, Money, Role, UserId, order_id,
 };
-use sparkfeed_eventlog::events::Position;
 use sparkfeed_eventlog::{Config, EventLog, RecoveryReport};
+use sparkfeed_events::Position;
 use sparkfeed_projections::Projections;
+use sparkfeed_testkit::client::Client;
 use tokio::sync::watch;
 
 use crate::projector_crash::{XorShift, rows};

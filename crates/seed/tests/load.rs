@@ -5,8 +5,8 @@ use std::path::Path;
 use std::sync::Arc;
 
 use sparkfeed_domain::{Domain, KeyStore};
-use sparkfeed_eventlog::events::Position;
 use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_events::Position;
 use sparkfeed_seed::{SeedError, load};
 
 const DEMO: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo");

@@ -5,42 +5,12 @@ mod props;
 mod reads;
 mod rebuild;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use sparkfeed_domain::events::MediaKind;
-use sparkfeed_domain::{
-    Asin, Caller, Command, Context, ContractId, Currency, Domain, Executed, Handle, InterestSlug,
-    KeyStore, MediaInput, Money, PostId, Role, TagInput, UserId,
-};
-use sparkfeed_eventlog::{Config, EventLog};
-use sparkfeed_events::Timestamp;
-use sparkfeed_projections::Projections;
+use sparkfeed_domain::{Caller, Command, Context, MediaInput, Role, TagInput, UserId};
+pub(crate) use sparkfeed_testkit::ids::{asin, contract, handle, interest, post, usd, user};
+pub(crate) use sparkfeed_testkit::world::{World, system};
 
 pub(crate) const DAY: i64 = 86_400_000_000;
-
-/// A log, a domain over it and the projections following it, in one temp dir.
-pub(crate) struct World {
-    _dir: tempfile::TempDir,
-    pub(crate) domain: Domain,
-    pub(crate) projections: Projections,
-}
-
-pub(crate) fn user(id: &str) -> UserId {
-    UserId::parse(id).expect("valid")
-}
-pub(crate) fn post(id: &str) -> PostId {
-    PostId::parse(id).expect("valid")
-}
-pub(crate) fn asin(a: &str) -> Asin {
-    Asin::parse(a).expect("valid")
-}
-pub(crate) fn interest(s: &str) -> InterestSlug {
-    InterestSlug::parse(s).expect("valid")
-}
-pub(crate) fn system() -> Caller {
-    Caller::System("test".into())
-}
 
 pub(crate) fn publish(
     id: &str,
@@ -68,110 +38,68 @@ pub(crate) fn publish(
                 y: 0.2,
             })
             .collect(),
-        contract: contract.map(|k| ContractId::parse(k).expect("valid")),
+        contract: contract.map(self::contract),
     }
 }
 
-impl World {
-    pub(crate) fn empty() -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
-        let keys = Arc::new(KeyStore::open(&dir.path().join("keys")).expect("keys"));
-        let projections =
-            Projections::open(&dir.path().join("projections"), log.clone()).expect("projections");
-        World {
-            _dir: dir,
-            domain: Domain::new(log, keys),
-            projections,
-        }
-    }
-
-    /// Interests fitness (re-buy window 30 days) and diy; products B000000001 (durable),
-    /// B000000002 (consumable); Prime members uana (enthusiast) and ubob; brand uacme.
-    pub(crate) async fn small() -> World {
-        let w = World::empty();
-        for (slug, window) in [("fitness", Some(30)), ("diy", None)] {
-            w.run(
-                system(),
-                Command::AddInterest {
-                    interest: interest(slug),
-                    name: slug.into(),
-                    rebuy_window_days: window,
-                },
-            )
-            .await;
-        }
-        for (a, consumable) in [("B000000001", false), ("B000000002", true)] {
-            w.run(
-                system(),
-                Command::ListProduct {
-                    asin: asin(a),
-                    title: format!("Product {a}"),
-                    price: Money::new(1000, Currency::USD),
-                    image_url: "https://img.example/p.jpg".into(),
-                    interests: vec![interest("fitness")],
-                    consumable,
-                },
-            )
-            .await;
-        }
-        for (id, handle) in [("uana", "ana"), ("ubob", "bob")] {
-            w.run(
-                Caller::Anonymous,
-                Command::RegisterMember {
-                    user: user(id),
-                    handle: Handle::parse(handle).expect("valid"),
-                    display_name: handle.into(),
-                },
-            )
-            .await;
-            w.run(system(), Command::StartPrime { user: user(id) })
-                .await;
-        }
+/// Interests fitness (re-buy window 30 days) and diy; products B000000001 (durable),
+/// B000000002 (consumable); Prime members uana (enthusiast) and ubob; brand uacme.
+pub(crate) async fn small_world() -> World {
+    let w = World::empty();
+    for (slug, window) in [("fitness", Some(30)), ("diy", None)] {
         w.run(
             system(),
-            Command::GrantRole {
-                user: user("uana"),
-                role: Role::Enthusiast,
+            Command::AddInterest {
+                interest: interest(slug),
+                name: slug.into(),
+                rebuy_window_days: window,
             },
         )
         .await;
+    }
+    for (a, consumable) in [("B000000001", false), ("B000000002", true)] {
         w.run(
             system(),
-            Command::RegisterBrand {
-                user: user("uacme"),
-                handle: Handle::parse("acme").expect("valid"),
-                brand_name: "Acme".into(),
+            Command::ListProduct {
+                asin: asin(a),
+                title: format!("Product {a}"),
+                price: usd(1000),
+                image_url: "https://img.example/p.jpg".into(),
+                interests: vec![interest("fitness")],
+                consumable,
             },
         )
         .await;
-        w
     }
-
-    pub(crate) async fn run(&self, caller: Caller, command: Command) -> Executed {
-        self.domain
-            .execute(&Context::new(caller), &command)
-            .await
-            .unwrap_or_else(|e| panic!("{command:?}: {e}"))
+    for (id, name) in [("uana", "ana"), ("ubob", "bob")] {
+        w.run(
+            Caller::Anonymous,
+            Command::RegisterMember {
+                user: user(id),
+                handle: handle(name),
+                display_name: name.into(),
+            },
+        )
+        .await;
+        w.run(system(), Command::StartPrime { user: user(id) })
+            .await;
     }
-
-    /// Runs a command and waits until every projection has applied it.
-    pub(crate) async fn run_and_read(&self, caller: Caller, command: Command) -> Executed {
-        let done = self.run(caller, command).await;
-        self.projections
-            .wait_for(done.position, Duration::from_secs(30))
-            .await
-            .expect("projections reach the write");
-        done
-    }
-
-    /// The feeds projection as the API reads it: through its row cache, so every read-side
-    /// test also shows that a write is never hidden behind a cached row.
-    pub(crate) fn feeds(&self) -> sparkfeed_projections::View {
-        self.projections.view("feeds").expect("feeds")
-    }
-
-    pub(crate) fn now(&self) -> i64 {
-        Timestamp::now().0
-    }
+    w.run(
+        system(),
+        Command::GrantRole {
+            user: user("uana"),
+            role: Role::Enthusiast,
+        },
+    )
+    .await;
+    w.run(
+        system(),
+        Command::RegisterBrand {
+            user: user("uacme"),
+            handle: handle("acme"),
+            brand_name: "Acme".into(),
+        },
+    )
+    .await;
+    w
 }

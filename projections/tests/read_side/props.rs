@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use proptest::prelude::*;
-use sparkfeed_domain::{Command, Handle};
+use sparkfeed_domain::Command;
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::LISTED_MEMBERS;
 
@@ -19,7 +19,7 @@ fn fan(n: usize) -> sparkfeed_domain::UserId {
 
 /// A world with post p1 and [`FANS`] Prime members, its projections running live.
 async fn fans_world() -> World {
-    let w = World::small().await;
+    let w = small_world().await;
     w.run(
         Caller::User(user("uana")),
         publish("p1", &["fitness"], &[], None),
@@ -30,7 +30,7 @@ async fn fans_world() -> World {
             Caller::Anonymous,
             Command::RegisterMember {
                 user: fan(n),
-                handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
+                handle: handle(&format!("fan{n:02}")),
                 display_name: format!("Fan {n}"),
             },
         )

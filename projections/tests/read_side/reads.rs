@@ -5,14 +5,14 @@ use std::time::Duration;
 
 use sparkfeed_domain::Command;
 use sparkfeed_domain::events::ShareChannel;
-use sparkfeed_eventlog::events::Position;
+use sparkfeed_events::Position;
 use sparkfeed_projections::read;
 
 use crate::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing() {
-    let w = World::small().await;
+    let w = small_world().await;
     let live = w.projections.spawn();
     let mut existing = HashSet::new();
     let mut last = Position(0);
@@ -70,7 +70,7 @@ async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_reads_its_own_writes_without_sleeping() {
-    let w = World::small().await;
+    let w = small_world().await;
     let live = w.projections.spawn();
     w.run_and_read(
         Caller::User(user("uana")),
@@ -179,7 +179,7 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchases() {
-    let w = World::small().await;
+    let w = small_world().await;
     let live = w.projections.spawn();
     w.run(
         Caller::User(user("ubob")),
@@ -192,7 +192,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     w.run(
         Caller::User(user("uacme")),
         Command::OpenContract {
-            contract: ContractId::parse("k1").expect("valid"),
+            contract: contract("k1"),
             enthusiast: user("uana"),
             flat_fee: None,
             commission_bp: Some(500),
@@ -320,18 +320,15 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and_hash() {
-    let w = World::small().await;
+    let w = small_world().await;
     let live = w.projections.spawn();
     let now = w.now();
     w.run(
         Caller::User(user("uacme")),
         Command::OpenContract {
-            contract: ContractId::parse("k1").expect("valid"),
+            contract: contract("k1"),
             enthusiast: user("uana"),
-            flat_fee: Some(sparkfeed_domain::Money::new(
-                10_000,
-                sparkfeed_domain::Currency::USD,
-            )),
+            flat_fee: Some(usd(10_000)),
             commission_bp: Some(1_000),
             starts_at: now - DAY,
             ends_at: now + DAY,
@@ -366,7 +363,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
         .run(
             Caller::User(user("uacme")),
             Command::EndContract {
-                contract: ContractId::parse("k1").expect("valid"),
+                contract: contract("k1"),
                 reason: "done".into(),
             },
         )
@@ -438,10 +435,9 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgrow_its_row() {
-    use sparkfeed_domain::Handle;
     use sparkfeed_projections::rows::LISTED_MEMBERS;
 
-    let w = World::small().await;
+    let w = small_world().await;
     let live = w.projections.spawn();
     w.run(
         Caller::User(user("uana")),
@@ -456,7 +452,7 @@ async fn a_post_answers_every_viewer_before_and_after_its_smiles_and_saves_outgr
             Caller::Anonymous,
             Command::RegisterMember {
                 user: fan.clone(),
-                handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
+                handle: handle(&format!("fan{n:02}")),
                 display_name: format!("Fan {n}"),
             },
         )

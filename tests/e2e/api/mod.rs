@@ -15,7 +15,6 @@ mod subscriptions;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use sparkfeed_api::client::{Answer, Client};
 use sparkfeed_api::{Api, Limits, RunningServer, Tokens};
 use sparkfeed_domain::{
     Asin, Caller, Command, Context, Currency, Domain, Handle, InterestSlug, KeyStore, Money, Role,
@@ -23,6 +22,7 @@ use sparkfeed_domain::{
 };
 use sparkfeed_eventlog::{Config, EventLog, LogHead};
 use sparkfeed_projections::Projections;
+use sparkfeed_testkit::client::{Answer, Client};
 
 pub(crate) const SECRET: &[u8] = b"an end-to-end test secret of 32+ bytes";
 pub(crate) const COFFEE_GRINDER: &str = "B0COFFEE01";

@@ -1,7 +1,7 @@
 //! Every refusal path over HTTP: a clear error with its code, and the log head unchanged.
 
 use serde_json::json;
-use sparkfeed_api::client::Answer;
+use sparkfeed_testkit::client::Answer;
 
 use super::*;
 

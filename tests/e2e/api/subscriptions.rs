@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sparkfeed_api::client::Subscriber;
+use sparkfeed_testkit::client::Subscriber;
 
 use super::*;
 
