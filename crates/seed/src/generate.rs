@@ -419,12 +419,17 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
         activity.push(line);
     }
     // At the end, so nothing happens to these posts afterwards.
+    // Each post once, however few there are (the demo's 600 give ten distinct ones).
+    let mut removed = HashSet::new();
     for n in 0..10 {
-        activity.push(ActivityLine::RemovePost {
-            by: "u0002".into(),
-            post: posts[n * 53 % posts.len()].id.clone(),
-            reason: "Off-topic".into(),
-        });
+        let post = posts[n * 53 % posts.len()].id.clone();
+        if removed.insert(post.clone()) {
+            activity.push(ActivityLine::RemovePost {
+                by: "u0002".into(),
+                post,
+                reason: "Off-topic".into(),
+            });
+        }
     }
     activity.push(ActivityLine::EndContract {
         brand: contracts[10].brand.clone(),
