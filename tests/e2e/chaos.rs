@@ -28,14 +28,14 @@ use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use sparkfeed_api::Tokens;
-use sparkfeed_api::client::Client;
 use sparkfeed_domain::{
-    Asin, Caller, Command as DomainCommand, Context, Currency, Domain, Handle, InterestSlug,
-    KeyStore, Money, Role, UserId, order_id,
+    Caller, Command as DomainCommand, Context, Domain, KeyStore, Role, UserId, order_id,
 };
-use sparkfeed_eventlog::events::Position;
 use sparkfeed_eventlog::{Config, EventLog, RecoveryReport};
+use sparkfeed_events::Position;
 use sparkfeed_projections::Projections;
+use sparkfeed_testkit::client::Client;
+use sparkfeed_testkit::ids;
 use tokio::sync::watch;
 
 use crate::projector_crash::{XorShift, rows};
@@ -153,7 +153,7 @@ impl Acked {
             Kind::Smile => ("Smiled", format!("engagement-{}.{}", self.id, self.member)),
             Kind::Comment => ("CommentPosted", format!("comment-{}", self.id)),
             Kind::Buy => {
-                let buyer = UserId::parse(&self.member).expect("a member's id");
+                let buyer = ids::user(&self.member);
                 (
                     "OrderPlaced",
                     format!("order-{}", order_id(&buyer, &self.key)),
@@ -631,8 +631,8 @@ pub(crate) async fn bootstrap(data: &Path, secret: &[u8]) -> (String, u64) {
     let log = EventLog::open(Config::new(data)).expect("log");
     let keys = KeyStore::open(&data.join("keys")).expect("key store");
     let domain = Domain::new(log.clone(), Arc::new(keys));
-    let admin = UserId::parse("uadmin").expect("id");
-    let coffee = InterestSlug::parse("coffee").expect("slug");
+    let admin = ids::user("uadmin");
+    let coffee = ids::interest("coffee");
     let mut commands = vec![DomainCommand::AddInterest {
         interest: coffee.clone(),
         name: "Coffee".into(),
@@ -640,9 +640,9 @@ pub(crate) async fn bootstrap(data: &Path, secret: &[u8]) -> (String, u64) {
     }];
     for (i, asin) in (1u64..).zip(PRODUCTS) {
         commands.push(DomainCommand::ListProduct {
-            asin: Asin::parse(asin).expect("asin"),
+            asin: ids::asin(asin),
             title: format!("Chaos product {i}"),
-            price: Money::new(1_000 * i, Currency::USD),
+            price: ids::usd(1_000 * i),
             image_url: format!("https://img.example/{asin}.jpg"),
             interests: vec![coffee.clone()],
             consumable: false,
@@ -650,7 +650,7 @@ pub(crate) async fn bootstrap(data: &Path, secret: &[u8]) -> (String, u64) {
     }
     commands.push(DomainCommand::RegisterMember {
         user: admin.clone(),
-        handle: Handle::parse("chaos_admin").expect("handle"),
+        handle: ids::handle("chaos_admin"),
         display_name: "Admin".into(),
     });
     commands.push(DomainCommand::GrantRole {

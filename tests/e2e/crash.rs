@@ -5,8 +5,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use sparkfeed_e2e::Ack;
-use sparkfeed_eventlog::events::{EventId, Position};
 use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_events::{EventId, Position};
 
 const KILLS: u64 = 24;
 

@@ -14,8 +14,8 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use sparkfeed_e2e::Ack;
-use sparkfeed_eventlog::events::Position;
 use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_events::Position;
 use sparkfeed_faultfs::{FaultFs, Options};
 
 use crate::crash::{XorShift, check_reopened_log};

@@ -35,10 +35,10 @@ use std::time::{Duration, Instant};
 
 use rustix::process::{Pid, Signal, WaitId, WaitIdOptions, waitid};
 use serde_json::json;
-use sparkfeed_api::client::Client;
 use sparkfeed_eventlog::{Config, EventLog, RecoveryReport};
 use sparkfeed_faultfs::{FaultFs, Options, Stats};
 use sparkfeed_projections::store::checkpoint;
+use sparkfeed_testkit::client::Client;
 use tokio::sync::watch;
 
 use crate::chaos::{

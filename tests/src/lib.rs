@@ -5,7 +5,7 @@
 //! killed, and prints one [`Ack`] line per acknowledged append; the crash test reads them
 //! back after a SIGKILL and checks the reopened log against them.
 
-use sparkfeed_eventlog::events::{EventId, Position, StreamName, StreamVersion};
+use sparkfeed_events::{EventId, Position, StreamName, StreamVersion};
 
 /// One acknowledged append, as the crash appender reports it.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -8,13 +8,11 @@
 //! - [`http`]: the axum router: `POST /graphql`, WebSocket subscriptions on the same path
 //!   (graphql-transport-ws), GraphiQL at `/`, `/healthz`, `/readyz`, `/metrics`.
 //! - [`auth`]: HS256 bearer tokens carrying the user id.
-//! - [`client`]: a small loopback HTTP client for the end-to-end tests and the benchmark.
 //!
 //! Invariant: only this crate knows GraphQL and HTTP; below it are plain Rust calls.
 
 pub mod auth;
 pub mod cache;
-pub mod client;
 mod ctx;
 mod direct;
 pub mod documents;

@@ -1,9 +1,8 @@
 //! The work behind the `sparkfeed` binary's subcommands, testable without a terminal.
 //!
-//! `main.rs` only parses flags and calls into here.
+//! `main.rs` only parses flags and calls into here (and into `sparkfeed_bench` for
+//! `sparkfeed bench`).
 
-pub mod bench;
-pub mod bench_api;
 pub mod demo;
 pub mod inspect;
 pub mod server;

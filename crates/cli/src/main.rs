@@ -5,8 +5,9 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{bench, bench_api, demo, inspect, server};
+use sparkfeed::{demo, inspect, server};
 use sparkfeed_api::rate::RateLimit;
+use sparkfeed_bench::{api as bench_api, append as bench_append, projections as bench_projections};
 
 /// sled allocates and frees per key; glibc's malloc spent a third of a projection rebuild
 /// in allocation and fragmentation bookkeeping. mimalloc made rebuilds 1.5-2x faster and
@@ -191,10 +192,10 @@ enum BenchCommand {
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
     },
-    /// Rebuild throughput of every projection over a scratch log of a million events, and
-    /// feed-page read latency over 100,000 posts.
+    /// Rebuild throughput of every projection over a seed world of about a million events,
+    /// and feed-page read latency over its 100,000 posts.
     Projections {
-        /// Events in the scratch log.
+        /// Events in the scratch log (about: the seed world is sized to it).
         #[arg(long, default_value_t = 1_000_000)]
         events: u64,
         /// Posts among them.
@@ -338,20 +339,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench {
-            what:
-                BenchCommand::Projections {
-                    events,
-                    posts,
-                    runs,
-                    reads,
-                    dir,
-                    cache_mb,
-                    replay_buffer_mb,
-                    only,
-                },
+        Command::Bench { what } => bench(what),
+    }
+}
+
+/// `sparkfeed bench`: the measurement is in `sparkfeed_bench`; its report is printed here.
+fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
+    let report = match what {
+        BenchCommand::Projections {
+            events,
+            posts,
+            runs,
+            reads,
+            dir,
+            cache_mb,
+            replay_buffer_mb,
+            only,
         } => {
-            let config = bench::ProjectionsBench {
+            let config = bench_projections::ProjectionsBench {
                 events,
                 posts,
                 runs,
@@ -361,23 +366,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 replay_buffer_mb,
                 only,
             };
-            print!(
-                "{}",
-                bench::projections(&config).context("projections benchmark")?
-            );
-            Ok(ExitCode::SUCCESS)
+            let report = bench_projections::projections(&config);
+            report.context("projections benchmark")?.to_string()
         }
-        Command::Bench {
-            what:
-                BenchCommand::Api {
-                    addr,
-                    token,
-                    clients,
-                    seconds,
-                    runs,
-                    max_requests,
-                    dir,
-                },
+        BenchCommand::Api {
+            addr,
+            token,
+            clients,
+            seconds,
+            runs,
+            max_requests,
+            dir,
         } => {
             let config = bench_api::ApiBench {
                 addr,
@@ -388,16 +387,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 max_requests,
                 dir,
             };
-            print!("{}", bench_api::api(&config).context("API benchmark")?);
-            Ok(ExitCode::SUCCESS)
+            bench_api::api(&config)
+                .context("API benchmark")?
+                .to_string()
         }
-        Command::Bench {
-            what: BenchCommand::Append { seconds, runs, dir },
-        } => {
-            let config = bench::AppendBench { seconds, runs, dir };
-            let report = bench::append(&config).context("append benchmark")?;
-            print!("{report}");
-            Ok(ExitCode::SUCCESS)
+        BenchCommand::Append { seconds, runs, dir } => {
+            let config = bench_append::AppendBench { seconds, runs, dir };
+            let report = bench_append::append(&config);
+            report.context("append benchmark")?.to_string()
         }
-    }
+    };
+    print!("{report}");
+    Ok(ExitCode::SUCCESS)
 }

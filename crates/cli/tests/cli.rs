@@ -3,10 +3,10 @@
 use std::path::Path;
 use std::process::Command;
 
-use sparkfeed_eventlog::events::{
+use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
+use sparkfeed_events::{
     Actor, ActorId, EventId, EventType, Metadata, NewEvent, Position, StreamName,
 };
-use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
 
 fn sparkfeed(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))

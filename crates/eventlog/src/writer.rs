@@ -32,8 +32,8 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
 use sparkfeed_events::{
-    CodecError,
-    EventId, EventRecord, NewEvent, Position, StreamName, StreamVersion, Timestamp, codec,
+    CodecError, EventId, EventRecord, NewEvent, Position, StreamName, StreamVersion, Timestamp,
+    codec,
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -377,17 +377,16 @@ impl Writer {
                 metadata: event.metadata,
                 payload: event.payload,
             };
-            let (stored, next_hash) =
-                codec::seal(&record, &hash).map_err(|e| {
-                    let reason = format!("event {}: {e}", event.id);
-                    match e {
-                        CodecError::TooLarge { .. } => AppendRefused::TooLarge { reason },
-                        _ => AppendRefused::Invalid {
-                            reason,
-                            code: e.code(),
-                        },
-                    }
-                })?;
+            let (stored, next_hash) = codec::seal(&record, &hash).map_err(|e| {
+                let reason = format!("event {}: {e}", event.id);
+                match e {
+                    CodecError::TooLarge { .. } => AppendRefused::TooLarge { reason },
+                    _ => AppendRefused::Invalid {
+                        reason,
+                        code: e.code(),
+                    },
+                }
+            })?;
             hash = next_hash;
             staged.push((record, stored));
         }

@@ -155,6 +155,7 @@ pub struct DemoWorld {
 
 /// Generates a world of `size` from `seed`.
 pub fn generate(seed: u64, size: Size) -> DemoWorld {
+    // The parts draw from one generator in this order: reordering them changes the world.
     let mut rng = Rng(seed);
     let interests: Vec<InterestLine> = INTERESTS
         .iter()
@@ -165,7 +166,24 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
         })
         .collect();
 
-    let products: Vec<ProductLine> = (0..size.products)
+    let products = products(&mut rng, size);
+    let cast = cast(&mut rng, size);
+    let contracts = contracts(&cast);
+    let posts = posts(&mut rng, size, &cast, &products, &contracts);
+    let activity = activity(&mut rng, size, &cast.users, &posts, &products, &contracts);
+    DemoWorld {
+        interests,
+        products,
+        users: cast.users,
+        contracts,
+        posts,
+        activity,
+    }
+}
+
+/// The catalog: `size.products` products, each mostly of one interest.
+fn products(rng: &mut Rng, size: Size) -> Vec<ProductLine> {
+    (0..size.products)
         .map(|n| {
             let main = n % INTERESTS.len();
             let mut tags = vec![INTERESTS[main].0.to_owned()];
@@ -193,59 +211,73 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
                 consumable: INTERESTS[main].2.is_some() && n % 2 == 0,
             }
         })
-        .collect();
+        .collect()
+}
 
-    let mut users = Vec::new();
-    let person = |rng: &mut Rng, id: String, prime: bool, roles: Vec<&str>| {
-        let first = rng.pick(&FIRST);
-        let last = rng.pick(&LAST);
-        let mut chosen: Vec<String> = Vec::new();
-        for _ in 0..1 + rng.below(5) {
-            let slug = INTERESTS[rng.below(INTERESTS.len())].0.to_owned();
-            if !chosen.contains(&slug) {
-                chosen.push(slug);
-            }
+/// A member account: a name, a handle made from it and 1 to 5 interests.
+fn person(rng: &mut Rng, id: String, prime: bool, roles: Vec<&str>) -> UserLine {
+    let first = rng.pick(&FIRST);
+    let last = rng.pick(&LAST);
+    let mut chosen: Vec<String> = Vec::new();
+    for _ in 0..1 + rng.below(5) {
+        let slug = INTERESTS[rng.below(INTERESTS.len())].0.to_owned();
+        if !chosen.contains(&slug) {
+            chosen.push(slug);
         }
-        UserLine {
-            handle: format!(
-                "{}_{}{}",
-                first.to_ascii_lowercase().replace('é', "e"),
-                last.to_ascii_lowercase(),
-                &id[1..]
-            ),
-            display_name: format!("{first} {last}"),
-            id,
-            kind: "member".into(),
-            prime,
-            roles: roles.into_iter().map(str::to_owned).collect(),
-            interests: chosen,
-        }
-    };
-    users.push(person(&mut rng, "u0001".into(), true, vec!["admin"]));
-    users.push(person(&mut rng, "u0002".into(), true, vec!["moderator"]));
-    users.push(person(&mut rng, "u0003".into(), true, vec!["analyst"]));
-    users.push(person(&mut rng, "u0004".into(), true, vec!["auditor"]));
+    }
+    UserLine {
+        handle: format!(
+            "{}_{}{}",
+            first.to_ascii_lowercase().replace('é', "e"),
+            last.to_ascii_lowercase(),
+            &id[1..]
+        ),
+        display_name: format!("{first} {last}"),
+        id,
+        kind: "member".into(),
+        prime,
+        roles: roles.into_iter().map(str::to_owned).collect(),
+        interests: chosen,
+    }
+}
+
+/// Everyone: staff, enthusiasts, members, visitors (no Prime) and brands.
+struct Cast {
+    users: Vec<UserLine>,
+    enthusiasts: Vec<String>,
+    members: Vec<String>,
+    brands: Vec<String>,
+}
+
+/// The cast of `size`, staff first.
+fn cast(rng: &mut Rng, size: Size) -> Cast {
+    let mut users = vec![
+        person(rng, "u0001".into(), true, vec!["admin"]),
+        person(rng, "u0002".into(), true, vec!["moderator"]),
+        person(rng, "u0003".into(), true, vec!["analyst"]),
+        person(rng, "u0004".into(), true, vec!["auditor"]),
+    ];
     let mut next_id = 5;
     let mut enthusiasts = Vec::new();
     for _ in 0..size.enthusiasts {
         let id = format!("u{next_id:04}");
         next_id += 1;
         enthusiasts.push(id.clone());
-        users.push(person(&mut rng, id, true, vec!["enthusiast"]));
+        users.push(person(rng, id, true, vec!["enthusiast"]));
     }
     let mut members = Vec::new();
     for _ in 0..size.members {
         let id = format!("u{next_id:04}");
         next_id += 1;
         members.push(id.clone());
-        users.push(person(&mut rng, id, true, vec![]));
+        users.push(person(rng, id, true, vec![]));
     }
     let mut visitors = Vec::new();
     for _ in 0..size.visitors {
         let id = format!("u{next_id:04}");
         next_id += 1;
         visitors.push(id.clone());
-        users.push(person(&mut rng, id, false, vec![]));
+        users.push(person(rng, id, false, vec![]));
     }
     let brands: Vec<String> = (0..BRANDS.len())
         .map(|b| format!("b{:04}", b + 1))
@@ -262,8 +294,18 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
         });
     }
 
-    // Twelve contracts: ten running, one ending early (at the end of the activity), one
-    // starting in the future.
+    Cast {
+        users,
+        enthusiasts,
+        members,
+        brands,
+    }
+}
+
+/// Twelve contracts: ten running, one ending early (at the end of the activity), one
+/// starting in the future.
+fn contracts(cast: &Cast) -> Vec<ContractLine> {
+    let (brands, enthusiasts) = (&cast.brands, &cast.enthusiasts);
     let mut contracts = Vec::new();
     for c in 0..12 {
         let starts_in_days = if c == 11 { 10 } else { -30 };
@@ -278,11 +320,23 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
         });
     }
 
+    contracts
+}
+
+/// `size.posts` posts, over half by enthusiasts, a quarter of theirs sponsored.
+fn posts(
+    rng: &mut Rng,
+    size: Size,
+    cast: &Cast,
+    products: &[ProductLine],
+    contracts: &[ContractLine],
+) -> Vec<PostLine> {
+    let (enthusiasts, members) = (&cast.enthusiasts, &cast.members);
     let authors: Vec<String> = enthusiasts.iter().chain(members.iter()).cloned().collect();
     let mut posts = Vec::new();
     for n in 0..size.posts {
         let author = if rng.chance(55) {
-            rng.pick(&enthusiasts).clone()
+            rng.pick(enthusiasts).clone()
         } else {
             rng.pick(&authors).clone()
         };
@@ -344,6 +398,19 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
         });
     }
 
+    posts
+}
+
+/// `size.activity` lines of smiles, saves, shares, comments, buys (some retried) and
+/// reprices by Prime members, then the removals and the contract's end.
+fn activity(
+    rng: &mut Rng,
+    size: Size,
+    users: &[UserLine],
+    posts: &[PostLine],
+    products: &[ProductLine],
+    contracts: &[ContractLine],
+) -> Vec<ActivityLine> {
     let prime: Vec<String> = users
         .iter()
         .filter(|u| u.prime && u.kind == "member")
@@ -356,7 +423,7 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
     let mut comment = 0;
     while activity.len() < size.activity {
         let member = rng.pick(&prime).clone();
-        let post = rng.pick(&posts);
+        let post = rng.pick(posts);
         let p = post.id.clone();
         let roll = rng.below(100);
         let line = match roll {
@@ -412,33 +479,31 @@ pub fn generate(seed: u64, size: Size) -> DemoWorld {
                 buy
             }
             _ => ActivityLine::Reprice {
-                asin: rng.pick(&products).asin.clone(),
+                asin: rng.pick(products).asin.clone(),
                 price_cents: 499 + 100 * u64::try_from(rng.below(245)).unwrap_or(0),
             },
         };
         activity.push(line);
     }
     // At the end, so nothing happens to these posts afterwards.
+    // Each post once, however few there are (the demo's 600 give ten distinct ones).
+    let mut removed = HashSet::new();
     for n in 0..10 {
-        activity.push(ActivityLine::RemovePost {
-            by: "u0002".into(),
-            post: posts[n * 53 % posts.len()].id.clone(),
-            reason: "Off-topic".into(),
-        });
+        let post = posts[n * 53 % posts.len()].id.clone();
+        if removed.insert(post.clone()) {
+            activity.push(ActivityLine::RemovePost {
+                by: "u0002".into(),
+                post,
+                reason: "Off-topic".into(),
+            });
+        }
     }
     activity.push(ActivityLine::EndContract {
         brand: contracts[10].brand.clone(),
         contract: contracts[10].id.clone(),
     });
 
-    DemoWorld {
-        interests,
-        products,
-        users,
-        contracts,
-        posts,
-        activity,
-    }
+    activity
 }
 
 fn jsonl<T: serde::Serialize>(lines: &[T]) -> Result<String, SeedError> {

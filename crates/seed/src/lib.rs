@@ -1,13 +1,17 @@
 //! The demo world: `fixtures/demo` is generated deterministically by [`generate`] (the
 //! `sparkfeed fixtures` command) as JSON Lines a person can read and edit, and [`load`]
-//! (the `sparkfeed seed` command) runs it through the domain's command handlers.
+//! (the `sparkfeed seed` command) runs it through the domain's command handlers;
+//! [`load_concurrently`] does the same with many commands in flight, for the benchmarks'
+//! big worlds.
 
+mod concurrent;
 mod generate;
 mod load;
 pub mod model;
 
 use std::path::Path;
 
+pub use concurrent::load_concurrently;
 pub use generate::{DemoWorld, Size, generate};
 pub use load::{SeedReport, load};
 

@@ -10,7 +10,7 @@ use sparkfeed_domain::{
     Asin, Caller, Command, CommentId, Context, ContractId, Currency, Domain, Handle, InterestSlug,
     MediaInput, Money, PostId, Refusal, Role, TagInput, UserId,
 };
-use sparkfeed_eventlog::events::{EventId, Timestamp};
+use sparkfeed_events::{EventId, Timestamp};
 
 use crate::SeedError;
 use crate::model::*;
@@ -31,11 +31,41 @@ pub struct SeedReport {
 }
 
 /// One command to run, with where it came from.
-struct Step {
-    file: &'static str,
-    line: usize,
-    caller: Caller,
-    command: Command,
+pub(crate) struct Step {
+    pub(crate) file: &'static str,
+    pub(crate) line: usize,
+    pub(crate) caller: Caller,
+    pub(crate) command: Command,
+}
+
+impl Step {
+    /// The context of the `n`th step of a world. Command ids derive from the line, so a
+    /// step is the same command however often the file is loaded.
+    pub(crate) fn context(&self, n: usize, now: Timestamp) -> Context {
+        let digest = Sha256::new()
+            .chain_update(self.file)
+            .chain_update(u64::try_from(self.line).unwrap_or(0).to_le_bytes())
+            .chain_update(u64::try_from(n).unwrap_or(0).to_le_bytes())
+            .finalize();
+        let mut id = [0u8; 16];
+        id.copy_from_slice(&digest[..16]);
+        Context {
+            caller: self.caller.clone(),
+            command_id: EventId::from_bytes(id),
+            now,
+            from_client_key: false,
+        }
+    }
+
+    /// What a refusal of this step is reported as.
+    pub(crate) fn refused(&self, e: &sparkfeed_domain::CommandError) -> SeedError {
+        SeedError::Refused {
+            file: self.file,
+            line: self.line,
+            code: e.code(),
+            reason: e.to_string(),
+        }
+    }
 }
 
 fn read_lines<T: serde::de::DeserializeOwned>(
@@ -89,7 +119,7 @@ fn interests(
 }
 
 /// Reads every file of the world in `dir` into commands, in loading order.
-fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
+pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
     let mut steps = Vec::new();
     let seed = || Caller::System("seed".into());
     for (line, i) in read_lines::<InterestLine>(dir, "interests.jsonl")? {
@@ -390,30 +420,10 @@ pub async fn load(
         elapsed: Duration::ZERO,
     };
     for (n, step) in steps.into_iter().enumerate() {
-        // Command ids derive from the line, so a step is the same command however often
-        // the file is loaded.
-        let digest = Sha256::new()
-            .chain_update(step.file)
-            .chain_update(u64::try_from(step.line).unwrap_or(0).to_le_bytes())
-            .chain_update(u64::try_from(n).unwrap_or(0).to_le_bytes())
-            .finalize();
-        let mut id = [0u8; 16];
-        id.copy_from_slice(&digest[..16]);
-        let ctx = Context {
-            caller: step.caller,
-            command_id: EventId::from_bytes(id),
-            now,
-            from_client_key: false,
-        };
         let done = domain
-            .execute(&ctx, &step.command)
+            .execute(&step.context(n, now), &step.command)
             .await
-            .map_err(|e| SeedError::Refused {
-                file: step.file,
-                line: step.line,
-                code: e.code(),
-                reason: e.to_string(),
-            })?;
+            .map_err(|e| step.refused(&e))?;
         report.commands += 1;
         report.repeats += u64::from(done.deduplicated);
         progress(report.commands, total);

@@ -7,40 +7,28 @@ mod props;
 mod reads;
 mod rebuild;
 
-use std::sync::Arc;
-use std::time::Duration;
+use std::ops::Deref;
 
 use sparkfeed_domain::events::MediaKind;
-use sparkfeed_domain::{
-    Asin, Caller, Command, Context, ContractId, Currency, Domain, Executed, Handle, InterestSlug,
-    KeyStore, MediaInput, Money, PostId, Role, TagInput, UserId,
-};
-use sparkfeed_eventlog::{Config, EventLog};
-use sparkfeed_events::Timestamp;
+use sparkfeed_domain::{Caller, Command, MediaInput, Role, TagInput, UserId};
+use sparkfeed_projections::ProjectionError;
 use sparkfeed_projections::feeds::rows::LISTED_MEMBERS;
-use sparkfeed_projections::{ProjectionError, Projections};
+pub(crate) use sparkfeed_testkit::ids::{asin, contract, handle, interest, post, usd, user};
+pub(crate) use sparkfeed_testkit::world::system;
 
 pub(crate) const DAY: i64 = 86_400_000_000;
 
-/// A log, a domain over it and the projections following it, in one temp dir.
-pub(crate) struct World {
-    _dir: tempfile::TempDir,
-    pub(crate) domain: Domain,
-    pub(crate) projections: Projections,
+/// The test kit's world (a log, a domain over it and the projections following it, in one
+/// temp dir), with the read side's own worlds and checks.
+pub(crate) struct World(sparkfeed_testkit::world::World);
+
+impl Deref for World {
+    type Target = sparkfeed_testkit::world::World;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
 }
 
-pub(crate) fn user(id: &str) -> UserId {
-    UserId::parse(id).expect("valid")
-}
-pub(crate) fn post(id: &str) -> PostId {
-    PostId::parse(id).expect("valid")
-}
-pub(crate) fn asin(a: &str) -> Asin {
-    Asin::parse(a).expect("valid")
-}
-pub(crate) fn interest(s: &str) -> InterestSlug {
-    InterestSlug::parse(s).expect("valid")
-}
 /// Members in the tests of a post's engagement: more than a post's row lists.
 pub(crate) const FANS: usize = LISTED_MEMBERS + 4;
 
@@ -57,10 +45,6 @@ pub(crate) fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
             (k.to_vec(), v.to_vec())
         })
         .collect()
-}
-
-pub(crate) fn system() -> Caller {
-    Caller::System("test".into())
 }
 
 pub(crate) fn publish(
@@ -89,7 +73,7 @@ pub(crate) fn publish(
                 y: 0.2,
             })
             .collect(),
-        contract: contract.map(|k| ContractId::parse(k).expect("valid")),
+        contract: contract.map(self::contract),
     }
 }
 
@@ -121,17 +105,9 @@ impl World {
         Live(self.projections.spawn())
     }
 
+    /// A world with nothing in its log.
     pub(crate) fn empty() -> World {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
-        let keys = Arc::new(KeyStore::open(&dir.path().join("keys")).expect("keys"));
-        let projections =
-            Projections::open(&dir.path().join("projections"), log.clone()).expect("projections");
-        World {
-            _dir: dir,
-            domain: Domain::new(log, keys),
-            projections,
-        }
+        World(sparkfeed_testkit::world::World::empty())
     }
 
     /// Interests fitness (re-buy window 30 days) and diy; products B000000001 (durable),
@@ -155,7 +131,7 @@ impl World {
                 Command::ListProduct {
                     asin: asin(a),
                     title: format!("Product {a}"),
-                    price: Money::new(1000, Currency::USD),
+                    price: usd(1000),
                     image_url: "https://img.example/p.jpg".into(),
                     interests: vec![interest("fitness")],
                     consumable,
@@ -163,13 +139,13 @@ impl World {
             )
             .await;
         }
-        for (id, handle) in [("uana", "ana"), ("ubob", "bob")] {
+        for (id, name) in [("uana", "ana"), ("ubob", "bob")] {
             w.run(
                 Caller::Anonymous,
                 Command::RegisterMember {
                     user: user(id),
-                    handle: Handle::parse(handle).expect("valid"),
-                    display_name: handle.into(),
+                    handle: self::handle(name),
+                    display_name: name.into(),
                 },
             )
             .await;
@@ -188,7 +164,7 @@ impl World {
             system(),
             Command::RegisterBrand {
                 user: user("uacme"),
-                handle: Handle::parse("acme").expect("valid"),
+                handle: handle("acme"),
                 brand_name: "Acme".into(),
             },
         )
@@ -210,7 +186,7 @@ impl World {
                 Caller::Anonymous,
                 Command::RegisterMember {
                     user: fan(n),
-                    handle: Handle::parse(&format!("fan{n:02}")).expect("valid"),
+                    handle: handle(&format!("fan{n:02}")),
                     display_name: format!("Fan {n}"),
                 },
             )
@@ -231,32 +207,5 @@ impl World {
             before == rows(&self.projections.tree(name).expect("tree")),
             "the rebuilt {name} equals the live one row for row"
         );
-    }
-
-    pub(crate) async fn run(&self, caller: Caller, command: Command) -> Executed {
-        self.domain
-            .execute(&Context::new(caller), &command)
-            .await
-            .unwrap_or_else(|e| panic!("{command:?}: {e}"))
-    }
-
-    /// Runs a command and waits until every projection has applied it.
-    pub(crate) async fn run_and_read(&self, caller: Caller, command: Command) -> Executed {
-        let done = self.run(caller, command).await;
-        self.projections
-            .wait_for(done.position, Duration::from_secs(30))
-            .await
-            .expect("projections reach the write");
-        done
-    }
-
-    /// The feeds projection as the API reads it: through its row cache, so every read-side
-    /// test also shows that a write is never hidden behind a cached row.
-    pub(crate) fn feeds(&self) -> sparkfeed_projections::View {
-        self.projections.view("feeds").expect("feeds")
-    }
-
-    pub(crate) fn now(&self) -> i64 {
-        Timestamp::now().0
     }
 }

@@ -3,9 +3,9 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use sparkfeed_domain::Command;
 use sparkfeed_domain::events::ShareChannel;
-use sparkfeed_eventlog::events::Position;
+use sparkfeed_domain::{Command, Context};
+use sparkfeed_events::Position;
 use sparkfeed_projections::feeds::{home, read};
 use sparkfeed_projections::{analytics, audit};
 
@@ -181,7 +181,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     w.run(
         Caller::User(user("uacme")),
         Command::OpenContract {
-            contract: ContractId::parse("k1").expect("valid"),
+            contract: contract("k1"),
             enthusiast: user("uana"),
             flat_fee: None,
             commission_bp: Some(500),
@@ -300,7 +300,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
     w.run(
         Caller::User(user("uacme")),
         Command::OpenContract {
-            contract: ContractId::parse("k1").expect("valid"),
+            contract: contract("k1"),
             enthusiast: user("uana"),
             flat_fee: Some(sparkfeed_domain::Money::new(
                 10_000,
@@ -334,7 +334,7 @@ async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and
         .run(
             Caller::User(user("uacme")),
             Command::EndContract {
-                contract: ContractId::parse("k1").expect("valid"),
+                contract: contract("k1"),
                 reason: "done".into(),
             },
         )

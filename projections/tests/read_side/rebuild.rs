@@ -3,7 +3,7 @@
 use std::path::Path;
 use std::time::Duration;
 
-use sparkfeed_eventlog::events::Position;
+use sparkfeed_events::Position;
 use sparkfeed_projections::DEFAULT_REPLAY_BUFFER_BYTES;
 
 use crate::{World, rows};
@@ -51,7 +51,7 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
 
     // Each rebuild retired the generation it replaced, and nobody reads it any more: on
     // disk there is the catalog and one store per projection.
-    let mut stores: Vec<String> = std::fs::read_dir(w._dir.path().join("projections"))
+    let mut stores: Vec<String> = std::fs::read_dir(w.dir().join("projections"))
         .expect("lists")
         .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
         .collect();

@@ -17,6 +17,7 @@ use sparkfeed_domain::{Domain, KeyStore, UserId};
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_projections::Projections;
 use sparkfeed_seed::Size;
+use sparkfeed_testkit::ids;
 
 use super::SECRET;
 
@@ -94,11 +95,7 @@ async fn world(dir: &std::path::Path) -> (Arc<Api>, Vec<UserId>, Vec<String>) {
     sparkfeed_seed::load(&files, &domain, |_, _| {})
         .await
         .expect("seeds");
-    let users = world
-        .users
-        .iter()
-        .map(|u| UserId::parse(&u.id).expect("id"))
-        .collect();
+    let users = world.users.iter().map(|u| ids::user(&u.id)).collect();
     let interests = world.interests.iter().map(|i| i.slug.clone()).collect();
     let projections =
         Projections::open_with_cache(&dir.join("projections"), log, 64 << 20).expect("projections");

@@ -11,7 +11,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
-use sparkfeed_api::client::{Answer, Subscriber};
+use sparkfeed_testkit::client::{Answer, Subscriber};
 
 use super::*;
 

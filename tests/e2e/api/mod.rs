@@ -15,14 +15,12 @@ mod subscriptions;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use sparkfeed_api::client::{Answer, Client};
 use sparkfeed_api::{Api, Limits, RunningServer, Tokens};
-use sparkfeed_domain::{
-    Asin, Caller, Command, Context, Currency, Domain, Handle, InterestSlug, KeyStore, Money, Role,
-    UserId,
-};
+use sparkfeed_domain::{Caller, Command, Context, Domain, KeyStore, Role};
 use sparkfeed_eventlog::{Config, EventLog, LogHead};
 use sparkfeed_projections::Projections;
+use sparkfeed_testkit::client::{Answer, Client};
+use sparkfeed_testkit::ids;
 
 pub(crate) const SECRET: &[u8] = b"an end-to-end test secret of 32+ bytes";
 pub(crate) const COFFEE_GRINDER: &str = "B0COFFEE01";
@@ -101,7 +99,7 @@ impl Harness {
             system(
                 &domain,
                 Command::AddInterest {
-                    interest: InterestSlug::parse(slug).expect("slug"),
+                    interest: ids::interest(slug),
                     name: name.into(),
                     rebuy_window_days: Some(30),
                 },
@@ -116,22 +114,22 @@ impl Harness {
             system(
                 &domain,
                 Command::ListProduct {
-                    asin: Asin::parse(asin).expect("asin"),
+                    asin: ids::asin(asin),
                     title: title.into(),
-                    price: Money::new(cents, Currency::USD),
+                    price: ids::usd(cents),
                     image_url: format!("https://img.example/{asin}.jpg"),
-                    interests: vec![InterestSlug::parse(interest).expect("slug")],
+                    interests: vec![ids::interest(interest)],
                     consumable: false,
                 },
             )
             .await;
         }
-        let admin = UserId::parse("uadmin").expect("id");
+        let admin = ids::user("uadmin");
         system(
             &domain,
             Command::RegisterMember {
                 user: admin.clone(),
-                handle: Handle::parse("the_admin").expect("handle"),
+                handle: ids::handle("the_admin"),
                 display_name: "The Admin".into(),
             },
         )
@@ -180,10 +178,9 @@ impl Harness {
 
     /// A token for an existing user id (what `sparkfeed token` does).
     pub fn token_for(&self, user: &str) -> String {
-        self.api.tokens.mint(
-            &UserId::parse(user).expect("id"),
-            std::time::Duration::from_secs(3600),
-        )
+        self.api
+            .tokens
+            .mint(&ids::user(user), std::time::Duration::from_secs(3600))
     }
 
     /// Registers a member through the API, makes them Prime (as admin), and answers their

@@ -1,7 +1,7 @@
 //! Every refusal path over HTTP: a clear error with its code, and the log head unchanged.
 
 use serde_json::json;
-use sparkfeed_api::client::Answer;
+use sparkfeed_testkit::client::Answer;
 
 use super::*;
 
@@ -56,7 +56,7 @@ async fn a_forged_or_malformed_token_is_refused_with_401() {
     let forged = Tokens::new(b"not the server's secret, 32+ bytes long")
         .expect("secret")
         .mint(
-            &sparkfeed_domain::UserId::parse("uadmin").expect("id"),
+            &sparkfeed_testkit::ids::user("uadmin"),
             std::time::Duration::from_secs(60),
         );
     for token in [forged.as_str(), "not-a-jwt", ""] {

@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use serde_json::{Value, json};
-use sparkfeed_api::client::Subscriber;
+use sparkfeed_testkit::client::Subscriber;
 
 use super::*;
 
@@ -128,7 +128,7 @@ async fn a_websocket_with_a_forged_token_is_closed_at_connection_init() {
     let forged = Tokens::new(b"not the server's secret, 32+ bytes long")
         .expect("secret")
         .mint(
-            &sparkfeed_domain::UserId::parse("uadmin").expect("id"),
+            &sparkfeed_testkit::ids::user("uadmin"),
             Duration::from_secs(60),
         );
     assert!(Subscriber::connect(h.addr(), Some(&forged)).await.is_err());

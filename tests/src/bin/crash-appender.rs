@@ -8,10 +8,8 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use sparkfeed_e2e::{Ack, crash_payload, fail};
-use sparkfeed_eventlog::events::{
-    Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName,
-};
 use sparkfeed_eventlog::{Config, Durability, EventLog, ExpectedVersion, StreamState};
+use sparkfeed_events::{Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName};
 
 const WRITERS: u64 = 8;
 const LIFETIME: Duration = Duration::from_secs(60);

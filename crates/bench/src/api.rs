@@ -2,9 +2,9 @@
 //! clients (one keep-alive connection each) and reports feed-page and mutation throughput
 //! and latency, as medians over several interleaved runs.
 //!
-//! Without `--addr` it starts `sparkfeed serve --demo` as a child process over a scratch
-//! data directory, so the server runs in its own process as in production, and stops it
-//! at the end.
+//! Without `--addr` it starts `serve --demo` of the running binary (`sparkfeed`) as a
+//! child process over a scratch data directory, so the server runs in its own process as
+//! in production, and stops it at the end.
 
 use std::fmt;
 use std::io::{BufRead, BufReader};
@@ -15,9 +15,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use serde_json::{Value, json};
-use sparkfeed_api::client::Client;
+use sparkfeed_testkit::client::Client;
 
-use crate::bench::{median, percentile};
+use crate::stats::{median, percentile};
 
 /// What to measure.
 pub struct ApiBench {
@@ -311,48 +311,41 @@ async fn prepare(
     })
 }
 
-/// Runs the benchmark: without `--addr`, a server with the response cache and one
-/// without, both running, measured in interleaved runs.
+/// The servers to measure: the one at `--addr`, or three started here (response cache on,
+/// off, and off with the rate limits checked).
+async fn targets(config: &ApiBench) -> anyhow::Result<Vec<Target>> {
+    let mut targets = Vec::new();
+    match config.addr {
+        Some(addr) => {
+            let label = "server at --addr".into();
+            let token = config.token.clone();
+            targets.push(prepare(label, addr, token, None, config.clients).await?);
+        }
+        None => {
+            for (label, ms, rate_limits) in [
+                ("response cache 500 ms, rate limits off", 500, false),
+                ("no response cache, rate limits off", 0, false),
+                ("no response cache, rate limits checked", 0, true),
+            ] {
+                let (process, addr, token) = start_server(&config.dir, ms, rate_limits)?;
+                let process = Some(process);
+                targets
+                    .push(prepare(label.into(), addr, Some(token), process, config.clients).await?);
+            }
+        }
+    }
+    Ok(targets)
+}
+
+/// Runs the benchmark: the server at `--addr`, or three servers started here (see
+/// [`targets`]), all running, measured in interleaved runs.
 pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("starting the runtime")?;
     runtime.block_on(async {
-        let mut targets = Vec::new();
-        match config.addr {
-            Some(addr) => {
-                targets.push(
-                    prepare(
-                        "server at --addr".into(),
-                        addr,
-                        config.token.clone(),
-                        None,
-                        config.clients,
-                    )
-                    .await?,
-                );
-            }
-            None => {
-                for (label, ms, rate_limits) in [
-                    ("response cache 500 ms, rate limits off", 500, false),
-                    ("no response cache, rate limits off", 0, false),
-                    ("no response cache, rate limits checked", 0, true),
-                ] {
-                    let (process, addr, token) = start_server(&config.dir, ms, rate_limits)?;
-                    targets.push(
-                        prepare(
-                            label.into(),
-                            addr,
-                            Some(token),
-                            Some(process),
-                            config.clients,
-                        )
-                        .await?,
-                    );
-                }
-            }
-        }
+        let targets = targets(config).await?;
         let warm = ApiBench {
             seconds: 1.0,
             addr: None,

@@ -186,7 +186,7 @@ impl Subscriber {
             .map_err(ws_error)?;
         request.headers_mut().insert(
             "sec-websocket-protocol",
-            hyper::header::HeaderValue::from_static(crate::http::SUBPROTOCOL),
+            hyper::header::HeaderValue::from_static(sparkfeed_api::http::SUBPROTOCOL),
         );
         let stream = TcpStream::connect(addr).await?;
         // The client's own cap on frames is above any server's (the server's is tested).

@@ -1,0 +1,13 @@
+//! What every sparkfeed test crate shares, so no test crate keeps its own copy:
+//!
+//! - [`client`]: a loopback HTTP/1.1 and graphql-transport-ws client (the end-to-end tests
+//!   and `sparkfeed bench api` speak to a real server with it);
+//! - [`world`]: a log, a domain and the projections in one temp dir, and commands run on it;
+//! - [`ids`]: domain ids from literals, for tests (a bad literal is a bug in the test).
+//!
+//! Invariant: nothing here is linked into the `sparkfeed` server; only tests and benches
+//! use it.
+
+pub mod client;
+pub mod ids;
+pub mod world;
