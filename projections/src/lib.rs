@@ -12,7 +12,8 @@
 //! (the only place a row key is spelled), its `rows` and its `read` queries: [`feeds`]
 //! (per-interest feeds, post cards, members, products, orders, saves, comments, the home
 //! feed and the feed [`policy`](feeds::policy)), [`audit`] (sponsorship audit trail),
-//! [`analytics`] (per interest and day). [`read`] and [`rows`] keep the old paths.
+//! [`analytics`] (per interest and day), [`moderation`] (the queue of reported posts).
+//! [`read`] and [`rows`] keep the old paths.
 //!
 //! The runner is in `runner` (live and catch-up) and `runner::replay` (rebuilds); the
 //! `catalog` names each projection's served generation; [`store`] holds the generations
@@ -28,6 +29,7 @@ mod catalog;
 pub mod decoded;
 pub mod feeds;
 pub mod list;
+pub mod moderation;
 pub mod read;
 pub mod rows;
 mod runner;
@@ -115,5 +117,6 @@ fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(feeds::Feeds),
         Arc::new(audit::Audit),
         Arc::new(analytics::Analytics),
+        Arc::new(moderation::Moderation),
     ]
 }

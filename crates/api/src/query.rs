@@ -4,6 +4,7 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object};
 use sparkfeed_domain::{Asin, Handle, InterestSlug, PostId, Role as DomainRole};
 use sparkfeed_events::{Position, Timestamp};
+use sparkfeed_projections::moderation::{self, read::Queue};
 use sparkfeed_projections::read;
 
 use crate::ctx::{Gql, api, feeds_tree, may_see_removed, reads, signed_in, viewer, with_role};
@@ -13,6 +14,7 @@ use crate::objects::event::{Event, EventScan, Events, events_page};
 use crate::objects::feed::{HomeFeedConnection, HomeReason};
 use crate::objects::interest::Interest;
 use crate::objects::nodes::{Post, Product, User, load_posts, load_product, load_user};
+use crate::objects::report::{Report, ReportStatus};
 use crate::objects::verify::VerifyReport;
 use crate::paging::{Cursor, Fetched, page, page_cost};
 use crate::scalars::Int64;
@@ -182,6 +184,31 @@ impl Query {
             Ok(Fetched::slice(
                 entries.into_iter().map(|e| (e.position, AuditEntry(e))),
                 p,
+            ))
+        })
+    }
+
+    /// The moderators' queue: reported posts, `OPEN` (undecided, newest report first) or
+    /// `RESOLVED` (newest decision first). Needs the moderator role.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn reports(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default_with = "ReportStatus::Open")] status: ReportStatus,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Gql<Connection<Cursor, Report>> {
+        with_role(ctx, &[DomainRole::Moderator])?;
+        page(first, after, api(ctx).limits.max_page, |p| {
+            let queue = match status {
+                ReportStatus::Open => Queue::Open,
+                ReportStatus::Resolved => Queue::Resolved,
+            };
+            let moderation = api(ctx).projections.tree("moderation")?;
+            let page = moderation::read::reports(&moderation, queue, p.first, p.after)?;
+            Ok(Fetched::nodes(
+                page.items.into_iter().map(|(at, row)| (at, Report(row))),
+                page.has_next,
             ))
         })
     }

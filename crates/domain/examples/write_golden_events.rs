@@ -1,8 +1,9 @@
-//! Writes the golden log of domain events version 1 (`fixtures/golden/domain-v1.bin` and
-//! `.txt`): every event of `tests/rules/golden/v1.rs`, stored as the service stores it.
+//! Writes a golden log of domain events (`fixtures/golden/domain-vN.bin` and `.txt`):
+//! every event of `tests/rules/golden/vN.rs`, stored as the service stores it.
 //!
-//! Run once, when the events' schema versions are released:
-//! `cargo run -p sparkfeed-domain --example write_golden_events -- fixtures/golden`.
+//! Run once per release of event schema versions or new events:
+//! `cargo run -p sparkfeed-domain --example write_golden_events -- fixtures/golden [N]`
+//! (N is 1 or 2; 1 by default).
 //! It refuses to overwrite: a golden log is evidence of what old builds wrote, and
 //! regenerating it would hide exactly the incompatibility it exists to catch.
 
@@ -10,6 +11,8 @@
 
 #[path = "../tests/rules/golden/v1.rs"]
 mod v1;
+#[path = "../tests/rules/golden/v2.rs"]
+mod v2;
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -25,8 +28,14 @@ fn main() {
             .nth(1)
             .expect("usage: write_golden_events DIR"),
     );
-    let bin = dir.join("domain-v1.bin");
-    let txt = dir.join("domain-v1.txt");
+    let release = std::env::args().nth(2).unwrap_or_else(|| "1".into());
+    let events = match release.as_str() {
+        "1" => v1::events(),
+        "2" => v2::events(),
+        other => panic!("no golden events for release {other}"),
+    };
+    let bin = dir.join(format!("domain-v{release}.bin"));
+    let txt = dir.join(format!("domain-v{release}.txt"));
     assert!(
         !bin.exists() && !txt.exists(),
         "{} exists: golden logs are never regenerated",
@@ -37,7 +46,7 @@ fn main() {
     let mut text = String::new();
     let mut prev = Hash::GENESIS;
     let mut versions = std::collections::HashMap::new();
-    for (n, (stream, event)) in (0u64..).zip(v1::events()) {
+    for (n, (stream, event)) in (0u64..).zip(events) {
         let version = versions.entry(stream.clone()).or_insert(0u64);
         // The envelope fields `Domain::write` sets: type, schema version and payload from
         // the event itself; the log assigns position, stream version and time.

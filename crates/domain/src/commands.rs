@@ -5,8 +5,10 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 use sparkfeed_events::{EventId, Timestamp};
 
-use crate::events::{MediaKind, ShareChannel};
-use crate::{Asin, CommentId, ContractId, Handle, InterestSlug, Money, PostId, Role, UserId};
+use crate::events::{MediaKind, ReportDecision, ReportReason, ShareChannel};
+use crate::{
+    Asin, CommentId, ContractId, Handle, InterestSlug, Money, PostId, ReportId, Role, UserId,
+};
 
 /// Who issues a command.
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -353,15 +355,33 @@ pub enum Command {
         /// Why (up to 500 characters).
         reason: String,
     },
+    /// Report a post to the moderators (Prime members; once per member and post, never
+    /// one's own).
+    ReportPost {
+        /// The post.
+        post: PostId,
+        /// Why.
+        reason: ReportReason,
+    },
+    /// Decide a report (moderators): an upheld report removes the post.
+    ResolveReport {
+        /// The report.
+        report: ReportId,
+        /// Dismissed or upheld.
+        decision: ReportDecision,
+    },
 }
 
 impl Command {
     /// The part of the command that writes last (parts are numbered from 0; each writes
     /// one stream). Registration reserves the handle (part 0), then opens the account
+    /// (part 1); an upheld report removes the post (part 0), then records the decision
     /// (part 1); every other command writes one stream.
     pub fn final_part(&self) -> u32 {
         match self {
-            Command::RegisterMember { .. } | Command::RegisterBrand { .. } => 1,
+            Command::RegisterMember { .. }
+            | Command::RegisterBrand { .. }
+            | Command::ResolveReport { .. } => 1,
             _ => 0,
         }
     }

@@ -101,6 +101,18 @@ pub enum Refusal {
     /// The member does not hold the role. Code `ROLE_NOT_HELD`.
     #[error("does not have that role")]
     RoleNotHeld,
+    /// Members report others' posts, not their own. Code `CANNOT_REPORT_OWN_POST`.
+    #[error("you cannot report your own post")]
+    CannotReportOwnPost,
+    /// The member already reported this post. Code `ALREADY_REPORTED`.
+    #[error("you already reported this post")]
+    AlreadyReported,
+    /// No such report. Code `UNKNOWN_REPORT`.
+    #[error("unknown report {0}")]
+    UnknownReport(String),
+    /// The report was decided already. Code `REPORT_ALREADY_RESOLVED`.
+    #[error("report {0} was resolved already")]
+    ReportAlreadyResolved(String),
     /// Too many concurrent changes to the same thing; try again. Code `CONFLICT`.
     #[error("too many concurrent changes; try again")]
     Conflict,
@@ -167,6 +179,10 @@ impl Refusal {
             Refusal::NotPartyToContract(_) => "NOT_PARTY_TO_CONTRACT",
             Refusal::AlreadyHasRole => "ALREADY_HAS_ROLE",
             Refusal::RoleNotHeld => "ROLE_NOT_HELD",
+            Refusal::CannotReportOwnPost => "CANNOT_REPORT_OWN_POST",
+            Refusal::AlreadyReported => "ALREADY_REPORTED",
+            Refusal::UnknownReport(_) => "UNKNOWN_REPORT",
+            Refusal::ReportAlreadyResolved(_) => "REPORT_ALREADY_RESOLVED",
             Refusal::Conflict => "CONFLICT",
         }
     }

@@ -11,7 +11,9 @@
 use serde::{Deserialize, Serialize};
 use sparkfeed_events::{EventPayload, RecordedEvent, Upcasters};
 
-use crate::{Asin, CommentId, ContractId, InterestSlug, Money, PostId, Role, Sealed, UserId};
+use crate::{
+    Asin, CommentId, ContractId, InterestSlug, Money, PostId, ReportId, Role, Sealed, UserId,
+};
 
 /// Whether an account is a member or a brand.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
@@ -81,6 +83,46 @@ pub enum ShareChannel {
     Email,
     /// Another social network.
     Social,
+}
+
+/// Why a member reports a post.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum ReportReason {
+    /// Spam or scams.
+    Spam,
+    /// Harassment or hate.
+    Harassment,
+    /// False or misleading claims about a product.
+    Misleading,
+    /// A paid partnership shown without its disclosure.
+    UndisclosedAd,
+    /// A counterfeit or unsafe product.
+    Counterfeit,
+    /// Anything else.
+    Other,
+}
+
+impl ReportReason {
+    /// The stable name of the reason (as the API spells it).
+    pub fn code(self) -> &'static str {
+        match self {
+            ReportReason::Spam => "SPAM",
+            ReportReason::Harassment => "HARASSMENT",
+            ReportReason::Misleading => "MISLEADING",
+            ReportReason::UndisclosedAd => "UNDISCLOSED_AD",
+            ReportReason::Counterfeit => "COUNTERFEIT",
+            ReportReason::Other => "OTHER",
+        }
+    }
+}
+
+/// A moderator's decision on a report.
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
+pub enum ReportDecision {
+    /// The post breaks no rule: it stays.
+    Dismissed,
+    /// The report holds: the post is removed (by the same command, unless it already was).
+    Upheld,
 }
 
 /// Commission owed to a post's author for a purchase through the post.
@@ -258,6 +300,11 @@ domain_events! {
     }
     /// The contract ended before its end date.
     ContractEnded version 1 { contract: ContractId, by: String, reason: String }
+    /// A Prime member reported a post to the moderators (stream `report-<id>`).
+    PostReported version 1 { report: ReportId, post: PostId, reporter: UserId, reason: ReportReason }
+    /// A moderator decided a report; an upheld one also removed the post (`PostRemoved`,
+    /// appended first, on the post's stream).
+    ReportResolved version 1 { report: ReportId, post: PostId, by: UserId, decision: ReportDecision }
 }
 
 /// The upcasters of every domain event (none yet: everything is at version 1).

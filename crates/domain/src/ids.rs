@@ -102,6 +102,25 @@ opaque_id!(
     /// A sponsorship contract.
     ContractId, "k"
 );
+opaque_id!(
+    /// A member's report of a post: one per member and post ([`ReportId::of`]), named by
+    /// a hash of both, so the id does not say who reported.
+    ReportId, "r"
+);
+
+impl ReportId {
+    /// The report `reporter` files on `post`: the same pair always gives the same id.
+    pub fn of(post: &PostId, reporter: &UserId) -> Self {
+        let digest = Sha256::new()
+            .chain_update(post.as_str())
+            .chain_update([0u8])
+            .chain_update(reporter.as_str())
+            .finalize();
+        let mut seed = [0u8; 32];
+        seed.copy_from_slice(&digest);
+        Self::derived(&seed)
+    }
+}
 
 /// An Amazon Standard Identification Number: 10 uppercase letters or digits.
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]

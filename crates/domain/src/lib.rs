@@ -36,8 +36,8 @@ pub mod streams;
 pub use commands::{Caller, ClientKey, Command, Context, MediaInput, TagInput};
 pub use error::{CommandError, Failure, Refusal};
 pub use ids::{
-    Asin, CommentId, ContractId, Currency, DerivedId, Handle, InterestSlug, Money, PostId, Role,
-    UserId,
+    Asin, CommentId, ContractId, Currency, DerivedId, Handle, InterestSlug, Money, PostId,
+    ReportId, Role, UserId,
 };
 pub use seal::{KeyStore, Sealed};
 pub use service::{Domain, Executed, order_id};

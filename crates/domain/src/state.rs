@@ -224,3 +224,22 @@ impl Aggregate for ContractState {
         }
     }
 }
+
+/// `report-<id>`: a member's report of a post.
+#[derive(Clone, Default, Debug)]
+pub struct ReportState {
+    /// The report as filed.
+    pub filed: Option<PostReported>,
+    /// The moderator's decision, once made.
+    pub decision: Option<ReportDecision>,
+}
+
+impl Aggregate for ReportState {
+    fn apply(&mut self, event: &DomainEvent) {
+        match event {
+            DomainEvent::PostReported(e) => self.filed = Some(e.clone()),
+            DomainEvent::ReportResolved(e) => self.decision = Some(e.decision),
+            _ => {}
+        }
+    }
+}

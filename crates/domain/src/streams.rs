@@ -7,7 +7,7 @@
 
 use sparkfeed_events::StreamName;
 
-use crate::{Asin, CommentId, ContractId, InterestSlug, PostId, UserId};
+use crate::{Asin, CommentId, ContractId, InterestSlug, PostId, ReportId, UserId};
 
 fn stream(kind: &str, id: &str) -> StreamName {
     StreamName::of(kind, id).unwrap_or_else(|_| unreachable!("domain ids are valid stream ids"))
@@ -57,4 +57,9 @@ pub fn share(post: &PostId, member: &UserId) -> StreamName {
 /// An order, by its id ([`crate::order_id`]: a hash of the buyer and their key).
 pub fn order(order_id: &str) -> StreamName {
     stream("order", order_id)
+}
+
+/// A member's report of a post, and its resolution.
+pub fn report(report: &ReportId) -> StreamName {
+    stream("report", report.as_str())
 }

@@ -68,7 +68,9 @@ impl Projection for Feeds {
             DomainEvent::OrderPlaced(e) => order_placed(rows, e, at, recorded_at),
             DomainEvent::HandleReserved(_)
             | DomainEvent::ContractOpened(_)
-            | DomainEvent::ContractEnded(_) => Ok(()),
+            | DomainEvent::ContractEnded(_)
+            | DomainEvent::PostReported(_)
+            | DomainEvent::ReportResolved(_) => Ok(()),
         }
     }
 }

@@ -8,6 +8,7 @@ mod direct;
 mod hostile;
 mod operations;
 mod refusals;
+mod reports;
 mod retries;
 mod story;
 mod subscriptions;

@@ -2,7 +2,7 @@
 //! argument.
 
 use async_graphql::ID;
-use sparkfeed_domain::{Asin, ContractId, InterestSlug, UserId};
+use sparkfeed_domain::{Asin, ContractId, InterestSlug, ReportId, UserId};
 
 use crate::error::{ApiError, ApiResult};
 use crate::query::interest_slug;
@@ -18,6 +18,10 @@ pub(super) fn asin(text: &str) -> ApiResult<Asin> {
 
 pub(super) fn contract_id(id: &ID) -> ApiResult<ContractId> {
     ContractId::parse(id).map_err(|e| ApiError::input("contractId", e.to_string()))
+}
+
+pub(super) fn report_id(id: &ID) -> ApiResult<ReportId> {
+    ReportId::parse(id).map_err(|e| ApiError::input("reportId", e.to_string()))
 }
 
 pub(super) fn interests(list: &[String]) -> ApiResult<Vec<InterestSlug>> {

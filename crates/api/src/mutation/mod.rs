@@ -18,6 +18,7 @@ mod args;
 mod catalog;
 mod contract;
 mod engagement;
+mod moderation;
 mod order;
 mod payloads;
 mod post;
@@ -40,4 +41,5 @@ pub struct Mutation(
     engagement::EngagementMutations,
     order::OrderMutations,
     contract::ContractMutations,
+    moderation::ModerationMutations,
 );

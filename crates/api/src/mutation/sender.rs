@@ -49,6 +49,14 @@ impl Sender {
         Self::keyed(Caller::User(user.clone()), operation, key)
     }
 
+    /// A signed-in moderator, or `UNAUTHENTICATED` / `FORBIDDEN`.
+    pub fn moderator(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
+        let user = signed_in(ctx)?.clone();
+        throttle(ctx, Some(&user))?;
+        with_role(ctx, &[DomainRole::Moderator])?;
+        Self::keyed(Caller::User(user), operation, key)
+    }
+
     /// A signed-in admin, or `UNAUTHENTICATED` / `FORBIDDEN`.
     pub fn admin(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?.clone();
@@ -81,7 +89,7 @@ impl Sender {
     }
 
     /// The signed-in user (for mutations that answer with the viewer).
-    fn user(&self) -> Option<&UserId> {
+    pub fn user(&self) -> Option<&UserId> {
         match &self.caller {
             Caller::User(user) => Some(user),
             _ => None,

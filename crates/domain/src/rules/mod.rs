@@ -19,6 +19,7 @@ pub mod catalog;
 mod checks;
 pub mod contract;
 pub mod engagement;
+pub mod moderation;
 pub mod order;
 pub mod post;
 

@@ -71,6 +71,9 @@ impl Domain {
             Command::OpenContract { .. } | Command::EndContract { .. } => {
                 self.run_contract(ctx, command, actor).await
             }
+            Command::ReportPost { .. } | Command::ResolveReport { .. } => {
+                self.run_moderation(ctx, command, actor).await
+            }
         }
     }
 
@@ -411,7 +414,7 @@ impl Domain {
     /// Appends what was decided to `stream`, where `loaded` was read, as the command's only
     /// part. Nothing decided means the command was carried out already: its stream's last
     /// event answers.
-    async fn commit<S>(
+    pub(super) async fn commit<S>(
         &self,
         ctx: &Context,
         stream: &StreamName,
@@ -432,7 +435,7 @@ impl Domain {
     }
 
     /// Seals and appends `decided` as part `part` of the command.
-    async fn append(
+    pub(super) async fn append(
         &self,
         ctx: &Context,
         part: u32,
@@ -526,11 +529,11 @@ impl Domain {
 }
 
 /// A command routed to a family that does not run it: a bug, reported.
-fn misrouted(family: &str) -> CommandError {
+pub(super) fn misrouted(family: &str) -> CommandError {
     Failure::Unexpected(format!("a command was routed to the {family} family")).into()
 }
 
 /// The rules accepted a command whose stream could not be named: a bug, reported.
-fn accepted_without(what: &str) -> CommandError {
+pub(super) fn accepted_without(what: &str) -> CommandError {
     Failure::Unexpected(format!("the rules accepted a command without {what}")).into()
 }

@@ -15,6 +15,7 @@
 //! and a contract cannot end between the check and the post.
 
 mod execute;
+mod moderation;
 mod store;
 
 use std::collections::HashMap;

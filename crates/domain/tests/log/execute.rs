@@ -301,3 +301,63 @@ async fn lost_races_are_decided_again() {
         .count();
     assert_eq!(orders, 1);
 }
+
+#[tokio::test]
+async fn an_upheld_report_removes_the_post_and_records_the_decision_once_even_when_retried() {
+    let w = World::standard().await;
+    w.given(
+        as_user("ubob"),
+        Command::ReportPost {
+            post: post("pana1"),
+            reason: ReportReason::Spam,
+        },
+    )
+    .await;
+    let report = sparkfeed_domain::ReportId::of(&post("pana1"), &user("ubob"));
+    let resolve = Command::ResolveReport {
+        report: report.clone(),
+        decision: ReportDecision::Upheld,
+    };
+    // With the client's key, as the API runs it: a retry is the first command.
+    let key = ClientKey::new("resolveReport", &as_user("umod"), "decide-1").expect("valid key");
+    let ctx = w
+        .domain
+        .keyed_context(as_user("umod"), &key, &resolve)
+        .expect("keyed");
+    let before = w.head();
+    let first = w.domain.execute(&ctx, &resolve).await.expect("resolves");
+    let events = w.events_since(before);
+    let [
+        DomainEvent::PostRemoved(removed),
+        DomainEvent::ReportResolved(resolved),
+    ] = &events[..]
+    else {
+        panic!("unexpected events {events:?}");
+    };
+    assert_eq!(
+        (&removed.post, &removed.by),
+        (&post("pana1"), &user("umod"))
+    );
+    assert_eq!(resolved.report, report);
+    let streams: Vec<String> = w
+        .domain
+        .log()
+        .read_all(before, 2)
+        .expect("reads")
+        .iter()
+        .map(|e| e.record.stream.to_string())
+        .collect();
+    assert_eq!(
+        streams,
+        ["post-pana1".to_owned(), format!("report-{report}")]
+    );
+
+    // The same command again (a retry after a timeout): answered, nothing written.
+    let head = w.head();
+    let again = w.domain.execute(&ctx, &resolve).await.expect("a repeat");
+    assert_eq!((again.position, again.deduplicated), (first.position, true));
+    assert_eq!(w.head(), head);
+    // Without the key it is a second decision, refused.
+    w.then_refused(as_user("umod"), resolve, "REPORT_ALREADY_RESOLVED")
+        .await;
+}

@@ -7,6 +7,7 @@
 //! unreadable: give the changed event the next version and an upcaster; never touch the log.
 
 mod v1;
+mod v2;
 
 use std::collections::BTreeSet;
 use std::fmt::{self, Debug};
@@ -18,12 +19,19 @@ use sparkfeed_events::{CodecError, EventPayload, RecordedEvent, Upcasters, codec
 
 /// Every golden log of domain events, oldest first; a new one is added beside the others
 /// when an event's schema version or a new event is released.
-const GOLDEN: &[(&str, &[u8])] = &[(
-    "domain-v1",
-    include_bytes!("../../../../fixtures/golden/domain-v1.bin"),
-)];
+const GOLDEN: &[(&str, &[u8])] = &[
+    (
+        "domain-v1",
+        include_bytes!("../../../../fixtures/golden/domain-v1.bin"),
+    ),
+    (
+        "domain-v2",
+        include_bytes!("../../../../fixtures/golden/domain-v2.bin"),
+    ),
+];
 
 const DOMAIN_V1: &[u8] = GOLDEN[0].1;
+const DOMAIN_V2: &[u8] = GOLDEN[1].1;
 
 /// The stored records of a golden log: each is a u32 little-endian length, then the bytes.
 fn records(log: &[u8]) -> Vec<RecordedEvent> {
@@ -119,10 +127,21 @@ fn expected_v1() -> Vec<DomainEvent> {
     v1::events().into_iter().map(|(_, event)| event).collect()
 }
 
+fn expected_v2() -> Vec<DomainEvent> {
+    v2::events().into_iter().map(|(_, event)| event).collect()
+}
+
 #[test]
 fn golden_domain_log_v1_reads_as_version_1_wrote_it() {
     if let Err(e) = check(DOMAIN_V1, read_today, expected_v1()) {
         panic!("fixtures/golden/domain-v1.bin no longer reads as written: {e}");
+    }
+}
+
+#[test]
+fn golden_domain_log_v2_reads_as_release_2_wrote_it() {
+    if let Err(e) = check(DOMAIN_V2, read_today, expected_v2()) {
+        panic!("fixtures/golden/domain-v2.bin no longer reads as written: {e}");
     }
 }
 
@@ -145,7 +164,11 @@ fn every_domain_event_has_a_golden_entry() {
 
 #[test]
 fn golden_events_at_their_current_version_encode_to_the_stored_bytes() {
-    for (record, expected) in records(DOMAIN_V1).iter().zip(expected_v1()) {
+    let golden = [(DOMAIN_V1, expected_v1()), (DOMAIN_V2, expected_v2())];
+    for (record, expected) in golden
+        .into_iter()
+        .flat_map(|(log, expected)| records(log).into_iter().zip(expected))
+    {
         let r = &record.record;
         assert_eq!(r.event_type.as_str(), expected.event_type());
         if r.schema_version == expected.schema_version() {

@@ -13,6 +13,7 @@ mod common;
 mod accepted;
 mod golden;
 mod memory;
+mod moderation;
 mod refused;
 
 pub(crate) use common::*;

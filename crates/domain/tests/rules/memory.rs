@@ -8,11 +8,11 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_domain::rules::{
-    Actor, Decided, Decision, account, catalog, contract, engagement, order, post,
+    Actor, Decided, Decision, account, catalog, contract, engagement, moderation, order, post,
 };
 use sparkfeed_domain::state::*;
 use sparkfeed_domain::{
-    Asin, Caller, Command, Handle, InterestSlug, Role, Sealed, UserId, order_id, streams,
+    Asin, Caller, Command, Handle, InterestSlug, ReportId, Role, Sealed, UserId, order_id, streams,
 };
 use sparkfeed_events::{StreamName, Timestamp};
 
@@ -242,6 +242,9 @@ impl Given {
                 };
                 contract::decide(&given, command, now)
             }
+            Command::ReportPost { .. } | Command::ResolveReport { .. } => {
+                moderation::decide(&self.moderation(actor, command), command)
+            }
         }
     }
 
@@ -304,6 +307,25 @@ impl Given {
             known_interests: BTreeSet::new(),
             products: self.products(asins),
             contract: ContractState::default(),
+        }
+    }
+
+    fn moderation(&self, actor: Actor, command: &Command) -> moderation::Given {
+        let report: ReportState = match (command, &actor.caller) {
+            (Command::ReportPost { post, .. }, Caller::User(reporter)) => {
+                self.state(&streams::report(&ReportId::of(post, reporter)))
+            }
+            (Command::ResolveReport { report, .. }, _) => self.state(&streams::report(report)),
+            _ => ReportState::default(),
+        };
+        let post = match command {
+            Command::ReportPost { post, .. } => Some(post.clone()),
+            _ => report.filed.as_ref().map(|f| f.post.clone()),
+        };
+        moderation::Given {
+            post: post.map_or_else(PostState::default, |p| self.state(&streams::post(&p))),
+            report,
+            actor,
         }
     }
 
@@ -505,5 +527,7 @@ fn stream_of(event: &DomainEvent) -> Option<StreamName> {
         E::OrderPlaced(e) => streams::order(&e.order),
         E::ContractOpened(e) => streams::contract(&e.contract),
         E::ContractEnded(e) => streams::contract(&e.contract),
+        E::PostReported(e) => streams::report(&e.report),
+        E::ReportResolved(e) => streams::report(&e.report),
     })
 }
