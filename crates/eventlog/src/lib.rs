@@ -38,7 +38,6 @@ use std::path::PathBuf;
 pub use error::{AppendError, AppendRefused, LogError};
 pub use log::{Direction, EventLog, LogStats, StreamSlice};
 pub use recovery::RecoveryReport;
-pub use sparkfeed_events as events;
 use sparkfeed_events::{Hash, Position, StreamName, StreamVersion};
 pub use subscription::{SUBSCRIPTION_PAGE, Subscription};
 pub use verify::{Tamper, TamperKind, VerifyReport};

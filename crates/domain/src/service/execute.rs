@@ -7,7 +7,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use sparkfeed_eventlog::ExpectedVersion;
-use sparkfeed_eventlog::events::StreamName;
+use sparkfeed_events::StreamName;
 
 use crate::commands::{Caller, Command, Context};
 use crate::events::{

@@ -22,9 +22,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use sparkfeed_eventlog::events::{EventId, Position, StreamName};
 use sparkfeed_eventlog::{Appended, Direction, EventLog};
 use sparkfeed_events::Upcasters;
+use sparkfeed_events::{EventId, Position, StreamName};
 use tokio::sync::RwLock;
 
 use crate::commands::{Caller, Command, Context};
@@ -171,7 +171,7 @@ impl Domain {
     pub fn user_by_handle(&self, handle: &crate::Handle) -> Result<Option<UserId>, CommandError> {
         let page = self.log.read_stream(
             &self.keys.handle_stream(handle),
-            sparkfeed_eventlog::events::StreamVersion::FIRST,
+            sparkfeed_events::StreamVersion::FIRST,
             Direction::Forward,
             1,
         )?;
@@ -184,10 +184,7 @@ impl Domain {
     }
 
     /// Reads any stored event back as a domain event.
-    pub fn decode(
-        &self,
-        event: &sparkfeed_eventlog::events::RecordedEvent,
-    ) -> Result<DomainEvent, Failure> {
+    pub fn decode(&self, event: &sparkfeed_events::RecordedEvent) -> Result<DomainEvent, Failure> {
         DomainEvent::decode(&self.upcasters, event).map_err(|e| Failure::Undecodable {
             position: event.record.position.0,
             reason: e.to_string(),

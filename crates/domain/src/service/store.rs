@@ -1,12 +1,10 @@
 //! The I/O of the command side: a stream's state loaded through the cache, the
 //! in-process stream locks, and the one append path.
 
-use sparkfeed_eventlog::events::{
-    Actor, ActorId, EventType, Metadata, NewEvent, Position, StreamName,
-};
 use sparkfeed_eventlog::{
     AppendError, AppendRefused, Appended, Direction, ExpectedVersion, StreamState,
 };
+use sparkfeed_events::{Actor, ActorId, EventType, Metadata, NewEvent, Position, StreamName};
 use std::sync::Arc;
 use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
 

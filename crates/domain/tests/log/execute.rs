@@ -3,7 +3,7 @@
 
 use sparkfeed_domain::events::*;
 use sparkfeed_domain::{Caller, ClientKey, Command, CommandError, Context, Handle};
-use sparkfeed_eventlog::events::Position;
+use sparkfeed_events::Position;
 
 use crate::*;
 

@@ -17,8 +17,8 @@ use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_domain::{
     Caller, Command, CommandError, Context, Domain, Executed, Handle, KeyStore, Role,
 };
-use sparkfeed_eventlog::events::{Position, Timestamp};
 use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_events::{Position, Timestamp};
 
 pub(crate) use common::*;
 

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 use proptest::prelude::*;
 use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_domain::{Command, CommandError, ContractId, PostId, UserId};
-use sparkfeed_eventlog::events::Position;
+use sparkfeed_events::Position;
 
 use crate::*;
 

@@ -1,7 +1,7 @@
-use sparkfeed_eventlog::events::{Position, StreamVersion, codec};
 use sparkfeed_eventlog::{
     AppendError, AppendRefused, Config, EventLog, ExpectedVersion, LogError, StreamState,
 };
+use sparkfeed_events::{Position, StreamVersion, codec};
 
 use crate::{event, events, fresh, stream};
 
@@ -360,7 +360,7 @@ async fn a_full_group_waits_for_the_disk_instead_of_growing() {
 
 #[tokio::test]
 async fn retries_are_recognised_after_a_reopen_whatever_order_client_ids_come_in() {
-    use sparkfeed_eventlog::events::EventId;
+    use sparkfeed_events::EventId;
     let dir = tempfile::tempdir().expect("temp dir");
     let s = stream("order-1");
     let with_id = |bytes: [u8; 16]| {

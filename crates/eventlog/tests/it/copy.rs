@@ -1,6 +1,6 @@
 //! A copy of a log's records into a fresh log is the same log, byte for byte.
 
-use sparkfeed_eventlog::events::Position;
+use sparkfeed_events::Position;
 
 use sparkfeed_eventlog::ExpectedVersion;
 

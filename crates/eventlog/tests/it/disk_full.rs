@@ -8,8 +8,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sparkfeed_eventlog::events::{EventId, NewEvent, Position};
 use sparkfeed_eventlog::{AppendError, Appended, Config, EventLog, ExpectedVersion, LogError};
+use sparkfeed_events::{EventId, NewEvent, Position};
 
 use crate::{event, stream};
 

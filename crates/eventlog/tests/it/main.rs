@@ -9,10 +9,8 @@ mod recovery;
 mod subscribe;
 mod tamper;
 
-use sparkfeed_eventlog::events::{
-    Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName,
-};
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion};
+use sparkfeed_events::{Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName};
 
 /// A fresh log in a fresh temp dir (kept alive by the returned guard).
 pub fn fresh() -> (tempfile::TempDir, EventLog) {

@@ -4,10 +4,10 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use proptest::prelude::*;
-use sparkfeed_eventlog::events::{EventId, Position, StreamName, StreamVersion};
 use sparkfeed_eventlog::{
     AppendError, AppendRefused, Appended, Config, Direction, EventLog, ExpectedVersion, StreamState,
 };
+use sparkfeed_events::{EventId, Position, StreamName, StreamVersion};
 use tokio::sync::Barrier;
 
 use crate::{events, stream};

@@ -1,5 +1,5 @@
-use sparkfeed_eventlog::events::{Position, StreamVersion};
 use sparkfeed_eventlog::{Direction, ExpectedVersion};
+use sparkfeed_events::{Position, StreamVersion};
 
 use crate::{append_spread, events, fresh, stream};
 

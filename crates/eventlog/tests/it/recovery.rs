@@ -3,10 +3,10 @@
 
 use std::path::Path;
 
-use sparkfeed_eventlog::events::{EventRecord, Position, StreamVersion, Timestamp, codec};
 use sparkfeed_eventlog::{
     Config, EventLog, ExpectedVersion, LogError, LogHead, RecoveryReport, StreamState, keys,
 };
+use sparkfeed_events::{EventRecord, Position, StreamVersion, Timestamp, codec};
 
 use crate::{append_spread, event, events, stream};
 

@@ -2,7 +2,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use sparkfeed_eventlog::ExpectedVersion;
-use sparkfeed_eventlog::events::{EventId, Position};
+use sparkfeed_events::{EventId, Position};
 
 use crate::{events, fresh, stream};
 

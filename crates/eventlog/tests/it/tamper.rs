@@ -1,7 +1,7 @@
 use std::path::Path;
 
-use sparkfeed_eventlog::events::{Position, StreamVersion};
 use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys};
+use sparkfeed_events::{Position, StreamVersion};
 
 use crate::{append_spread, stream};
 
@@ -60,7 +60,7 @@ async fn a_record_rewritten_with_a_fresh_valid_hash_breaks_the_next_link() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
     edit_store(dir.path(), |tree| {
-        use sparkfeed_eventlog::events::codec;
+        use sparkfeed_events::codec;
         let prev = codec::open(
             &tree
                 .get(keys::record_key(Position(9)))
