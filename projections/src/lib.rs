@@ -45,6 +45,9 @@ pub use crate::cache::{RowCache, Source, View};
 pub use crate::runner::{Projections, RebuildReport};
 use crate::store::Rows;
 
+/// What folding one event answers: done, or why the projection cannot go on.
+pub type Applied = Result<(), ProjectionError>;
+
 /// A read model: folds events into rows.
 pub trait Projection: Send + Sync + 'static {
     /// Its stable name (`feeds`, `audit`, `analytics`).
@@ -57,12 +60,7 @@ pub trait Projection: Send + Sync + 'static {
     fn version(&self) -> u32;
 
     /// Folds one event into `rows`. Must be deterministic: a rebuild replays it.
-    fn apply(
-        &self,
-        rows: &mut Rows<'_>,
-        stored: &RecordedEvent,
-        event: &DomainEvent,
-    ) -> Result<(), ProjectionError>;
+    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied;
 }
 
 /// Why a projection could not advance or answer.

@@ -6,6 +6,8 @@
 //! - `power_cut`: power cuts under the log, on a file system that forgets unsynced writes.
 //! - `power_cut_server`: power cuts under the real server (and its rebuilds) on that file
 //!   system, under the chaos test's retrying GraphQL writers.
+//! - `server_under_fire`: what those two share: the server as a child process, the
+//!   retrying clients and their ledger, and the checks against what was acknowledged.
 
 mod api;
 mod chaos;
@@ -13,4 +15,5 @@ mod crash;
 mod power_cut;
 mod power_cut_server;
 mod projector_crash;
+mod server_under_fire;
 mod sled_power_cut;

@@ -41,47 +41,12 @@ use sparkfeed_projections::store::checkpoint;
 use sparkfeed_testkit::client::Client;
 use tokio::sync::watch;
 
-use crate::chaos::{
-    Acked, Audited, Findings, REQUEST_TIMEOUT, Server, World, audit, bootstrap, copy_tree,
-    read_models, tail, writer,
-};
 use crate::projector_crash::XorShift;
+use crate::server_under_fire::{
+    Acked, Findings, LogTally, Plan, REQUEST_TIMEOUT, Server, Slot, World, audit, bootstrap,
+    check_served, copy_tree, join_writers, runtime, seed_from_env, spawn_writers, tail,
+};
 use crate::sled_power_cut::open_sled;
-
-/// How hard to cut.
-struct Plan {
-    name: &'static str,
-    cuts: u64,
-    clients: usize,
-    /// Bounds of the load between a start and its cut, in ms.
-    round_ms: (u64, u64),
-    /// The whole run, past which every loop gives up.
-    budget: Duration,
-}
-
-impl Plan {
-    fn from_env() -> Self {
-        let long =
-            std::env::var("SPARKFEED_POWER_CUT_LONG").is_ok_and(|v| !v.is_empty() && v != "0");
-        if long {
-            Plan {
-                name: "long",
-                cuts: 200,
-                clients: 32,
-                round_ms: (200, 3_000),
-                budget: Duration::from_secs(3_600),
-            }
-        } else {
-            Plan {
-                name: "short",
-                cuts: 24,
-                clients: 16,
-                round_ms: (150, 1_000),
-                budget: Duration::from_secs(240),
-            }
-        }
-    }
-}
 
 /// What a run saw, printed at its end.
 #[derive(Default)]
@@ -101,10 +66,7 @@ struct Figures {
     catalog: Vec<String>,
     /// Servers and rebuilds that ended by themselves before their cut, or did not listen.
     failed_starts: Vec<String>,
-    events: u64,
-    /// Cuts after which opening the log removed an unfinished group or wrote index
-    /// entries again, and how many records and entries.
-    recoveries: (u64, u64, u64),
+    log: LogTally,
     /// What the file system threw away.
     dropped: Stats,
     /// Projections found at a checkpoint after a cut (the others replayed from zero).
@@ -112,16 +74,6 @@ struct Figures {
 }
 
 impl Figures {
-    fn note(&mut self, audited: &Audited) {
-        self.events = audited.events;
-        let r = audited.recovery;
-        if r.removed_records > 0 || r.reindexed_entries > 0 {
-            self.recoveries.0 += 1;
-            self.recoveries.1 += r.removed_records;
-            self.recoveries.2 += r.reindexed_entries;
-        }
-    }
-
     fn cut(&mut self, stats: Stats) {
         self.cuts += 1;
         self.dropped.bytes_dropped += stats.bytes_dropped;
@@ -329,12 +281,7 @@ struct Disk<'a> {
 
 /// Checks a copy of what the disk kept after a cut (see the module doc), against what was
 /// `acked` and what was sent and not answered (`pending`).
-fn check_after_cut(
-    disk: &Disk<'_>,
-    acked: &[Acked],
-    pending: &[crate::chaos::Slot],
-    figures: &mut Figures,
-) {
+fn check_after_cut(disk: &Disk<'_>, acked: &[Acked], pending: &[Slot], figures: &mut Figures) {
     let Disk {
         runtime,
         backing_data,
@@ -390,7 +337,7 @@ fn check_after_cut(
         eprintln!("{line}");
     }
     figures.findings.merge("log", found);
-    figures.note(&audited);
+    figures.log.note(&audited);
 }
 
 /// Says what a check found, at once: a later check may stop the test on a consequence (a
@@ -439,28 +386,21 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
         );
         return;
     }
-    let plan = Plan::from_env();
+    // (cuts, clients, ms between a start and its cut, budget in s): long, short.
+    let plan = Plan::from_env(
+        "SPARKFEED_POWER_CUT_LONG",
+        (200, 32, (200, 3_000), 3_600),
+        (24, 16, (150, 1_000), 240),
+    );
     let started = Instant::now();
-    let seed = std::env::var("SPARKFEED_POWER_CUT_SEED")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| {
-            let nanos = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map_or(1, |d| d.subsec_nanos());
-            u64::from(nanos) | 1
-        });
+    let seed = seed_from_env("SPARKFEED_POWER_CUT_SEED");
     let backing = tempfile::tempdir().expect("temp dir");
     let mountpoint = tempfile::tempdir().expect("temp dir");
     let scratch = tempfile::tempdir().expect("temp dir");
     let data = mountpoint.path().join("data");
     let backing_data = backing.path().join("data");
     let stderr = scratch.path().join("server.stderr");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let runtime = runtime();
     let mut rng = XorShift(seed);
     let mut figures = Figures::default();
 
@@ -483,22 +423,13 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
 
     let (addr_tx, addr_rx) = watch::channel(None);
     let world = Arc::new(World::new(addr_rx, started + plan.budget, admin.clone()));
-    let writers: Vec<_> = (0..plan.clients)
-        .map(|c| {
-            let salt = u64::try_from(c).expect("a few clients");
-            runtime.spawn(writer(
-                c,
-                seed ^ salt.wrapping_mul(0x9e37_79b9_7f4a_7c15),
-                Arc::clone(&world),
-            ))
-        })
-        .collect();
+    let writers = spawn_writers(&runtime, &plan, seed, &world);
 
     // Acknowledged mutations already checked through the API.
     let mut checked = 0;
     // How long the last start took to listen.
     let mut startup = Duration::from_millis(1_500);
-    while figures.cuts <= plan.cuts {
+    while figures.cuts <= plan.rounds {
         if started.elapsed() > plan.budget {
             break;
         }
@@ -563,18 +494,10 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
                 match listening.recv_timeout(Duration::from_secs(60)) {
                     Ok(Ok(addr)) => {
                         startup = spawned.elapsed();
-                        let (acked, _, tokens) = world.snapshot();
-                        let mut found = runtime.block_on(read_models(
-                            addr,
-                            &tokens,
-                            &acked,
-                            &acked[checked..],
-                            false,
-                        ));
+                        let mut found = check_served(&runtime, &world, addr, &mut checked, false);
                         found.merge("", runtime.block_on(admin_handle(addr, &admin)));
                         say(figures.cuts, &found);
                         figures.findings.merge("served", found);
-                        checked = acked.len();
                         addr_tx.send_replace(Some(addr));
                         let (lo, hi) = plan.round_ms;
                         std::thread::sleep(Duration::from_millis(lo + rng.below(hi - lo)));
@@ -608,19 +531,8 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
         Ok(Ok(addr)) => {
             addr_tx.send_replace(Some(addr));
             world.stop.store(true, Ordering::Relaxed);
-            runtime.block_on(async {
-                for writer in writers {
-                    match tokio::time::timeout(plan.budget, writer).await {
-                        Ok(Ok(Ok(()))) => {}
-                        Ok(Ok(Err(e))) => failures.push(e),
-                        Ok(Err(e)) => failures.push(format!("a client panicked: {e}")),
-                        Err(_) => failures.push("a client did not finish in time".to_owned()),
-                    }
-                }
-            });
-            let (acked, _, tokens) = world.snapshot();
-            let found =
-                runtime.block_on(read_models(addr, &tokens, &acked, &acked[checked..], true));
+            failures = join_writers(&runtime, writers, || Instant::now() + plan.budget);
+            let found = check_served(&runtime, &world, addr, &mut checked, true);
             figures.findings.merge("served", found);
         }
         outcome => figures.failed_starts.push(format!(
@@ -655,7 +567,7 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
         plan.clients,
         figures.during_rebuild,
         figures.after_rebuild,
-        figures.events,
+        figures.log.events,
     );
     eprintln!(
         "  mutations acknowledged {} ({} after a retry, {} sends unanswered and sent again); \
@@ -675,28 +587,17 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
     eprintln!(
         "  the file system dropped {} bytes, tore {} blocks and undid {} namespace operations; \
          {} opens recovered a tail ({} records removed, {} index entries written again); \
-         {} of {} projections resumed from a checkpoint after a cut",
+         {} projections resumed from a checkpoint over {} cuts (the others replayed from zero)",
         figures.dropped.bytes_dropped,
         figures.dropped.torn_blocks,
         figures.dropped.namespace_ops_undone,
-        figures.recoveries.0,
-        figures.recoveries.1,
-        figures.recoveries.2,
+        figures.log.recoveries.0,
+        figures.log.recoveries.1,
+        figures.log.recoveries.2,
         figures.resumed,
-        3 * figures.cuts,
+        figures.cuts,
     );
-    assert!(f.lost.is_empty(), "lost: {:#?}", f.lost);
-    assert!(f.duplicated.is_empty(), "duplicated: {:#?}", f.duplicated);
-    assert!(
-        f.mismatched.is_empty(),
-        "projection mismatches: {:#?}",
-        f.mismatched
-    );
-    assert!(
-        f.unverified.is_empty(),
-        "verify failures: {:#?}",
-        f.unverified
-    );
+    f.assert_whole();
     assert!(
         figures.failed_opens() == 0,
         "failed opens: {:#?} {:#?}",
@@ -710,7 +611,7 @@ fn power_cuts_under_the_server_lose_no_acknowledged_mutation_and_leave_every_pro
     );
     assert!(failures.is_empty(), "refused: {failures:#?}");
     assert!(
-        figures.cuts > plan.cuts,
+        figures.cuts > plan.rounds,
         "over the time budget of {:?} after {} cuts",
         plan.budget,
         figures.cuts

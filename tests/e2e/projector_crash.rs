@@ -17,19 +17,10 @@ use sparkfeed_domain::{Domain, KeyStore};
 use sparkfeed_e2e::PROJECTOR_BATCH;
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_projections::Projections;
+use sparkfeed_testkit::log::rows;
 
 /// Kills that must land part-way through each projection's catch-up.
 const KILLS_EACH: usize = 10;
-
-/// Every row of `tree`, in key order.
-pub(crate) fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
-    tree.iter()
-        .map(|e| {
-            let (k, v) = e.expect("reads");
-            (k.to_vec(), v.to_vec())
-        })
-        .collect()
-}
 
 /// Seeds the demo world into a log in `dir` (closed again); answers a runtime and the
 /// number of events.

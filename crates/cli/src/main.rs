@@ -169,59 +169,67 @@ enum BenchCommand {
     },
     /// Feed-page and mutation throughput and latency of the GraphQL API over loopback HTTP,
     /// with N concurrent clients; starts `serve --demo` in a child process unless --addr.
-    Api {
-        /// A running server to drive instead of starting one.
-        #[arg(long)]
-        addr: Option<std::net::SocketAddr>,
-        /// A Prime member's token for the mutation phase (with --addr).
-        #[arg(long)]
-        token: Option<String>,
-        /// Concurrent clients, one connection each.
-        #[arg(long, default_value_t = 32)]
-        clients: usize,
-        /// Seconds per phase per run.
-        #[arg(long, default_value_t = 5.0, value_parser = seconds)]
-        seconds: f64,
-        /// Runs (feed and mutation phases interleaved); medians are reported.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// At most this many requests per phase per run.
-        #[arg(long, default_value_t = 1_000_000)]
-        max_requests: usize,
-        /// Where the scratch data directory goes.
-        #[arg(long, default_value_os_t = std::env::temp_dir())]
-        dir: PathBuf,
-    },
+    Api(ApiArgs),
     /// Rebuild throughput of every projection over a seed world of about a million events,
     /// and feed-page read latency over its 100,000 posts.
-    Projections {
-        /// Events in the scratch log (about: the seed world is sized to it).
-        #[arg(long, default_value_t = 1_000_000)]
-        events: u64,
-        /// Posts among them.
-        #[arg(long, default_value_t = 100_000)]
-        posts: u64,
-        /// Rebuilds per projection; the median is reported.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// Feed pages read for the latency figures.
-        #[arg(long, default_value_t = 20_000)]
-        reads: usize,
-        /// Where the scratch store goes.
-        #[arg(long, default_value_os_t = std::env::temp_dir())]
-        dir: PathBuf,
-        /// Each projection store's page cache, in MiB.
-        #[arg(long, default_value_t = 1024)]
-        cache_mb: u64,
-        /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side
-        /// by side, each projection's variants in turn first (0 writes after every event).
-        #[arg(long, value_delimiter = ',', default_value = "64")]
-        replay_buffer_mb: Vec<usize>,
-        /// Rebuild only these projections (`feeds,audit`); feed pages are read only when
-        /// `feeds` is among them. All of them unless given.
-        #[arg(long, value_delimiter = ',')]
-        only: Vec<String>,
-    },
+    Projections(ProjectionsArgs),
+}
+
+// The flags of `bench api` and `bench projections`: the benchmark's own config, field for
+// field. (Plain comments: a doc comment here would become the subcommand's help.)
+#[derive(clap::Args)]
+struct ApiArgs {
+    /// A running server to drive instead of starting one.
+    #[arg(long)]
+    addr: Option<std::net::SocketAddr>,
+    /// A Prime member's token for the mutation phase (with --addr).
+    #[arg(long)]
+    token: Option<String>,
+    /// Concurrent clients, one connection each.
+    #[arg(long, default_value_t = 32)]
+    clients: usize,
+    /// Seconds per phase per run.
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
+    seconds: f64,
+    /// Runs (feed and mutation phases interleaved); medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// At most this many requests per phase per run.
+    #[arg(long, default_value_t = 1_000_000)]
+    max_requests: usize,
+    /// Where the scratch data directory goes.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    dir: PathBuf,
+}
+
+#[derive(clap::Args)]
+struct ProjectionsArgs {
+    /// Events in the scratch log (about: the seed world is sized to it).
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Posts among them.
+    #[arg(long, default_value_t = 100_000)]
+    posts: u64,
+    /// Rebuilds per projection; the median is reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Feed pages read for the latency figures.
+    #[arg(long, default_value_t = 20_000)]
+    reads: usize,
+    /// Where the scratch store goes.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    dir: PathBuf,
+    /// Each projection store's page cache, in MiB.
+    #[arg(long, default_value_t = 1024)]
+    cache_mb: u64,
+    /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side
+    /// by side, each projection's variants in turn first (0 writes after every event).
+    #[arg(long, value_delimiter = ',', default_value = "64")]
+    replay_buffer_mb: Vec<usize>,
+    /// Rebuild only these projections (`feeds,audit`); feed pages are read only when
+    /// `feeds` is among them. All of them unless given.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
 }
 
 fn main() -> ExitCode {
@@ -346,46 +354,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 /// `sparkfeed bench`: the measurement is in `sparkfeed_bench`; its report is printed here.
 fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
     let report = match what {
-        BenchCommand::Projections {
-            events,
-            posts,
-            runs,
-            reads,
-            dir,
-            cache_mb,
-            replay_buffer_mb,
-            only,
-        } => {
+        BenchCommand::Projections(args) => {
             let config = bench_projections::ProjectionsBench {
-                events,
-                posts,
-                runs,
-                reads,
-                dir,
-                cache_mb,
-                replay_buffer_mb,
-                only,
+                events: args.events,
+                posts: args.posts,
+                runs: args.runs,
+                reads: args.reads,
+                dir: args.dir,
+                cache_mb: args.cache_mb,
+                replay_buffer_mb: args.replay_buffer_mb,
+                only: args.only,
             };
             let report = bench_projections::projections(&config);
             report.context("projections benchmark")?.to_string()
         }
-        BenchCommand::Api {
-            addr,
-            token,
-            clients,
-            seconds,
-            runs,
-            max_requests,
-            dir,
-        } => {
+        BenchCommand::Api(args) => {
             let config = bench_api::ApiBench {
-                addr,
-                token,
-                clients,
-                seconds,
-                runs,
-                max_requests,
-                dir,
+                addr: args.addr,
+                token: args.token,
+                clients: args.clients,
+                seconds: args.seconds,
+                runs: args.runs,
+                max_requests: args.max_requests,
+                dir: args.dir,
             };
             bench_api::api(&config)
                 .context("API benchmark")?

@@ -4,9 +4,8 @@ use std::path::Path;
 use std::process::Command;
 
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
-use sparkfeed_events::{
-    Actor, ActorId, EventId, EventType, Metadata, NewEvent, Position, StreamName,
-};
+use sparkfeed_events::{Position, StreamName};
+use sparkfeed_testkit::log::event;
 
 fn sparkfeed(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
@@ -23,17 +22,7 @@ fn sparkfeed(args: &[&str]) -> (i32, String, String) {
 fn write_log(dir: &Path, events: u64) {
     let log = EventLog::open(Config::new(dir)).expect("opens");
     for n in 0..events {
-        let event = NewEvent {
-            id: EventId::random(),
-            event_type: EventType::parse("test.Happened").expect("valid"),
-            schema_version: 1,
-            payload: n.to_le_bytes().to_vec(),
-            metadata: Metadata {
-                actor: Actor::System(ActorId::parse("test").expect("valid")),
-                correlation_id: EventId::random(),
-                causation_id: None,
-            },
-        };
+        let event = event(n);
         let stream = StreamName::of("post", &(n % 5).to_string()).expect("valid");
         log.append_blocking(&stream, ExpectedVersion::Any, vec![event])
             .expect("appends");
@@ -201,7 +190,7 @@ fn the_demo_world_seeds_and_then_verifies() {
 
     let (code, out, err) = sparkfeed(&["rebuild", "all", "--data-dir", data]);
     assert_eq!(code, 0, "{out}{err}");
-    for name in ["analytics", "audit", "feeds"] {
+    for name in ["analytics", "audit", "feeds", "moderation"] {
         assert!(out.contains(&format!("rebuilt {name}: ")), "{out}");
     }
     let (code, _, err) = sparkfeed(&["rebuild", "nope", "--data-dir", data]);
@@ -218,17 +207,9 @@ fn fixtures_writes_the_committed_demo_world() {
     let (code, _, err) = sparkfeed(&["fixtures", dir.path().to_str().expect("utf-8")]);
     assert_eq!(code, 0, "{err}");
     let committed = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo"));
-    for file in [
-        "interests",
-        "products",
-        "users",
-        "contracts",
-        "posts",
-        "activity",
-    ] {
-        let name = format!("{file}.jsonl");
-        let fresh = std::fs::read_to_string(dir.path().join(&name)).expect("written");
-        let kept = std::fs::read_to_string(committed.join(&name)).expect("committed");
+    for name in sparkfeed_seed::FILES {
+        let fresh = std::fs::read_to_string(dir.path().join(name)).expect("written");
+        let kept = std::fs::read_to_string(committed.join(name)).expect("committed");
         assert!(
             fresh == kept,
             "fixtures/demo/{name} is not what `sparkfeed fixtures` writes: regenerate it"

@@ -24,6 +24,33 @@ use crate::{
     MAX_EVENTS_PER_APPEND, StreamState, keys,
 };
 
+/// An append checked and bound for the writer: its request, the writer's queue, and where
+/// the writer's answer comes back.
+struct Submission<'a> {
+    queue: &'a mpsc::Sender<Request>,
+    request: Request,
+    answer: oneshot::Receiver<Result<Appended, AppendError>>,
+}
+
+impl Submission<'_> {
+    /// Queues the request and waits for the writer's answer.
+    async fn send(self) -> Result<Appended, AppendError> {
+        self.queue
+            .send(self.request)
+            .await
+            .map_err(|_| LogError::Closed)?;
+        self.answer.await.map_err(|_| LogError::Closed)?
+    }
+
+    /// [`Submission::send`], blocking this thread (it panics inside an async runtime).
+    fn send_blocking(self) -> Result<Appended, AppendError> {
+        self.queue
+            .blocking_send(self.request)
+            .map_err(|_| LogError::Closed)?;
+        self.answer.blocking_recv().map_err(|_| LogError::Closed)?
+    }
+}
+
 /// Which way a stream is read.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Direction {
@@ -235,10 +262,7 @@ impl EventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, AppendError> {
-        let (request, answer) = self.request(stream, expected, events)?;
-        let queue = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
-        queue.send(request).await.map_err(|_| LogError::Closed)?;
-        answer.await.map_err(|_| LogError::Closed)?
+        self.request(stream, expected, events)?.send().await
     }
 
     /// [`EventLog::append`] for threads outside an async runtime (it panics inside one).
@@ -248,22 +272,23 @@ impl EventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, AppendError> {
-        let (request, answer) = self.request(stream, expected, events)?;
-        let queue = self.inner.requests.as_ref().ok_or(LogError::Closed)?;
-        queue.blocking_send(request).map_err(|_| LogError::Closed)?;
-        answer.blocking_recv().map_err(|_| LogError::Closed)?
+        self.request(stream, expected, events)?.send_blocking()
     }
 
-    /// Checks what can be checked without the log, and wraps the append for the writer.
+    /// Checks what can be checked without the log, and wraps the append for the writer's
+    /// queue (unless the log is closed).
     fn request(
         &self,
         stream: &StreamName,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
-    ) -> Result<(Request, oneshot::Receiver<Result<Appended, AppendError>>), AppendRefused> {
-        let invalid = |reason: String| AppendRefused::Invalid {
-            reason,
-            code: "VALIDATION",
+    ) -> Result<Submission<'_>, AppendError> {
+        let invalid = |reason: String| -> AppendError {
+            AppendRefused::Invalid {
+                reason,
+                code: "VALIDATION",
+            }
+            .into()
         };
         if events.is_empty() {
             return Err(invalid("an append needs at least one event".into()));
@@ -292,11 +317,14 @@ impl EventLog {
                     big.payload.len(),
                     codec::MAX_RECORD_BYTES
                 ),
-            });
+            }
+            .into());
         }
+        let queue = self.queue()?;
         let (reply, answer) = oneshot::channel();
-        Ok((
-            Request {
+        Ok(Submission {
+            queue,
+            request: Request {
                 stream: stream.clone(),
                 expected,
                 events,
@@ -304,7 +332,7 @@ impl EventLog {
                 reply,
             },
             answer,
-        ))
+        })
     }
 
     /// The writer's queue, unless the log is closed.

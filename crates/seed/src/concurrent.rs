@@ -7,12 +7,10 @@ use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Instant;
 
 use sparkfeed_domain::{Caller, Command, Domain};
-use sparkfeed_events::Timestamp;
 
-use crate::load::{Step, plan};
+use crate::load::{Planned, Step};
 use crate::{SeedError, SeedReport};
 
 /// The file whose lines depend on each other through their member.
@@ -34,17 +32,12 @@ pub async fn load_concurrently(
     lanes: usize,
     progress: impl Fn(u64, u64) + Send + Sync + 'static,
 ) -> Result<SeedReport, SeedError> {
-    if domain.log().head().len > 0 {
-        return Err(SeedError::NotEmpty(domain.log().head().len));
-    }
-    let started = Instant::now();
-    let now = Timestamp::now();
-    let steps = plan(dir, now)?;
-    let total = u64::try_from(steps.len()).unwrap_or(u64::MAX);
+    let planned = Planned::read(dir, domain)?;
+    let (now, total) = (planned.now, planned.total);
     let done = Arc::new(AtomicU64::new(0));
     let progress = Arc::new(progress);
     let mut repeats = 0;
-    for phase in phases(steps) {
+    for phase in phases(planned.steps) {
         let mut running = Vec::new();
         for lane in split(phase, lanes.max(1)) {
             let (domain, done, progress) = (domain.clone(), done.clone(), progress.clone());
@@ -71,7 +64,7 @@ pub async fn load_concurrently(
         commands: done.load(Ordering::Relaxed),
         repeats,
         events: domain.log().head().len,
-        elapsed: started.elapsed(),
+        elapsed: planned.started.elapsed(),
     })
 }
 

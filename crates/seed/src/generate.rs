@@ -519,15 +519,15 @@ impl DemoWorld {
     /// Writes the world's six files into `dir`.
     pub fn write(&self, dir: &Path) -> Result<(), SeedError> {
         std::fs::create_dir_all(dir).map_err(|e| SeedError::io(dir, e))?;
-        let files = [
-            ("interests.jsonl", jsonl(&self.interests)?),
-            ("products.jsonl", jsonl(&self.products)?),
-            ("users.jsonl", jsonl(&self.users)?),
-            ("contracts.jsonl", jsonl(&self.contracts)?),
-            ("posts.jsonl", jsonl(&self.posts)?),
-            ("activity.jsonl", jsonl(&self.activity)?),
+        let texts = [
+            jsonl(&self.interests)?,
+            jsonl(&self.products)?,
+            jsonl(&self.users)?,
+            jsonl(&self.contracts)?,
+            jsonl(&self.posts)?,
+            jsonl(&self.activity)?,
         ];
-        for (name, text) in files {
+        for (name, text) in crate::FILES.into_iter().zip(texts) {
             let path = dir.join(name);
             std::fs::write(&path, text).map_err(|e| SeedError::io(&path, e))?;
         }
@@ -545,17 +545,9 @@ mod tests {
         let b = tempfile::tempdir().expect("temp dir");
         generate(7, Size::DEMO).write(a.path()).expect("writes");
         generate(7, Size::DEMO).write(b.path()).expect("writes");
-        for file in [
-            "interests",
-            "products",
-            "users",
-            "contracts",
-            "posts",
-            "activity",
-        ] {
-            let name = format!("{file}.jsonl");
-            let left = std::fs::read(a.path().join(&name)).expect("reads");
-            let right = std::fs::read(b.path().join(&name)).expect("reads");
+        for name in crate::FILES {
+            let left = std::fs::read(a.path().join(name)).expect("reads");
+            let right = std::fs::read(b.path().join(name)).expect("reads");
             assert_eq!(left, right, "{name} differs between two runs");
         }
     }

@@ -15,6 +15,17 @@ pub use concurrent::load_concurrently;
 pub use generate::{DemoWorld, Size, generate};
 pub use load::{SeedReport, load};
 
+/// The files of a world, in the order they load (a later file refers to an earlier one's
+/// ids).
+pub const FILES: [&str; 6] = [
+    "interests.jsonl",
+    "products.jsonl",
+    "users.jsonl",
+    "contracts.jsonl",
+    "posts.jsonl",
+    "activity.jsonl",
+];
+
 /// The seed the committed demo world was generated from.
 pub const DEMO_SEED: u64 = 0x5EED_C4FE_ED00_0001;
 

@@ -121,13 +121,28 @@ fn interests(
 /// Reads every file of the world in `dir` into commands, in loading order.
 pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
     let mut steps = Vec::new();
-    let seed = || Caller::System("seed".into());
+    interest_steps(dir, &mut steps)?;
+    product_steps(dir, &mut steps)?;
+    user_steps(dir, &mut steps)?;
+    contract_steps(dir, now, &mut steps)?;
+    post_steps(dir, &mut steps)?;
+    activity_steps(dir, &mut steps)?;
+    Ok(steps)
+}
+
+/// The seeder's own commands: the catalog, brands, Prime and roles.
+fn seed_caller() -> Caller {
+    Caller::System("seed".into())
+}
+
+/// `interests.jsonl`: one interest a line.
+fn interest_steps(dir: &Path, steps: &mut Vec<Step>) -> Result<(), SeedError> {
     for (line, i) in read_lines::<InterestLine>(dir, "interests.jsonl")? {
         let b = bad("interests.jsonl", line);
         steps.push(Step {
             file: "interests.jsonl",
             line,
-            caller: seed(),
+            caller: seed_caller(),
             command: Command::AddInterest {
                 interest: InterestSlug::parse(&i.slug).map_err(&b)?,
                 name: i.name,
@@ -135,12 +150,17 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             },
         });
     }
+    Ok(())
+}
+
+/// `products.jsonl`: one product a line.
+fn product_steps(dir: &Path, steps: &mut Vec<Step>) -> Result<(), SeedError> {
     for (line, p) in read_lines::<ProductLine>(dir, "products.jsonl")? {
         let b = bad("products.jsonl", line);
         steps.push(Step {
             file: "products.jsonl",
             line,
-            caller: seed(),
+            caller: seed_caller(),
             command: Command::ListProduct {
                 asin: Asin::parse(&p.asin).map_err(&b)?,
                 title: p.title,
@@ -151,6 +171,11 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             },
         });
     }
+    Ok(())
+}
+
+/// `users.jsonl`: each account's registration, then its Prime, roles and interests.
+fn user_steps(dir: &Path, steps: &mut Vec<Step>) -> Result<(), SeedError> {
     for (line, u) in read_lines::<UserLine>(dir, "users.jsonl")? {
         let file = "users.jsonl";
         let b = bad(file, line);
@@ -176,7 +201,7 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             }
         };
         let caller = if u.kind == "brand" {
-            seed()
+            seed_caller()
         } else {
             Caller::Anonymous
         };
@@ -190,7 +215,7 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             steps.push(Step {
                 file,
                 line,
-                caller: seed(),
+                caller: seed_caller(),
                 command: Command::StartPrime { user: user.clone() },
             });
         }
@@ -199,7 +224,7 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             steps.push(Step {
                 file,
                 line,
-                caller: seed(),
+                caller: seed_caller(),
                 command: Command::GrantRole {
                     user: user.clone(),
                     role,
@@ -217,6 +242,11 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             });
         }
     }
+    Ok(())
+}
+
+/// `contracts.jsonl`: one sponsorship contract a line, its dates counted from `now`.
+fn contract_steps(dir: &Path, now: Timestamp, steps: &mut Vec<Step>) -> Result<(), SeedError> {
     for (line, c) in read_lines::<ContractLine>(dir, "contracts.jsonl")? {
         let file = "contracts.jsonl";
         let b = bad(file, line);
@@ -234,33 +264,15 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             },
         });
     }
+    Ok(())
+}
+
+/// `posts.jsonl`: one post a line.
+fn post_steps(dir: &Path, steps: &mut Vec<Step>) -> Result<(), SeedError> {
     for (line, p) in read_lines::<PostLine>(dir, "posts.jsonl")? {
         let file = "posts.jsonl";
         let b = bad(file, line);
-        let media = p
-            .media
-            .into_iter()
-            .map(|m| {
-                let kind = match m.kind.as_str() {
-                    "image" => MediaKind::Image,
-                    "video" => MediaKind::Video,
-                    other => {
-                        return Err(SeedError::Line {
-                            file,
-                            line,
-                            reason: format!("media kind {other:?}"),
-                        });
-                    }
-                };
-                Ok(MediaInput {
-                    kind,
-                    url: m.url,
-                    width: m.width,
-                    height: m.height,
-                    alt: m.alt,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let media = media(p.media, file, line)?;
         let tags = p
             .tags
             .into_iter()
@@ -292,103 +304,45 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             },
         });
     }
+    Ok(())
+}
+
+/// The media of a post line.
+fn media(
+    media: Vec<MediaLine>,
+    file: &'static str,
+    line: usize,
+) -> Result<Vec<MediaInput>, SeedError> {
+    media
+        .into_iter()
+        .map(|m| {
+            let kind = match m.kind.as_str() {
+                "image" => MediaKind::Image,
+                "video" => MediaKind::Video,
+                other => {
+                    return Err(SeedError::Line {
+                        file,
+                        line,
+                        reason: format!("media kind {other:?}"),
+                    });
+                }
+            };
+            Ok(MediaInput {
+                kind,
+                url: m.url,
+                width: m.width,
+                height: m.height,
+                alt: m.alt,
+            })
+        })
+        .collect()
+}
+
+/// `activity.jsonl`: what members did, one command a line, in order.
+fn activity_steps(dir: &Path, steps: &mut Vec<Step>) -> Result<(), SeedError> {
     for (line, a) in read_lines::<ActivityLine>(dir, "activity.jsonl")? {
         let file = "activity.jsonl";
-        let b = bad(file, line);
-        let member = |id: &str| UserId::parse(id).map(Caller::User).map_err(&b);
-        let post = |id: &str| PostId::parse(id).map_err(&b);
-        let (caller, command) = match a {
-            ActivityLine::Smile { member: m, post: p } => {
-                (member(&m)?, Command::Smile { post: post(&p)? })
-            }
-            ActivityLine::Unsmile { member: m, post: p } => {
-                (member(&m)?, Command::Unsmile { post: post(&p)? })
-            }
-            ActivityLine::Save { member: m, post: p } => {
-                (member(&m)?, Command::SavePost { post: post(&p)? })
-            }
-            ActivityLine::Share {
-                member: m,
-                post: p,
-                channel,
-            } => {
-                let channel = match channel.as_str() {
-                    "link" => ShareChannel::Link,
-                    "message" => ShareChannel::Message,
-                    "email" => ShareChannel::Email,
-                    "social" => ShareChannel::Social,
-                    other => {
-                        return Err(SeedError::Line {
-                            file,
-                            line,
-                            reason: format!("channel {other:?}"),
-                        });
-                    }
-                };
-                (
-                    member(&m)?,
-                    Command::SharePost {
-                        post: post(&p)?,
-                        channel,
-                    },
-                )
-            }
-            ActivityLine::Comment {
-                id,
-                member: m,
-                post: p,
-                text,
-            } => (
-                member(&m)?,
-                Command::Comment {
-                    comment: CommentId::parse(&id).map_err(&b)?,
-                    post: post(&p)?,
-                    text,
-                },
-            ),
-            ActivityLine::Buy {
-                member: m,
-                post: p,
-                asin,
-                quantity,
-                key,
-                gift,
-            } => (
-                member(&m)?,
-                Command::Buy {
-                    post: post(&p)?,
-                    asin: Asin::parse(&asin).map_err(&b)?,
-                    quantity,
-                    idempotency_key: key,
-                    gift,
-                },
-            ),
-            ActivityLine::Reprice { asin, price_cents } => (
-                seed(),
-                Command::RepriceProduct {
-                    asin: Asin::parse(&asin).map_err(&b)?,
-                    price: Money::new(price_cents, Currency::USD),
-                },
-            ),
-            ActivityLine::RemovePost {
-                by,
-                post: p,
-                reason,
-            } => (
-                member(&by)?,
-                Command::RemovePost {
-                    post: post(&p)?,
-                    reason,
-                },
-            ),
-            ActivityLine::EndContract { brand, contract } => (
-                member(&brand)?,
-                Command::EndContract {
-                    contract: ContractId::parse(&contract).map_err(&b)?,
-                    reason: "ended early".into(),
-                },
-            ),
-        };
+        let (caller, command) = activity_command(a, file, line)?;
         steps.push(Step {
             file,
             line,
@@ -396,7 +350,148 @@ pub(crate) fn plan(dir: &Path, now: Timestamp) -> Result<Vec<Step>, SeedError> {
             command,
         });
     }
-    Ok(steps)
+    Ok(())
+}
+
+/// The caller and command of one activity line.
+fn activity_command(
+    a: ActivityLine,
+    file: &'static str,
+    line: usize,
+) -> Result<(Caller, Command), SeedError> {
+    let b = bad(file, line);
+    let member = |id: &str| UserId::parse(id).map(Caller::User).map_err(&b);
+    let post = |id: &str| PostId::parse(id).map_err(&b);
+    Ok(match a {
+        ActivityLine::Smile { member: m, post: p } => {
+            (member(&m)?, Command::Smile { post: post(&p)? })
+        }
+        ActivityLine::Unsmile { member: m, post: p } => {
+            (member(&m)?, Command::Unsmile { post: post(&p)? })
+        }
+        ActivityLine::Save { member: m, post: p } => {
+            (member(&m)?, Command::SavePost { post: post(&p)? })
+        }
+        ActivityLine::Share {
+            member: m,
+            post: p,
+            channel,
+        } => {
+            let channel = share_channel(&channel, file, line)?;
+            (
+                member(&m)?,
+                Command::SharePost {
+                    post: post(&p)?,
+                    channel,
+                },
+            )
+        }
+        ActivityLine::Comment {
+            id,
+            member: m,
+            post: p,
+            text,
+        } => (
+            member(&m)?,
+            Command::Comment {
+                comment: CommentId::parse(&id).map_err(&b)?,
+                post: post(&p)?,
+                text,
+            },
+        ),
+        ActivityLine::Buy {
+            member: m,
+            post: p,
+            asin,
+            quantity,
+            key,
+            gift,
+        } => (
+            member(&m)?,
+            Command::Buy {
+                post: post(&p)?,
+                asin: Asin::parse(&asin).map_err(&b)?,
+                quantity,
+                idempotency_key: key,
+                gift,
+            },
+        ),
+        ActivityLine::Reprice { asin, price_cents } => (
+            seed_caller(),
+            Command::RepriceProduct {
+                asin: Asin::parse(&asin).map_err(&b)?,
+                price: Money::new(price_cents, Currency::USD),
+            },
+        ),
+        ActivityLine::RemovePost {
+            by,
+            post: p,
+            reason,
+        } => (
+            member(&by)?,
+            Command::RemovePost {
+                post: post(&p)?,
+                reason,
+            },
+        ),
+        ActivityLine::EndContract { brand, contract } => (
+            member(&brand)?,
+            Command::EndContract {
+                contract: ContractId::parse(&contract).map_err(&b)?,
+                reason: "ended early".into(),
+            },
+        ),
+    })
+}
+
+/// A share's channel.
+fn share_channel(
+    channel: &str,
+    file: &'static str,
+    line: usize,
+) -> Result<ShareChannel, SeedError> {
+    match channel {
+        "link" => Ok(ShareChannel::Link),
+        "message" => Ok(ShareChannel::Message),
+        "email" => Ok(ShareChannel::Email),
+        "social" => Ok(ShareChannel::Social),
+        other => Err(SeedError::Line {
+            file,
+            line,
+            reason: format!("channel {other:?}"),
+        }),
+    }
+}
+
+/// A world read into its steps, about to load: how `load` and `load_concurrently` begin.
+pub(crate) struct Planned {
+    /// When the loading began.
+    pub(crate) started: Instant,
+    /// The one `now` of every step.
+    pub(crate) now: Timestamp,
+    /// The commands, in loading order.
+    pub(crate) steps: Vec<Step>,
+    /// How many there are.
+    pub(crate) total: u64,
+}
+
+impl Planned {
+    /// Refuses a log that is not empty, then reads the world in `dir`.
+    pub(crate) fn read(dir: &Path, domain: &Domain) -> Result<Self, SeedError> {
+        if domain.log().head().len > 0 {
+            return Err(SeedError::NotEmpty(domain.log().head().len));
+        }
+        let started = Instant::now();
+        let now = Timestamp::now();
+        let steps = plan(dir, now)?;
+        let total = u64::try_from(steps.len()).unwrap_or(u64::MAX);
+        Ok(Self {
+            started,
+            now,
+            steps,
+            total,
+        })
+    }
 }
 
 /// Loads the world in `dir` into `domain`'s log, which must be empty. `progress` is told
@@ -406,20 +501,15 @@ pub async fn load(
     domain: &Domain,
     mut progress: impl FnMut(u64, u64),
 ) -> Result<SeedReport, SeedError> {
-    if domain.log().head().len > 0 {
-        return Err(SeedError::NotEmpty(domain.log().head().len));
-    }
-    let started = Instant::now();
-    let now = Timestamp::now();
-    let steps = plan(dir, now)?;
-    let total = u64::try_from(steps.len()).unwrap_or(u64::MAX);
+    let planned = Planned::read(dir, domain)?;
+    let (now, total) = (planned.now, planned.total);
     let mut report = SeedReport {
         commands: 0,
         repeats: 0,
         events: 0,
         elapsed: Duration::ZERO,
     };
-    for (n, step) in steps.into_iter().enumerate() {
+    for (n, step) in planned.steps.into_iter().enumerate() {
         let done = domain
             .execute(&step.context(n, now), &step.command)
             .await
@@ -429,6 +519,6 @@ pub async fn load(
         progress(report.commands, total);
     }
     report.events = domain.log().head().len;
-    report.elapsed = started.elapsed();
+    report.elapsed = planned.started.elapsed();
     Ok(report)
 }

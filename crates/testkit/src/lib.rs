@@ -3,11 +3,13 @@
 //! - [`client`]: a loopback HTTP/1.1 and graphql-transport-ws client (the end-to-end tests
 //!   and `sparkfeed bench api` speak to a real server with it);
 //! - [`world`]: a log, a domain and the projections in one temp dir, and commands run on it;
-//! - [`ids`]: domain ids from literals, for tests (a bad literal is a bug in the test).
+//! - [`ids`]: domain ids from literals, for tests (a bad literal is a bug in the test);
+//! - [`log`]: raw events for the log's own tests, and the rows of a sled tree.
 //!
 //! Invariant: nothing here is linked into the `sparkfeed` server; only tests and benches
 //! use it.
 
 pub mod client;
 pub mod ids;
+pub mod log;
 pub mod world;

@@ -7,7 +7,7 @@ use sparkfeed_events::RecordedEvent;
 use super::rows::DayCounters;
 use super::{ANALYTICS, Analytics, day_of, keys};
 use crate::store::Rows;
-use crate::{Projection, ProjectionError};
+use crate::{Applied, Projection, ProjectionError};
 
 /// How one event changes a day's counters.
 type Change = Box<dyn Fn(&mut DayCounters)>;
@@ -21,12 +21,7 @@ impl Projection for Analytics {
         1
     }
 
-    fn apply(
-        &self,
-        rows: &mut Rows<'_>,
-        stored: &RecordedEvent,
-        event: &DomainEvent,
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         let day = day_of(stored.record.recorded_at.0);
         let interests_of =
             |rows: &Rows<'_>, post: &PostId| -> Result<Vec<InterestSlug>, ProjectionError> {

@@ -8,7 +8,7 @@ use super::keys;
 use super::rows::AuditEntry;
 use super::{AUDIT, Audit};
 use crate::store::Rows;
-use crate::{Projection, ProjectionError};
+use crate::{Applied, Projection, ProjectionError};
 
 /// What an event adds to a contract's trail.
 struct Mention {
@@ -28,12 +28,7 @@ impl Projection for Audit {
         1
     }
 
-    fn apply(
-        &self,
-        rows: &mut Rows<'_>,
-        stored: &RecordedEvent,
-        event: &DomainEvent,
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         let Some(Mention {
             contract,
             post,

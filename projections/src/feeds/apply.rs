@@ -9,7 +9,7 @@ use super::keys;
 use super::rows::*;
 use super::{FEEDS, Feeds};
 use crate::store::Rows;
-use crate::{Projection, ProjectionError};
+use crate::{Applied, Projection, ProjectionError};
 
 impl Projection for Feeds {
     fn name(&self) -> &'static str {
@@ -21,12 +21,7 @@ impl Projection for Feeds {
         2
     }
 
-    fn apply(
-        &self,
-        rows: &mut Rows<'_>,
-        stored: &RecordedEvent,
-        event: &DomainEvent,
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         let at = stored.record.position;
         let recorded_at = stored.record.recorded_at.0;
         match event {

@@ -165,6 +165,20 @@ mod tests {
         }
     }
 
+    /// Verdicts from a short spec, a letter each: `S` shown, `R` removed, `B` already
+    /// bought, `T` sponsored too soon.
+    fn verdicts(spec: &str) -> Vec<Verdict> {
+        spec.split_whitespace()
+            .map(|letter| match letter {
+                "S" => Shown,
+                "R" => Removed,
+                "B" => AlreadyBought,
+                "T" => SponsoredTooSoon,
+                other => panic!("no verdict {other:?}"),
+            })
+            .collect()
+    }
+
     /// Given the member's purchases and the candidates in feed order, then the verdicts.
     fn check(purchases: &[(&str, i64, Option<i64>)], candidates: &[&str], then: &[Verdict]) {
         let purchases: Purchases = purchases
@@ -245,21 +259,7 @@ mod tests {
         check(
             &[],
             &["$", "$", "", "", "", "", "$", "", "", "", "$", "", "$"],
-            &[
-                Shown,
-                SponsoredTooSoon,
-                Shown,
-                Shown,
-                Shown,
-                Shown,
-                Shown,
-                Shown,
-                Shown,
-                Shown,
-                SponsoredTooSoon,
-                Shown,
-                Shown,
-            ],
+            &verdicts("S T S S S S S S S S T S S"),
         );
     }
 
@@ -269,17 +269,7 @@ mod tests {
         check(
             &bought,
             &["$", "B000000001", "+", "", "", "", "$", "", "$"],
-            &[
-                Shown,
-                AlreadyBought,
-                Removed,
-                Shown,
-                Shown,
-                Shown,
-                SponsoredTooSoon,
-                Shown,
-                Shown,
-            ],
+            &verdicts("S B R S S S T S S"),
         );
     }
 
@@ -289,7 +279,7 @@ mod tests {
         check(
             &bought,
             &["$", "", "", "", "$ B000000001", "", "$"],
-            &[Shown, Shown, Shown, Shown, AlreadyBought, Shown, Shown],
+            &verdicts("S S S S B S S"),
         );
     }
 }

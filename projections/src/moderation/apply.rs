@@ -7,7 +7,7 @@ use super::keys;
 use super::rows::{ReportRow, Resolution};
 use super::{MODERATION, Moderation};
 use crate::store::Rows;
-use crate::{Projection, ProjectionError};
+use crate::{Applied, Projection, ProjectionError};
 
 impl Projection for Moderation {
     fn name(&self) -> &'static str {
@@ -18,12 +18,7 @@ impl Projection for Moderation {
         1
     }
 
-    fn apply(
-        &self,
-        rows: &mut Rows<'_>,
-        stored: &RecordedEvent,
-        event: &DomainEvent,
-    ) -> Result<(), ProjectionError> {
+    fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         let at = stored.record.position;
         let when = stored.record.recorded_at.0;
         match event {

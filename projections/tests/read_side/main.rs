@@ -10,11 +10,12 @@ mod rebuild;
 use std::ops::Deref;
 
 use sparkfeed_domain::events::MediaKind;
-use sparkfeed_domain::{Caller, Command, MediaInput, Role, TagInput, UserId};
+use sparkfeed_domain::{Caller, Command, MediaInput, Money, Role, TagInput, UserId};
 use sparkfeed_projections::ProjectionError;
 use sparkfeed_projections::feeds::rows::LISTED_MEMBERS;
 pub(crate) use sparkfeed_testkit::ids::{asin, contract, handle, interest, post, usd, user};
-pub(crate) use sparkfeed_testkit::world::system;
+pub(crate) use sparkfeed_testkit::log::rows;
+pub(crate) use sparkfeed_testkit::world::{as_user, system};
 
 pub(crate) const DAY: i64 = 86_400_000_000;
 
@@ -35,16 +36,6 @@ pub(crate) const FANS: usize = LISTED_MEMBERS + 4;
 /// The `n`th fan (`ufan00`, `ufan01`, ...).
 pub(crate) fn fan(n: usize) -> UserId {
     user(&format!("ufan{n:02}"))
-}
-
-/// Every row of a tree, in key order.
-pub(crate) fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
-    tree.iter()
-        .map(|e| {
-            let (k, v) = e.expect("reads");
-            (k.to_vec(), v.to_vec())
-        })
-        .collect()
 }
 
 pub(crate) fn publish(
@@ -88,6 +79,24 @@ pub(crate) fn buy(id: &str, a: &str, quantity: u8, idempotency_key: &str, gift: 
     }
 }
 
+/// Contract `k1`, between uacme's brand and enthusiast uana, for `fee` and `commission_bp`,
+/// from `starts_at` to `ends_at`.
+pub(crate) fn contract_k1(
+    fee: Option<Money>,
+    commission_bp: Option<u32>,
+    starts_at: i64,
+    ends_at: i64,
+) -> Command {
+    Command::OpenContract {
+        contract: contract("k1"),
+        enthusiast: user("uana"),
+        flat_fee: fee,
+        commission_bp,
+        starts_at,
+        ends_at,
+    }
+}
+
 /// The projections following the log live; they stop when this is dropped.
 pub(crate) struct Live(Vec<tokio::task::JoinHandle<Result<(), ProjectionError>>>);
 
@@ -103,6 +112,14 @@ impl World {
     /// Starts the projections following the log live, until the answer is dropped.
     pub(crate) fn follow_live(&self) -> Live {
         Live(self.projections.spawn())
+    }
+
+    /// [`World::small`], its projections following the log live until the `Live` is
+    /// dropped.
+    pub(crate) async fn small_live() -> (World, Live) {
+        let w = World::small().await;
+        let live = w.follow_live();
+        (w, live)
     }
 
     /// A world with nothing in its log.

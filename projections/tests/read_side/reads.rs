@@ -13,14 +13,13 @@ use crate::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing() {
-    let w = World::small().await;
-    let _live = w.follow_live();
+    let (w, _live) = World::small_live().await;
     let mut existing = HashSet::new();
     let mut last = Position(0);
     for n in 0..40 {
         last = w
             .run(
-                Caller::User(user("uana")),
+                as_user("uana"),
                 publish(&format!("pold{n}"), &["fitness"], &[], None),
             )
             .await
@@ -38,7 +37,7 @@ async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing(
             for n in 0..30 {
                 domain
                     .execute(
-                        &Context::new(Caller::User(user("ubob"))),
+                        &Context::new(as_user("ubob")),
                         &publish(&format!("pnew{n}"), &["fitness"], &[], None),
                     )
                     .await
@@ -68,10 +67,9 @@ async fn walking_a_feed_while_posts_are_added_repeats_nothing_and_skips_nothing(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_client_reads_its_own_writes_without_sleeping() {
-    let w = World::small().await;
-    let _live = w.follow_live();
+    let (w, _live) = World::small_live().await;
     w.run_and_read(
-        Caller::User(user("uana")),
+        as_user("uana"),
         publish("p1", &["fitness", "diy"], &["B000000001"], None),
     )
     .await;
@@ -79,18 +77,12 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
         .expect("reads")
         .expect("visible at once");
     assert_eq!(card.body.interests.len(), 2);
+    w.run_and_read(as_user("ubob"), Command::Smile { post: post("p1") })
+        .await;
+    w.run_and_read(as_user("ubob"), Command::SavePost { post: post("p1") })
+        .await;
     w.run_and_read(
-        Caller::User(user("ubob")),
-        Command::Smile { post: post("p1") },
-    )
-    .await;
-    w.run_and_read(
-        Caller::User(user("ubob")),
-        Command::SavePost { post: post("p1") },
-    )
-    .await;
-    w.run_and_read(
-        Caller::User(user("ubob")),
+        as_user("ubob"),
         Command::SharePost {
             post: post("p1"),
             channel: ShareChannel::Link,
@@ -118,11 +110,8 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
     );
 
     // The author buys the product she tagged: her tag gets the badge.
-    w.run_and_read(
-        Caller::User(user("uana")),
-        buy("p1", "B000000001", 1, "a", false),
-    )
-    .await;
+    w.run_and_read(as_user("uana"), buy("p1", "B000000001", 1, "a", false))
+        .await;
     let card = read::post_card(&w.feeds(), &post("p1"))
         .expect("reads")
         .expect("exists");
@@ -145,7 +134,7 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
 
     // Removal takes it out of every feed at once.
     w.run_and_read(
-        Caller::User(user("uana")),
+        as_user("uana"),
         Command::RemovePost {
             post: post("p1"),
             reason: String::new(),
@@ -168,28 +157,17 @@ async fn a_client_reads_its_own_writes_without_sleeping() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchases() {
-    let w = World::small().await;
-    let _live = w.follow_live();
+    let (w, _live) = World::small_live().await;
     w.run(
-        Caller::User(user("ubob")),
+        as_user("ubob"),
         Command::ChooseInterests {
             interests: vec![interest("fitness"), interest("diy")],
         },
     )
     .await;
     let now = w.now();
-    w.run(
-        Caller::User(user("uacme")),
-        Command::OpenContract {
-            contract: contract("k1"),
-            enthusiast: user("uana"),
-            flat_fee: None,
-            commission_bp: Some(500),
-            starts_at: now - DAY,
-            ends_at: now + 10 * DAY,
-        },
-    )
-    .await;
+    let k1 = contract_k1(None, Some(500), now - DAY, now + 10 * DAY);
+    w.run(as_user("uacme"), k1).await;
     // Twelve posts, newest last: every third sponsored, one in both interests, one tagging
     // a durable product bob then buys, one tagging a consumable he buys, one he buys as a gift.
     for n in 0..12 {
@@ -207,26 +185,15 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
             _ => &[],
         };
         w.run(
-            Caller::User(user("uana")),
+            as_user("uana"),
             publish(&format!("p{n}"), interests, tags, sponsored),
         )
         .await;
     }
-    w.run(
-        Caller::User(user("ubob")),
-        buy("p7", "B000000001", 1, "x", false),
-    )
-    .await;
-    let last = w
-        .run(
-            Caller::User(user("ubob")),
-            buy("p8", "B000000002", 1, "y", false),
-        )
+    w.run(as_user("ubob"), buy("p7", "B000000001", 1, "x", false))
         .await;
-    w.projections
-        .wait_for(last.position, Duration::from_secs(30))
-        .await
-        .expect("caught up");
+    w.run_and_read(as_user("ubob"), buy("p8", "B000000002", 1, "y", false))
+        .await;
 
     let page = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
     let ids: Vec<String> = page.items.iter().map(|(_, i)| i.post.to_string()).collect();
@@ -257,7 +224,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
 
     // Changing interests changes the feed at once.
     w.run_and_read(
-        Caller::User(user("ubob")),
+        as_user("ubob"),
         Command::ChooseInterests {
             interests: vec![interest("diy")],
         },
@@ -273,7 +240,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         "only diy posts now"
     );
     w.run_and_read(
-        Caller::User(user("ubob")),
+        as_user("ubob"),
         Command::ChooseInterests {
             interests: vec![interest("fitness"), interest("diy")],
         },
@@ -294,55 +261,33 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sponsored_posts_audit_trail_lists_every_event_with_position_actor_and_hash() {
-    let w = World::small().await;
-    let _live = w.follow_live();
+    let (w, _live) = World::small_live().await;
     let now = w.now();
+    let k1 = contract_k1(Some(usd(10_000)), Some(1_000), now - DAY, now + DAY);
+    w.run(as_user("uacme"), k1).await;
     w.run(
-        Caller::User(user("uacme")),
-        Command::OpenContract {
-            contract: contract("k1"),
-            enthusiast: user("uana"),
-            flat_fee: Some(sparkfeed_domain::Money::new(
-                10_000,
-                sparkfeed_domain::Currency::USD,
-            )),
-            commission_bp: Some(1_000),
-            starts_at: now - DAY,
-            ends_at: now + DAY,
-        },
-    )
-    .await;
-    w.run(
-        Caller::User(user("uana")),
+        as_user("uana"),
         publish("ps", &["fitness"], &["B000000001"], Some("k1")),
     )
     .await;
     w.run(
-        Caller::User(user("uana")),
+        as_user("uana"),
         Command::EditCaption {
             post: post("ps"),
             caption: "edited".into(),
         },
     )
     .await;
-    w.run(
-        Caller::User(user("ubob")),
-        buy("ps", "B000000001", 2, "k", false),
+    w.run(as_user("ubob"), buy("ps", "B000000001", 2, "k", false))
+        .await;
+    w.run_and_read(
+        as_user("uacme"),
+        Command::EndContract {
+            contract: contract("k1"),
+            reason: "done".into(),
+        },
     )
     .await;
-    let last = w
-        .run(
-            Caller::User(user("uacme")),
-            Command::EndContract {
-                contract: contract("k1"),
-                reason: "done".into(),
-            },
-        )
-        .await;
-    w.projections
-        .wait_for(last.position, Duration::from_secs(30))
-        .await
-        .expect("caught up");
 
     let trail =
         audit::read::sponsorship_history(&w.projections.tree("audit").expect("audit"), &post("ps"))

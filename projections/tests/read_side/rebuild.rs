@@ -32,7 +32,9 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
         let projections = w.projections.clone().with_replay_buffer(buffer);
         for name in projections.names() {
             let before = rows(&projections.tree(name).expect("tree"));
-            assert!(before.len() > 10, "{name} has rows");
+            // The demo world files no reports: the moderation queue holds its checkpoint only.
+            let least = if name == "moderation" { 1 } else { 10 };
+            assert!(before.len() >= least, "{name} has rows");
             let mut seen = 0;
             let rebuilt = projections
                 .rebuild(name, |done, _| seen = done)

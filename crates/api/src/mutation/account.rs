@@ -1,14 +1,14 @@
 //! Accounts: registration, interests, Prime and roles.
 
 use async_graphql::{Context, ID, Object};
-use sparkfeed_domain::{Command, Handle, UserId};
+use sparkfeed_domain::{Command, Executed, Handle, UserId};
 
 use super::args;
 use super::payloads::{RegisterPayload, UserPayload, fresh_user, user_payload, written};
 use super::sender::{Sender, run};
 use crate::auth::DEFAULT_TOKEN_TTL;
 use crate::ctx::{Gql, api, signed_in};
-use crate::error::ApiError;
+use crate::error::{ApiError, ApiResult};
 use crate::objects::user::Role;
 
 /// Accounts: registration, interests, Prime and roles.
@@ -27,18 +27,13 @@ impl AccountMutations {
         idempotency_key: Option<String>,
     ) -> Gql<RegisterPayload> {
         let sender = Sender::anyone(ctx, "registerUser", idempotency_key.as_deref())?;
-        let handle =
-            Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
-        let user = sender.new_id(UserId::generate);
-        let done = run(
-            ctx,
-            sender,
+        let (user, done) = register(ctx, sender, &handle, |user, handle| {
             Command::RegisterMember {
-                user: user.clone(),
+                user,
                 handle,
                 display_name,
-            },
-        )
+            }
+        })
         .await?;
         Ok(RegisterPayload {
             token: api(ctx).tokens.mint(&user, DEFAULT_TOKEN_TTL),
@@ -56,18 +51,13 @@ impl AccountMutations {
         idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
         let sender = Sender::admin(ctx, "registerBrand", idempotency_key.as_deref())?;
-        let handle =
-            Handle::parse(&handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
-        let user = sender.new_id(UserId::generate);
-        let done = run(
-            ctx,
-            sender,
+        let (user, done) = register(ctx, sender, &handle, |user, handle| {
             Command::RegisterBrand {
-                user: user.clone(),
+                user,
                 handle,
                 brand_name,
-            },
-        )
+            }
+        })
         .await?;
         Ok(user_payload(ctx, &user, done)?)
     }
@@ -92,10 +82,10 @@ impl AccountMutations {
         user_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
-        let sender = Sender::admin(ctx, "startPrime", idempotency_key.as_deref())?;
-        let user = args::user_id(&user_id)?;
-        let done = run(ctx, sender, Command::StartPrime { user: user.clone() }).await?;
-        Ok(user_payload(ctx, &user, done)?)
+        on_user(ctx, "startPrime", idempotency_key, &user_id, |user| {
+            Command::StartPrime { user }
+        })
+        .await
     }
 
     /// Records that a member's Prime membership ended (admins).
@@ -105,10 +95,10 @@ impl AccountMutations {
         user_id: ID,
         idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
-        let sender = Sender::admin(ctx, "endPrime", idempotency_key.as_deref())?;
-        let user = args::user_id(&user_id)?;
-        let done = run(ctx, sender, Command::EndPrime { user: user.clone() }).await?;
-        Ok(user_payload(ctx, &user, done)?)
+        on_user(ctx, "endPrime", idempotency_key, &user_id, |user| {
+            Command::EndPrime { user }
+        })
+        .await
     }
 
     /// Grants a role (admins).
@@ -119,19 +109,11 @@ impl AccountMutations {
         role: Role,
         idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
-        let sender = Sender::admin(ctx, "grantRole", idempotency_key.as_deref())?;
-        let user = args::user_id(&user_id)?;
         let role = role.into();
-        let done = run(
-            ctx,
-            sender,
-            Command::GrantRole {
-                user: user.clone(),
-                role,
-            },
-        )
-        .await?;
-        Ok(user_payload(ctx, &user, done)?)
+        on_user(ctx, "grantRole", idempotency_key, &user_id, |user| {
+            Command::GrantRole { user, role }
+        })
+        .await
     }
 
     /// Revokes a role (admins).
@@ -142,18 +124,39 @@ impl AccountMutations {
         role: Role,
         idempotency_key: Option<String>,
     ) -> Gql<UserPayload> {
-        let sender = Sender::admin(ctx, "revokeRole", idempotency_key.as_deref())?;
-        let user = args::user_id(&user_id)?;
         let role = role.into();
-        let done = run(
-            ctx,
-            sender,
-            Command::RevokeRole {
-                user: user.clone(),
-                role,
-            },
-        )
-        .await?;
-        Ok(user_payload(ctx, &user, done)?)
+        on_user(ctx, "revokeRole", idempotency_key, &user_id, |user| {
+            Command::RevokeRole { user, role }
+        })
+        .await
     }
+}
+
+/// An admin's command on one account: the admin is checked (identity, rate token, role)
+/// before `user_id` is parsed; answers with the account as it is now.
+async fn on_user(
+    ctx: &Context<'_>,
+    operation: &str,
+    idempotency_key: Option<String>,
+    user_id: &ID,
+    command: impl FnOnce(UserId) -> Command,
+) -> Gql<UserPayload> {
+    let sender = Sender::admin(ctx, operation, idempotency_key.as_deref())?;
+    let user = args::user_id(user_id)?;
+    let done = run(ctx, sender, command(user.clone())).await?;
+    Ok(user_payload(ctx, &user, done)?)
+}
+
+/// Registers an account for a settled `sender`: parses `handle`, then runs `command` for
+/// the account's id (derived from the idempotency key, or fresh).
+async fn register(
+    ctx: &Context<'_>,
+    sender: Sender,
+    handle: &str,
+    command: impl FnOnce(UserId, Handle) -> Command,
+) -> ApiResult<(UserId, Executed)> {
+    let handle = Handle::parse(handle).map_err(|e| ApiError::input("handle", e.to_string()))?;
+    let user = sender.new_id(UserId::generate);
+    let done = run(ctx, sender, command(user.clone(), handle)).await?;
+    Ok((user, done))
 }

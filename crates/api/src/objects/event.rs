@@ -151,16 +151,21 @@ pub(crate) fn events_page(
     let from = p
         .after
         .map_or(Position(0), |a| Position(a.0.saturating_add(1)));
-    let wanted = |e: &RecordedEvent| {
-        types.is_empty() || types.iter().any(|t| t == e.record.event_type.as_str())
+    let scan = Scan {
+        api,
+        from,
+        first: p.first,
+        wanted: |e: &RecordedEvent| {
+            types.is_empty() || types.iter().any(|t| t == e.record.event_type.as_str())
+        },
     };
     let (items, has_next, examined) = match stream {
         Some(name) => {
             let name =
                 StreamName::parse(&name).map_err(|e| ApiError::input("stream", e.to_string()))?;
-            of_stream(api, &name, from, p.first, wanted)?
+            scan.stream(&name)?
         }
-        None => of_log(api, from, p.first, wanted)?,
+        None => scan.log()?,
     };
     Ok(Fetched {
         items: items
@@ -176,69 +181,70 @@ pub(crate) fn events_page(
 
 type Scanned = (Vec<(Position, Event)>, bool, Option<Position>);
 
-fn of_stream(
-    api: &Api,
-    name: &StreamName,
+/// What one `events` page looks for: at most `first` events `wanted`, from `from` on.
+struct Scan<'a, W> {
+    api: &'a Api,
     from: Position,
     first: usize,
-    wanted: impl Fn(&RecordedEvent) -> bool,
-) -> ApiResult<Scanned> {
-    let log = api.domain.log();
-    let mut items = Vec::new();
-    let mut examined = None;
-    let mut version = StreamVersion::FIRST;
-    loop {
-        let slice = log.read_stream(name, version, Direction::Forward, 512)?;
-        for e in slice.events {
-            if e.record.position < from || !wanted(&e) {
-                continue;
-            }
-            if items.len() == first {
-                return Ok((items, true, examined));
-            }
-            examined = Some(e.record.position);
-            items.push((e.record.position, Event::decode(api, e)?));
-        }
-        match slice.next {
-            Some(next) => version = next,
-            None => return Ok((items, false, examined)),
-        }
-    }
+    wanted: W,
 }
 
-fn of_log(
-    api: &Api,
-    from: Position,
-    first: usize,
-    wanted: impl Fn(&RecordedEvent) -> bool,
-) -> ApiResult<Scanned> {
-    let log = api.domain.log();
-    let mut items = Vec::new();
-    let mut has_next = false;
-    // `at` is the next position to examine.
-    let mut at = from;
-    let mut scanned = 0usize;
-    'scan: while scanned < EVENT_SCAN_BUDGET {
-        let batch = log.read_all(at, 1024.min(EVENT_SCAN_BUDGET - scanned))?;
-        if batch.is_empty() {
-            break;
-        }
-        for e in batch {
-            let position = e.record.position;
-            if wanted(&e) {
-                if items.len() == first {
-                    has_next = true;
-                    break 'scan;
+impl<W: Fn(&RecordedEvent) -> bool> Scan<'_, W> {
+    /// The stream `name`, read whole from `from`.
+    fn stream(&self, name: &StreamName) -> ApiResult<Scanned> {
+        let log = self.api.domain.log();
+        let mut items = Vec::new();
+        let mut examined = None;
+        let mut version = StreamVersion::FIRST;
+        loop {
+            let slice = log.read_stream(name, version, Direction::Forward, 512)?;
+            for e in slice.events {
+                if e.record.position < self.from || !(self.wanted)(&e) {
+                    continue;
                 }
-                items.push((position, Event::decode(api, e)?));
+                if items.len() == self.first {
+                    return Ok((items, true, examined));
+                }
+                examined = Some(e.record.position);
+                items.push((e.record.position, Event::decode(self.api, e)?));
             }
-            at = position.next();
-            scanned += 1;
+            match slice.next {
+                Some(next) => version = next,
+                None => return Ok((items, false, examined)),
+            }
         }
     }
-    if !has_next && at.0 < log.head().len {
-        has_next = true;
+
+    /// The whole log from `from`, at most [`EVENT_SCAN_BUDGET`] events deep.
+    fn log(&self) -> ApiResult<Scanned> {
+        let log = self.api.domain.log();
+        let mut items = Vec::new();
+        let mut has_next = false;
+        // `at` is the next position to examine.
+        let mut at = self.from;
+        let mut scanned = 0usize;
+        'scan: while scanned < EVENT_SCAN_BUDGET {
+            let batch = log.read_all(at, 1024.min(EVENT_SCAN_BUDGET - scanned))?;
+            if batch.is_empty() {
+                break;
+            }
+            for e in batch {
+                let position = e.record.position;
+                if (self.wanted)(&e) {
+                    if items.len() == self.first {
+                        has_next = true;
+                        break 'scan;
+                    }
+                    items.push((position, Event::decode(self.api, e)?));
+                }
+                at = position.next();
+                scanned += 1;
+            }
+        }
+        if !has_next && at.0 < log.head().len {
+            has_next = true;
+        }
+        let examined = (at > self.from).then(|| Position(at.0 - 1));
+        Ok((items, has_next, examined))
     }
-    let examined = (at > from).then(|| Position(at.0 - 1));
-    Ok((items, has_next, examined))
 }

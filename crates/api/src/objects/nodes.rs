@@ -5,12 +5,16 @@
 use std::sync::Arc;
 
 use async_graphql::Context;
+use async_graphql::connection::Connection;
 use sparkfeed_domain::{Asin, PostId, UserId};
 use sparkfeed_events::Position;
+use sparkfeed_projections::list::Page;
 use sparkfeed_projections::rows::{MemberRow, PostCardRow, ProductRow};
+use sparkfeed_projections::{ProjectionError, View};
 
-use crate::ctx::reads;
+use crate::ctx::{Gql, api, feeds_tree, reads};
 use crate::error::ApiResult;
+use crate::paging::{Cursor, Fetched, page};
 
 /// A post: its card row. Fields in `post.rs`.
 #[derive(Clone)]
@@ -53,4 +57,18 @@ pub(crate) fn load_posts(
         }
     }
     Ok(posts)
+}
+
+/// A connection of posts: the page of ids that `read` answers from the feeds projection
+/// (given the page size and the position to page after), as cards.
+pub(crate) fn post_page(
+    ctx: &Context<'_>,
+    first: Option<i32>,
+    after: Option<String>,
+    read: impl FnOnce(&View, usize, Option<Position>) -> Result<Page<PostId>, ProjectionError>,
+) -> Gql<Connection<Cursor, Post>> {
+    page(first, after, api(ctx).limits.max_page, |p| {
+        let page = read(&feeds_tree(ctx)?, p.first, p.after)?;
+        Ok(Fetched::nodes(load_posts(ctx, page.items)?, page.has_next))
+    })
 }

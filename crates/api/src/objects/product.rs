@@ -8,10 +8,10 @@ use sparkfeed_projections::read;
 use sparkfeed_projections::rows::ProductRow;
 
 use super::money::{self, Money};
-use super::nodes::{Post, Product, load_posts};
-use crate::ctx::{Gql, api, feeds_tree};
+use super::nodes::{Post, Product, post_page};
+use crate::ctx::Gql;
 use crate::direct::{Walker, nullable, strings, text, value};
-use crate::paging::{Cursor, Fetched, page, page_cost};
+use crate::paging::{Cursor, page_cost};
 use crate::scalars::Int64;
 
 mod field {
@@ -86,9 +86,8 @@ impl Product {
         first: Option<i32>,
         after: Option<String>,
     ) -> Gql<Connection<Cursor, Post>> {
-        page(first, after, api(ctx).limits.max_page, |p| {
-            let page = read::product_posts(&feeds_tree(ctx)?, &self.0.asin, p.first, p.after)?;
-            Ok(Fetched::nodes(load_posts(ctx, page.items)?, page.has_next))
+        post_page(ctx, first, after, |feeds, first, after| {
+            read::product_posts(feeds, &self.0.asin, first, after)
         })
     }
 }

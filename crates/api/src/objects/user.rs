@@ -9,7 +9,7 @@ use sparkfeed_domain::{Role as DomainRole, UserId};
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::MemberRow;
 
-use super::nodes::{Post, User, load_posts};
+use super::nodes::{Post, User, post_page};
 use super::order::Order;
 use crate::ctx::{Env, Gql, api, feeds_tree, viewer};
 use crate::direct::{Walker, opt_text, strings, text, value};
@@ -161,9 +161,8 @@ impl User {
         first: Option<i32>,
         after: Option<String>,
     ) -> Gql<Connection<Cursor, Post>> {
-        page(first, after, api(ctx).limits.max_page, |p| {
-            let page = read::posts_by(&feeds_tree(ctx)?, &self.0.user, p.first, p.after)?;
-            Ok(Fetched::nodes(load_posts(ctx, page.items)?, page.has_next))
+        post_page(ctx, first, after, |feeds, first, after| {
+            read::posts_by(feeds, &self.0.user, first, after)
         })
     }
     /// Their saved posts, most recently saved first. Only they may see these.
@@ -175,9 +174,8 @@ impl User {
         after: Option<String>,
     ) -> Gql<Connection<Cursor, Post>> {
         self.own(ctx, "saved posts")?;
-        page(first, after, api(ctx).limits.max_page, |p| {
-            let page = read::saved_by(&feeds_tree(ctx)?, &self.0.user, p.first, p.after)?;
-            Ok(Fetched::nodes(load_posts(ctx, page.items)?, page.has_next))
+        post_page(ctx, first, after, |feeds, first, after| {
+            read::saved_by(feeds, &self.0.user, first, after)
         })
     }
     /// Their orders, newest first. Only they may see these.

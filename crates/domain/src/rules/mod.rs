@@ -26,9 +26,12 @@ pub mod post;
 pub use checks::is_author;
 
 use crate::commands::{Caller, MediaInput};
-use crate::events::{AccountKind, Disclosure, DomainEvent, Tag};
+use crate::events::{
+    AccountKind, CaptionEdited, CommentPosted, Disclosure, DomainEvent, Media, PostPublished, Tag,
+    UserRegistered,
+};
 use crate::state::UserState;
-use crate::{CommentId, Handle, InterestSlug, PostId, Refusal, UserId};
+use crate::{CommentId, Handle, InterestSlug, PostId, Refusal, Sealed, UserId};
 
 /// Who issues a command, with their account as the log has it.
 #[derive(Clone, Debug)]
@@ -113,6 +116,83 @@ impl Decided {
     /// `event`, which carries no personal data.
     pub fn event(event: impl Into<DomainEvent>) -> Self {
         Decided::Event(event.into())
+    }
+
+    /// The event to store: each personal text sealed by `seal` with its owner, in the
+    /// order the event's fields name them; nothing else changes.
+    pub fn into_event<E>(
+        self,
+        mut seal: impl FnMut(&UserId, &str) -> Result<Sealed, E>,
+    ) -> Result<DomainEvent, E> {
+        Ok(match self {
+            Decided::Event(event) => event,
+            Decided::UserRegistered {
+                user,
+                kind,
+                handle,
+                display_name,
+                brand_name,
+            } => UserRegistered {
+                handle: seal(&user, handle.as_str())?,
+                display_name: seal(&user, &display_name)?,
+                user,
+                kind,
+                brand_name,
+            }
+            .into(),
+            Decided::PostPublished {
+                post,
+                author,
+                caption,
+                media,
+                interests,
+                tags,
+                sponsorship,
+            } => {
+                let caption = seal(&author, &caption)?;
+                let mut sealed = Vec::with_capacity(media.len());
+                for m in media {
+                    sealed.push(Media {
+                        kind: m.kind,
+                        url: seal(&author, &m.url)?,
+                        width: m.width,
+                        height: m.height,
+                        alt: seal(&author, &m.alt)?,
+                    });
+                }
+                PostPublished {
+                    post,
+                    author,
+                    caption,
+                    media: sealed,
+                    interests,
+                    tags,
+                    sponsorship,
+                }
+                .into()
+            }
+            Decided::CaptionEdited {
+                post,
+                author,
+                caption,
+            } => CaptionEdited {
+                post,
+                caption: seal(&author, &caption)?,
+            }
+            .into(),
+            Decided::CommentPosted {
+                comment,
+                post,
+                author,
+                text,
+            } => CommentPosted {
+                text: seal(&author, &text)?,
+                comment,
+                post,
+                author,
+            }
+            .into(),
+        })
     }
 }
 

@@ -10,9 +10,7 @@ use sparkfeed_eventlog::ExpectedVersion;
 use sparkfeed_events::StreamName;
 
 use crate::commands::{Caller, Command, Context};
-use crate::events::{
-    CaptionEdited, CommentPosted, DomainEvent, Media, PostPublished, UserRegistered,
-};
+use crate::events::DomainEvent;
 use crate::limits::{MAX_INTERESTS_CHOSEN, MAX_POST_INTERESTS, MAX_PRODUCT_INTERESTS, MAX_TAGS};
 use crate::rules::{Actor, Decided, account, catalog, contract, engagement, order, post};
 use crate::state::*;
@@ -455,76 +453,7 @@ impl Domain {
 
     /// The event to store: personal data sealed with its owner's key.
     fn seal(&self, decided: Decided) -> Result<DomainEvent, Failure> {
-        let keys = &self.keys;
-        Ok(match decided {
-            Decided::Event(event) => event,
-            Decided::UserRegistered {
-                user,
-                kind,
-                handle,
-                display_name,
-                brand_name,
-            } => UserRegistered {
-                handle: keys.seal(&user, handle.as_str())?,
-                display_name: keys.seal(&user, &display_name)?,
-                user,
-                kind,
-                brand_name,
-            }
-            .into(),
-            Decided::PostPublished {
-                post,
-                author,
-                caption,
-                media,
-                interests,
-                tags,
-                sponsorship,
-            } => {
-                let caption = keys.seal(&author, &caption)?;
-                let mut sealed = Vec::with_capacity(media.len());
-                for m in media {
-                    sealed.push(Media {
-                        kind: m.kind,
-                        url: keys.seal(&author, &m.url)?,
-                        width: m.width,
-                        height: m.height,
-                        alt: keys.seal(&author, &m.alt)?,
-                    });
-                }
-                PostPublished {
-                    post,
-                    author,
-                    caption,
-                    media: sealed,
-                    interests,
-                    tags,
-                    sponsorship,
-                }
-                .into()
-            }
-            Decided::CaptionEdited {
-                post,
-                author,
-                caption,
-            } => CaptionEdited {
-                post,
-                caption: keys.seal(&author, &caption)?,
-            }
-            .into(),
-            Decided::CommentPosted {
-                comment,
-                post,
-                author,
-                text,
-            } => CommentPosted {
-                text: keys.seal(&author, &text)?,
-                comment,
-                post,
-                author,
-            }
-            .into(),
-        })
+        decided.into_event(|owner, text| self.keys.seal(owner, text))
     }
 }
 

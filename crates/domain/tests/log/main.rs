@@ -14,9 +14,7 @@ mod props;
 use std::sync::Arc;
 
 use sparkfeed_domain::events::DomainEvent;
-use sparkfeed_domain::{
-    Caller, Command, CommandError, Context, Domain, Executed, Handle, KeyStore, Role,
-};
+use sparkfeed_domain::{Caller, Command, CommandError, Context, Domain, Executed, KeyStore};
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::{Position, Timestamp};
 
@@ -41,111 +39,12 @@ impl World {
         }
     }
 
-    /// Interests fitness, diy, fashion; products B000000001 ($19.99, fitness), B000000002
-    /// ($5.00, consumable), B000000003 (delisted); accounts: admin `uadmin`, Prime members
-    /// `uana` (enthusiast) and `ubob`, non-Prime `ucarl`, moderator `umod` (Prime), brand
-    /// `uacme` ("Acme"); ana's post `pana1` tagging B000000001 and B000000002.
+    /// The standard world ([`standard_world`]) on a real log.
     pub(crate) async fn standard() -> World {
         let w = World::empty();
-        for (slug, name) in [
-            ("fitness", "Fitness"),
-            ("diy", "DIY"),
-            ("fashion", "Fashion"),
-        ] {
-            w.given(
-                system(),
-                Command::AddInterest {
-                    interest: interest(slug),
-                    name: name.into(),
-                    rebuy_window_days: Some(30),
-                },
-            )
-            .await;
+        for (caller, command) in standard_world() {
+            w.given(caller, command).await;
         }
-        for (a, price, consumable) in [
-            ("B000000001", 1999, false),
-            ("B000000002", 500, true),
-            ("B000000003", 700, false),
-        ] {
-            w.given(
-                system(),
-                Command::ListProduct {
-                    asin: asin(a),
-                    title: format!("Product {a}"),
-                    price: usd(price),
-                    image_url: format!("https://img.example/{a}.jpg"),
-                    interests: vec![interest("fitness")],
-                    consumable,
-                },
-            )
-            .await;
-        }
-        w.given(
-            system(),
-            Command::DelistProduct {
-                asin: asin("B000000003"),
-            },
-        )
-        .await;
-        for (id, handle, prime) in [
-            ("uadmin", "admin", false),
-            ("uana", "ana", true),
-            ("ubob", "bob", true),
-            ("ucarl", "carl", false),
-            ("umod", "mod", true),
-        ] {
-            w.given(
-                Caller::Anonymous,
-                Command::RegisterMember {
-                    user: user(id),
-                    handle: Handle::parse(handle).expect("valid"),
-                    display_name: format!("{handle} display"),
-                },
-            )
-            .await;
-            if prime {
-                w.given(system(), Command::StartPrime { user: user(id) })
-                    .await;
-            }
-        }
-        w.given(
-            system(),
-            Command::GrantRole {
-                user: user("uadmin"),
-                role: Role::Admin,
-            },
-        )
-        .await;
-        w.given(
-            system(),
-            Command::GrantRole {
-                user: user("uana"),
-                role: Role::Enthusiast,
-            },
-        )
-        .await;
-        w.given(
-            system(),
-            Command::GrantRole {
-                user: user("umod"),
-                role: Role::Moderator,
-            },
-        )
-        .await;
-        w.given(
-            system(),
-            Command::RegisterBrand {
-                user: user("uacme"),
-                handle: Handle::parse("acme").expect("valid"),
-                brand_name: "Acme".into(),
-            },
-        )
-        .await;
-        w.given(
-            as_user("uana"),
-            publish("pana1", &["B000000001", "B000000002"]),
-        )
-        .await;
         w
     }
 

@@ -2,9 +2,11 @@
 //! exactly these events (personal data still plain: sealing is `execute`'s, see `log.rs`).
 
 use sparkfeed_domain::events::*;
-use sparkfeed_domain::rules::{Actor, Decided, account};
+use sparkfeed_domain::rules::{Actor, Decided, Decision, account};
 use sparkfeed_domain::state::UserState;
-use sparkfeed_domain::{Caller, Command, CommentId, ContractId, Handle, Role, order_id};
+use sparkfeed_domain::{
+    Caller, Command, CommentId, ContractId, Handle, PostId, Role, UserId, order_id,
+};
 
 use crate::memory::{Given, NOW};
 use crate::*;
@@ -56,8 +58,7 @@ fn registering_reserves_the_handle_then_opens_the_account() {
 
 #[test]
 fn admins_run_memberships_and_roles() {
-    let mut g = Given::standard();
-    let cases = [
+    Given::standard().then_each([
         (
             as_user("uadmin"),
             Command::StartPrime {
@@ -100,16 +101,15 @@ fn admins_run_memberships_and_roles() {
                 by: "system:test".into(),
             }),
         ),
-    ];
-    for (caller, command, then) in cases {
-        assert_eq!(g.accept(caller, command), vec![then]);
-    }
+    ]);
 }
 
 #[test]
 fn admins_run_the_catalog() {
-    let mut g = Given::standard();
-    let cases = [
+    let title = "Kettlebell 12 kg".to_string();
+    let image_url = "https://img.example/kb.jpg".to_string();
+    let interests = vec![interest("fitness"), interest("coffee")];
+    Given::standard().then_each([
         (
             as_user("uadmin"),
             Command::AddInterest {
@@ -127,18 +127,18 @@ fn admins_run_the_catalog() {
             system(),
             Command::ListProduct {
                 asin: asin("B000000010"),
-                title: "Kettlebell 12 kg".into(),
+                title: title.clone(),
                 price: usd(4_500),
-                image_url: "https://img.example/kb.jpg".into(),
-                interests: vec![interest("fitness"), interest("coffee")],
+                image_url: image_url.clone(),
+                interests: interests.clone(),
                 consumable: false,
             },
             event(ProductListed {
                 asin: asin("B000000010"),
-                title: "Kettlebell 12 kg".into(),
+                title,
                 price: usd(4_500),
-                image_url: "https://img.example/kb.jpg".into(),
-                interests: vec![interest("fitness"), interest("coffee")],
+                image_url,
+                interests,
                 consumable: false,
             }),
         ),
@@ -162,10 +162,7 @@ fn admins_run_the_catalog() {
                 asin: asin("B000000010"),
             }),
         ),
-    ];
-    for (caller, command, then) in cases {
-        assert_eq!(g.accept(caller, command), vec![then]);
-    }
+    ]);
 }
 
 #[test]
@@ -235,7 +232,7 @@ fn members_choose_interests_and_authors_shape_their_posts() {
         }]
     );
     let p = || post("pana2");
-    let cases = [
+    g.then_each([
         (
             as_user("uana"),
             Command::EditCaption {
@@ -289,10 +286,7 @@ fn members_choose_interests_and_authors_shape_their_posts() {
                 reason: "spam".into(),
             }),
         ),
-    ];
-    for (caller, command, then) in cases {
-        assert_eq!(g.accept(caller, command), vec![then]);
-    }
+    ]);
 }
 
 #[test]
@@ -321,95 +315,32 @@ fn authors_and_operators_remove_posts() {
 /// before (given), the command (when), and the event or the refusal (then).
 #[test]
 fn engagement_is_one_live_smile_and_save_per_member_and_post() {
-    let (p, m) = (post("pana1"), user("ubob"));
-    let smiled = || {
-        event(Smiled {
-            post: p.clone(),
-            member: m.clone(),
-        })
-    };
-    let unsmiled = || {
-        event(Unsmiled {
-            post: p.clone(),
-            member: m.clone(),
-        })
-    };
-    let saved = || {
-        event(Saved {
-            post: p.clone(),
-            member: m.clone(),
-        })
-    };
-    let unsaved = || {
-        event(Unsaved {
-            post: p.clone(),
-            member: m.clone(),
-        })
-    };
+    let p = post("pana1");
+    let bobs = |e: fn(PostId, UserId) -> DomainEvent| event(e(p.clone(), user("ubob")));
+    let smiled = || bobs(|post, member| Smiled { post, member }.into());
+    let unsmiled = || bobs(|post, member| Unsmiled { post, member }.into());
+    let saved = || bobs(|post, member| Saved { post, member }.into());
+    let unsaved = || bobs(|post, member| Unsaved { post, member }.into());
+    let smile = || Command::Smile { post: p.clone() };
+    let unsmile = || Command::Unsmile { post: p.clone() };
+    let save = || Command::SavePost { post: p.clone() };
+    let unsave = || Command::UnsavePost { post: p.clone() };
     type Row = (Vec<Decided>, Command, Result<Decided, &'static str>);
     let rows: Vec<Row> = vec![
-        (vec![], Command::Smile { post: p.clone() }, Ok(smiled())),
-        (
-            vec![smiled()],
-            Command::Smile { post: p.clone() },
-            Err("ALREADY_SMILED"),
-        ),
-        (
-            vec![smiled(), unsmiled()],
-            Command::Smile { post: p.clone() },
-            Ok(smiled()),
-        ),
-        (
-            vec![saved()],
-            Command::Smile { post: p.clone() },
-            Ok(smiled()),
-        ),
-        (
-            vec![],
-            Command::Unsmile { post: p.clone() },
-            Err("NOT_SMILED"),
-        ),
-        (
-            vec![smiled()],
-            Command::Unsmile { post: p.clone() },
-            Ok(unsmiled()),
-        ),
-        (
-            vec![saved()],
-            Command::Unsmile { post: p.clone() },
-            Err("NOT_SMILED"),
-        ),
-        (vec![], Command::SavePost { post: p.clone() }, Ok(saved())),
-        (
-            vec![saved()],
-            Command::SavePost { post: p.clone() },
-            Err("ALREADY_SAVED"),
-        ),
-        (
-            vec![smiled()],
-            Command::SavePost { post: p.clone() },
-            Ok(saved()),
-        ),
-        (
-            vec![],
-            Command::UnsavePost { post: p.clone() },
-            Err("NOT_SAVED"),
-        ),
-        (
-            vec![smiled()],
-            Command::UnsavePost { post: p.clone() },
-            Err("NOT_SAVED"),
-        ),
-        (
-            vec![saved()],
-            Command::UnsavePost { post: p.clone() },
-            Ok(unsaved()),
-        ),
-        (
-            vec![saved(), unsaved()],
-            Command::UnsavePost { post: p.clone() },
-            Err("NOT_SAVED"),
-        ),
+        (vec![], smile(), Ok(smiled())),
+        (vec![smiled()], smile(), Err("ALREADY_SMILED")),
+        (vec![smiled(), unsmiled()], smile(), Ok(smiled())),
+        (vec![saved()], smile(), Ok(smiled())),
+        (vec![], unsmile(), Err("NOT_SMILED")),
+        (vec![smiled()], unsmile(), Ok(unsmiled())),
+        (vec![saved()], unsmile(), Err("NOT_SMILED")),
+        (vec![], save(), Ok(saved())),
+        (vec![saved()], save(), Err("ALREADY_SAVED")),
+        (vec![smiled()], save(), Ok(saved())),
+        (vec![], unsave(), Err("NOT_SAVED")),
+        (vec![smiled()], unsave(), Err("NOT_SAVED")),
+        (vec![saved()], unsave(), Ok(unsaved())),
+        (vec![saved(), unsaved()], unsave(), Err("NOT_SAVED")),
     ];
     for (before, when, then) in rows {
         let mut g = Given::standard();
@@ -528,19 +459,8 @@ fn a_buy_charges_the_catalog_price_and_a_repeat_decides_nothing() {
     );
     // A member who is not an enthusiast earns no associate commission.
     g.accept(as_user("ubob"), publish("pbob1", &["B000000001"]));
-    let decided = g.when(
-        as_user("uana"),
-        &Command::Buy {
-            post: post("pbob1"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "k-3".into(),
-            gift: false,
-        },
-    );
-    assert!(
-        matches!(&decided.as_deref(), Ok([Decided::Event(DomainEvent::OrderPlaced(o))]) if o.commission.is_none())
-    );
+    let decided = g.when(as_user("uana"), &buy_one("pbob1", "k-3"));
+    assert!(earns_nothing(&decided), "{decided:?}");
 }
 
 #[test]
@@ -587,16 +507,7 @@ fn a_sponsored_post_is_disclosed_and_its_purchases_accrue_contract_commission() 
             brand_name: "Acme".into(),
         })
     );
-    let order = g.accept(
-        as_user("ubob"),
-        Command::Buy {
-            post: post("pspon"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "s-1".into(),
-            gift: false,
-        },
-    );
+    let order = g.accept(as_user("ubob"), buy_one("pspon", "s-1"));
     let [Decided::Event(DomainEvent::OrderPlaced(order))] = &order[..] else {
         panic!("{order:?}")
     };
@@ -624,17 +535,22 @@ fn a_sponsored_post_is_disclosed_and_its_purchases_accrue_contract_commission() 
         })]
     );
     // After the contract ended, purchases through the post accrue no commission.
-    let after = g.when(
-        as_user("ubob"),
-        &Command::Buy {
-            post: post("pspon"),
-            asin: asin("B000000001"),
-            quantity: 1,
-            idempotency_key: "s-2".into(),
-            gift: false,
-        },
-    );
-    assert!(
-        matches!(&after.as_deref(), Ok([Decided::Event(DomainEvent::OrderPlaced(o))]) if o.commission.is_none())
-    );
+    let after = g.when(as_user("ubob"), &buy_one("pspon", "s-2"));
+    assert!(earns_nothing(&after), "{after:?}");
+}
+
+/// One B000000001 bought through `through` under `key`, not as a gift.
+fn buy_one(through: &str, key: &str) -> Command {
+    Command::Buy {
+        post: post(through),
+        asin: asin("B000000001"),
+        quantity: 1,
+        idempotency_key: key.into(),
+        gift: false,
+    }
+}
+
+/// Whether `decided` is one order that earns no commission.
+fn earns_nothing(decided: &Decision) -> bool {
+    matches!(decided.as_deref(), Ok([Decided::Event(DomainEvent::OrderPlaced(o))]) if o.commission.is_none())
 }

@@ -5,6 +5,7 @@
 //! `Domain::execute` reads them from the log, and calls the family's pure `decide`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::convert::Infallible;
 
 use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_domain::rules::{
@@ -12,11 +13,12 @@ use sparkfeed_domain::rules::{
 };
 use sparkfeed_domain::state::*;
 use sparkfeed_domain::{
-    Asin, Caller, Command, Handle, InterestSlug, ReportId, Role, Sealed, UserId, order_id, streams,
+    Asin, Caller, Command, Handle, InterestSlug, PostId, ReportId, Sealed, UserId, order_id,
+    streams,
 };
 use sparkfeed_events::{StreamName, Timestamp};
 
-use crate::{as_user, asin, interest, publish, system, usd, user};
+use crate::standard_world;
 
 /// The clock of every in-memory test.
 pub(crate) const NOW: Timestamp = Timestamp(1_800_000_000_000_000);
@@ -37,94 +39,12 @@ impl Given {
         }
     }
 
-    /// The world of the rule tests, built by the rules themselves: interests fitness, diy,
-    /// fashion; products B000000001 ($19.99), B000000002 ($5.00, consumable), B000000003
-    /// (delisted); admin `uadmin`, Prime members `uana` (enthusiast) and `ubob`, non-Prime
-    /// `ucarl`, moderator `umod` (Prime), brand `uacme` ("Acme"); ana's post `pana1`
-    /// tagging B000000001 and B000000002.
+    /// The world of the rule tests ([`standard_world`]), built by the rules themselves.
     pub(crate) fn standard() -> Given {
         let mut g = Given::events(vec![]);
-        for (slug, name) in [
-            ("fitness", "Fitness"),
-            ("diy", "DIY"),
-            ("fashion", "Fashion"),
-        ] {
-            g.accept(
-                system(),
-                Command::AddInterest {
-                    interest: interest(slug),
-                    name: name.into(),
-                    rebuy_window_days: Some(30),
-                },
-            );
+        for (caller, command) in standard_world() {
+            g.accept(caller, command);
         }
-        for (a, price, consumable) in [
-            ("B000000001", 1999, false),
-            ("B000000002", 500, true),
-            ("B000000003", 700, false),
-        ] {
-            g.accept(
-                system(),
-                Command::ListProduct {
-                    asin: asin(a),
-                    title: format!("Product {a}"),
-                    price: usd(price),
-                    image_url: format!("https://img.example/{a}.jpg"),
-                    interests: vec![interest("fitness")],
-                    consumable,
-                },
-            );
-        }
-        g.accept(
-            system(),
-            Command::DelistProduct {
-                asin: asin("B000000003"),
-            },
-        );
-        for (id, handle, prime) in [
-            ("uadmin", "admin", false),
-            ("uana", "ana", true),
-            ("ubob", "bob", true),
-            ("ucarl", "carl", false),
-            ("umod", "mod", true),
-        ] {
-            g.accept(
-                Caller::Anonymous,
-                Command::RegisterMember {
-                    user: user(id),
-                    handle: Handle::parse(handle).expect("valid"),
-                    display_name: format!("{handle} display"),
-                },
-            );
-            if prime {
-                g.accept(system(), Command::StartPrime { user: user(id) });
-            }
-        }
-        for (id, role) in [
-            ("uadmin", Role::Admin),
-            ("uana", Role::Enthusiast),
-            ("umod", Role::Moderator),
-        ] {
-            g.accept(
-                system(),
-                Command::GrantRole {
-                    user: user(id),
-                    role,
-                },
-            );
-        }
-        g.accept(
-            system(),
-            Command::RegisterBrand {
-                user: user("uacme"),
-                handle: Handle::parse("acme").expect("valid"),
-                brand_name: "Acme".into(),
-            },
-        );
-        g.accept(
-            as_user("uana"),
-            publish("pana1", &["B000000001", "B000000002"]),
-        );
         g
     }
 
@@ -140,6 +60,17 @@ impl Given {
             .unwrap_or_else(|r| panic!("given {command:?} was refused: {r}"));
         self.history.extend(decided.clone());
         decided
+    }
+
+    /// Then each `(caller, command, event)` in turn: the command is accepted with exactly
+    /// that event, which joins the history.
+    pub(crate) fn then_each(
+        &mut self,
+        cases: impl IntoIterator<Item = (Caller, Command, Decided)>,
+    ) {
+        for (caller, command, then) in cases {
+            assert_eq!(self.accept(caller, command), vec![then]);
+        }
     }
 
     /// Asserts that `command` is refused with `code`.
@@ -212,16 +143,34 @@ impl Given {
             | Command::RemovePost { post, .. } => {
                 post::decide(&self.post(actor, post, []), command, now)
             }
-            Command::Smile { .. }
-            | Command::Unsmile { .. }
-            | Command::SavePost { .. }
-            | Command::UnsavePost { .. }
-            | Command::SharePost { .. }
-            | Command::Comment { .. }
-            | Command::RemoveComment { .. } => {
-                engagement::decide(&self.engagement(actor, command), command)
+            Command::Smile { post }
+            | Command::Unsmile { post }
+            | Command::SavePost { post }
+            | Command::UnsavePost { post }
+            | Command::SharePost { post, .. } => {
+                let given = self.engagement(actor, Some(post.clone()), CommentState::default());
+                engagement::decide(&given, command)
             }
-            Command::Buy { .. } => order::decide(&self.order(actor, command), command, now),
+            Command::Comment { post, comment, .. } => {
+                let comment = self.state(&streams::comment(comment));
+                let given = self.engagement(actor, Some(post.clone()), comment);
+                engagement::decide(&given, command)
+            }
+            Command::RemoveComment { comment } => {
+                let comment: CommentState = self.state(&streams::comment(comment));
+                let post = comment.posted.as_ref().map(|p| p.post.clone());
+                engagement::decide(&self.engagement(actor, post, comment), command)
+            }
+            Command::Buy {
+                post,
+                asin,
+                idempotency_key,
+                ..
+            } => order::decide(
+                &self.order(actor, post, asin, idempotency_key),
+                command,
+                now,
+            ),
             Command::OpenContract {
                 contract,
                 enthusiast,
@@ -298,7 +247,7 @@ impl Given {
     fn post<'a>(
         &self,
         actor: Actor,
-        post: &sparkfeed_domain::PostId,
+        post: &PostId,
         asins: impl IntoIterator<Item = &'a Asin>,
     ) -> post::Given {
         post::Given {
@@ -329,22 +278,14 @@ impl Given {
         }
     }
 
-    fn engagement(&self, actor: Actor, command: &Command) -> engagement::Given {
-        let (post, comment) = match command {
-            Command::Comment { post, comment, .. } => {
-                (Some(post.clone()), self.state(&streams::comment(comment)))
-            }
-            Command::RemoveComment { comment } => {
-                let state: CommentState = self.state(&streams::comment(comment));
-                (state.posted.as_ref().map(|p| p.post.clone()), state)
-            }
-            Command::Smile { post }
-            | Command::Unsmile { post }
-            | Command::SavePost { post }
-            | Command::UnsavePost { post }
-            | Command::SharePost { post, .. } => (Some(post.clone()), CommentState::default()),
-            _ => unreachable!("not an engagement command"),
-        };
+    /// What an engagement rule reads: the post (when known), the caller's engagement with
+    /// it, and `comment`.
+    fn engagement(
+        &self,
+        actor: Actor,
+        post: Option<PostId>,
+        comment: CommentState,
+    ) -> engagement::Given {
         let engagement = match (&actor.caller, &post) {
             (Caller::User(member), Some(post)) => self.state(&streams::engagement(post, member)),
             _ => EngagementState::default(),
@@ -359,22 +300,11 @@ impl Given {
         }
     }
 
-    fn order(&self, actor: Actor, command: &Command) -> order::Given {
-        let Command::Buy {
-            post,
-            asin,
-            idempotency_key,
-            ..
-        } = command
-        else {
-            unreachable!("not a buy")
-        };
+    fn order(&self, actor: Actor, post: &PostId, asin: &Asin, key: &str) -> order::Given {
         let post: PostState = self.state(&streams::post(post));
         order::Given {
             order: match &actor.caller {
-                Caller::User(buyer) => {
-                    self.state(&streams::order(&order_id(buyer, idempotency_key)))
-                }
+                Caller::User(buyer) => self.state(&streams::order(&order_id(buyer, key))),
                 _ => OrderState::default(),
             },
             product: self.state(&streams::product(asin)),
@@ -423,77 +353,15 @@ impl Given {
 /// `decided` as the log would store it, its personal text "sealed" in the clear: only for
 /// folding states, which never read it.
 fn stored(decided: &Decided) -> DomainEvent {
-    use sparkfeed_domain::events::*;
-    let clear = |owner: &UserId, text: &str| Sealed {
-        owner: owner.clone(),
-        nonce: [0; 12],
-        ciphertext: text.as_bytes().to_vec(),
+    let clear = |owner: &UserId, text: &str| {
+        Ok::<_, Infallible>(Sealed {
+            owner: owner.clone(),
+            nonce: [0; 12],
+            ciphertext: text.as_bytes().to_vec(),
+        })
     };
-    match decided.clone() {
-        Decided::Event(event) => event,
-        Decided::UserRegistered {
-            user,
-            kind,
-            handle,
-            display_name,
-            brand_name,
-        } => UserRegistered {
-            handle: clear(&user, handle.as_str()),
-            display_name: clear(&user, &display_name),
-            user,
-            kind,
-            brand_name,
-        }
-        .into(),
-        Decided::PostPublished {
-            post,
-            author,
-            caption,
-            media,
-            interests,
-            tags,
-            sponsorship,
-        } => PostPublished {
-            caption: clear(&author, &caption),
-            media: media
-                .iter()
-                .map(|m| Media {
-                    kind: m.kind,
-                    url: clear(&author, &m.url),
-                    width: m.width,
-                    height: m.height,
-                    alt: clear(&author, &m.alt),
-                })
-                .collect(),
-            post,
-            author,
-            interests,
-            tags,
-            sponsorship,
-        }
-        .into(),
-        Decided::CaptionEdited {
-            post,
-            author,
-            caption,
-        } => CaptionEdited {
-            caption: clear(&author, &caption),
-            post,
-        }
-        .into(),
-        Decided::CommentPosted {
-            comment,
-            post,
-            author,
-            text,
-        } => CommentPosted {
-            text: clear(&author, &text),
-            comment,
-            post,
-            author,
-        }
-        .into(),
-    }
+    let Ok(event) = decided.clone().into_event(clear);
+    event
 }
 
 /// The stream `event` is appended to (`None` for a handle reservation, whose stream is a

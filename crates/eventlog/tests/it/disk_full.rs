@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use sparkfeed_eventlog::{AppendError, Appended, Config, EventLog, ExpectedVersion, LogError};
+use sparkfeed_eventlog::{
+    AppendError, Appended, Config, EventLog, ExpectedVersion, LogError, LogHead,
+};
 use sparkfeed_events::{EventId, NewEvent, Position};
 
 use crate::{event, stream};
@@ -191,6 +193,18 @@ fn assert_acked_readable_and_failed_absent(log: &EventLog, outcome: &Outcome) {
     }
 }
 
+/// The log's head, after asserting that it counts the acknowledged events and no others.
+fn head_counting_only_acked(log: &EventLog, outcome: &Outcome) -> LogHead {
+    let head = log.head();
+    let acked_events: u64 = outcome
+        .acked
+        .iter()
+        .map(|(d, _)| d.positions().count() as u64)
+        .sum();
+    assert_eq!(head.len, acked_events, "only acknowledged events count");
+    head
+}
+
 fn assert_verifies(log: &EventLog) {
     let report = log.verify(|_| {}).expect("verifies");
     assert!(report.is_intact(), "{report:?}");
@@ -240,13 +254,7 @@ async fn a_full_disk_refuses_appends_with_storage_full_and_they_resume_once_spac
     let filler = Filler::leaving(fs.path(), reserve / 2);
 
     // Full: appends keep failing, write nothing, burn no position; reads go on.
-    let head = log.head();
-    let acked_events: u64 = outcome
-        .acked
-        .iter()
-        .map(|(d, _)| d.positions().count() as u64)
-        .sum();
-    assert_eq!(head.len, acked_events, "only acknowledged events count");
+    let head = head_counting_only_acked(&log, &outcome);
     let more = append_rounds(&log, 2, false).await;
     assert!(more.acked.is_empty(), "acknowledged while full");
     for (code, message, _) in &more.failed {
@@ -322,13 +330,7 @@ async fn enospc_inside_sled_stops_the_log_and_a_reopen_recovers_it_whole() {
         outcome.failed.first().map(|(c, m, _)| (c, m))
     );
     assert!(!outcome.failed.is_empty(), "the disk never filled");
-    let head = log.head();
-    let acked_events: u64 = outcome
-        .acked
-        .iter()
-        .map(|(d, _)| d.positions().count() as u64)
-        .sum();
-    assert_eq!(head.len, acked_events, "only acknowledged events count");
+    let head = head_counting_only_acked(&log, &outcome);
     filler.remove();
     let later = append_rounds(&log, 1, false).await;
     assert!(

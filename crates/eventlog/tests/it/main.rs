@@ -10,28 +10,14 @@ mod subscribe;
 mod tamper;
 
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion};
-use sparkfeed_events::{Actor, ActorId, EventId, EventType, Metadata, NewEvent, StreamName};
+use sparkfeed_events::{NewEvent, StreamName};
+pub use sparkfeed_testkit::log::event;
 
 /// A fresh log in a fresh temp dir (kept alive by the returned guard).
 pub fn fresh() -> (tempfile::TempDir, EventLog) {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = EventLog::open(Config::new(dir.path())).expect("opens");
     (dir, log)
-}
-
-/// An event with a random id and a small payload naming `n`.
-pub fn event(n: u64) -> NewEvent {
-    NewEvent {
-        id: EventId::random(),
-        event_type: EventType::parse("test.Happened").expect("valid"),
-        schema_version: 1,
-        payload: n.to_le_bytes().to_vec(),
-        metadata: Metadata {
-            actor: Actor::System(ActorId::parse("test").expect("valid")),
-            correlation_id: EventId::random(),
-            causation_id: None,
-        },
-    }
 }
 
 /// `n` events, numbered from `from`.
