@@ -9,15 +9,16 @@ use sparkfeed_projections::read;
 
 use crate::ctx::{Gql, api, feeds_tree, may_see_removed, reads, signed_in, viewer, with_role};
 use crate::error::{ApiError, ApiResult};
+use crate::objects::analytics::Analytics;
 use crate::objects::audit::AuditEntry;
-use crate::objects::event::{Event, EventScan, Events, events_page};
+use crate::objects::event::{Event, EventFilter, EventScan, Events, events_page};
 use crate::objects::feed::{HomeFeedConnection, HomeReason};
 use crate::objects::interest::Interest;
 use crate::objects::nodes::{Post, Product, User, load_posts, load_product, load_user};
 use crate::objects::report::{Report, ReportStatus};
 use crate::objects::verify::VerifyReport;
 use crate::paging::{Cursor, Fetched, page, page_cost};
-use crate::scalars::Int64;
+use crate::scalars::{DateTime, Int64};
 
 pub(crate) fn interest_slug(text: &str) -> ApiResult<InterestSlug> {
     InterestSlug::parse(text).map_err(|e| ApiError::input("interest", e.to_string()))
@@ -162,7 +163,7 @@ impl Query {
         with_role(ctx, &[DomainRole::Analyst, DomainRole::Admin])?;
         let api = api(ctx);
         page(first, after, api.limits.max_events_page, |p| {
-            events_page(api, p, &types.unwrap_or_default(), stream)
+            events_page(api, p, &EventFilter::parse(types, stream)?)
         })
     }
 
@@ -186,6 +187,14 @@ impl Query {
                 p,
             ))
         })
+    }
+
+    /// What the analytics projection holds over the days from `from` to `to` (UTC, at
+    /// most 366 days): per interest and day, the top products and posts by orders, and
+    /// sponsored posts against organic ones. Needs the analyst role.
+    async fn analytics(&self, ctx: &Context<'_>, from: DateTime, to: DateTime) -> Gql<Analytics> {
+        with_role(ctx, &[DomainRole::Analyst, DomainRole::Admin])?;
+        Ok(Analytics::over(&from, &to)?)
     }
 
     /// The moderators' queue: reported posts, `OPEN` (undecided, newest report first) or

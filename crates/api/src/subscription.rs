@@ -13,7 +13,7 @@ use tokio::sync::watch;
 use crate::Api;
 use crate::ctx::{Gql, api, feeds_tree, with_role};
 use crate::error::ApiError;
-use crate::objects::event::Event;
+use crate::objects::event::{Event, EventFilter};
 use crate::objects::nodes::Post;
 use crate::paging::cursor;
 use crate::query::known_interest;
@@ -102,13 +102,17 @@ impl Subscription {
     }
 
     /// The log from after `after` (or from the start), then live as it is written, with
-    /// no gap and no duplicate at the hand-over. Needs the analyst role.
+    /// no gap and no duplicate at the hand-over; only some `types`, or only one `stream`,
+    /// as the `events` query filters. Needs the analyst role.
     async fn events(
         &self,
         ctx: &Context<'_>,
         after: Option<String>,
+        types: Option<Vec<String>>,
+        stream: Option<String>,
     ) -> Result<impl Stream<Item = Gql<Event>> + use<>, async_graphql::Error> {
         with_role(ctx, &[DomainRole::Analyst, DomainRole::Admin])?;
+        let filter = EventFilter::parse(types, stream)?;
         let slot = subscription_slot(ctx)?;
         let from = match after {
             Some(a) => Position(
@@ -121,13 +125,16 @@ impl Subscription {
         let api = Arc::clone(api(ctx));
         let subscription = api.domain.log().subscribe(from);
         Ok(futures_util::stream::unfold(
-            (api, subscription, slot),
-            |(api, mut subscription, slot)| async move {
-                let item = match subscription.next().await? {
-                    Ok(event) => Event::decode(&api, event).map_err(Into::into),
-                    Err(e) => Err(ApiError::from(e).into()),
+            (api, subscription, filter, slot),
+            |(api, mut subscription, filter, slot)| async move {
+                let item = loop {
+                    match subscription.next().await? {
+                        Ok(event) if !filter.wants(&event) => continue,
+                        Ok(event) => break Event::decode(&api, event).map_err(Into::into),
+                        Err(e) => break Err(ApiError::from(e).into()),
+                    }
                 };
-                Some((item, (api, subscription, slot)))
+                Some((item, (api, subscription, filter, slot)))
             },
         ))
     }

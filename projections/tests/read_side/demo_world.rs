@@ -36,13 +36,7 @@ pub fn read_world(mut bytes: &[u8]) -> Vec<RecordedEvent> {
 /// Copies `records` into a fresh log, replays every projection live from it, and answers one
 /// line per projection: its name, its row count and the SHA-256 of its rows in key order.
 pub async fn project(records: &[RecordedEvent]) -> String {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
-    log.copy_records(records.iter().cloned())
-        .await
-        .expect("copies");
-    let projections = Projections::open(&dir.path().join("projections"), log).expect("opens");
-    projections.catch_up().await.expect("catches up");
+    let (_dir, projections) = replayed(records).await;
     let mut text = String::new();
     for name in projections.names() {
         let tree = projections.tree(name).expect("tree");
@@ -60,4 +54,17 @@ pub async fn project(records: &[RecordedEvent]) -> String {
         text.push_str(&format!("{name} {rows} {hex}\n"));
     }
     text
+}
+
+/// `records` copied into a fresh log in a temp dir (kept alive by the answer), with every
+/// projection caught up on it.
+pub async fn replayed(records: &[RecordedEvent]) -> (tempfile::TempDir, Projections) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = EventLog::open(Config::new(dir.path().join("log"))).expect("log");
+    log.copy_records(records.iter().cloned())
+        .await
+        .expect("copies");
+    let projections = Projections::open(&dir.path().join("projections"), log).expect("opens");
+    projections.catch_up().await.expect("catches up");
+    (dir, projections)
 }

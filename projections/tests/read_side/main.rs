@@ -1,6 +1,7 @@
 //! The read side against real logs in temp dirs: rebuilds, paging, read-your-writes, the
 //! home feed's rules, post cards and the audit trail.
 
+mod analytics;
 mod demo_world;
 mod golden_demo;
 mod props;

@@ -4,6 +4,7 @@
 //! The catalog and the first admin are bootstrapped through the domain as a system caller
 //! (as the seeder and an operator do); everything else goes through the API.
 
+mod analytics;
 mod direct;
 mod hostile;
 mod operations;

@@ -198,3 +198,90 @@ async fn a_websocket_over_the_cap_is_refused_503_until_one_closes() {
     .await
     .expect("a place frees up when the first WebSocket closes");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_events_subscription_filters_by_type_and_stream_like_the_query() {
+    let h = Harness::start().await;
+    let (analyst, analyst_token) = h.prime_member("eve_counts").await;
+    h.grant(&analyst, "ANALYST").await;
+    let (_, ana) = h.prime_member("ana_spark").await;
+    let (first_post, _) = publish(&h, &ana, post_input("one", "coffee", &[])).await;
+
+    let mut by_type = Subscriber::connect(h.addr(), Some(&analyst_token))
+        .await
+        .expect("connect");
+    by_type
+        .subscribe(
+            "posts",
+            "subscription { events(types: [\"PostPublished\"]) { type stream } }",
+            json!({}),
+        )
+        .await
+        .expect("subscribe");
+    let mut by_stream = Subscriber::connect(h.addr(), Some(&analyst_token))
+        .await
+        .expect("connect");
+    by_stream
+        .subscribe(
+            "one-post",
+            "subscription($s: String) { events(stream: $s) { type stream } }",
+            json!({ "s": format!("post-{first_post}") }),
+        )
+        .await
+        .expect("subscribe");
+
+    // Catch-up: only the one post so far, from either side.
+    let caught = next(&mut by_type).await;
+    assert_eq!(
+        caught["payload"]["data"]["events"]["stream"],
+        format!("post-{first_post}")
+    );
+    let caught = next(&mut by_stream).await;
+    assert_eq!(caught["payload"]["data"]["events"]["type"], "PostPublished");
+    // Live: smiles and registrations pass by unseen; the next post arrives.
+    let (_, bob) = h.prime_member("bob_brews").await;
+    ok(h.client_with(&bob)
+        .graphql(
+            &format!("mutation {{ smile(postId: \"{first_post}\") {{ position }} }}"),
+            json!({}),
+        )
+        .await
+        .expect("smile"));
+    let (second_post, _) = publish(&h, &ana, post_input("two", "coffee", &[])).await;
+    let live = next(&mut by_type).await;
+    assert_eq!(
+        live["payload"]["data"]["events"]["stream"],
+        format!("post-{second_post}"),
+        "{live}"
+    );
+    ok(h.client_with(&ana)
+        .graphql(
+            &format!("mutation {{ editCaption(postId: \"{first_post}\", caption: \"uno\") {{ position }} }}"),
+            json!({}),
+        )
+        .await
+        .expect("edit"));
+    let live = next(&mut by_stream).await;
+    assert_eq!(
+        live["payload"]["data"]["events"]["type"], "CaptionEdited",
+        "{live}"
+    );
+
+    // A type no event has is refused, as in the query.
+    let mut unknown = Subscriber::connect(h.addr(), Some(&analyst_token))
+        .await
+        .expect("connect");
+    unknown
+        .subscribe(
+            "bad",
+            "subscription { events(types: [\"Nope\"]) { type } }",
+            json!({}),
+        )
+        .await
+        .expect("subscribe");
+    let refused = next(&mut unknown).await;
+    assert_eq!(
+        refused["payload"]["errors"][0]["extensions"]["code"], "BAD_USER_INPUT",
+        "{refused}"
+    );
+}

@@ -3,6 +3,7 @@
 
 use async_graphql::connection::{ConnectionNameType, EdgeNameType, EmptyFields};
 use async_graphql::{ID, Json, Object, OutputType, SimpleObject};
+use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_eventlog::Direction;
 use sparkfeed_events::{Position, RecordedEvent, StreamName, StreamVersion};
 
@@ -141,12 +142,48 @@ pub(crate) type EventPage = Fetched<Event, EmptyFields, EventScan>;
 
 /// Reads one `events` page: a stream is read whole from `after`; the log is scanned at most
 /// [`EVENT_SCAN_BUDGET`] events deep, and `continueAfter` says where the scan stopped.
-pub(crate) fn events_page(
-    api: &Api,
-    p: &Paging,
-    types: &[String],
-    stream: Option<String>,
-) -> ApiResult<EventPage> {
+/// Which events an analyst asks for: only some types, only one stream, or every event.
+pub(crate) struct EventFilter {
+    types: Vec<String>,
+    stream: Option<StreamName>,
+}
+
+impl EventFilter {
+    /// The filter of the `types` and `stream` arguments: `BAD_USER_INPUT` for a type no
+    /// event has or a malformed stream name.
+    pub fn parse(types: Option<Vec<String>>, stream: Option<String>) -> ApiResult<Self> {
+        let types = types.unwrap_or_default();
+        if let Some(unknown) = types
+            .iter()
+            .find(|t| !DomainEvent::EVENT_TYPES.contains(&t.as_str()))
+        {
+            return Err(ApiError::input(
+                "types",
+                format!("no event has the type {unknown:?}"),
+            ));
+        }
+        let stream = stream
+            .map(|name| StreamName::parse(&name))
+            .transpose()
+            .map_err(|e| ApiError::input("stream", e.to_string()))?;
+        Ok(Self { types, stream })
+    }
+
+    /// Whether `event` is one asked for.
+    pub fn wants(&self, event: &RecordedEvent) -> bool {
+        (self.types.is_empty()
+            || self
+                .types
+                .iter()
+                .any(|t| t == event.record.event_type.as_str()))
+            && self
+                .stream
+                .as_ref()
+                .is_none_or(|s| *s == event.record.stream)
+    }
+}
+
+pub(crate) fn events_page(api: &Api, p: &Paging, filter: &EventFilter) -> ApiResult<EventPage> {
     // Saturating: `after` is the client's; past the end the page is empty.
     let from = p
         .after
@@ -155,16 +192,10 @@ pub(crate) fn events_page(
         api,
         from,
         first: p.first,
-        wanted: |e: &RecordedEvent| {
-            types.is_empty() || types.iter().any(|t| t == e.record.event_type.as_str())
-        },
+        wanted: |e: &RecordedEvent| filter.wants(e),
     };
-    let (items, has_next, examined) = match stream {
-        Some(name) => {
-            let name =
-                StreamName::parse(&name).map_err(|e| ApiError::input("stream", e.to_string()))?;
-            scan.stream(&name)?
-        }
+    let (items, has_next, examined) = match &filter.stream {
+        Some(name) => scan.stream(name)?,
         None => scan.log()?,
     };
     Ok(Fetched {

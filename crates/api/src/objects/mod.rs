@@ -13,6 +13,7 @@
 //! concurrently, without a `FuturesUnordered` (and a task allocation per field) per object,
 //! which cost about a tenth of a feed page's CPU.
 
+pub(crate) mod analytics;
 pub(crate) mod audit;
 pub(crate) mod comment;
 pub(crate) mod disclosure;
