@@ -4,5 +4,6 @@
 //! `sparkfeed bench`).
 
 pub mod demo;
+pub mod export;
 pub mod inspect;
 pub mod server;

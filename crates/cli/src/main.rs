@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{demo, inspect, server};
+use sparkfeed::{demo, export, inspect, server};
 use sparkfeed_api::rate::RateLimit;
 use sparkfeed_bench::{api as bench_api, append as bench_append, projections as bench_projections};
 
@@ -57,6 +57,41 @@ enum Command {
         /// The data directory.
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
+    },
+    /// Export the log as JSON Lines from a running server (`GET /export`, the analyst
+    /// role): one object per event, personal data sealed.
+    Export {
+        /// The server, e.g. `http://127.0.0.1:8080`.
+        #[arg(long, env = "SPARKFEED_SERVER")]
+        server: String,
+        /// A bearer token of an analyst (`sparkfeed token USER`).
+        #[arg(long, env = "SPARKFEED_TOKEN")]
+        token: String,
+        /// First position (inclusive).
+        #[arg(long)]
+        from: Option<u64>,
+        /// Last position (exclusive).
+        #[arg(long)]
+        until: Option<u64>,
+        /// Only events recorded at or after this time (RFC 3339).
+        #[arg(long)]
+        since: Option<String>,
+        /// Only events recorded before this time (RFC 3339).
+        #[arg(long)]
+        before: Option<String>,
+        /// Only events of this type (repeat for more).
+        #[arg(long = "type")]
+        types: Vec<String>,
+        /// Only streams whose name starts with this (e.g. `post-`).
+        #[arg(long)]
+        stream_prefix: Option<String>,
+        /// Keep writing events as they are appended (to stdout), like `tail -f`.
+        #[arg(long)]
+        follow: bool,
+        /// The file to write (written as FILE.partial, renamed when complete); stdout when
+        /// absent or `-`.
+        #[arg(long, short)]
+        output: Option<PathBuf>,
     },
     /// Replay projections from zero into fresh stores and swap them in.
     Rebuild {
@@ -348,6 +383,37 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what } => bench(what),
+        Command::Export {
+            server,
+            token,
+            from,
+            until,
+            since,
+            before,
+            types,
+            stream_prefix,
+            follow,
+            output,
+        } => {
+            let request = export::ExportRequest {
+                from,
+                until,
+                since,
+                before,
+                types,
+                stream_prefix,
+                follow,
+            };
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let lines =
+                runtime.block_on(export::export(&server, &token, &request, output.as_deref()))?;
+            if let Some(path) = output.filter(|p| *p != std::path::Path::new("-")) {
+                eprintln!("exported {lines} events to {}", path.display());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 mod analytics;
 mod direct;
+mod export;
 mod hostile;
 mod operations;
 mod refusals;

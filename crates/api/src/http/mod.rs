@@ -24,6 +24,7 @@ use crate::listener::{ConnectionLimits, serve_connections};
 use crate::schema::build_schema;
 use crate::sockets::MemberSockets;
 
+mod export;
 mod post;
 mod respond;
 mod state;
@@ -62,6 +63,7 @@ fn router_with(
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
+        .route("/export", get(export::export))
         .with_state(state)
 }
 

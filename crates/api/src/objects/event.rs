@@ -25,15 +25,22 @@ pub(crate) struct Event {
 impl Event {
     /// The event with its payload decoded to JSON, sealed values shown as `{"sealed": owner}`.
     pub fn decode(api: &Api, event: RecordedEvent) -> ApiResult<Self> {
-        let decoded = api
-            .domain
-            .decode(&event)
-            .map_err(|f| ApiError::Internal { code: f.code() })?;
-        let mut data =
-            serde_json::to_value(&decoded).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
-        hide_sealed(&mut data);
+        let data = event_data(api, &event)?;
         Ok(Self { event, data })
     }
+}
+
+/// An event's payload as JSON, upcast to its current version, sealed values shown as
+/// `{"sealed": owner}`: what the `events` query and the export show.
+pub(crate) fn event_data(api: &Api, event: &RecordedEvent) -> ApiResult<serde_json::Value> {
+    let decoded = api
+        .domain
+        .decode(event)
+        .map_err(|f| ApiError::Internal { code: f.code() })?;
+    let mut data =
+        serde_json::to_value(&decoded).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
+    hide_sealed(&mut data);
+    Ok(data)
 }
 
 /// Replaces every sealed value (`{owner, nonce, ciphertext}`) by `{"sealed": owner}`: the

@@ -1,0 +1,208 @@
+//! `sparkfeed export --server URL --token T`: the log as JSON Lines, from a running
+//! server's `GET /export` (which holds the data directory), to a file or to stdout.
+//!
+//! Invariant: a file export that stops midway (a dropped connection, a server error, a
+//! full disk) leaves no file under the output's name: lines go to `NAME.partial`, renamed
+//! to `NAME` only once the server ended the stream cleanly. A `--follow` export never
+//! ends by itself, so it writes to stdout only.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use http_body_util::{BodyExt, Empty};
+use hyper::Request;
+use hyper::body::Bytes;
+use hyper_util::rt::TokioIo;
+
+/// What to export, as the server's query string takes it.
+#[derive(Clone, Debug, Default)]
+pub struct ExportRequest {
+    /// First position (inclusive).
+    pub from: Option<u64>,
+    /// Last position (exclusive).
+    pub until: Option<u64>,
+    /// Recorded at or after (RFC 3339).
+    pub since: Option<String>,
+    /// Recorded before (RFC 3339).
+    pub before: Option<String>,
+    /// Only these event types.
+    pub types: Vec<String>,
+    /// Only streams whose name starts with this.
+    pub stream_prefix: Option<String>,
+    /// Keep following the log as it is written.
+    pub follow: bool,
+}
+
+impl ExportRequest {
+    /// The path and query string of `GET /export`.
+    pub fn path(&self) -> String {
+        let mut query = Vec::new();
+        let mut put = |key: &str, value: String| query.push(format!("{key}={}", encode(&value)));
+        if let Some(from) = self.from {
+            put("from", from.to_string());
+        }
+        if let Some(until) = self.until {
+            put("until", until.to_string());
+        }
+        if let Some(since) = &self.since {
+            put("since", since.clone());
+        }
+        if let Some(before) = &self.before {
+            put("before", before.clone());
+        }
+        if !self.types.is_empty() {
+            put("types", self.types.join(","));
+        }
+        if let Some(prefix) = &self.stream_prefix {
+            put("stream_prefix", prefix.clone());
+        }
+        if self.follow {
+            put("follow", "true".into());
+        }
+        if query.is_empty() {
+            "/export".into()
+        } else {
+            format!("/export?{}", query.join("&"))
+        }
+    }
+}
+
+/// Percent-encodes everything but unreserved characters.
+fn encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The `host:port` of an `http://host:port` server URL.
+fn authority(server: &str) -> anyhow::Result<String> {
+    let uri: hyper::Uri = server
+        .parse()
+        .with_context(|| format!("{server:?} is not a URL"))?;
+    if uri.scheme_str() != Some("http") {
+        bail!("{server:?}: only http:// servers are supported (put TLS in front of both ends)");
+    }
+    let host = uri.host().context("the server URL has no host")?;
+    Ok(format!("{host}:{}", uri.port_u16().unwrap_or(80)))
+}
+
+/// Streams the export of `request` from `server` into `out` (a file, or stdout when
+/// `None`); answers the number of lines written.
+pub async fn export(
+    server: &str,
+    token: &str,
+    request: &ExportRequest,
+    out: Option<&Path>,
+) -> anyhow::Result<u64> {
+    if request.follow && out.is_some() {
+        bail!("--follow writes to stdout only: it never ends, so no file would be complete");
+    }
+    let authority = authority(server)?;
+    let stream = tokio::net::TcpStream::connect(&authority)
+        .await
+        .with_context(|| format!("connecting to {authority}"))?;
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+        .await
+        .context("HTTP handshake")?;
+    tokio::spawn(connection);
+    let http = Request::get(request.path())
+        .header(hyper::header::HOST, &authority)
+        .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+        .body(Empty::<Bytes>::new())
+        .context("the request")?;
+    let response = sender
+        .send_request(http)
+        .await
+        .context("sending the request")?;
+    let status = response.status();
+    let mut body = response.into_body();
+    if !status.is_success() {
+        let text = body
+            .collect()
+            .await
+            .map(|b| b.to_bytes())
+            .unwrap_or_default();
+        bail!(
+            "the server answered {status}: {}",
+            String::from_utf8_lossy(&text).trim()
+        );
+    }
+    let mut sink = Sink::open(out)?;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.context("the export stopped midway: nothing was kept")?;
+        if let Some(data) = frame.data_ref() {
+            sink.write(data)?;
+        }
+    }
+    sink.finish()
+}
+
+/// Where lines go: stdout, or a `.partial` file renamed at the end.
+struct Sink {
+    out: Box<dyn Write>,
+    /// The partial file and the name it gets once complete.
+    partial: Option<(PathBuf, PathBuf)>,
+    finished: bool,
+    lines: u64,
+}
+
+impl Sink {
+    fn open(out: Option<&Path>) -> anyhow::Result<Self> {
+        let Some(path) = out.filter(|p| *p != Path::new("-")) else {
+            return Ok(Self {
+                out: Box::new(std::io::stdout().lock()),
+                partial: None,
+                finished: false,
+                lines: 0,
+            });
+        };
+        let mut partial = path.as_os_str().to_owned();
+        partial.push(".partial");
+        let partial = PathBuf::from(partial);
+        let file = std::fs::File::create(&partial)
+            .with_context(|| format!("creating {}", partial.display()))?;
+        Ok(Self {
+            out: Box::new(std::io::BufWriter::new(file)),
+            partial: Some((partial, path.to_owned())),
+            finished: false,
+            lines: 0,
+        })
+    }
+
+    fn write(&mut self, data: &Bytes) -> anyhow::Result<()> {
+        self.lines += data.iter().filter(|b| **b == b'\n').count() as u64;
+        self.out.write_all(data).context("writing the export")?;
+        if self.partial.is_none() {
+            // Lines reach a pipe (or a terminal) as they come.
+            self.out.flush().context("writing the export")?;
+        }
+        Ok(())
+    }
+
+    fn finish(mut self) -> anyhow::Result<u64> {
+        self.out.flush().context("writing the export")?;
+        // Closes the file before it is renamed.
+        self.out = Box::new(std::io::sink());
+        if let Some((partial, path)) = &self.partial {
+            std::fs::rename(partial, path)
+                .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;
+        }
+        self.finished = true;
+        Ok(self.lines)
+    }
+}
+
+impl Drop for Sink {
+    fn drop(&mut self) {
+        // Not finished: the partial file goes, so nothing looks complete.
+        if let (false, Some((partial, _))) = (self.finished, &self.partial) {
+            let _ = std::fs::remove_file(partial);
+        }
+    }
+}
