@@ -15,22 +15,29 @@ use hyper::Request;
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
 
-/// What to export, as the server's query string takes it.
-#[derive(Clone, Debug, Default)]
+/// What to export, as the server's query string takes it (and the CLI's flags).
+#[derive(Clone, Debug, Default, clap::Args)]
 pub struct ExportRequest {
     /// First position (inclusive).
+    #[arg(long)]
     pub from: Option<u64>,
     /// Last position (exclusive).
+    #[arg(long)]
     pub until: Option<u64>,
-    /// Recorded at or after (RFC 3339).
+    /// Only events recorded at or after this time (RFC 3339).
+    #[arg(long)]
     pub since: Option<String>,
-    /// Recorded before (RFC 3339).
+    /// Only events recorded before this time (RFC 3339).
+    #[arg(long)]
     pub before: Option<String>,
-    /// Only these event types.
+    /// Only events of this type (repeat for more).
+    #[arg(long = "type")]
     pub types: Vec<String>,
-    /// Only streams whose name starts with this.
+    /// Only streams whose name starts with this (e.g. `post-`).
+    #[arg(long)]
     pub stream_prefix: Option<String>,
-    /// Keep following the log as it is written.
+    /// Keep writing events as they are appended (to stdout), like `tail -f`.
+    #[arg(long)]
     pub follow: bool,
 }
 

@@ -67,27 +67,9 @@ enum Command {
         /// A bearer token of an analyst (`sparkfeed token USER`).
         #[arg(long, env = "SPARKFEED_TOKEN")]
         token: String,
-        /// First position (inclusive).
-        #[arg(long)]
-        from: Option<u64>,
-        /// Last position (exclusive).
-        #[arg(long)]
-        until: Option<u64>,
-        /// Only events recorded at or after this time (RFC 3339).
-        #[arg(long)]
-        since: Option<String>,
-        /// Only events recorded before this time (RFC 3339).
-        #[arg(long)]
-        before: Option<String>,
-        /// Only events of this type (repeat for more).
-        #[arg(long = "type")]
-        types: Vec<String>,
-        /// Only streams whose name starts with this (e.g. `post-`).
-        #[arg(long)]
-        stream_prefix: Option<String>,
-        /// Keep writing events as they are appended (to stdout), like `tail -f`.
-        #[arg(long)]
-        follow: bool,
+        /// What to export.
+        #[command(flatten)]
+        request: export::ExportRequest,
         /// The file to write (written as FILE.partial, renamed when complete); stdout when
         /// absent or `-`.
         #[arg(long, short)]
@@ -95,7 +77,7 @@ enum Command {
     },
     /// Replay projections from zero into fresh stores and swap them in.
     Rebuild {
-        /// A projection (feeds, audit, analytics) or `all`.
+        /// A projection (feeds, audit, analytics, moderation) or `all`.
         name: String,
         /// The data directory.
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
@@ -386,24 +368,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             server,
             token,
-            from,
-            until,
-            since,
-            before,
-            types,
-            stream_prefix,
-            follow,
+            request,
             output,
         } => {
-            let request = export::ExportRequest {
-                from,
-                until,
-                since,
-                before,
-                types,
-                stream_prefix,
-                follow,
-            };
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;

@@ -21,7 +21,6 @@ use axum::response::{IntoResponse, Response};
 use hyper::body::Bytes;
 use serde::{Deserialize, Serialize};
 use sparkfeed_domain::Role as DomainRole;
-use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_events::{Position, RecordedEvent};
 use tokio::sync::mpsc;
 
@@ -29,7 +28,7 @@ use super::respond::{json, unauthenticated};
 use super::state::{AppState, identity};
 use crate::Api;
 use crate::error::{ApiError, ApiResult, request_error};
-use crate::objects::event::event_data;
+use crate::objects::event::{event_data, known_types};
 
 /// Encoded chunks a request may hold ahead of the client.
 const CHUNKS_AHEAD: usize = 4;
@@ -83,22 +82,14 @@ impl ExportFilter {
         {
             return Err(ApiError::input("before", "is before since"));
         }
-        let types: Vec<String> = p
-            .types
-            .iter()
-            .flat_map(|t| t.split(','))
-            .filter(|t| !t.is_empty())
-            .map(str::to_owned)
-            .collect();
-        if let Some(unknown) = types
-            .iter()
-            .find(|t| !DomainEvent::EVENT_TYPES.contains(&t.as_str()))
-        {
-            return Err(ApiError::input(
-                "types",
-                format!("no event has the type {unknown:?}"),
-            ));
-        }
+        let types = known_types(
+            p.types
+                .iter()
+                .flat_map(|t| t.split(','))
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        )?;
         Ok(Self {
             from,
             until: p.until,

@@ -149,6 +149,20 @@ pub(crate) type EventPage = Fetched<Event, EmptyFields, EventScan>;
 
 /// Reads one `events` page: a stream is read whole from `after`; the log is scanned at most
 /// [`EVENT_SCAN_BUDGET`] events deep, and `continueAfter` says where the scan stopped.
+/// `types`, each the type of some event, or `BAD_USER_INPUT` on `types`.
+pub(crate) fn known_types(types: Vec<String>) -> ApiResult<Vec<String>> {
+    match types
+        .iter()
+        .find(|t| !DomainEvent::EVENT_TYPES.contains(&t.as_str()))
+    {
+        Some(unknown) => Err(ApiError::input(
+            "types",
+            format!("no event has the type {unknown:?}"),
+        )),
+        None => Ok(types),
+    }
+}
+
 /// Which events an analyst asks for: only some types, only one stream, or every event.
 pub(crate) struct EventFilter {
     types: Vec<String>,
@@ -159,16 +173,7 @@ impl EventFilter {
     /// The filter of the `types` and `stream` arguments: `BAD_USER_INPUT` for a type no
     /// event has or a malformed stream name.
     pub fn parse(types: Option<Vec<String>>, stream: Option<String>) -> ApiResult<Self> {
-        let types = types.unwrap_or_default();
-        if let Some(unknown) = types
-            .iter()
-            .find(|t| !DomainEvent::EVENT_TYPES.contains(&t.as_str()))
-        {
-            return Err(ApiError::input(
-                "types",
-                format!("no event has the type {unknown:?}"),
-            ));
-        }
+        let types = known_types(types.unwrap_or_default())?;
         let stream = stream
             .map(|name| StreamName::parse(&name))
             .transpose()
