@@ -36,10 +36,12 @@ pub enum ApiError {
     #[error(transparent)]
     Refused(Refusal),
     /// The caller holds as many of something as the limits allow (open WebSockets,
-    /// subscriptions on one socket), or sends too fast. Code: `code`.
+    /// subscriptions on one socket, a running rebuild of a projection), or sends too fast.
+    /// Code: `code`.
     #[error("{reason}")]
     TooMany {
-        /// `TOO_MANY_SOCKETS`, `TOO_MANY_SUBSCRIPTIONS` or `RATE_LIMITED`.
+        /// `TOO_MANY_SOCKETS`, `TOO_MANY_SUBSCRIPTIONS`, `RATE_LIMITED` or
+        /// `REBUILD_RUNNING`.
         code: &'static str,
         /// What the limit is.
         reason: String,

@@ -27,6 +27,7 @@ mod paging;
 mod protocol;
 mod query;
 pub mod rate;
+pub mod rebuilds;
 mod scalars;
 pub mod schema;
 pub mod sockets;
@@ -149,6 +150,8 @@ pub struct Api {
     pub rows: RowCaches,
     /// The rate limits on mutations, per member and per address.
     pub rates: rate::MutationRates,
+    /// Projection rebuilds started on this server.
+    pub rebuilds: rebuilds::Rebuilds,
 }
 
 /// The read side's most read rows, decoded once per stored version.
@@ -189,6 +192,7 @@ impl Api {
             metrics: metrics::Metrics::default(),
             documents: documents::DocumentCache::default(),
             rows: RowCaches::default(),
+            rebuilds: rebuilds::Rebuilds::default(),
         })
     }
 }

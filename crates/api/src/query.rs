@@ -15,6 +15,7 @@ use crate::objects::event::{Event, EventFilter, EventScan, Events, events_page};
 use crate::objects::feed::{HomeFeedConnection, HomeReason};
 use crate::objects::interest::Interest;
 use crate::objects::nodes::{Post, Product, User, load_posts, load_product, load_user};
+use crate::objects::projection::{ProjectionStatus, statuses};
 use crate::objects::report::{Report, ReportStatus};
 use crate::objects::verify::VerifyReport;
 use crate::paging::{Cursor, Fetched, page, page_cost};
@@ -220,6 +221,13 @@ impl Query {
                 page.has_next,
             ))
         })
+    }
+
+    /// Every projection on this server: checkpoint, lag, and its last rebuild. Needs the
+    /// admin role.
+    async fn projections(&self, ctx: &Context<'_>) -> Gql<Vec<ProjectionStatus>> {
+        with_role(ctx, &[DomainRole::Admin])?;
+        Ok(statuses(api(ctx))?)
     }
 
     /// Recomputes the log's hash chain and cross-checks its indexes. Needs the auditor role.

@@ -10,10 +10,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use http_body_util::{BodyExt, Empty};
-use hyper::Request;
+use http_body_util::BodyExt;
 use hyper::body::Bytes;
-use hyper_util::rt::TokioIo;
 
 /// What to export, as the server's query string takes it (and the CLI's flags).
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -87,18 +85,6 @@ fn encode(text: &str) -> String {
         .collect()
 }
 
-/// The `host:port` of an `http://host:port` server URL.
-fn authority(server: &str) -> anyhow::Result<String> {
-    let uri: hyper::Uri = server
-        .parse()
-        .with_context(|| format!("{server:?} is not a URL"))?;
-    if uri.scheme_str() != Some("http") {
-        bail!("{server:?}: only http:// servers are supported (put TLS in front of both ends)");
-    }
-    let host = uri.host().context("the server URL has no host")?;
-    Ok(format!("{host}:{}", uri.port_u16().unwrap_or(80)))
-}
-
 /// Streams the export of `request` from `server` into `out` (a file, or stdout when
 /// `None`); answers the number of lines written.
 pub async fn export(
@@ -110,23 +96,7 @@ pub async fn export(
     if request.follow && out.is_some() {
         bail!("--follow writes to stdout only: it never ends, so no file would be complete");
     }
-    let authority = authority(server)?;
-    let stream = tokio::net::TcpStream::connect(&authority)
-        .await
-        .with_context(|| format!("connecting to {authority}"))?;
-    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
-        .await
-        .context("HTTP handshake")?;
-    tokio::spawn(connection);
-    let http = Request::get(request.path())
-        .header(hyper::header::HOST, &authority)
-        .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
-        .body(Empty::<Bytes>::new())
-        .context("the request")?;
-    let response = sender
-        .send_request(http)
-        .await
-        .context("sending the request")?;
+    let response = crate::http::send(server, token, "GET", &request.path(), Vec::new()).await?;
     let status = response.status();
     let mut body = response.into_body();
     if !status.is_success() {

@@ -5,5 +5,7 @@
 
 pub mod demo;
 pub mod export;
+pub mod http;
 pub mod inspect;
+pub mod remote;
 pub mod server;

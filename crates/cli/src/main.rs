@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{demo, export, inspect, server};
+use sparkfeed::{demo, export, inspect, remote, server};
 use sparkfeed_api::rate::RateLimit;
 use sparkfeed_bench::{api as bench_api, append as bench_append, projections as bench_projections};
 
@@ -79,6 +79,10 @@ enum Command {
     Rebuild {
         /// A projection (feeds, audit, analytics, moderation) or `all`.
         name: String,
+        /// An admin's token: when a running server holds the directory, the rebuild goes
+        /// through it (with no downtime) instead of failing with `LOG_LOCKED`.
+        #[arg(long, env = "SPARKFEED_TOKEN")]
+        token: Option<String>,
         /// The data directory.
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
@@ -353,8 +357,29 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Rebuild { name, data_dir } => {
-            for (name, report) in demo::rebuild(&data_dir, &name)? {
+        Command::Rebuild {
+            name,
+            data_dir,
+            token,
+        } => {
+            let reports = match demo::rebuild(&data_dir, &name) {
+                Err(e) if remote::is_locked(&e) => {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    let done =
+                        runtime.block_on(remote::rebuild(&data_dir, &name, token.as_deref()))?;
+                    for r in done {
+                        println!(
+                            "rebuilt {} through the server at {}: {} events in {:.2}s",
+                            r.name, r.server, r.events, r.seconds
+                        );
+                    }
+                    return Ok(ExitCode::SUCCESS);
+                }
+                reports => reports?,
+            };
+            for (name, report) in reports {
                 println!(
                     "rebuilt {name}: {} events in {:.2}s ({:.0} events/s)",
                     report.events,

@@ -123,6 +123,10 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
             .await
             .context("starting the server")?;
         let addr = server.addr;
+        // Commands that find the directory held (`rebuild`) go through this server.
+        let address_file = crate::remote::address_file(&options.data_dir);
+        std::fs::write(&address_file, format!("http://{addr}\n"))
+            .with_context(|| format!("writing {}", address_file.display()))?;
         println!(
             "sparkfeed is serving {} events from {}",
             api.domain.log().head().len,
@@ -134,12 +138,14 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         if options.demo {
             print_demo_tokens(&api)?;
         }
-        server
+        let served = server
             .run_until(async {
                 let _ = tokio::signal::ctrl_c().await;
             })
             .await
-            .context("serving")
+            .context("serving");
+        let _ = std::fs::remove_file(&address_file);
+        served
     })
 }
 

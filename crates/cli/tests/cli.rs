@@ -294,6 +294,11 @@ fn the_server_logs_no_token_secret_or_personal_data_even_at_trace_level() {
             })
         })
         .expect("the server prints its address");
+    // While it serves, the directory names it, for commands that find the directory held.
+    assert_eq!(
+        std::fs::read_to_string(data.path().join("serve.addr")).expect("serve.addr"),
+        format!("http://{addr}\n")
+    );
 
     // Personal data in every field that carries it, a token, a forged token, and errors.
     let private = [

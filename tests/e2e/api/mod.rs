@@ -9,6 +9,7 @@ mod direct;
 mod export;
 mod hostile;
 mod operations;
+mod rebuilds;
 mod refusals;
 mod reports;
 mod retries;
@@ -156,6 +157,11 @@ impl Harness {
             .await
             .expect("bind");
         (api, admin, dir, listener)
+    }
+
+    /// The data directory the server holds.
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
     }
 
     pub fn addr(&self) -> std::net::SocketAddr {

@@ -19,6 +19,7 @@ mod catalog;
 mod contract;
 mod engagement;
 mod moderation;
+mod operations;
 mod order;
 mod payloads;
 mod post;
@@ -42,4 +43,5 @@ pub struct Mutation(
     order::OrderMutations,
     contract::ContractMutations,
     moderation::ModerationMutations,
+    operations::OperationsMutations,
 );

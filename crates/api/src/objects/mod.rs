@@ -26,6 +26,7 @@ pub(crate) mod nodes;
 pub(crate) mod order;
 pub(crate) mod post;
 pub(crate) mod product;
+pub(crate) mod projection;
 pub(crate) mod report;
 pub(crate) mod tag;
 pub(crate) mod user;
