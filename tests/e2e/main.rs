@@ -8,6 +8,7 @@
 //!   system, under the chaos test's retrying GraphQL writers.
 //! - `server_under_fire`: what those two share: the server as a child process, the
 //!   retrying clients and their ledger, and the checks against what was acknowledged.
+//! - `time_travel`: `replay --until` then `serve --read-only` answers as the live server did.
 
 mod api;
 mod chaos;
@@ -17,3 +18,4 @@ mod power_cut_server;
 mod projector_crash;
 mod server_under_fire;
 mod sled_power_cut;
+mod time_travel;

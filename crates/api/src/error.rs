@@ -46,6 +46,10 @@ pub enum ApiError {
         /// What the limit is.
         reason: String,
     },
+    /// The server serves a replayed directory as it stood and takes no mutation. Code
+    /// `READ_ONLY`.
+    #[error("this server is read-only: it serves the log as it stood, and takes no mutation")]
+    ReadOnly,
     /// The log, the key store or a projection failed. Code: the failure's.
     #[error("internal failure ({code}); the operation may be retried")]
     Internal {
@@ -70,6 +74,7 @@ impl ApiError {
             ApiError::Forbidden(_) => "FORBIDDEN",
             ApiError::BadUserInput { .. } => "BAD_USER_INPUT",
             ApiError::NotFound(_) => "NOT_FOUND",
+            ApiError::ReadOnly => "READ_ONLY",
             ApiError::Refused(r) => r.code(),
             ApiError::TooMany { code, .. } | ApiError::Internal { code } => code,
         }

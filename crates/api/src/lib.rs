@@ -96,6 +96,8 @@ pub struct Limits {
     /// How long a query's answer may be served again to the same reader (zero: never).
     /// A reader always sees their own writes; others' writes show within this interval.
     pub response_cache: Duration,
+    /// Refuse every mutation with `READ_ONLY` (a replayed directory served as it stood).
+    pub read_only: bool,
 }
 
 impl Default for Limits {
@@ -109,6 +111,7 @@ impl Default for Limits {
             request_timeout: Duration::from_secs(10),
             read_your_writes: Duration::from_secs(5),
             ready_max_lag: 1_000,
+            read_only: false,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
             max_subscriptions: 10_000,

@@ -8,4 +8,5 @@ pub mod export;
 pub mod http;
 pub mod inspect;
 pub mod remote;
+pub mod replay;
 pub mod server;

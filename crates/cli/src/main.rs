@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{demo, export, inspect, remote, server};
+use sparkfeed::{demo, export, inspect, remote, replay, server};
 use sparkfeed_api::rate::RateLimit;
 use sparkfeed_bench::{api as bench_api, append as bench_append, projections as bench_projections};
 
@@ -123,6 +123,25 @@ enum Command {
         /// Mutations an address may send at once before the per-second rate applies.
         #[arg(long, default_value_t = 5000)]
         address_mutation_burst: u32,
+        /// Serve the directory as it stands and refuse every mutation with `READ_ONLY`
+        /// (for a directory written by `replay`).
+        #[arg(long, conflicts_with = "demo")]
+        read_only: bool,
+    },
+    /// Write a new data directory holding the log up to a position or a time, and every
+    /// projection as of then (serve it with `serve --read-only`). The source is not
+    /// written: the replay reads a copy taken under its lock.
+    Replay {
+        /// A position (the new log holds the events before it) or an RFC 3339 time (the
+        /// events recorded before it).
+        #[arg(long)]
+        until: String,
+        /// The new data directory (absent or empty).
+        #[arg(long)]
+        into: PathBuf,
+        /// The source data directory.
+        #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
+        data_dir: PathBuf,
     },
     /// Mint a bearer token for a user id (for operators).
     Token {
@@ -303,8 +322,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             member_mutation_burst,
             address_mutations_per_second,
             address_mutation_burst,
+            read_only,
         } => {
             server::serve(&server::ServeOptions {
+                read_only,
                 addr,
                 data_dir,
                 secret,
@@ -390,6 +411,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { what } => bench(what),
+        Command::Replay {
+            until,
+            into,
+            data_dir,
+        } => {
+            let until = replay::Until::parse(&until)?;
+            let report = replay::replay(&data_dir, until, &into)?;
+            println!(
+                "replayed {} events into {} (head {}); serve it with `sparkfeed serve --read-only --data-dir {}`",
+                report.events,
+                into.display(),
+                report.head_hash,
+                into.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Export {
             server,
             token,

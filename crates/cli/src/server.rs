@@ -74,6 +74,8 @@ pub struct ServeOptions {
     pub member_mutations: RateLimit,
     /// Mutations per client address.
     pub address_mutations: RateLimit,
+    /// Refuse every mutation (`READ_ONLY`).
+    pub read_only: bool,
 }
 
 /// Opens the API over a data directory.
@@ -105,6 +107,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         response_cache: options.response_cache,
         member_mutations: options.member_mutations,
         address_mutations: options.address_mutations,
+        read_only: options.read_only,
         ..Limits::default()
     };
     let api = open_api(&options.data_dir, &secret, options.cache_mb, limits)?;
@@ -128,9 +131,14 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         std::fs::write(&address_file, format!("http://{addr}\n"))
             .with_context(|| format!("writing {}", address_file.display()))?;
         println!(
-            "sparkfeed is serving {} events from {}",
+            "sparkfeed is serving {} events from {}{}",
             api.domain.log().head().len,
-            options.data_dir.display()
+            options.data_dir.display(),
+            if options.read_only {
+                " (read-only: mutations are refused)"
+            } else {
+                ""
+            }
         );
         println!("  GraphiQL   http://{addr}/");
         println!("  GraphQL    http://{addr}/graphql (POST; WebSocket graphql-transport-ws)");

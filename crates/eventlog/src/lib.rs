@@ -27,6 +27,7 @@ mod error;
 pub mod keys;
 mod log;
 mod recovery;
+pub mod snapshot;
 mod space;
 mod subscription;
 mod verify;

@@ -462,7 +462,7 @@ impl EventLog {
     }
 }
 
-fn take_lock(dir: &Path) -> Result<File, LogError> {
+pub(crate) fn take_lock(dir: &Path) -> Result<File, LogError> {
     let path = dir.join("LOCK");
     let file = OpenOptions::new()
         .create(true)

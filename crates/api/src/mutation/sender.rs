@@ -100,6 +100,9 @@ impl Sender {
 /// Takes one mutation's token from the caller's address and member buckets, or refuses with
 /// `RATE_LIMITED` and sets `Retry-After` (whole seconds, at least 1) on the answer.
 fn throttle(ctx: &Context<'_>, member: Option<&UserId>) -> ApiResult<()> {
+    if api(ctx).limits.read_only {
+        return Err(ApiError::ReadOnly);
+    }
     let address = ctx.data_opt::<ClientAddr>().map(|a| a.0);
     let Err(wait) = api(ctx).rates.take(member, address) else {
         return Ok(());
