@@ -1,6 +1,8 @@
 //! Issue 14, in part: `sparkfeed replay --until N --into DIR`, then `sparkfeed serve
 //! --read-only --data-dir DIR`, answers `feed`, `post` and `sponsorshipHistory` exactly as
-//! the live server answered at N, and refuses mutations with `READ_ONLY`.
+//! the live server answered at N, and refuses mutations with `READ_ONLY`; and
+//! `sparkfeed export --data-dir` writes the bytes the server's `GET /export` streamed.
+//! Neither writes anything in the source directory.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;

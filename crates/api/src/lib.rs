@@ -17,6 +17,7 @@ mod ctx;
 mod direct;
 pub mod documents;
 pub mod error;
+pub mod export;
 pub mod http;
 mod listener;
 mod loaders;

@@ -1,5 +1,7 @@
-//! `sparkfeed export --server URL --token T`: the log as JSON Lines, from a running
-//! server's `GET /export` (which holds the data directory), to a file or to stdout.
+//! `sparkfeed export`: the log as JSON Lines, to a file or to stdout, from a running
+//! server's `GET /export` (`--server`, for a directory it holds) or from a data directory
+//! (`--data-dir`, read from a copy taken under its lock: the directory is never written).
+//! Both write the same bytes (`sparkfeed_api::export::line`).
 //!
 //! Invariant: a file export that stops midway (a dropped connection, a server error, a
 //! full disk) leaves no file under the output's name: lines go to `NAME.partial`, renamed
@@ -11,7 +13,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use http_body_util::BodyExt;
-use hyper::body::Bytes;
+use indicatif::ProgressBar;
+use sparkfeed_api::export::{ExportFilter, ExportParams, line};
+use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_events::Position;
 
 /// What to export, as the server's query string takes it (and the CLI's flags).
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -40,6 +45,19 @@ pub struct ExportRequest {
 }
 
 impl ExportRequest {
+    /// The request as the server's query string takes it.
+    pub fn params(&self) -> ExportParams {
+        ExportParams {
+            from: self.from,
+            until: self.until,
+            since: self.since.clone(),
+            before: self.before.clone(),
+            types: (!self.types.is_empty()).then(|| self.types.join(",")),
+            stream_prefix: self.stream_prefix.clone(),
+            follow: self.follow,
+        }
+    }
+
     /// The path and query string of `GET /export`.
     pub fn path(&self) -> String {
         let mut query = Vec::new();
@@ -120,6 +138,48 @@ pub async fn export(
     sink.finish()
 }
 
+/// Records read per batch of an offline export: bounds its memory.
+const BATCH: usize = 4096;
+
+/// Exports from the data directory `data_dir` (which no process may hold) into `out`;
+/// answers the number of lines written. A progress bar shows on a terminal.
+pub fn export_offline(
+    data_dir: &Path,
+    request: &ExportRequest,
+    out: Option<&Path>,
+) -> anyhow::Result<u64> {
+    if request.follow {
+        bail!("--follow needs --server: only a server sees the log grow");
+    }
+    let filter = ExportFilter::parse(request.params()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let parent = data_dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let scratch = tempfile::tempdir_in(parent).context("a scratch directory beside the data")?;
+    let copy = scratch.path().join("copy");
+    sparkfeed_eventlog::snapshot::copy_quiescent(data_dir, &copy, &[])
+        .with_context(|| format!("copying {}", data_dir.display()))?;
+    let log = EventLog::open(Config::new(&copy)).context("opening the copy of the log")?;
+    let end = filter.end(log.head().len);
+    let bar = ProgressBar::new(end.saturating_sub(filter.from()));
+    let upcasters = sparkfeed_domain::events::upcasters();
+    let mut sink = Sink::open(out)?;
+    let mut at = filter.from();
+    while at < end {
+        let max = usize::try_from(end - at).unwrap_or(BATCH).min(BATCH);
+        let batch = log.read_all(Position(at), max).context("reading the log")?;
+        let Some(last) = batch.last() else { break };
+        at = last.record.position.0 + 1;
+        for event in batch.iter().filter(|e| filter.wants(e)) {
+            sink.write(&line(&upcasters, event).map_err(|e| anyhow::anyhow!("{e}"))?)?;
+        }
+        bar.set_position(at - filter.from());
+    }
+    bar.finish_and_clear();
+    sink.finish()
+}
+
 /// Where lines go: stdout, or a `.partial` file renamed at the end.
 struct Sink {
     out: Box<dyn Write>,
@@ -152,7 +212,7 @@ impl Sink {
         })
     }
 
-    fn write(&mut self, data: &Bytes) -> anyhow::Result<()> {
+    fn write(&mut self, data: &[u8]) -> anyhow::Result<()> {
         self.lines += data.iter().filter(|b| **b == b'\n').count() as u64;
         self.out.write_all(data).context("writing the export")?;
         if self.partial.is_none() {

@@ -58,15 +58,24 @@ enum Command {
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
     },
-    /// Export the log as JSON Lines from a running server (`GET /export`, the analyst
-    /// role): one object per event, personal data sealed.
+    /// Export the log as JSON Lines: from a running server (`--server`, `GET /export`, the
+    /// analyst role), or from a data directory no process holds (`--data-dir`, read from a
+    /// copy). One object per event, personal data sealed; both give the same bytes.
     Export {
         /// The server, e.g. `http://127.0.0.1:8080`.
-        #[arg(long, env = "SPARKFEED_SERVER")]
-        server: String,
-        /// A bearer token of an analyst (`sparkfeed token USER`).
-        #[arg(long, env = "SPARKFEED_TOKEN")]
-        token: String,
+        #[arg(
+            long,
+            env = "SPARKFEED_SERVER",
+            conflicts_with = "data_dir",
+            required_unless_present = "data_dir"
+        )]
+        server: Option<String>,
+        /// A bearer token of an analyst (`sparkfeed token USER`), with `--server`.
+        #[arg(long, env = "SPARKFEED_TOKEN", requires = "server")]
+        token: Option<String>,
+        /// A data directory to export from instead of a server.
+        #[arg(long)]
+        data_dir: Option<PathBuf>,
         /// What to export.
         #[command(flatten)]
         request: export::ExportRequest,
@@ -430,14 +439,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Export {
             server,
             token,
+            data_dir,
             request,
             output,
         } => {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?;
-            let lines =
-                runtime.block_on(export::export(&server, &token, &request, output.as_deref()))?;
+            let lines = match (server, data_dir) {
+                (Some(server), _) => {
+                    let token = token.context("--server needs --token (an analyst's)")?;
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    runtime.block_on(export::export(
+                        &server,
+                        &token,
+                        &request,
+                        output.as_deref(),
+                    ))?
+                }
+                (None, Some(dir)) => export::export_offline(&dir, &request, output.as_deref())?,
+                (None, None) => anyhow::bail!("export from --server or from --data-dir"),
+            };
             if let Some(path) = output.filter(|p| *p != std::path::Path::new("-")) {
                 eprintln!("exported {lines} events to {}", path.display());
             }

@@ -19,141 +19,21 @@ use axum::extract::{Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper::body::Bytes;
-use serde::{Deserialize, Serialize};
 use sparkfeed_domain::Role as DomainRole;
-use sparkfeed_events::{Position, RecordedEvent};
+use sparkfeed_events::{Position, RecordedEvent, Upcasters};
 use tokio::sync::mpsc;
 
 use super::respond::{json, unauthenticated};
 use super::state::{AppState, identity};
 use crate::Api;
 use crate::error::{ApiError, ApiResult, request_error};
-use crate::objects::event::{event_data, known_types};
+use crate::export::{ExportFilter, ExportParams, line};
 
 /// Encoded chunks a request may hold ahead of the client.
 const CHUNKS_AHEAD: usize = 4;
 
 /// The most events one chunk encodes.
 const CHUNK_EVENTS: usize = 512;
-
-/// The export's query string, as sent.
-#[derive(Deserialize, Default)]
-pub(crate) struct ExportParams {
-    from: Option<u64>,
-    until: Option<u64>,
-    since: Option<String>,
-    before: Option<String>,
-    types: Option<String>,
-    stream_prefix: Option<String>,
-    #[serde(default)]
-    follow: bool,
-}
-
-/// Which events an export writes, checked.
-#[derive(Clone, Debug)]
-pub struct ExportFilter {
-    from: u64,
-    until: Option<u64>,
-    since: Option<i64>,
-    before: Option<i64>,
-    types: Vec<String>,
-    stream_prefix: Option<String>,
-    follow: bool,
-}
-
-impl ExportFilter {
-    fn parse(p: ExportParams) -> ApiResult<Self> {
-        let from = p.from.unwrap_or(0);
-        if let Some(until) = p.until
-            && until < from
-        {
-            return Err(ApiError::input("until", "is before from"));
-        }
-        let time = |field: &'static str, text: Option<String>| {
-            text.map(|t| {
-                crate::time::parse(&t)
-                    .ok_or_else(|| ApiError::input(field, "expected an RFC 3339 timestamp"))
-            })
-            .transpose()
-        };
-        let (since, before) = (time("since", p.since)?, time("before", p.before)?);
-        if let (Some(since), Some(before)) = (since, before)
-            && before < since
-        {
-            return Err(ApiError::input("before", "is before since"));
-        }
-        let types = known_types(
-            p.types
-                .iter()
-                .flat_map(|t| t.split(','))
-                .filter(|t| !t.is_empty())
-                .map(str::to_owned)
-                .collect(),
-        )?;
-        Ok(Self {
-            from,
-            until: p.until,
-            since,
-            before,
-            types,
-            stream_prefix: p.stream_prefix.filter(|s| !s.is_empty()),
-            follow: p.follow,
-        })
-    }
-
-    fn wants(&self, e: &RecordedEvent) -> bool {
-        let r = &e.record;
-        self.since.is_none_or(|s| r.recorded_at.0 >= s)
-            && self.before.is_none_or(|b| r.recorded_at.0 < b)
-            && (self.types.is_empty() || self.types.iter().any(|t| t == r.event_type.as_str()))
-            && self
-                .stream_prefix
-                .as_ref()
-                .is_none_or(|p| r.stream.as_str().starts_with(p.as_str()))
-    }
-}
-
-/// One event as an export line writes it.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct Line<'a> {
-    position: u64,
-    id: String,
-    stream: &'a str,
-    version: u64,
-    #[serde(rename = "type")]
-    event_type: &'a str,
-    schema_version: u16,
-    recorded_at: String,
-    actor: String,
-    correlation_id: String,
-    causation_id: Option<String>,
-    hash: String,
-    data: serde_json::Value,
-}
-
-/// `event` as one line of JSON, ending in a newline.
-pub(crate) fn export_line(api: &Api, event: &RecordedEvent) -> ApiResult<Vec<u8>> {
-    let r = &event.record;
-    let line = Line {
-        position: r.position.0,
-        id: r.id.to_string(),
-        stream: r.stream.as_str(),
-        version: r.version.0,
-        event_type: r.event_type.as_str(),
-        schema_version: r.schema_version,
-        recorded_at: crate::time::format(r.recorded_at.0),
-        actor: r.metadata.actor.to_string(),
-        correlation_id: r.metadata.correlation_id.to_string(),
-        causation_id: r.metadata.causation_id.map(|c| c.to_string()),
-        hash: event.hash.to_hex(),
-        data: event_data(api, event)?,
-    };
-    let mut bytes =
-        serde_json::to_vec(&line).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
-    bytes.push(b'\n');
-    Ok(bytes)
-}
 
 /// The handler: 401 without a valid token, 403 without the role, 400 for bad filters,
 /// else a streamed `application/x-ndjson` body.
@@ -209,21 +89,17 @@ async fn stream_export(
     filter: ExportFilter,
     chunks: mpsc::Sender<Result<Bytes, std::io::Error>>,
 ) {
-    let head = api.domain.log().head().len;
-    let end = match (filter.until, filter.follow) {
-        (Some(until), _) => until,
-        (None, true) => u64::MAX,
-        (None, false) => head,
-    };
-    if filter.from >= end {
+    let end = filter.end(api.domain.log().head().len);
+    if filter.from() >= end {
         return;
     }
-    let mut subscription = api.domain.log().subscribe(Position(filter.from));
+    let upcasters = sparkfeed_domain::events::upcasters();
+    let mut subscription = api.domain.log().subscribe(Position(filter.from()));
     loop {
         let Some(batch) = subscription.next_batch(CHUNK_EVENTS).await else {
             return;
         };
-        let (chunk, done) = match encode(&api, &filter, batch, end) {
+        let (chunk, done) = match encode(&upcasters, &filter, batch, end) {
             Ok(encoded) => encoded,
             Err(e) => {
                 tracing::error!(error = %e, "an export stopped midway");
@@ -242,7 +118,7 @@ async fn stream_export(
 
 /// The lines of the wanted events of `batch` before `end`, and whether `end` was reached.
 fn encode(
-    api: &Api,
+    upcasters: &Upcasters,
     filter: &ExportFilter,
     batch: Result<Vec<RecordedEvent>, sparkfeed_eventlog::LogError>,
     end: u64,
@@ -254,7 +130,7 @@ fn encode(
             return Ok((chunk, true));
         }
         if filter.wants(&event) {
-            chunk.extend_from_slice(&export_line(api, &event)?);
+            chunk.extend_from_slice(&line(upcasters, &event)?);
         }
         if position + 1 >= end {
             return Ok((chunk, true));

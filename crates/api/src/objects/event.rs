@@ -5,7 +5,7 @@ use async_graphql::connection::{ConnectionNameType, EdgeNameType, EmptyFields};
 use async_graphql::{ID, Json, Object, OutputType, SimpleObject};
 use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_eventlog::Direction;
-use sparkfeed_events::{Position, RecordedEvent, StreamName, StreamVersion};
+use sparkfeed_events::{Position, RecordedEvent, StreamName, StreamVersion, Upcasters};
 
 use crate::Api;
 use crate::error::{ApiError, ApiResult};
@@ -25,18 +25,19 @@ pub(crate) struct Event {
 impl Event {
     /// The event with its payload decoded to JSON, sealed values shown as `{"sealed": owner}`.
     pub fn decode(api: &Api, event: RecordedEvent) -> ApiResult<Self> {
-        let data = event_data(api, &event)?;
+        let data = event_data(api.domain.upcasters(), &event)?;
         Ok(Self { event, data })
     }
 }
 
 /// An event's payload as JSON, upcast to its current version, sealed values shown as
 /// `{"sealed": owner}`: what the `events` query and the export show.
-pub(crate) fn event_data(api: &Api, event: &RecordedEvent) -> ApiResult<serde_json::Value> {
-    let decoded = api
-        .domain
-        .decode(event)
-        .map_err(|f| ApiError::Internal { code: f.code() })?;
+pub(crate) fn event_data(
+    upcasters: &Upcasters,
+    event: &RecordedEvent,
+) -> ApiResult<serde_json::Value> {
+    let decoded = DomainEvent::decode(upcasters, event)
+        .map_err(|_| ApiError::Internal { code: "CORRUPT" })?;
     let mut data =
         serde_json::to_value(&decoded).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
     hide_sealed(&mut data);

@@ -183,6 +183,11 @@ impl Domain {
         Ok(None)
     }
 
+    /// The upcasters this domain reads stored events with.
+    pub fn upcasters(&self) -> &Upcasters {
+        &self.upcasters
+    }
+
     /// Reads any stored event back as a domain event.
     pub fn decode(&self, event: &sparkfeed_events::RecordedEvent) -> Result<DomainEvent, Failure> {
         DomainEvent::decode(&self.upcasters, event).map_err(|e| Failure::Undecodable {
