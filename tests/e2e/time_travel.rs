@@ -155,6 +155,12 @@ async fn a_replay_served_read_only_answers_as_the_live_server_did_at_that_positi
         .ask(Some(&member), POST, json!({ "p": sponsored }))
         .await;
     assert_ne!(later, at_n[1], "the post changed after N");
+    // The whole log as the server exports it, to compare with exports of the directory.
+    let (_, analyst) = live.token("analyst");
+    let mut client = Client::new(live.addr);
+    client.set_token(Some(analyst));
+    let served = client.get("/export").await.expect("export");
+    assert_eq!(served.status, 200, "{}", served.text);
     live.stop();
     let source_files = files_of(&source);
 
@@ -214,10 +220,92 @@ async fn a_replay_served_read_only_answers_as_the_live_server_did_at_that_positi
         "{refused}"
     );
     as_of.stop();
+
+    // The same log exported from the directory, with no server: the same bytes.
+    let file = dir.path().join("events.jsonl");
+    let out = Command::new(CLI)
+        .args(["export", "--data-dir"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&file)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        std::fs::read(&file).expect("written") == served.text.as_bytes(),
+        "the offline export equals the server's byte for byte"
+    );
+    // And as Parquet, read back with Arrow's reader: the same events, field by field.
+    let parquet_file = dir.path().join("events.parquet");
+    let out = Command::new(CLI)
+        .args(["export", "--format", "parquet", "--data-dir"])
+        .arg(&source)
+        .arg("-o")
+        .arg(&parquet_file)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = served
+        .text
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert!(
+        lines.len() as u64 > n,
+        "the export holds the events after N too"
+    );
+    assert_eq!(
+        read_parquet(&parquet_file),
+        lines,
+        "the Parquet export equals the log"
+    );
+
+    // Bad input: a clear message and a non-zero exit, and nothing written.
+    for (args, says) in [
+        (
+            vec!["replay", "--until", "yesterday", "--into", "fresh"],
+            "neither a position nor",
+        ),
+        (
+            vec!["replay", "--until", "5", "--into", "as-of"],
+            "is not empty",
+        ),
+        (
+            vec!["export", "--type", "Nope", "-o", "fresh.jsonl"],
+            "no event has the type",
+        ),
+        (
+            vec!["export", "--from", "9", "--until", "3", "-o", "fresh.jsonl"],
+            "is before from",
+        ),
+        (vec!["export", "--follow"], "--follow needs --server"),
+    ] {
+        let out = Command::new(CLI)
+            .args(&args)
+            .arg("--data-dir")
+            .arg(&source)
+            .current_dir(dir.path())
+            .output()
+            .expect("runs");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(says),
+            "{args:?}: {err}"
+        );
+    }
+    assert!(!dir.path().join("fresh").exists() && !dir.path().join("fresh.jsonl").exists());
     assert_eq!(
         files_of(&source),
         source_files,
-        "the replay wrote nothing in the source"
+        "replays and exports wrote nothing in the source"
     );
 }
 
@@ -240,4 +328,65 @@ fn files_of(dir: &Path) -> Vec<(String, String)> {
     }
     files.sort();
     files
+}
+
+/// Every row of an export's Parquet file, as the JSON line it stands for.
+fn read_parquet(path: &Path) -> Vec<Value> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Int32Type, TimestampMicrosecondType, UInt16Type, UInt64Type};
+    let file = std::fs::File::open(path).expect("opens");
+    let reader = parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder::try_new(file)
+        .expect("a Parquet file")
+        .build()
+        .expect("a reader");
+    let mut rows = Vec::new();
+    for batch in reader {
+        let batch = batch.expect("a batch");
+        let text = |name: &str, row: usize| -> Value {
+            let column = batch.column_by_name(name).expect("a column");
+            if column.is_null(row) {
+                return Value::Null;
+            }
+            let value = match column.as_dictionary_opt::<Int32Type>() {
+                Some(dictionary) => {
+                    let values = dictionary.values().as_string::<i32>();
+                    let key = dictionary.keys().value(row);
+                    values
+                        .value(usize::try_from(key).expect("a key"))
+                        .to_owned()
+                }
+                None => column.as_string::<i32>().value(row).to_owned(),
+            };
+            Value::String(value)
+        };
+        let number = |name: &str, row: usize| -> u64 {
+            let column = batch.column_by_name(name).expect("a column");
+            match column.as_primitive_opt::<UInt64Type>() {
+                Some(values) => values.value(row),
+                None => u64::from(column.as_primitive::<UInt16Type>().value(row)),
+            }
+        };
+        let times = batch
+            .column_by_name("recorded_at")
+            .expect("a column")
+            .as_primitive::<TimestampMicrosecondType>();
+        for row in 0..batch.num_rows() {
+            let data = text("data", row);
+            rows.push(json!({
+                "position": number("position", row),
+                "id": text("id", row),
+                "stream": text("stream", row),
+                "version": number("version", row),
+                "type": text("type", row),
+                "schemaVersion": number("schema_version", row),
+                "recordedAt": sparkfeed_api::time::format(times.value(row)),
+                "actor": text("actor", row),
+                "correlationId": text("correlation_id", row),
+                "causationId": text("causation_id", row),
+                "hash": text("hash", row),
+                "data": serde_json::from_str::<Value>(data.as_str().expect("text")).expect("json"),
+            }));
+        }
+    }
+    rows
 }

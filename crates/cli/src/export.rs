@@ -14,6 +14,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use http_body_util::BodyExt;
 use indicatif::ProgressBar;
+
+use crate::columns::ParquetWriter;
 use sparkfeed_api::export::{ExportFilter, ExportParams, line};
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::Position;
@@ -109,10 +111,14 @@ pub async fn export(
     server: &str,
     token: &str,
     request: &ExportRequest,
+    format: Format,
     out: Option<&Path>,
 ) -> anyhow::Result<u64> {
     if request.follow && out.is_some() {
         bail!("--follow writes to stdout only: it never ends, so no file would be complete");
+    }
+    if request.follow && format == Format::Parquet {
+        bail!("--follow writes JSON Lines only: a Parquet file is whole only once it ends");
     }
     let response = crate::http::send(server, token, "GET", &request.path(), Vec::new()).await?;
     let status = response.status();
@@ -128,7 +134,7 @@ pub async fn export(
             String::from_utf8_lossy(&text).trim()
         );
     }
-    let mut sink = Sink::open(out)?;
+    let mut sink = Sink::open(out, format)?;
     while let Some(frame) = body.frame().await {
         let frame = frame.context("the export stopped midway: nothing was kept")?;
         if let Some(data) = frame.data_ref() {
@@ -146,6 +152,7 @@ const BATCH: usize = 4096;
 pub fn export_offline(
     data_dir: &Path,
     request: &ExportRequest,
+    format: Format,
     out: Option<&Path>,
 ) -> anyhow::Result<u64> {
     if request.follow {
@@ -164,7 +171,7 @@ pub fn export_offline(
     let end = filter.end(log.head().len);
     let bar = ProgressBar::new(end.saturating_sub(filter.from()));
     let upcasters = sparkfeed_domain::events::upcasters();
-    let mut sink = Sink::open(out)?;
+    let mut sink = Sink::open(out, format)?;
     let mut at = filter.from();
     while at < end {
         let max = usize::try_from(end - at).unwrap_or(BATCH).min(BATCH);
@@ -180,9 +187,25 @@ pub fn export_offline(
     sink.finish()
 }
 
+/// The format of an export.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    /// JSON Lines: one object per event.
+    #[default]
+    Jsonl,
+    /// Apache Parquet: typed envelope columns, the payload as JSON text.
+    Parquet,
+}
+
+/// Bytes out, as lines or through the Parquet writer.
+enum Encoder {
+    Lines(Box<dyn Write + Send>),
+    Parquet(Box<ParquetWriter<Box<dyn Write + Send>>>),
+}
+
 /// Where lines go: stdout, or a `.partial` file renamed at the end.
 struct Sink {
-    out: Box<dyn Write>,
+    out: Option<Encoder>,
     /// The partial file and the name it gets once complete.
     partial: Option<(PathBuf, PathBuf)>,
     finished: bool,
@@ -190,23 +213,27 @@ struct Sink {
 }
 
 impl Sink {
-    fn open(out: Option<&Path>) -> anyhow::Result<Self> {
-        let Some(path) = out.filter(|p| *p != Path::new("-")) else {
-            return Ok(Self {
-                out: Box::new(std::io::stdout().lock()),
-                partial: None,
-                finished: false,
-                lines: 0,
-            });
+    fn open(out: Option<&Path>, format: Format) -> anyhow::Result<Self> {
+        let (raw, partial): (Box<dyn Write + Send>, _) = match out.filter(|p| *p != Path::new("-"))
+        {
+            None => (Box::new(std::io::stdout()), None),
+            Some(path) => {
+                let mut partial = path.as_os_str().to_owned();
+                partial.push(".partial");
+                let partial = PathBuf::from(partial);
+                let file = std::fs::File::create(&partial)
+                    .with_context(|| format!("creating {}", partial.display()))?;
+                let buffered = Box::new(std::io::BufWriter::new(file));
+                (buffered, Some((partial, path.to_owned())))
+            }
         };
-        let mut partial = path.as_os_str().to_owned();
-        partial.push(".partial");
-        let partial = PathBuf::from(partial);
-        let file = std::fs::File::create(&partial)
-            .with_context(|| format!("creating {}", partial.display()))?;
+        let encoder = match format {
+            Format::Jsonl => Encoder::Lines(raw),
+            Format::Parquet => Encoder::Parquet(Box::new(ParquetWriter::new(raw)?)),
+        };
         Ok(Self {
-            out: Box::new(std::io::BufWriter::new(file)),
-            partial: Some((partial, path.to_owned())),
+            out: Some(encoder),
+            partial,
             finished: false,
             lines: 0,
         })
@@ -214,18 +241,30 @@ impl Sink {
 
     fn write(&mut self, data: &[u8]) -> anyhow::Result<()> {
         self.lines += data.iter().filter(|b| **b == b'\n').count() as u64;
-        self.out.write_all(data).context("writing the export")?;
-        if self.partial.is_none() {
-            // Lines reach a pipe (or a terminal) as they come.
-            self.out.flush().context("writing the export")?;
+        let to_stdout = self.partial.is_none();
+        match &mut self.out {
+            Some(Encoder::Lines(out)) => {
+                out.write_all(data).context("writing the export")?;
+                if to_stdout {
+                    // Lines reach a pipe (or a terminal) as they come.
+                    out.flush().context("writing the export")?;
+                }
+            }
+            Some(Encoder::Parquet(writer)) => writer.write(data)?,
+            None => {}
         }
         Ok(())
     }
 
     fn finish(mut self) -> anyhow::Result<u64> {
-        self.out.flush().context("writing the export")?;
+        let mut out = match self.out.take() {
+            Some(Encoder::Lines(out)) => out,
+            Some(Encoder::Parquet(writer)) => writer.finish()?,
+            None => Box::new(std::io::sink()),
+        };
+        out.flush().context("writing the export")?;
         // Closes the file before it is renamed.
-        self.out = Box::new(std::io::sink());
+        drop(out);
         if let Some((partial, path)) = &self.partial {
             std::fs::rename(partial, path)
                 .with_context(|| format!("renaming {} to {}", partial.display(), path.display()))?;

@@ -76,6 +76,9 @@ enum Command {
         /// A data directory to export from instead of a server.
         #[arg(long)]
         data_dir: Option<PathBuf>,
+        /// JSON Lines, or Apache Parquet (typed columns, the payload as JSON text).
+        #[arg(long, value_enum, default_value_t = export::Format::Jsonl)]
+        format: export::Format,
         /// What to export.
         #[command(flatten)]
         request: export::ExportRequest,
@@ -440,6 +443,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             server,
             token,
             data_dir,
+            format,
             request,
             output,
         } => {
@@ -453,10 +457,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         &server,
                         &token,
                         &request,
+                        format,
                         output.as_deref(),
                     ))?
                 }
-                (None, Some(dir)) => export::export_offline(&dir, &request, output.as_deref())?,
+                (None, Some(dir)) => {
+                    export::export_offline(&dir, &request, format, output.as_deref())?
+                }
                 (None, None) => anyhow::bail!("export from --server or from --data-dir"),
             };
             if let Some(path) = output.filter(|p| *p != std::path::Path::new("-")) {
