@@ -10,6 +10,7 @@
 
 pub mod api;
 pub mod append;
+pub mod export;
 pub mod projections;
 mod stats;
 mod usage;

@@ -15,7 +15,7 @@ use anyhow::{Context, bail};
 use http_body_util::BodyExt;
 use indicatif::ProgressBar;
 
-use crate::columns::ParquetWriter;
+use sparkfeed_api::export::parquet::ParquetWriter;
 use sparkfeed_api::export::{ExportFilter, ExportParams, line};
 use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::Position;
@@ -229,7 +229,9 @@ impl Sink {
         };
         let encoder = match format {
             Format::Jsonl => Encoder::Lines(raw),
-            Format::Parquet => Encoder::Parquet(Box::new(ParquetWriter::new(raw)?)),
+            Format::Parquet => Encoder::Parquet(Box::new(
+                ParquetWriter::new(raw).context("starting the Parquet file")?,
+            )),
         };
         Ok(Self {
             out: Some(encoder),
@@ -250,7 +252,7 @@ impl Sink {
                     out.flush().context("writing the export")?;
                 }
             }
-            Some(Encoder::Parquet(writer)) => writer.write(data)?,
+            Some(Encoder::Parquet(writer)) => writer.write(data).context("writing Parquet")?,
             None => {}
         }
         Ok(())
@@ -259,7 +261,7 @@ impl Sink {
     fn finish(mut self) -> anyhow::Result<u64> {
         let mut out = match self.out.take() {
             Some(Encoder::Lines(out)) => out,
-            Some(Encoder::Parquet(writer)) => writer.finish()?,
+            Some(Encoder::Parquet(writer)) => writer.finish().context("finishing Parquet")?,
             None => Box::new(std::io::sink()),
         };
         out.flush().context("writing the export")?;

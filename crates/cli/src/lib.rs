@@ -3,7 +3,6 @@
 //! `main.rs` only parses flags and calls into here (and into `sparkfeed_bench` for
 //! `sparkfeed bench`).
 
-pub mod columns;
 pub mod demo;
 pub mod export;
 pub mod http;

@@ -206,6 +206,22 @@ fn seconds(text: &str) -> Result<f64, String> {
 
 #[derive(Subcommand)]
 enum BenchCommand {
+    /// The analysts' export (JSON Lines, Parquet) of a seed world, beside the log-read
+    /// ceiling measured in the same run, with each export's peak memory growth.
+    Export {
+        /// Events in the scratch log (about: the seed world is sized to it).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Posts among them.
+        #[arg(long, default_value_t = 100_000)]
+        posts: u64,
+        /// Runs of each scenario; medians are reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where the scratch log goes.
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
     /// Durable appends per second for 1, 8 and 64 writers and batches of 100, next to raw
     /// sled insert+flush measured in the same run.
     Append {
@@ -504,6 +520,21 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             bench_api::api(&config)
                 .context("API benchmark")?
                 .to_string()
+        }
+        BenchCommand::Export {
+            events,
+            posts,
+            runs,
+            dir,
+        } => {
+            let config = sparkfeed_bench::export::ExportBench {
+                events,
+                posts,
+                runs,
+                dir,
+            };
+            let report = sparkfeed_bench::export::export(&config);
+            report.context("export benchmark")?.to_string()
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };

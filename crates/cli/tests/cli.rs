@@ -105,6 +105,33 @@ fn bench_append_prints_every_scenario_beside_raw_sled() {
 }
 
 #[test]
+fn bench_export_prints_both_formats_beside_the_log_read_ceiling() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "export",
+        "--events",
+        "5000",
+        "--posts",
+        "100",
+        "--runs",
+        "1",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "log-read ceiling (whole log read and decoded): ",
+        "export JSON Lines: ",
+        "export Parquet: ",
+        "x the ceiling), ",
+        "peak memory growth ",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
 fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latency() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (code, out, err) = sparkfeed(&[

@@ -2,10 +2,10 @@
 //! latency, over a world from the seed generator (`sparkfeed_seed::generate`, the demo
 //! world's own, at the size asked for) loaded through the domain's rules.
 
-mod reads;
+pub(crate) mod reads;
 mod rebuild;
 mod report;
-mod world;
+pub(crate) mod world;
 
 use std::path::PathBuf;
 

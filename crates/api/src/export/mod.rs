@@ -7,6 +7,8 @@
 //! its clock), so an export from a running server and one from a copy of its directory
 //! are the same bytes.
 
+pub mod parquet;
+
 use serde::{Deserialize, Serialize};
 use sparkfeed_events::{RecordedEvent, Upcasters};
 

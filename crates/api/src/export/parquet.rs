@@ -8,7 +8,6 @@
 use std::io::Write;
 use std::sync::Arc;
 
-use anyhow::Context;
 use arrow_array::builder::{
     StringBuilder, StringDictionaryBuilder, TimestampMicrosecondBuilder, UInt16Builder,
     UInt64Builder,
@@ -20,13 +19,48 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+/// Why a Parquet export could not be written.
+#[derive(Debug, thiserror::Error)]
+pub enum ParquetError {
+    /// An input line is not an export line. Code `BAD_LINE`.
+    #[error("not an export line: {0}")]
+    Line(#[from] serde_json::Error),
+    /// An export line's `recordedAt` is not a time. Code `BAD_LINE`.
+    #[error("recordedAt {text:?} of position {position} is not a time")]
+    Time {
+        /// The line's position.
+        position: u64,
+        /// What it held.
+        text: String,
+    },
+    /// The input ended inside a line. Code `BAD_LINE`.
+    #[error("the export ended inside a line")]
+    CutLine,
+    /// Arrow or Parquet failed (an I/O error of the output among them). Code `PARQUET`.
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    /// A record batch did not match the schema. Code `PARQUET`.
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+}
+
+impl ParquetError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ParquetError::Line(_) | ParquetError::Time { .. } | ParquetError::CutLine => "BAD_LINE",
+            ParquetError::Parquet(_) | ParquetError::Arrow(_) => "PARQUET",
+        }
+    }
+}
+
 /// Rows gathered before they are handed to the writer as one record batch.
 const BATCH_ROWS: usize = 8192;
 
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 65_536;
 
-/// One export line, as `sparkfeed_api::export::line` writes it.
+/// One export line, as [`super::line`] writes it.
 #[derive(serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct Line {
@@ -87,9 +121,11 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, line: Line) -> anyhow::Result<()> {
-        let at = sparkfeed_api::time::parse(&line.recorded_at)
-            .with_context(|| format!("recordedAt {:?} of {}", line.recorded_at, line.position))?;
+    fn push(&mut self, line: Line) -> Result<(), ParquetError> {
+        let at = crate::time::parse(&line.recorded_at).ok_or_else(|| ParquetError::Time {
+            position: line.position,
+            text: line.recorded_at.clone(),
+        })?;
         self.position.append_value(line.position);
         self.id.append_value(&line.id);
         self.stream.append_value(&line.stream);
@@ -108,7 +144,7 @@ impl Columns {
     }
 
     /// The rows as one record batch; the builders start over.
-    fn batch(&mut self) -> anyhow::Result<RecordBatch> {
+    fn batch(&mut self) -> Result<RecordBatch, ParquetError> {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(self.position.finish()),
             Arc::new(self.id.finish()),
@@ -124,7 +160,7 @@ impl Columns {
             Arc::new(self.data.finish()),
         ];
         self.rows = 0;
-        RecordBatch::try_new(schema(), columns).context("building a record batch")
+        Ok(RecordBatch::try_new(schema(), columns)?)
     }
 }
 
@@ -138,21 +174,20 @@ pub struct ParquetWriter<W: Write + Send> {
 
 impl<W: Write + Send> ParquetWriter<W> {
     /// A writer of an export file into `out`.
-    pub fn new(out: W) -> anyhow::Result<Self> {
+    pub fn new(out: W) -> Result<Self, ParquetError> {
         let properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
             .set_max_row_group_size(ROW_GROUP_ROWS)
             .build();
         Ok(Self {
-            writer: ArrowWriter::try_new(out, schema(), Some(properties))
-                .context("starting the Parquet file")?,
+            writer: ArrowWriter::try_new(out, schema(), Some(properties))?,
             columns: Columns::default(),
             carry: Vec::new(),
         })
     }
 
     /// Takes bytes of export lines (a line may continue in the next call).
-    pub fn write(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), ParquetError> {
         let mut rest = bytes;
         while let Some(end) = rest.iter().position(|b| *b == b'\n') {
             let (head, tail) = rest.split_at(end);
@@ -164,10 +199,10 @@ impl<W: Write + Send> ParquetWriter<W> {
                 self.carry.clear();
                 line
             };
-            self.columns.push(line.context("an export line")?)?;
+            self.columns.push(line?)?;
             if self.columns.rows >= BATCH_ROWS {
                 let batch = self.columns.batch()?;
-                self.writer.write(&batch).context("writing Parquet")?;
+                self.writer.write(&batch)?;
             }
             rest = tail.get(1..).unwrap_or_default();
         }
@@ -176,16 +211,14 @@ impl<W: Write + Send> ParquetWriter<W> {
     }
 
     /// Writes what is left and the footer; answers the output.
-    pub fn finish(mut self) -> anyhow::Result<W> {
+    pub fn finish(mut self) -> Result<W, ParquetError> {
         if !self.carry.is_empty() {
-            anyhow::bail!("the export ended inside a line");
+            return Err(ParquetError::CutLine);
         }
         if self.columns.rows > 0 {
             let batch = self.columns.batch()?;
-            self.writer.write(&batch).context("writing Parquet")?;
+            self.writer.write(&batch)?;
         }
-        self.writer
-            .into_inner()
-            .context("finishing the Parquet file")
+        Ok(self.writer.into_inner()?)
     }
 }
