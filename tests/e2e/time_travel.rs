@@ -223,36 +223,14 @@ async fn a_replay_served_read_only_answers_as_the_live_server_did_at_that_positi
 
     // The same log exported from the directory, with no server: the same bytes.
     let file = dir.path().join("events.jsonl");
-    let out = Command::new(CLI)
-        .args(["export", "--data-dir"])
-        .arg(&source)
-        .arg("-o")
-        .arg(&file)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    export_offline(&source, "jsonl", &file);
     assert!(
         std::fs::read(&file).expect("written") == served.text.as_bytes(),
         "the offline export equals the server's byte for byte"
     );
     // And as Parquet, read back with Arrow's reader: the same events, field by field.
     let parquet_file = dir.path().join("events.parquet");
-    let out = Command::new(CLI)
-        .args(["export", "--format", "parquet", "--data-dir"])
-        .arg(&source)
-        .arg("-o")
-        .arg(&parquet_file)
-        .output()
-        .expect("runs");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    export_offline(&source, "parquet", &parquet_file);
     let lines: Vec<Value> = served
         .text
         .lines()
@@ -306,6 +284,22 @@ async fn a_replay_served_read_only_answers_as_the_live_server_did_at_that_positi
         files_of(&source),
         source_files,
         "replays and exports wrote nothing in the source"
+    );
+}
+
+/// `sparkfeed export --data-dir source --format format -o file`, which must succeed.
+fn export_offline(source: &Path, format: &str, file: &Path) {
+    let out = Command::new(CLI)
+        .args(["export", "--format", format, "--data-dir"])
+        .arg(source)
+        .arg("-o")
+        .arg(file)
+        .output()
+        .expect("runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
     );
 }
 

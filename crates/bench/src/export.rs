@@ -97,19 +97,7 @@ fn export_run(
 /// Runs the bench.
 pub fn export(config: &ExportBench) -> anyhow::Result<ExportReport> {
     anyhow::ensure!(config.runs >= 1, "--runs must be at least 1");
-    anyhow::ensure!(config.posts >= 1, "--posts must be at least 1");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    let scratch = tempfile::tempdir_in(&config.dir)
-        .with_context(|| format!("temp dir in {}", config.dir.display()))?;
-    let loaded = world::load(
-        &runtime,
-        scratch.path(),
-        world::size(config.events, config.posts),
-    )?;
+    let (_runtime, _scratch, loaded) = world::scratch(&config.dir, config.events, config.posts)?;
     let log = &loaded.log;
     let (mut ceiling, mut jsonl, mut parquet) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..config.runs {

@@ -53,16 +53,7 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
         config.runs >= 1 && config.reads >= 1,
         "--runs and --reads must be at least 1"
     );
-    anyhow::ensure!(config.posts >= 1, "--posts must be at least 1");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
-    let scratch = tempfile::tempdir_in(&config.dir)
-        .with_context(|| format!("temp dir in {}", config.dir.display()))?;
-    let size = world::size(config.events, config.posts);
-    let loaded = world::load(&runtime, scratch.path(), size)?;
+    let (runtime, scratch, loaded) = world::scratch(&config.dir, config.events, config.posts)?;
     let log_reads = reads::whole_log(&loaded.log, config.runs)?;
 
     let projections = Projections::open_with_cache(

@@ -134,6 +134,25 @@ pub(crate) fn load(
     })
 }
 
+/// A seed world of about `events` events and `posts` posts, loaded through the domain
+/// into a scratch log in a temp dir inside `dir`, with the runtime that loaded it.
+pub(crate) fn scratch(
+    dir: &Path,
+    events: u64,
+    posts: u64,
+) -> anyhow::Result<(tokio::runtime::Runtime, tempfile::TempDir, Loaded)> {
+    anyhow::ensure!(posts >= 1, "--posts must be at least 1");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")?;
+    let scratch =
+        tempfile::tempdir_in(dir).with_context(|| format!("temp dir in {}", dir.display()))?;
+    let loaded = load(&runtime, scratch.path(), size(events, posts))?;
+    Ok((runtime, scratch, loaded))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
