@@ -8,13 +8,11 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::Context;
-use sparkfeed_api::export::line;
 use sparkfeed_api::export::parquet::ParquetWriter;
-use sparkfeed_domain::events::upcasters;
+use sparkfeed_api::export::{ExportFilter, ExportParams, export_log};
 use sparkfeed_eventlog::EventLog;
-use sparkfeed_events::Position;
 
-use crate::projections::reads::{LOG_READ_PAGE, whole_log};
+use crate::projections::reads::whole_log;
 use crate::projections::world;
 use crate::stats::{median, median_bytes, mib};
 use crate::usage::Memory;
@@ -64,31 +62,24 @@ impl Write for Counting {
     }
 }
 
-/// Exports the whole of `log` as lines into `sink`, the way `sparkfeed export` does.
+/// Exports the whole of `log` into `write` with the export's own loop
+/// ([`export_log`]), as `sparkfeed export --data-dir` does.
 fn export_run(
     log: &EventLog,
-    mut sink: impl FnMut(&[u8]) -> anyhow::Result<()>,
+    write: impl FnMut(&[u8]) -> std::io::Result<()>,
 ) -> anyhow::Result<Run> {
-    let upcasters = upcasters();
+    let all = ExportFilter::parse(ExportParams::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
     let before = Memory::reset_peak();
     let started = Instant::now();
-    let (mut from, mut events) = (Position(0), 0u64);
-    loop {
-        let batch = log.read_all(from, LOG_READ_PAGE)?;
-        let Some(last) = batch.last() else { break };
-        from = last.record.position.next();
-        for event in &batch {
-            sink(&line(&upcasters, event).map_err(|e| anyhow::anyhow!("{e}"))?)?;
-        }
-        events += batch.len() as u64;
-    }
+    let mut examined = 0;
+    export_log(log, &all, write, |done| examined = done)?;
     let secs = started.elapsed().as_secs_f64();
     let peak_growth = match (before, Memory::now()) {
         (Some(before), Some(after)) => Some(after.peak.saturating_sub(before.rss)),
         _ => None,
     };
     Ok(Run {
-        events_per_sec: events as f64 / secs.max(1e-9),
+        events_per_sec: examined as f64 / secs.max(1e-9),
         bytes: 0,
         peak_growth,
     })
@@ -107,11 +98,13 @@ pub fn export(config: &ExportBench) -> anyhow::Result<ExportReport> {
                 .map_or(0.0, |(_, decoded)| *decoded),
         );
         let mut lines = Counting::default();
-        let mut run = export_run(log, |bytes| Ok(lines.write_all(bytes)?))?;
+        let mut run = export_run(log, |bytes| lines.write_all(bytes))?;
         run.bytes = lines.0;
         jsonl.push(run);
         let mut writer = ParquetWriter::new(Counting::default()).context("a Parquet writer")?;
-        let mut run = export_run(log, |bytes| Ok(writer.write(bytes)?))?;
+        let mut run = export_run(log, |bytes| {
+            writer.write(bytes).map_err(std::io::Error::other)
+        })?;
         run.bytes = writer.finish().context("finishing Parquet")?.0;
         parquet.push(run);
     }

@@ -16,9 +16,8 @@ use http_body_util::BodyExt;
 use indicatif::ProgressBar;
 
 use sparkfeed_api::export::parquet::ParquetWriter;
-use sparkfeed_api::export::{ExportFilter, ExportParams, line};
+use sparkfeed_api::export::{ExportFilter, ExportParams, export_log};
 use sparkfeed_eventlog::{Config, EventLog};
-use sparkfeed_events::Position;
 
 /// What to export, as the server's query string takes it (and the CLI's flags).
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -144,9 +143,6 @@ pub async fn export(
     sink.finish()
 }
 
-/// Records read per batch of an offline export: bounds its memory.
-const BATCH: usize = 4096;
-
 /// Exports from the data directory `data_dir` (which no process may hold) into `out`;
 /// answers the number of lines written. A progress bar shows on a terminal.
 pub fn export_offline(
@@ -168,21 +164,14 @@ pub fn export_offline(
     sparkfeed_eventlog::snapshot::copy_quiescent(data_dir, &copy, &[])
         .with_context(|| format!("copying {}", data_dir.display()))?;
     let log = EventLog::open(Config::new(&copy)).context("opening the copy of the log")?;
-    let end = filter.end(log.head().len);
-    let bar = ProgressBar::new(end.saturating_sub(filter.from()));
-    let upcasters = sparkfeed_domain::events::upcasters();
+    let bar = ProgressBar::new(filter.end(log.head().len).saturating_sub(filter.from()));
     let mut sink = Sink::open(out, format)?;
-    let mut at = filter.from();
-    while at < end {
-        let max = usize::try_from(end - at).unwrap_or(BATCH).min(BATCH);
-        let batch = log.read_all(Position(at), max).context("reading the log")?;
-        let Some(last) = batch.last() else { break };
-        at = last.record.position.0 + 1;
-        for event in batch.iter().filter(|e| filter.wants(e)) {
-            sink.write(&line(&upcasters, event).map_err(|e| anyhow::anyhow!("{e}"))?)?;
-        }
-        bar.set_position(at - filter.from());
-    }
+    export_log(
+        &log,
+        &filter,
+        |bytes| sink.write(bytes).map_err(std::io::Error::other),
+        |done| bar.set_position(done),
+    )?;
     bar.finish_and_clear();
     sink.finish()
 }

@@ -9,6 +9,8 @@
 
 pub mod parquet;
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use sparkfeed_events::{RecordedEvent, Upcasters};
 
@@ -120,23 +122,25 @@ impl ExportFilter {
     }
 }
 
-/// One event as an export line writes it.
-#[derive(Serialize)]
+/// One event as an export line holds it: written by [`line`], read back by the Parquet
+/// writer ([`parquet::ParquetWriter`]), so the two never disagree on a field.
+#[derive(Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
-struct Line<'a> {
-    position: u64,
-    id: String,
-    stream: &'a str,
-    version: u64,
-    #[serde(rename = "type")]
-    event_type: &'a str,
-    schema_version: u16,
-    recorded_at: String,
-    actor: String,
-    correlation_id: String,
-    causation_id: Option<String>,
-    hash: String,
-    data: serde_json::Value,
+pub(crate) struct Line<'a> {
+    pub position: u64,
+    pub id: String,
+    #[serde(borrow)]
+    pub stream: Cow<'a, str>,
+    pub version: u64,
+    #[serde(rename = "type", borrow)]
+    pub event_type: Cow<'a, str>,
+    pub schema_version: u16,
+    pub recorded_at: String,
+    pub actor: String,
+    pub correlation_id: String,
+    pub causation_id: Option<String>,
+    pub hash: String,
+    pub data: serde_json::Value,
 }
 
 /// `event` as one line of JSON, ending in a newline.
@@ -145,9 +149,9 @@ pub fn line(upcasters: &Upcasters, event: &RecordedEvent) -> ApiResult<Vec<u8>> 
     let line = Line {
         position: r.position.0,
         id: r.id.to_string(),
-        stream: r.stream.as_str(),
+        stream: Cow::Borrowed(r.stream.as_str()),
         version: r.version.0,
-        event_type: r.event_type.as_str(),
+        event_type: Cow::Borrowed(r.event_type.as_str()),
         schema_version: r.schema_version,
         recorded_at: crate::time::format(r.recorded_at.0),
         actor: r.metadata.actor.to_string(),
@@ -160,4 +164,60 @@ pub fn line(upcasters: &Upcasters, event: &RecordedEvent) -> ApiResult<Vec<u8>> 
         serde_json::to_vec(&line).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
     bytes.push(b'\n');
     Ok(bytes)
+}
+
+/// Records read per batch of [`export_log`]: bounds its memory.
+const READ_BATCH: usize = 4096;
+
+/// Why [`export_log`] stopped before the end.
+#[derive(Debug, thiserror::Error)]
+pub enum ExportError {
+    /// The log failed. Code: the log's.
+    #[error("reading the log: {0}")]
+    Log(#[from] sparkfeed_eventlog::LogError),
+    /// An event did not encode. Code: its.
+    #[error("encoding an event: {0}")]
+    Line(ApiError),
+    /// The output refused the bytes. Code `IO`.
+    #[error("writing the export: {0}")]
+    Write(#[from] std::io::Error),
+}
+
+impl ExportError {
+    /// The stable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ExportError::Log(e) => e.code(),
+            ExportError::Line(e) => e.code(),
+            ExportError::Write(_) => "IO",
+        }
+    }
+}
+
+/// Writes the lines of the events of `log` that `filter` takes, up to its end now (a log
+/// that is not growing: `follow` does not apply), to `write`; `progress` is told how many
+/// positions were examined after each batch. Answers the number of lines written.
+pub fn export_log(
+    log: &sparkfeed_eventlog::EventLog,
+    filter: &ExportFilter,
+    mut write: impl FnMut(&[u8]) -> std::io::Result<()>,
+    mut progress: impl FnMut(u64),
+) -> Result<u64, ExportError> {
+    let upcasters = sparkfeed_domain::events::upcasters();
+    let (from, end) = (filter.from(), filter.end(log.head().len));
+    let (mut at, mut lines) = (from, 0u64);
+    while at < end {
+        let max = usize::try_from(end - at)
+            .unwrap_or(READ_BATCH)
+            .min(READ_BATCH);
+        let batch = log.read_all(sparkfeed_events::Position(at), max)?;
+        let Some(last) = batch.last() else { break };
+        at = last.record.position.0 + 1;
+        for event in batch.iter().filter(|e| filter.wants(e)) {
+            write(&line(&upcasters, event).map_err(ExportError::Line)?)?;
+            lines += 1;
+        }
+        progress(at - from);
+    }
+    Ok(lines)
 }

@@ -19,6 +19,8 @@ use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
 
+use super::Line;
+
 /// Why a Parquet export could not be written.
 #[derive(Debug, thiserror::Error)]
 pub enum ParquetError {
@@ -59,25 +61,6 @@ const BATCH_ROWS: usize = 8192;
 
 /// Rows per Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 65_536;
-
-/// One export line, as [`super::line`] writes it.
-#[derive(serde::Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Line {
-    position: u64,
-    id: String,
-    stream: String,
-    version: u64,
-    #[serde(rename = "type")]
-    event_type: String,
-    schema_version: u16,
-    recorded_at: String,
-    actor: String,
-    correlation_id: String,
-    causation_id: Option<String>,
-    hash: String,
-    data: serde_json::Value,
-}
 
 /// The columns of an export file.
 pub fn schema() -> Arc<Schema> {
@@ -121,7 +104,7 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, line: Line) -> Result<(), ParquetError> {
+    fn push(&mut self, line: Line<'_>) -> Result<(), ParquetError> {
         let at = crate::time::parse(&line.recorded_at).ok_or_else(|| ParquetError::Time {
             position: line.position,
             text: line.recorded_at.clone(),
@@ -191,15 +174,15 @@ impl<W: Write + Send> ParquetWriter<W> {
         let mut rest = bytes;
         while let Some(end) = rest.iter().position(|b| *b == b'\n') {
             let (head, tail) = rest.split_at(end);
-            let line = if self.carry.is_empty() {
-                serde_json::from_slice::<Line>(head)
+            if self.carry.is_empty() {
+                self.columns
+                    .push(serde_json::from_slice::<Line<'_>>(head)?)?;
             } else {
-                self.carry.extend_from_slice(head);
-                let line = serde_json::from_slice::<Line>(&self.carry);
-                self.carry.clear();
-                line
-            };
-            self.columns.push(line?)?;
+                let mut whole = std::mem::take(&mut self.carry);
+                whole.extend_from_slice(head);
+                self.columns
+                    .push(serde_json::from_slice::<Line<'_>>(&whole)?)?;
+            }
             if self.columns.rows >= BATCH_ROWS {
                 let batch = self.columns.batch()?;
                 self.writer.write(&batch)?;

@@ -22,14 +22,14 @@ pub(super) struct Sender {
 impl Sender {
     /// Anyone (registration), with an optional key.
     pub fn anyone(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
-        throttle(ctx, None)?;
+        admit(ctx, None)?;
         Self::keyed(Caller::Anonymous, operation, key)
     }
 
     /// The signed-in member, or `UNAUTHENTICATED`.
     pub fn member(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?.clone();
-        throttle(ctx, Some(&user))?;
+        admit(ctx, Some(&user))?;
         Self::keyed(Caller::User(user), operation, key)
     }
 
@@ -37,7 +37,7 @@ impl Sender {
     /// for a brand that publishes). The rules check it again; this only spares the parsers.
     pub fn prime(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?;
-        throttle(ctx, Some(user))?;
+        admit(ctx, Some(user))?;
         let account = api(ctx).domain.account(user)?;
         match account {
             Some(a) if a.kind == Some(AccountKind::Member) && a.prime => {}
@@ -52,7 +52,7 @@ impl Sender {
     /// A signed-in moderator, or `UNAUTHENTICATED` / `FORBIDDEN`.
     pub fn moderator(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?.clone();
-        throttle(ctx, Some(&user))?;
+        admit(ctx, Some(&user))?;
         with_role(ctx, &[DomainRole::Moderator])?;
         Self::keyed(Caller::User(user), operation, key)
     }
@@ -60,7 +60,7 @@ impl Sender {
     /// A signed-in admin, or `UNAUTHENTICATED` / `FORBIDDEN`.
     pub fn admin(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?.clone();
-        throttle(ctx, Some(&user))?;
+        admit(ctx, Some(&user))?;
         with_role(ctx, &[DomainRole::Admin])?;
         Self::keyed(Caller::User(user), operation, key)
     }
@@ -68,7 +68,7 @@ impl Sender {
     /// A signed-in brand account, or `UNAUTHENTICATED` / `FORBIDDEN`.
     pub fn brand(ctx: &Context<'_>, operation: &str, key: Option<&str>) -> ApiResult<Self> {
         let user = signed_in(ctx)?;
-        throttle(ctx, Some(user))?;
+        admit(ctx, Some(user))?;
         let account = api(ctx).domain.account(user)?;
         if account.and_then(|a| a.kind) != Some(AccountKind::Brand) {
             return Err(ApiError::Forbidden("this needs a brand account".into()));
@@ -97,9 +97,10 @@ impl Sender {
     }
 }
 
-/// Takes one mutation's token from the caller's address and member buckets, or refuses with
-/// `RATE_LIMITED` and sets `Retry-After` (whole seconds, at least 1) on the answer.
-fn throttle(ctx: &Context<'_>, member: Option<&UserId>) -> ApiResult<()> {
+/// Lets one mutation in, or refuses it: `READ_ONLY` on a read-only server, else takes one
+/// token from the caller's address and member buckets, or refuses with `RATE_LIMITED` and
+/// sets `Retry-After` (whole seconds, at least 1) on the answer.
+fn admit(ctx: &Context<'_>, member: Option<&UserId>) -> ApiResult<()> {
     if api(ctx).limits.read_only {
         return Err(ApiError::ReadOnly);
     }
