@@ -245,6 +245,17 @@ async fn a_replay_served_read_only_answers_as_the_live_server_did_at_that_positi
         lines,
         "the Parquet export equals the log"
     );
+    // The server's lines through the Parquet writer (what `export --server --format
+    // parquet` does) give the same file as the records of the directory, byte for byte.
+    let mut from_lines =
+        sparkfeed_api::export::parquet::ParquetWriter::new(Vec::new()).expect("a writer");
+    from_lines
+        .write(served.text.as_bytes())
+        .expect("the server's lines are export lines");
+    assert!(
+        from_lines.finish().expect("finishes") == std::fs::read(&parquet_file).expect("written"),
+        "Parquet from the server's lines equals Parquet from the directory's records"
+    );
 
     // Bad input: a clear message and a non-zero exit, and nothing written.
     for (args, says) in [

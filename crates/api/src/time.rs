@@ -39,17 +39,28 @@ fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
 
 /// Microseconds since the epoch as RFC 3339 UTC.
 pub fn format(micros: i64) -> String {
-    let days = micros.div_euclid(MICROS_PER_DAY);
-    let in_day = micros.rem_euclid(MICROS_PER_DAY);
-    let (year, month, day) = civil_from_days(days);
-    let secs = in_day / 1_000_000;
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60,
-        in_day % 1_000_000
-    )
+    Rfc3339(micros).to_string()
+}
+
+/// Microseconds since the epoch, shown as RFC 3339 UTC with no allocation.
+#[derive(Clone, Copy, Debug)]
+pub struct Rfc3339(pub i64);
+
+impl std::fmt::Display for Rfc3339 {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let days = self.0.div_euclid(MICROS_PER_DAY);
+        let in_day = self.0.rem_euclid(MICROS_PER_DAY);
+        let (year, month, day) = civil_from_days(days);
+        let secs = in_day / 1_000_000;
+        write!(
+            f,
+            "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:06}Z",
+            secs / 3600,
+            secs / 60 % 60,
+            secs % 60,
+            in_day % 1_000_000
+        )
+    }
 }
 
 /// RFC 3339 (`YYYY-MM-DDTHH:MM:SS[.fraction](Z|±HH:MM)`) to microseconds since the epoch.

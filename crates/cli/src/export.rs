@@ -1,7 +1,7 @@
 //! `sparkfeed export`: the log as JSON Lines, to a file or to stdout, from a running
 //! server's `GET /export` (`--server`, for a directory it holds) or from a data directory
 //! (`--data-dir`, read from a copy taken under its lock: the directory is never written).
-//! Both write the same bytes (`sparkfeed_api::export::line`).
+//! Both write the same bytes (`sparkfeed_api::export::write_line`).
 //!
 //! Invariant: a file export that stops midway (a dropped connection, a server error, a
 //! full disk) leaves no file under the output's name: lines go to `NAME.partial`, renamed
@@ -16,8 +16,11 @@ use http_body_util::BodyExt;
 use indicatif::ProgressBar;
 
 use sparkfeed_api::export::parquet::ParquetWriter;
-use sparkfeed_api::export::{ExportFilter, ExportParams, export_log};
-use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_api::export::{
+    ExportError, ExportFilter, ExportParams, ExportSink, JsonLines, export_log, open_for_export,
+};
+use sparkfeed_domain::events::DomainEvent;
+use sparkfeed_events::RecordedEvent;
 
 /// What to export, as the server's query string takes it (and the CLI's flags).
 #[derive(Clone, Debug, Default, clap::Args)]
@@ -163,15 +166,10 @@ pub fn export_offline(
     let copy = scratch.path().join("copy");
     sparkfeed_eventlog::snapshot::copy_quiescent(data_dir, &copy, &[])
         .with_context(|| format!("copying {}", data_dir.display()))?;
-    let log = EventLog::open(Config::new(&copy)).context("opening the copy of the log")?;
+    let log = open_for_export(&copy).context("opening the copy of the log")?;
     let bar = ProgressBar::new(filter.end(log.head().len).saturating_sub(filter.from()));
     let mut sink = Sink::open(out, format)?;
-    export_log(
-        &log,
-        &filter,
-        |bytes| sink.write(bytes).map_err(std::io::Error::other),
-        |done| bar.set_position(done),
-    )?;
+    export_log(&log, &filter, &mut sink, |done| bar.set_position(done))?;
     bar.finish_and_clear();
     sink.finish()
 }
@@ -188,7 +186,7 @@ pub enum Format {
 
 /// Bytes out, as lines or through the Parquet writer.
 enum Encoder {
-    Lines(Box<dyn Write + Send>),
+    Lines(JsonLines<Box<dyn Write + Send>>),
     Parquet(Box<ParquetWriter<Box<dyn Write + Send>>>),
 }
 
@@ -217,7 +215,7 @@ impl Sink {
             }
         };
         let encoder = match format {
-            Format::Jsonl => Encoder::Lines(raw),
+            Format::Jsonl => Encoder::Lines(JsonLines::new(raw, partial.is_none())),
             Format::Parquet => Encoder::Parquet(Box::new(
                 ParquetWriter::new(raw).context("starting the Parquet file")?,
             )),
@@ -230,17 +228,11 @@ impl Sink {
         })
     }
 
+    /// Takes lines already encoded, from `GET /export`.
     fn write(&mut self, data: &[u8]) -> anyhow::Result<()> {
         self.lines += data.iter().filter(|b| **b == b'\n').count() as u64;
-        let to_stdout = self.partial.is_none();
         match &mut self.out {
-            Some(Encoder::Lines(out)) => {
-                out.write_all(data).context("writing the export")?;
-                if to_stdout {
-                    // Lines reach a pipe (or a terminal) as they come.
-                    out.flush().context("writing the export")?;
-                }
-            }
+            Some(Encoder::Lines(out)) => out.write_encoded(data).context("writing the export")?,
             Some(Encoder::Parquet(writer)) => writer.write(data).context("writing Parquet")?,
             None => {}
         }
@@ -249,7 +241,7 @@ impl Sink {
 
     fn finish(mut self) -> anyhow::Result<u64> {
         let mut out = match self.out.take() {
-            Some(Encoder::Lines(out)) => out,
+            Some(Encoder::Lines(out)) => out.finish().context("writing the export")?,
             Some(Encoder::Parquet(writer)) => writer.finish().context("finishing Parquet")?,
             None => Box::new(std::io::sink()),
         };
@@ -262,6 +254,26 @@ impl Sink {
         }
         self.finished = true;
         Ok(self.lines)
+    }
+}
+
+/// The offline export writes events straight into the encoder.
+impl ExportSink for Sink {
+    fn event(&mut self, event: &RecordedEvent, data: &DomainEvent) -> Result<(), ExportError> {
+        self.lines += 1;
+        match &mut self.out {
+            Some(Encoder::Lines(out)) => out.event(event, data),
+            Some(Encoder::Parquet(writer)) => writer.event(event, data),
+            None => Ok(()),
+        }
+    }
+
+    fn end_batch(&mut self) -> Result<(), ExportError> {
+        match &mut self.out {
+            Some(Encoder::Lines(out)) => out.end_batch(),
+            Some(Encoder::Parquet(writer)) => writer.end_batch(),
+            None => Ok(()),
+        }
     }
 }
 

@@ -204,6 +204,12 @@ fn seconds(text: &str) -> Result<f64, String> {
     }
 }
 
+/// A `bench export-one` scenario, by name.
+fn scenario(text: &str) -> Result<sparkfeed_bench::export::Scenario, String> {
+    sparkfeed_bench::export::Scenario::parse(text)
+        .ok_or_else(|| format!("expected ceiling, jsonl or parquet, got {text}"))
+}
+
 #[derive(Subcommand)]
 enum BenchCommand {
     /// The analysts' export (JSON Lines, Parquet) of a seed world, beside the log-read
@@ -221,6 +227,16 @@ enum BenchCommand {
         /// Where the scratch log goes.
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
+    },
+    /// One measurement of `bench export`, in a process of its own (run by `bench export`).
+    #[command(hide = true)]
+    ExportOne {
+        /// ceiling, jsonl or parquet.
+        #[arg(long, value_parser = scenario)]
+        scenario: sparkfeed_bench::export::Scenario,
+        /// The scratch log's directory.
+        #[arg(long)]
+        log: PathBuf,
     },
     /// Durable appends per second for 1, 8 and 64 writers and batches of 100, next to raw
     /// sled insert+flush measured in the same run.
@@ -532,9 +548,14 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
                 posts,
                 runs,
                 dir,
+                exe: std::env::current_exe().context("finding the sparkfeed binary")?,
             };
             let report = sparkfeed_bench::export::export(&config);
             report.context("export benchmark")?.to_string()
+        }
+        BenchCommand::ExportOne { scenario, log } => {
+            let line = sparkfeed_bench::export::export_one(scenario, &log);
+            line.context("export measurement")? + "\n"
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };

@@ -26,7 +26,11 @@ use sparkfeed_events::StreamName;
 use crate::{Failure, Handle, UserId};
 
 /// A value only its owner's key opens.
-#[derive(Clone, PartialEq, Eq, Debug, Serialize, Deserialize)]
+///
+/// Invariant: a human-readable serializer (JSON: the `events` query, the export) gets
+/// `{"sealed": owner}` and never the ciphertext, which means nothing to a reader; a binary
+/// one (bincode: the log) gets every field, in the order of the derived form it replaced.
+#[derive(Clone, PartialEq, Eq, Debug, Deserialize)]
 pub struct Sealed {
     /// Whose key sealed it.
     pub owner: UserId,
@@ -34,6 +38,23 @@ pub struct Sealed {
     pub nonce: [u8; 12],
     /// The ciphertext with its tag.
     pub ciphertext: Vec<u8>,
+}
+
+impl Serialize for Sealed {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        if serializer.is_human_readable() {
+            let mut shown = serializer.serialize_struct("Sealed", 1)?;
+            shown.serialize_field("sealed", &self.owner)?;
+            shown.end()
+        } else {
+            let mut stored = serializer.serialize_struct("Sealed", 3)?;
+            stored.serialize_field("owner", &self.owner)?;
+            stored.serialize_field("nonce", &self.nonce)?;
+            stored.serialize_field("ciphertext", &self.ciphertext)?;
+            stored.end()
+        }
+    }
 }
 
 const PEPPER_KEY: &[u8] = b"!pepper";
@@ -310,6 +331,37 @@ fn forgotten_key(owner: &UserId) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_value_is_stored_whole_and_shown_as_its_owner_only() {
+        /// The derived form `Sealed` had: the log's bytes must not change.
+        #[derive(Serialize)]
+        struct Derived {
+            owner: UserId,
+            nonce: [u8; 12],
+            ciphertext: Vec<u8>,
+        }
+        let sealed = Sealed {
+            owner: UserId::parse("uana").expect("valid"),
+            nonce: [7; 12],
+            ciphertext: vec![1, 2, 3, 250],
+        };
+        let derived = Derived {
+            owner: sealed.owner.clone(),
+            nonce: sealed.nonce,
+            ciphertext: sealed.ciphertext.clone(),
+        };
+        let stored = bincode::serialize(&sealed).expect("encodes");
+        assert_eq!(stored, bincode::serialize(&derived).expect("encodes"));
+        assert_eq!(
+            bincode::deserialize::<Sealed>(&stored).expect("decodes"),
+            sealed
+        );
+        assert_eq!(
+            serde_json::to_string(&sealed).expect("json"),
+            r#"{"sealed":"uana"}"#
+        );
+    }
 
     #[test]
     fn sealed_text_opens_for_its_owner_until_they_are_forgotten() {

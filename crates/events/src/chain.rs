@@ -26,17 +26,25 @@ impl Hash {
 
     /// Lowercase hex, 64 characters.
     pub fn to_hex(&self) -> String {
-        use fmt::Write;
-        self.0.iter().fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+        String::from_utf8_lossy(&self.hex_bytes()).into_owned()
+    }
+
+    /// Lowercase hex as ASCII bytes, with no allocation.
+    fn hex_bytes(&self) -> [u8; 64] {
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let mut hex = [0u8; 64];
+        for (pair, byte) in hex.chunks_exact_mut(2).zip(self.0) {
+            pair[0] = DIGITS[usize::from(byte >> 4)];
+            pair[1] = DIGITS[usize::from(byte & 0x0f)];
+        }
+        hex
     }
 }
 
 impl fmt::Display for Hash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.to_hex())
+        let hex = self.hex_bytes();
+        f.write_str(std::str::from_utf8(&hex).map_err(|_| fmt::Error)?)
     }
 }
 
@@ -62,5 +70,17 @@ mod tests {
         );
         assert_ne!(Hash::GENESIS.link(b"abc"), Hash::GENESIS.link(b"abd"));
         assert_eq!(Hash::GENESIS.to_hex(), "0".repeat(64));
+    }
+
+    #[test]
+    fn hex_is_lowercase_two_digits_per_byte_in_order() {
+        let mut bytes = [0u8; 32];
+        bytes[0] = 0x0f;
+        bytes[1] = 0xa0;
+        bytes[31] = 0xff;
+        let hash = Hash(bytes);
+        let expected = format!("0fa0{}ff", "00".repeat(29));
+        assert_eq!(hash.to_hex(), expected);
+        assert_eq!(hash.to_string(), expected);
     }
 }

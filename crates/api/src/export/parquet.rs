@@ -1,10 +1,17 @@
-//! Export lines as Apache Parquet: the envelope in typed columns (UInt64 positions, a UTC
+//! The export as Apache Parquet: the envelope in typed columns (UInt64 positions, a UTC
 //! microsecond timestamp, dictionary-encoded streams, types and actors), the payload as
-//! JSON text, in row groups of [`ROW_GROUP_ROWS`] rows, Snappy-compressed.
+//! JSON text (exactly the `data` of its JSON line), in row groups of at most
+//! [`ROW_GROUP_ROWS`] rows and [`ROW_GROUP_BYTES`] buffered bytes, Snappy-compressed.
+//!
+//! Rows come from the log's records ([`ExportSink`], `sparkfeed export --data-dir`) or
+//! from JSON lines ([`ParquetWriter::write`], what `GET /export` streams): both give the
+//! same file, byte for byte.
 //!
 //! Invariant: memory stays bounded: at most [`BATCH_ROWS`] rows in the builders and one
-//! row group in the writer, whatever the log's size.
+//! row group of at most [`ROW_GROUP_BYTES`] in the writer, whatever the log's size.
 
+use std::borrow::Cow;
+use std::fmt::Write as _;
 use std::io::Write;
 use std::sync::Arc;
 
@@ -18,8 +25,14 @@ use arrow_schema::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 
-use super::Line;
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use sparkfeed_domain::events::DomainEvent;
+use sparkfeed_events::RecordedEvent;
+
+use super::{ExportError, ExportSink};
 
 /// Why a Parquet export could not be written.
 #[derive(Debug, thiserror::Error)]
@@ -59,8 +72,14 @@ impl ParquetError {
 /// Rows gathered before they are handed to the writer as one record batch.
 const BATCH_ROWS: usize = 8192;
 
-/// Rows per Parquet row group.
+/// The most rows in one Parquet row group.
 pub const ROW_GROUP_ROWS: usize = 65_536;
+
+/// A row group ends early once the writer buffers this many bytes of it.
+pub const ROW_GROUP_BYTES: usize = 16 * 1024 * 1024;
+
+/// The columns whose values are (nearly) all different.
+const UNIQUE_COLUMNS: [&str; 5] = ["id", "correlation_id", "causation_id", "hash", "data"];
 
 /// The columns of an export file.
 pub fn schema() -> Arc<Schema> {
@@ -85,7 +104,71 @@ pub fn schema() -> Arc<Schema> {
     ]))
 }
 
+/// One row, as its columns take it.
+struct Row<'a> {
+    position: u64,
+    id: &'a str,
+    stream: &'a str,
+    version: u64,
+    event_type: &'a str,
+    schema_version: u16,
+    recorded_at: i64,
+    actor: &'a str,
+    correlation_id: &'a str,
+    causation_id: Option<&'a str>,
+    hash: &'a str,
+    data: &'a str,
+}
+
+/// An export line as [`super::write_line`] writes it, read back: the payload stays the
+/// exact JSON text of the line.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct LineIn<'a> {
+    position: u64,
+    #[serde(borrow)]
+    id: Cow<'a, str>,
+    #[serde(borrow)]
+    stream: Cow<'a, str>,
+    version: u64,
+    #[serde(rename = "type", borrow)]
+    event_type: Cow<'a, str>,
+    schema_version: u16,
+    #[serde(borrow)]
+    recorded_at: Cow<'a, str>,
+    #[serde(borrow)]
+    actor: Cow<'a, str>,
+    #[serde(borrow)]
+    correlation_id: Cow<'a, str>,
+    #[serde(borrow)]
+    causation_id: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    hash: Cow<'a, str>,
+    #[serde(borrow)]
+    data: &'a RawValue,
+}
+
+/// The texts of a record's row, kept between rows so that none allocates.
+#[derive(Default)]
+struct Texts {
+    id: String,
+    actor: String,
+    correlation_id: String,
+    causation_id: String,
+    hash: String,
+    data: Vec<u8>,
+}
+
+/// `text` emptied, then holding `shown`.
+fn show(text: &mut String, shown: impl std::fmt::Display) -> &str {
+    text.clear();
+    // Writing into a String fails only if `Display` does, which these never do.
+    let _ = write!(text, "{shown}");
+    text
+}
+
 /// The rows not yet handed to the writer.
+
 #[derive(Default)]
 struct Columns {
     position: UInt64Builder,
@@ -104,26 +187,20 @@ struct Columns {
 }
 
 impl Columns {
-    fn push(&mut self, line: Line<'_>) -> Result<(), ParquetError> {
-        let at = crate::time::parse(&line.recorded_at).ok_or_else(|| ParquetError::Time {
-            position: line.position,
-            text: line.recorded_at.clone(),
-        })?;
-        self.position.append_value(line.position);
-        self.id.append_value(&line.id);
-        self.stream.append_value(&line.stream);
-        self.version.append_value(line.version);
-        self.event_type.append_value(&line.event_type);
-        self.schema_version.append_value(line.schema_version);
-        self.recorded_at.append_value(at);
-        self.actor.append_value(&line.actor);
-        self.correlation_id.append_value(&line.correlation_id);
-        self.causation_id
-            .append_option(line.causation_id.as_deref());
-        self.hash.append_value(&line.hash);
-        self.data.append_value(line.data.to_string());
+    fn push(&mut self, row: Row<'_>) {
+        self.position.append_value(row.position);
+        self.id.append_value(row.id);
+        self.stream.append_value(row.stream);
+        self.version.append_value(row.version);
+        self.event_type.append_value(row.event_type);
+        self.schema_version.append_value(row.schema_version);
+        self.recorded_at.append_value(row.recorded_at);
+        self.actor.append_value(row.actor);
+        self.correlation_id.append_value(row.correlation_id);
+        self.causation_id.append_option(row.causation_id);
+        self.hash.append_value(row.hash);
+        self.data.append_value(row.data);
         self.rows += 1;
-        Ok(())
     }
 
     /// The rows as one record batch; the builders start over.
@@ -147,10 +224,11 @@ impl Columns {
     }
 }
 
-/// Export lines in, a Parquet file out.
+/// Export events (or export lines) in, a Parquet file out.
 pub struct ParquetWriter<W: Write + Send> {
     writer: ArrowWriter<W>,
     columns: Columns,
+    texts: Texts,
     /// The start of a line whose end has not arrived yet.
     carry: Vec<u8>,
 }
@@ -158,13 +236,17 @@ pub struct ParquetWriter<W: Write + Send> {
 impl<W: Write + Send> ParquetWriter<W> {
     /// A writer of an export file into `out`.
     pub fn new(out: W) -> Result<Self, ParquetError> {
-        let properties = WriterProperties::builder()
+        let mut properties = WriterProperties::builder()
             .set_compression(Compression::SNAPPY)
-            .set_max_row_group_size(ROW_GROUP_ROWS)
-            .build();
+            .set_max_row_group_size(ROW_GROUP_ROWS);
+        // Every value of these differs: a dictionary would only cost time and memory.
+        for unique in UNIQUE_COLUMNS {
+            properties = properties.set_column_dictionary_enabled(ColumnPath::from(unique), false);
+        }
         Ok(Self {
-            writer: ArrowWriter::try_new(out, schema(), Some(properties))?,
+            writer: ArrowWriter::try_new(out, schema(), Some(properties.build()))?,
             columns: Columns::default(),
+            texts: Texts::default(),
             carry: Vec::new(),
         })
     }
@@ -175,21 +257,52 @@ impl<W: Write + Send> ParquetWriter<W> {
         while let Some(end) = rest.iter().position(|b| *b == b'\n') {
             let (head, tail) = rest.split_at(end);
             if self.carry.is_empty() {
-                self.columns
-                    .push(serde_json::from_slice::<Line<'_>>(head)?)?;
+                self.push_line(head)?;
             } else {
                 let mut whole = std::mem::take(&mut self.carry);
                 whole.extend_from_slice(head);
-                self.columns
-                    .push(serde_json::from_slice::<Line<'_>>(&whole)?)?;
-            }
-            if self.columns.rows >= BATCH_ROWS {
-                let batch = self.columns.batch()?;
-                self.writer.write(&batch)?;
+                self.push_line(&whole)?;
             }
             rest = tail.get(1..).unwrap_or_default();
         }
         self.carry.extend_from_slice(rest);
+        Ok(())
+    }
+
+    fn push_line(&mut self, bytes: &[u8]) -> Result<(), ParquetError> {
+        let line: LineIn<'_> = serde_json::from_slice(bytes)?;
+        let recorded_at =
+            crate::time::parse(&line.recorded_at).ok_or_else(|| ParquetError::Time {
+                position: line.position,
+                text: line.recorded_at.to_string(),
+            })?;
+        self.columns.push(Row {
+            position: line.position,
+            id: &line.id,
+            stream: &line.stream,
+            version: line.version,
+            event_type: &line.event_type,
+            schema_version: line.schema_version,
+            recorded_at,
+            actor: &line.actor,
+            correlation_id: &line.correlation_id,
+            causation_id: line.causation_id.as_deref(),
+            hash: &line.hash,
+            data: line.data.get(),
+        });
+        self.write_full_batch()
+    }
+
+    /// Hands the builders' rows to the writer once there are [`BATCH_ROWS`]; ends the row
+    /// group early once it buffers [`ROW_GROUP_BYTES`].
+    fn write_full_batch(&mut self) -> Result<(), ParquetError> {
+        if self.columns.rows >= BATCH_ROWS {
+            let batch = self.columns.batch()?;
+            self.writer.write(&batch)?;
+            if self.writer.in_progress_size() >= ROW_GROUP_BYTES {
+                self.writer.flush()?;
+            }
+        }
         Ok(())
     }
 
@@ -203,5 +316,41 @@ impl<W: Write + Send> ParquetWriter<W> {
             self.writer.write(&batch)?;
         }
         Ok(self.writer.into_inner()?)
+    }
+}
+
+impl<W: Write + Send> ExportSink for ParquetWriter<W> {
+    fn event(&mut self, event: &RecordedEvent, data: &DomainEvent) -> Result<(), ExportError> {
+        let (r, texts) = (&event.record, &mut self.texts);
+        texts.data.clear();
+        serde_json::to_writer(&mut texts.data, data).map_err(|_| {
+            ExportError::Line(crate::error::ApiError::Internal { code: "INTERNAL" })
+        })?;
+        let data = std::str::from_utf8(&texts.data).map_err(|_| {
+            ExportError::Line(crate::error::ApiError::Internal { code: "INTERNAL" })
+        })?;
+        let causation_id = match &r.metadata.causation_id {
+            Some(id) => Some(show(&mut texts.causation_id, id) as &str),
+            None => None,
+        };
+        self.columns.push(Row {
+            position: r.position.0,
+            id: show(&mut texts.id, r.id),
+            stream: r.stream.as_str(),
+            version: r.version.0,
+            event_type: r.event_type.as_str(),
+            schema_version: r.schema_version,
+            recorded_at: r.recorded_at.0,
+            actor: show(&mut texts.actor, &r.metadata.actor),
+            correlation_id: show(&mut texts.correlation_id, r.metadata.correlation_id),
+            causation_id,
+            hash: show(&mut texts.hash, event.hash),
+            data,
+        });
+        Ok(self.write_full_batch()?)
+    }
+
+    fn end_batch(&mut self) -> Result<(), ExportError> {
+        Ok(())
     }
 }

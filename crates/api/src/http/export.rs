@@ -27,7 +27,7 @@ use super::respond::{json, unauthenticated};
 use super::state::{AppState, identity};
 use crate::Api;
 use crate::error::{ApiError, ApiResult, request_error};
-use crate::export::{ExportFilter, ExportParams, line};
+use crate::export::{ExportFilter, ExportParams, decode, write_line};
 
 /// Encoded chunks a request may hold ahead of the client.
 const CHUNKS_AHEAD: usize = 4;
@@ -130,7 +130,7 @@ fn encode(
             return Ok((chunk, true));
         }
         if filter.wants(&event) {
-            chunk.extend_from_slice(&line(upcasters, &event)?);
+            write_line(&mut chunk, &event, &decode(upcasters, &event)?)?;
         }
         if position + 1 >= end {
             return Ok((chunk, true));

@@ -30,36 +30,20 @@ impl Event {
     }
 }
 
-/// An event's payload as JSON, upcast to its current version, sealed values shown as
-/// `{"sealed": owner}`: what the `events` query and the export show.
+/// An event's payload, upcast to its current version: what the `events` query and the
+/// export show (as JSON, a sealed value is `{"sealed": owner}`: see
+/// [`sparkfeed_domain::seal::Sealed`]).
+pub fn decode_data(upcasters: &Upcasters, event: &RecordedEvent) -> ApiResult<DomainEvent> {
+    DomainEvent::decode(upcasters, event).map_err(|_| ApiError::Internal { code: "CORRUPT" })
+}
+
+/// An event's payload as a JSON value ([`decode_data`]).
 pub(crate) fn event_data(
     upcasters: &Upcasters,
     event: &RecordedEvent,
 ) -> ApiResult<serde_json::Value> {
-    let decoded = DomainEvent::decode(upcasters, event)
-        .map_err(|_| ApiError::Internal { code: "CORRUPT" })?;
-    let mut data =
-        serde_json::to_value(&decoded).map_err(|_| ApiError::Internal { code: "INTERNAL" })?;
-    hide_sealed(&mut data);
-    Ok(data)
-}
-
-/// Replaces every sealed value (`{owner, nonce, ciphertext}`) by `{"sealed": owner}`: the
-/// ciphertext means nothing to a reader and only bloats the answer.
-fn hide_sealed(value: &mut serde_json::Value) {
-    match value {
-        serde_json::Value::Object(map) => {
-            if map.len() == 3 && map.contains_key("ciphertext") && map.contains_key("nonce") {
-                let owner = map.remove("owner").unwrap_or_default();
-                map.clear();
-                map.insert("sealed".into(), owner);
-            } else {
-                map.values_mut().for_each(hide_sealed);
-            }
-        }
-        serde_json::Value::Array(items) => items.iter_mut().for_each(hide_sealed),
-        _ => {}
-    }
+    serde_json::to_value(decode_data(upcasters, event)?)
+        .map_err(|_| ApiError::Internal { code: "INTERNAL" })
 }
 
 /// One event of the log.

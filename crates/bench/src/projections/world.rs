@@ -97,7 +97,7 @@ pub(crate) fn load(
     let (posts, accounts, activity) = (world.posts.len(), world.users.len(), world.activity.len());
     drop(world);
 
-    let log = EventLog::open(Config::new(dir.join("log"))).context("opening the scratch log")?;
+    let log = EventLog::open(Config::new(log_dir(dir))).context("opening the scratch log")?;
     let keys = KeyStore::temporary().context("key store")?;
     let domain = Domain::new(log.clone(), Arc::new(keys));
     let bar = indicatif::ProgressBar::new(0).with_style(
@@ -136,6 +136,11 @@ pub(crate) fn load(
 
 /// A seed world of about `events` events and `posts` posts, loaded through the domain
 /// into a scratch log in a temp dir inside `dir`, with the runtime that loaded it.
+/// Where the log of the scratch world in `dir` lives.
+pub(crate) fn log_dir(dir: &Path) -> std::path::PathBuf {
+    dir.join("log")
+}
+
 pub(crate) fn scratch(
     dir: &Path,
     events: u64,
