@@ -121,14 +121,33 @@ fn bench_export_prints_both_formats_beside_the_log_read_ceiling() {
     ]);
     assert_eq!(code, 0, "{err}");
     for line in [
-        "log-read ceiling (whole log read and decoded): ",
+        "log-read ceiling (whole log read and decoded, the log opened as the server opens it): ",
+        "the same read, the log opened as the export opens it",
+        "each measurement in a fresh process",
         "export JSON Lines: ",
         "export Parquet: ",
         "x the ceiling), ",
         "peak memory growth ",
+        "opening the log added ",
     ] {
         assert!(out.contains(line), "missing {line:?} in\n{out}");
     }
+    let (code, _, err) = sparkfeed(&[
+        "bench",
+        "export-one",
+        "--scenario",
+        "jsonl",
+        "--log",
+        dir.path().join("nothing-here").to_str().expect("utf-8"),
+    ]);
+    assert!(
+        code != 0 && err.contains("holds no sparkfeed log"),
+        "a measurement of a directory with no log is refused: {err}"
+    );
+    assert!(
+        !dir.path().join("nothing-here").exists(),
+        "and nothing is created"
+    );
 }
 
 #[test]
