@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
+use sparkfeed_eventlog::offline::{OfflineVerify, verify_dir};
 use sparkfeed_eventlog::{Config, EventLog, VerifyReport};
 
 /// Opens the log in `dir` (taking its lock) with default settings.
@@ -12,20 +13,49 @@ pub fn open(dir: &Path) -> anyhow::Result<EventLog> {
         .with_context(|| format!("opening the log in {}", dir.display()))
 }
 
-/// Verifies the chain and indexes of the log in `dir`, with a progress bar on a terminal.
-pub fn verify(dir: &Path) -> anyhow::Result<VerifyReport> {
-    let log = open(dir)?;
-    let bar = ProgressBar::new(log.head().len).with_style(
-        ProgressStyle::with_template(
-            "verifying {bar:40} {pos}/{len} records, {per_sec}, eta {eta}",
-        )
-        .context("progress template")?,
+/// Verifies the chain and indexes of the log in `dir` from a copy taken beside it under
+/// its lock, with no recovery: the directory is never written, and records past the tail
+/// marker are named, not removed (`sparkfeed_eventlog::offline`). A progress bar shows on
+/// a terminal.
+pub fn verify(dir: &Path) -> anyhow::Result<OfflineVerify> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let scratch = tempfile::tempdir_in(parent).context("a scratch directory beside the data")?;
+    let bar = ProgressBar::new_spinner().with_style(
+        ProgressStyle::with_template("verifying {pos} records, {per_sec}")
+            .context("progress template")?,
     );
-    let report = log
-        .verify(|done| bar.set_position(done))
-        .context("reading the log")?;
+    let found = verify_dir(dir, &scratch.path().join("copy"), |done| {
+        bar.set_position(done);
+    })
+    .with_context(|| format!("verifying the log in {}", dir.display()))?;
     bar.finish_and_clear();
-    Ok(report)
+    Ok(found)
+}
+
+/// What an offline verify found, in lines: the verdict, records past the tail marker,
+/// and what the copy cost.
+pub fn describe_offline(found: &OfflineVerify) -> String {
+    let mut lines = vec![describe(&found.report)];
+    if let Some(past) = &found.past_tail {
+        lines.push(format!(
+            "PAST THE TAIL MARKER: {} records at positions {}..={} (a group cut short by a \
+             crash, never acknowledged, or a lowered marker); opening the log would remove \
+             them, verify left them as they are",
+            past.end().0 - past.start().0 + 1,
+            past.start(),
+            past.end()
+        ));
+    }
+    lines.push(format!(
+        "read from a copy: {:.1} MiB copied in {:.2}s, verified in {:.2}s; the directory was not written",
+        found.copied_bytes as f64 / (1024.0 * 1024.0),
+        found.copy_time.as_secs_f64(),
+        found.verify_time.as_secs_f64()
+    ));
+    lines.join("\n")
 }
 
 /// One line describing a verify report.

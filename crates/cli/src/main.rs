@@ -35,6 +35,10 @@ enum Command {
         /// The data directory.
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
+        /// An auditor's token: when a running server holds the directory, the check runs
+        /// on that server (`verifyLog`) instead of failing with `LOG_LOCKED`.
+        #[arg(long, env = "SPARKFEED_TOKEN")]
+        token: Option<String>,
     },
     /// Print the log head: event count, last position and its chain hash.
     Head {
@@ -335,10 +339,24 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Verify { data_dir } => {
-            let report = inspect::verify(&data_dir)?;
-            println!("{}", inspect::describe(&report));
-            Ok(if report.is_intact() {
+        Command::Verify { data_dir, token } => {
+            let intact = match inspect::verify(&data_dir) {
+                Err(e) if remote::is_locked(&e) => {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    let (intact, said) =
+                        runtime.block_on(remote::verify(&data_dir, token.as_deref()))?;
+                    println!("{said}");
+                    intact
+                }
+                found => {
+                    let found = found?;
+                    println!("{}", inspect::describe_offline(&found));
+                    found.is_intact()
+                }
+            };
+            Ok(if intact {
                 ExitCode::SUCCESS
             } else {
                 ExitCode::from(2)

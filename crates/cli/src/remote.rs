@@ -39,13 +39,14 @@ pub struct RemoteRebuild {
     pub server: String,
 }
 
-/// Rebuilds projection `name` (or `all`) on the server holding `data_dir`, as an admin
-/// whose token is `token`, waiting for each rebuild to be swapped in.
-pub async fn rebuild(
+/// The URL of the server holding `data_dir` and the token to use with it, or why there
+/// is none; `role` and `what` word the error.
+fn server_and_token<'t>(
     data_dir: &Path,
-    name: &str,
-    token: Option<&str>,
-) -> anyhow::Result<Vec<RemoteRebuild>> {
+    token: Option<&'t str>,
+    role: &str,
+    what: &str,
+) -> anyhow::Result<(String, &'t str)> {
     let file = address_file(data_dir);
     let server = std::fs::read_to_string(&file)
         .with_context(|| {
@@ -59,11 +60,49 @@ pub async fn rebuild(
         .to_owned();
     let Some(token) = token else {
         bail!(
-            "{} is held by the server at {server}: pass an admin's token (--token or \
-             SPARKFEED_TOKEN) to rebuild through it",
+            "{} is held by the server at {server}: pass {role}'s token (--token or \
+             SPARKFEED_TOKEN) to {what} through it",
             data_dir.display()
         );
     };
+    Ok((server, token))
+}
+
+/// Verifies the log of `data_dir` on the server holding it (`verifyLog`, which reads the
+/// open log and writes nothing), as an auditor whose token is `token`: whether it is
+/// intact, and a line saying so.
+pub async fn verify(data_dir: &Path, token: Option<&str>) -> anyhow::Result<(bool, String)> {
+    let (server, token) = server_and_token(data_dir, token, "an auditor", "verify")?;
+    let query = "{ verifyLog { intact records headHash firstBadPosition problem } }";
+    let data = graphql(&server, token, query, json!({})).await?;
+    let report = &data["verifyLog"];
+    let intact = report["intact"]
+        .as_bool()
+        .context("the server sent no verdict")?;
+    let said = if intact {
+        format!(
+            "ok: {} events verified by the server at {server}; head hash {}",
+            report["records"],
+            report["headHash"].as_str().unwrap_or("?")
+        )
+    } else {
+        format!(
+            "TAMPERED at position {}: {} (verified by the server at {server})",
+            report["firstBadPosition"],
+            report["problem"].as_str().unwrap_or("?")
+        )
+    };
+    Ok((intact, said))
+}
+
+/// Rebuilds projection `name` (or `all`) on the server holding `data_dir`, as an admin
+/// whose token is `token`, waiting for each rebuild to be swapped in.
+pub async fn rebuild(
+    data_dir: &Path,
+    name: &str,
+    token: Option<&str>,
+) -> anyhow::Result<Vec<RemoteRebuild>> {
+    let (server, token) = server_and_token(data_dir, token, "an admin", "rebuild")?;
     let names: Vec<String> = if name == "all" {
         let data = graphql(&server, token, "{ projections { name } }", json!({})).await?;
         data["projections"]

@@ -74,7 +74,55 @@ fn verify_refuses_a_directory_another_process_holds() {
     let _held = EventLog::open(Config::new(dir.path())).expect("opens");
     let (code, _, err) = sparkfeed(&["verify", "--data-dir", dir.path().to_str().expect("utf-8")]);
     assert_eq!(code, 1);
-    assert!(err.contains("in use by another sparkfeed process"), "{err}");
+    assert!(
+        err.contains("is held by another process, and no server address is in"),
+        "{err}"
+    );
+}
+
+/// The bytes of every file under `dir`, by path.
+fn files_of(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(at) = todo.pop() {
+        for entry in std::fs::read_dir(&at).expect("lists") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).expect("reads"));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn verify_names_records_past_a_lowered_tail_marker_exits_2_and_writes_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_log(dir.path(), 30);
+    {
+        let db = sled::open(dir.path().join("sled")).expect("raw sled");
+        let tree = db.open_tree("log").expect("tree");
+        tree.insert(keys::TAIL_KEY, &keys::tail_value(20, 20))
+            .expect("writes");
+        db.flush().expect("flushes");
+    }
+    let before = files_of(dir.path());
+    let (code, out, err) =
+        sparkfeed(&["verify", "--data-dir", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.starts_with("ok: 20 events verified"), "{out}");
+    assert!(
+        out.contains("PAST THE TAIL MARKER: 10 records at positions 20..=29"),
+        "{out}"
+    );
+    assert!(out.contains("the directory was not written"), "{out}");
+    assert_eq!(
+        files_of(dir.path()),
+        before,
+        "the directory's bytes are unchanged"
+    );
 }
 
 #[test]

@@ -510,29 +510,17 @@ fn open_sled(config: &Config, sled_dir: &Path) -> Result<sled::Db, LogError> {
 }
 
 fn check_layout(db: &sled::Db, tree: &sled::Tree) -> Result<(), LogError> {
-    match tree.get(keys::LAYOUT_KEY)? {
-        Some(v) if v.as_ref() == [keys::LAYOUT_VERSION] => Ok(()),
-        Some(v) => Err(LogError::UnknownLayout {
-            found: v.first().copied().unwrap_or(0),
-            known: keys::LAYOUT_VERSION,
-        }),
-        None if tree.scan_prefix(keys::record_prefix()).next().is_some() => {
-            Err(LogError::Corrupt {
-                position: None,
-                reason: "records present but no layout marker".into(),
-            })
-        }
-        None => {
-            // A new store gets its tail marker now, before any group (and before the
-            // layout, so a store with a layout has one): a store without a marker is read
-            // as written before markers existed, and a first group cut short (a crash, a
-            // full disk) was then taken as whole on open, its index entries missing.
-            tree.insert(keys::TAIL_KEY, &keys::tail_value(0, 0))?;
-            tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
-            db.flush()?;
-            Ok(())
-        }
+    if crate::offline::check_layout(tree)? {
+        return Ok(());
     }
+    // A new store gets its tail marker now, before any group (and before the
+    // layout, so a store with a layout has one): a store without a marker is read
+    // as written before markers existed, and a first group cut short (a crash, a
+    // full disk) was then taken as whole on open, its index entries missing.
+    tree.insert(keys::TAIL_KEY, &keys::tail_value(0, 0))?;
+    tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
+    db.flush()?;
+    Ok(())
 }
 
 /// The largest event id in the event-id index (its last key).

@@ -147,7 +147,7 @@ pub(crate) fn recover(
 }
 
 /// The position of the last record in the tree.
-fn last_position(tree: &sled::Tree) -> Result<Option<Position>, LogError> {
+pub(crate) fn last_position(tree: &sled::Tree) -> Result<Option<Position>, LogError> {
     let Some(last) = tree.scan_prefix(keys::record_prefix()).next_back() else {
         return Ok(None);
     };

@@ -1,0 +1,134 @@
+//! Verifying a data directory that no process holds, without writing to it.
+//!
+//! sled 0.34 has no read-only open: opening a store writes to it. Our own open
+//! ([`crate::EventLog::open`]) also runs recovery, which deletes the records of a group
+//! past the tail marker. So `sparkfeed verify` never opens the directory:
+//! [`verify_dir`] copies the store under the directory's lock
+//! ([`crate::snapshot::copy_quiescent`]) and opens the copy's sled store as it stands,
+//! with no recovery. Records past the tail marker are named with their positions
+//! ([`OfflineVerify::past_tail`]), never removed.
+//!
+//! Invariant: nothing under the source directory is written. Its `LOCK` is taken (a file
+//! lock, not a write) so that no process writes the store while it is copied.
+
+use std::ops::RangeInclusive;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sparkfeed_events::{Hash, Position};
+
+use crate::log::read_stored;
+use crate::recovery::last_position;
+use crate::verify::VerifyReport;
+use crate::{LogError, LogHead, keys, snapshot};
+
+/// sled's page cache for the copy: one pass over the log gains nothing from more.
+const COPY_CACHE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What [`verify_dir`] found.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub struct OfflineVerify {
+    /// The chain and the indexes up to the tail marker's end.
+    pub report: VerifyReport,
+    /// Records at or past the tail marker's end: a group whose writes did not all land
+    /// before a crash (never acknowledged), or a marker lowered by hand. Opening the log
+    /// would remove them; verify only names them.
+    pub past_tail: Option<RangeInclusive<Position>>,
+    /// Bytes copied.
+    pub copied_bytes: u64,
+    /// Time spent copying the store.
+    pub copy_time: Duration,
+    /// Time spent verifying the copy.
+    pub verify_time: Duration,
+}
+
+impl OfflineVerify {
+    /// True when the chain and the indexes match and no record lies past the tail marker.
+    pub fn is_intact(&self) -> bool {
+        self.report.is_intact() && self.past_tail.is_none()
+    }
+}
+
+/// Verifies the log of the data directory `dir` (which no process may hold:
+/// `LOG_LOCKED` otherwise) from a copy made in `scratch` (which must not exist), without
+/// writing to `dir`; `progress` is told how many records have been checked.
+pub fn verify_dir(
+    dir: &Path,
+    scratch: &Path,
+    progress: impl FnMut(u64),
+) -> Result<OfflineVerify, LogError> {
+    let started = Instant::now();
+    snapshot::copy_quiescent(dir, scratch, &[])?;
+    let copy_time = started.elapsed();
+    let copied_bytes = bytes_under(scratch)?;
+
+    let started = Instant::now();
+    let db = sled::Config::new()
+        .path(scratch.join("sled"))
+        .cache_capacity(COPY_CACHE_BYTES)
+        .open()?;
+    let tree = db.open_tree("log")?;
+    check_layout(&tree)?;
+    let last = last_position(&tree)?;
+    let end = match tree.get(keys::TAIL_KEY)? {
+        Some(value) => {
+            keys::tail_from_value(&value)
+                .ok_or(LogError::Corrupt {
+                    position: None,
+                    reason: "malformed tail marker".into(),
+                })?
+                .1
+        }
+        // Written before the marker existed: each group was one atomic batch.
+        None => last.map_or(0, |l| l.0 + 1),
+    };
+    let past_tail = last.filter(|l| l.0 >= end).map(|l| Position(end)..=l);
+    // A marker past the last record leaves `end - 1` missing: the walk reports it.
+    let hash = end
+        .checked_sub(1)
+        .and_then(|p| read_stored(&tree, Position(p)).ok())
+        .map_or(Hash::GENESIS, |stored| stored.hash);
+    let report = crate::verify::verify(&tree, LogHead { len: end, hash }, progress)?;
+    Ok(OfflineVerify {
+        report,
+        past_tail,
+        copied_bytes,
+        copy_time,
+        verify_time: started.elapsed(),
+    })
+}
+
+/// Whether `tree` has this layout (`Ok(false)`: a new, empty store with none yet), or
+/// why it cannot be read: reads only.
+pub(crate) fn check_layout(tree: &sled::Tree) -> Result<bool, LogError> {
+    match tree.get(keys::LAYOUT_KEY)? {
+        Some(v) if v.as_ref() == [keys::LAYOUT_VERSION] => Ok(true),
+        Some(v) => Err(LogError::UnknownLayout {
+            found: v.first().copied().unwrap_or(0),
+            known: keys::LAYOUT_VERSION,
+        }),
+        None if tree.scan_prefix(keys::record_prefix()).next().is_some() => {
+            Err(LogError::Corrupt {
+                position: None,
+                reason: "records present but no layout marker".into(),
+            })
+        }
+        None => Ok(false),
+    }
+}
+
+/// The bytes of the regular files under `dir`, recursively.
+fn bytes_under(dir: &Path) -> Result<u64, LogError> {
+    let io = |e| LogError::io(format!("measuring {}", dir.display()), e);
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).map_err(io)? {
+        let entry = entry.map_err(io)?;
+        let kind = entry.file_type().map_err(io)?;
+        if kind.is_dir() {
+            total += bytes_under(&entry.path())?;
+        } else if kind.is_file() {
+            total += entry.metadata().map_err(io)?.len();
+        }
+    }
+    Ok(total)
+}
