@@ -111,6 +111,19 @@ pub enum LogError {
         /// What is wrong.
         reason: String,
     },
+    /// A Merkle proof or root was asked of a tree larger than the durable log.
+    /// Code: `PAST_HEAD`.
+    #[error("the log has {head} durable records, not {size}")]
+    PastHead {
+        /// The tree size asked for.
+        size: u64,
+        /// The durable head.
+        head: u64,
+    },
+    /// A Merkle proof could not be made (a size of 0, a leaf past the size, sizes
+    /// reversed, a subtree missing). Code: the proof error's.
+    #[error("{0}")]
+    Proof(#[from] sparkfeed_merkle::ProofError),
     /// The directory was written by a newer layout than this build knows. Code: `CORRUPT`.
     #[error("the data directory has key layout {found}, this build reads layout {known}")]
     UnknownLayout {
@@ -142,6 +155,8 @@ impl LogError {
             LogError::Store(_) => "STORE",
             LogError::Corrupt { .. } | LogError::UnknownLayout { .. } => "CORRUPT",
             LogError::Stopped(_) => "LOG_FAILED",
+            LogError::PastHead { .. } => "PAST_HEAD",
+            LogError::Proof(e) => e.code(),
             LogError::Closed => "LOG_CLOSED",
         }
     }

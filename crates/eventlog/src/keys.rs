@@ -1,4 +1,4 @@
-//! The on-disk key layout: one sled tree, four key prefixes.
+//! The on-disk key layout: one sled tree, five key prefixes.
 //!
 //! | key | value |
 //! | --- | --- |
@@ -7,6 +7,7 @@
 //! | `p` position (u64 big-endian) | the stored record: format byte, body, chain hash |
 //! | `s` stream name `0x00` version (u64 big-endian) | the event's position (u64 big-endian) |
 //! | `e` event id (16 bytes) | the event's position (u64 big-endian) |
+//! | `t` level (u8) index (u64 big-endian) | a complete Merkle subtree's hash ([`tree_key`]) |
 //!
 //! Big-endian numbers make sled's byte order the numeric order, so a range scan over `p`
 //! walks the log in position order and one over `s<name>\0` walks a stream in version order.
@@ -58,6 +59,22 @@ pub fn tail_from_value(value: &[u8]) -> Option<(u64, u64)> {
 const RECORD: u8 = b'p';
 const STREAM: u8 = b's';
 const EVENT: u8 = b'e';
+const TREE: u8 = b't';
+
+/// The key of the complete Merkle subtree of `level` and `index`: the RFC 9162 hash of
+/// the leaves (records) `index * 2^level .. (index + 1) * 2^level` (see
+/// [`crate::merkle`]). Written with the group that completes it, after its index entries.
+pub fn tree_key(level: u32, index: u64) -> [u8; 10] {
+    let mut key = [TREE; 10];
+    key[1] = u8::try_from(level).unwrap_or(u8::MAX);
+    key[2..].copy_from_slice(&index.to_be_bytes());
+    key
+}
+
+/// The prefix shared by every Merkle subtree key.
+pub fn tree_prefix() -> &'static [u8] {
+    &[TREE]
+}
 
 /// The key of the record at `position`.
 pub fn record_key(position: Position) -> [u8; 9] {

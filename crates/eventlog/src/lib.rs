@@ -26,6 +26,7 @@ pub mod durable;
 mod error;
 pub mod keys;
 mod log;
+mod merkle;
 pub mod offline;
 mod recovery;
 pub mod snapshot;

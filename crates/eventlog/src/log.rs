@@ -14,6 +14,7 @@ use sparkfeed_events::{
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::{DataFiles, sync_log_dir};
+use crate::merkle;
 use crate::recovery::{Recovered, RecoveryReport, recover};
 use crate::space::Space;
 use crate::subscription::Subscription;
@@ -192,6 +193,18 @@ impl EventLog {
             last_recorded_at,
             report: recovery,
         } = recover(&db, &tree, &mut files)?;
+        let trimmed = merkle::trim(&tree, head.len)?;
+        let (frontier, rebuilt) = merkle::restore(&tree, head.len)?;
+        if trimmed > 0 || rebuilt > 0 {
+            db.flush()?;
+            files.sync()?;
+            tracing::warn!(
+                trimmed,
+                rebuilt,
+                head = head.len,
+                "put right the log's Merkle tree (a crash mid-group, or a log written before the tree existed)"
+            );
+        }
         prepare(&mut files);
         tracing::info!(dir = %dir.display(), events = head.len, head = %head.hash, "event log open");
         let (head_tx, head_rx) = watch::channel(head);
@@ -208,6 +221,7 @@ impl EventLog {
             durable: head_rx.clone(),
             stop: stop.clone(),
             space,
+            frontier,
         };
         let syncer = Syncer {
             db,
@@ -453,6 +467,54 @@ impl EventLog {
             self.inner.head.clone(),
             from,
         )
+    }
+
+    /// The Merkle root (RFC 9162) of the first `size` durable records; `PAST_HEAD` past
+    /// the durable head. Reads only stored subtree hashes.
+    pub fn tree_root(&self, size: u64) -> Result<sparkfeed_events::Hash, LogError> {
+        self.within_head(size)?;
+        Ok(sparkfeed_merkle::root(&merkle::Stored(self.tree()), size)?)
+    }
+
+    /// The inclusion proof of the record at `position` in the tree of the first `size`
+    /// durable records, nearest sibling first.
+    pub fn inclusion_proof(
+        &self,
+        position: Position,
+        size: u64,
+    ) -> Result<Vec<sparkfeed_events::Hash>, LogError> {
+        self.within_head(size)?;
+        let nodes = merkle::Stored(self.tree());
+        Ok(sparkfeed_merkle::inclusion_proof(&nodes, position.0, size)?)
+    }
+
+    /// The consistency proof that the tree of the first `from` records is a prefix of the
+    /// tree of the first `to`.
+    pub fn consistency_proof(
+        &self,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<sparkfeed_events::Hash>, LogError> {
+        self.within_head(to)?;
+        let nodes = merkle::Stored(self.tree());
+        Ok(sparkfeed_merkle::consistency_proof(&nodes, from, to)?)
+    }
+
+    /// The bytes a durable record's Merkle leaf hashes (its stored bytes before the chain
+    /// hash): what an offline check of an inclusion proof needs besides the proof.
+    pub fn leaf_bytes(&self, position: Position) -> Result<Vec<u8>, LogError> {
+        self.within_head(position.0.saturating_add(1))?;
+        let stored = merkle::stored_record(self.tree(), position)?;
+        let split = codec::split(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        Ok(split.record_bytes.to_vec())
+    }
+
+    fn within_head(&self, size: u64) -> Result<(), LogError> {
+        let head = self.head().len;
+        if size > head {
+            return Err(LogError::PastHead { size, head });
+        }
+        Ok(())
     }
 
     /// Walks the chain and the indexes of every durable event; `progress` is told how many

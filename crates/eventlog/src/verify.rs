@@ -1,9 +1,11 @@
-//! Tamper evidence: recompute the chain and cross-check both indexes.
+//! Tamper evidence: recompute the chain, cross-check both indexes, and recompute the
+//! Merkle tree's stored subtrees from the records.
 
 use std::collections::HashMap;
 use std::fmt;
 
 use sparkfeed_events::{Hash, Position, StreamName, codec};
+use sparkfeed_merkle::Nodes;
 
 use crate::{LogError, LogHead, keys};
 
@@ -16,6 +18,9 @@ pub struct VerifyReport {
     pub head: LogHead,
     /// The first thing that does not match, if any.
     pub tamper: Option<Tamper>,
+    /// Whether the Merkle tree was checked against the records (a copy of a log written
+    /// before the tree existed has none until the log is opened).
+    pub merkle_checked: bool,
 }
 
 impl VerifyReport {
@@ -65,12 +70,24 @@ pub enum TamperKind {
     EventIndexMismatch,
     /// An index entry points at this position but no record here matches it.
     StrayIndexEntry,
+    /// The stored Merkle subtree this record completes is missing or is not the hash of
+    /// the records under it.
+    MerkleNode {
+        /// The subtree's level (leaves are level 0).
+        level: u32,
+        /// Its index at that level.
+        index: u64,
+    },
 }
 
 impl fmt::Display for TamperKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             TamperKind::Missing => f.write_str("record missing"),
+            TamperKind::MerkleNode { level, index } => write!(
+                f,
+                "the Merkle subtree at level {level}, index {index} does not match the records"
+            ),
             TamperKind::Undecodable(e) => write!(f, "record does not decode: {e}"),
             TamperKind::WrongPosition(p) => write!(f, "record claims position {p}"),
             TamperKind::HashMismatch { stored, computed } => {
@@ -97,11 +114,15 @@ pub(crate) fn verify(
     head: LogHead,
     mut progress: impl FnMut(u64),
 ) -> Result<VerifyReport, LogError> {
+    let merkle_checked = crate::merkle::has_tree(tree)?;
     let report = |records, tamper| VerifyReport {
         records,
         head,
         tamper,
+        merkle_checked,
     };
+    let mut frontier = crate::merkle::Frontier::default();
+    let subtrees = crate::merkle::Stored(tree);
     let mut prev = Hash::GENESIS;
     let mut expected = Position::START;
     let mut versions: HashMap<StreamName, u64> = HashMap::new();
@@ -156,6 +177,18 @@ pub(crate) fn verify(
         }
         if tree.get(keys::event_key(&record.id))?.as_deref() != Some(&here[..]) {
             return tamper(TamperKind::EventIndexMismatch);
+        }
+        if merkle_checked {
+            let mut wrong = None;
+            let leaf = sparkfeed_merkle::leaf_hash(split.record_bytes);
+            frontier.push(position.0, leaf, |level, index, hash| {
+                if wrong.is_none() && subtrees.complete(level, index) != Some(hash) {
+                    wrong = Some(TamperKind::MerkleNode { level, index });
+                }
+            })?;
+            if let Some(kind) = wrong {
+                return tamper(kind);
+            }
         }
         prev = split.hash;
         expected = expected.next();

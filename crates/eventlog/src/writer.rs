@@ -39,6 +39,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::DataFiles;
 use crate::keys;
+use crate::merkle::{Frontier, leaf_of_stored};
 use crate::space::{Full, Space};
 use crate::{
     AppendError, AppendRefused, Appended, ExpectedVersion, LogError, LogHead, StreamState,
@@ -119,7 +120,9 @@ impl Group {
     fn bytes(&self) -> u64 {
         let records = self.records.iter().map(|(k, v)| k.len() + v.len());
         let index = self.index.iter().map(|(k, v)| k.len() + v.len());
-        u64::try_from(records.chain(index).sum::<usize>()).unwrap_or(u64::MAX)
+        // About two Merkle subtree hashes per record (a leaf, and on average one more).
+        let tree = self.records.len() * 2 * (10 + 32);
+        u64::try_from(records.chain(index).sum::<usize>() + tree).unwrap_or(u64::MAX)
     }
 
     /// Drops the group's writes and fails with `full` every append that would have placed
@@ -169,6 +172,8 @@ pub(crate) struct Writer {
     pub(crate) stop: Arc<Stop>,
     /// The free-space check made before each group is written.
     pub(crate) space: Space,
+    /// The Merkle tree's right edge at `head` ([`crate::merkle`]).
+    pub(crate) frontier: Frontier,
 }
 
 /// The syncer: owns the durability barrier and the committed head.
@@ -319,14 +324,24 @@ impl Writer {
     }
 
     /// Writes a group in the order recovery relies on (see [`keys::TAIL_KEY`]): its records
-    /// in position order, then their index entries, then the tail marker. Plain inserts:
-    /// a sled batch would force sled's log out twice more per group.
-    fn write(&self, group: &mut Group, start: LogHead) -> Result<(), LogError> {
-        for (key, stored) in group.records.drain(..) {
+    /// in position order, then their index entries, then the Merkle subtrees they complete
+    /// ([`crate::merkle`]), then the tail marker. Plain inserts: a sled batch would force
+    /// sled's log out twice more per group.
+    fn write(&mut self, group: &mut Group, start: LogHead) -> Result<(), LogError> {
+        let mut subtrees = Vec::with_capacity(group.records.len() * 2);
+        for (offset, (key, stored)) in group.records.drain(..).enumerate() {
+            let position = start.len + offset as u64;
+            let leaf = leaf_of_stored(Position(position), &stored)?;
+            self.frontier.push(position, leaf, |level, index, hash| {
+                subtrees.push((keys::tree_key(level, index), hash));
+            })?;
             self.tree.insert(key, stored)?;
         }
         for (key, position) in group.index.drain(..) {
             self.tree.insert(key, &position)?;
+        }
+        for (key, hash) in subtrees {
+            self.tree.insert(key, &hash.0)?;
         }
         // Everything below the durable head was flushed whole before this group began.
         let checked_from = self.durable.borrow().len.min(start.len);

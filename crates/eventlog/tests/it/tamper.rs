@@ -56,7 +56,7 @@ async fn a_changed_byte_anywhere_in_a_record_is_reported_at_its_position() {
 }
 
 #[tokio::test]
-async fn a_record_rewritten_with_a_fresh_valid_hash_breaks_the_next_link() {
+async fn a_record_rewritten_with_a_fresh_valid_hash_is_caught_at_its_own_leaf() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
     edit_store(dir.path(), |tree| {
@@ -76,9 +76,17 @@ async fn a_record_rewritten_with_a_fresh_valid_hash_breaks_the_next_link() {
         let (forged, _) = codec::seal(&event.record, &prev).expect("seals");
         tree.insert(key, forged).expect("writes");
     });
+    // Its own link is valid (resealed on the real previous hash); the stored Merkle leaf
+    // of position 10 is not its hash any more, and is named before the broken next link.
     let tamper = verify(dir.path()).tamper.expect("found");
-    assert_eq!(tamper.position, Position(11));
-    assert!(matches!(tamper.kind, TamperKind::HashMismatch { .. }));
+    assert_eq!(tamper.position, Position(10));
+    assert_eq!(
+        tamper.kind,
+        TamperKind::MerkleNode {
+            level: 0,
+            index: 10
+        }
+    );
 }
 
 #[tokio::test]
