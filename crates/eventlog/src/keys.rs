@@ -7,7 +7,7 @@
 //! | `p` position (u64 big-endian) | the stored record: format byte, body, chain hash |
 //! | `s` stream name `0x00` version (u64 big-endian) | the event's position (u64 big-endian) |
 //! | `e` event id (16 bytes) | the event's position (u64 big-endian) |
-//! | `t` level (u8) index (u64 big-endian) | a complete Merkle subtree's hash ([`tree_key`]) |
+//! | `t` level (u8) chunk (u64 big-endian) | up to 16 complete Merkle subtree hashes ([`tree_key`]) |
 //!
 //! Big-endian numbers make sled's byte order the numeric order, so a range scan over `p`
 //! walks the log in position order and one over `s<name>\0` walks a stream in version order.
@@ -61,13 +61,17 @@ const STREAM: u8 = b's';
 const EVENT: u8 = b'e';
 const TREE: u8 = b't';
 
-/// The key of the complete Merkle subtree of `level` and `index`: the RFC 9162 hash of
-/// the leaves (records) `index * 2^level .. (index + 1) * 2^level` (see
-/// [`crate::merkle`]). Written with the group that completes it, after its index entries.
-pub fn tree_key(level: u32, index: u64) -> [u8; 10] {
+/// Merkle subtree hashes stored under one key: [`tree_key`] `(level, chunk)` holds the
+/// hashes of subtrees `chunk * TREE_CHUNK ..` of that level, 32 bytes each, in order.
+pub const TREE_CHUNK: u64 = 16;
+
+/// The key of a chunk of complete Merkle subtrees of `level` (see [`TREE_CHUNK`]): each the
+/// RFC 9162 hash of the leaves (records) `index * 2^level .. (index + 1) * 2^level` (see
+/// [`crate::merkle`]). Written with the group that completes them, after its index entries.
+pub fn tree_key(level: u32, chunk: u64) -> [u8; 10] {
     let mut key = [TREE; 10];
     key[1] = u8::try_from(level).unwrap_or(u8::MAX);
-    key[2..].copy_from_slice(&index.to_be_bytes());
+    key[2..].copy_from_slice(&chunk.to_be_bytes());
     key
 }
 

@@ -195,6 +195,7 @@ impl EventLog {
         } = recover(&db, &tree, &mut files)?;
         let trimmed = merkle::trim(&tree, head.len)?;
         let (frontier, rebuilt) = merkle::restore(&tree, head.len)?;
+        let tails = merkle::Tails::load(&tree, head.len)?;
         if trimmed > 0 || rebuilt > 0 {
             db.flush()?;
             files.sync()?;
@@ -222,6 +223,7 @@ impl EventLog {
             stop: stop.clone(),
             space,
             frontier,
+            tails,
         };
         let syncer = Syncer {
             db,

@@ -1,9 +1,12 @@
 //! The log's Merkle tree (RFC 9162, [`sparkfeed_merkle`]), kept in the store as it appends.
 //!
-//! Every complete subtree's hash is stored under [`keys::tree_key`]: appending leaf `n`
-//! stores the leaf and every subtree it completes (O(log n), amortised 2 inserts), so a
-//! root or a proof reads only stored hashes, never a record. A leaf is one record:
-//! `SHA-256(0x00 || its stored bytes before the chain hash)`, the bytes the chain hashes.
+//! Every complete subtree's hash is stored, [`keys::TREE_CHUNK`] of one level under one key
+//! ([`keys::tree_key`]): appending leaf `n` adds the leaf and every subtree it completes
+//! (O(log n), amortised 2 hashes), and a group rewrites only the last chunk of each level
+//! it touched, so the tree costs a group about `events / 8 + levels` inserts, not
+//! `2 * events`. A root or a proof reads only stored hashes, never a record. A leaf is one
+//! record: `SHA-256(0x00 || its stored bytes before the chain hash)`, the bytes the chain
+//! hashes.
 //!
 //! Invariant (kept by the writer and by recovery): for a log of `n` durable records the
 //! store holds every complete subtree within the first `n` leaves and none beyond them.
@@ -68,27 +71,115 @@ pub(crate) struct Stored<'a>(pub(crate) &'a sled::Tree);
 
 impl Nodes for Stored<'_> {
     fn complete(&self, level: u32, index: u64) -> Option<Hash> {
-        let value = self.0.get(keys::tree_key(level, index)).ok()??;
-        let bytes: [u8; 32] = value.as_ref().try_into().ok()?;
-        Some(Hash(bytes))
+        let chunk = self
+            .0
+            .get(keys::tree_key(level, index / keys::TREE_CHUNK))
+            .ok()??;
+        hash_in(&chunk, index)
+    }
+}
+
+/// The hash of subtree `index` in its level's chunk `chunk`, if the chunk holds it.
+fn hash_in(chunk: &[u8], index: u64) -> Option<Hash> {
+    let at = usize::try_from(index % keys::TREE_CHUNK).ok()? * 32;
+    let bytes: [u8; 32] = chunk.get(at..at + 32)?.try_into().ok()?;
+    Some(Hash(bytes))
+}
+
+/// The last, growing chunk of each level, as the writer holds it between groups.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Tails {
+    /// Per level: the chunk's number, its bytes, and whether a group changed it.
+    levels: Vec<(u64, Vec<u8>, bool)>,
+}
+
+impl Tails {
+    /// The tails of a tree of `len` leaves whose chunks are stored whole in `tree`.
+    pub(crate) fn load(tree: &sled::Tree, len: u64) -> Result<Self, LogError> {
+        let mut levels = Vec::new();
+        for level in 0..64u32 {
+            let nodes = len >> level;
+            if nodes == 0 {
+                break;
+            }
+            let (chunk, held) = (nodes / keys::TREE_CHUNK, nodes % keys::TREE_CHUNK);
+            let mut bytes = Vec::new();
+            if held > 0 {
+                let stored = tree.get(keys::tree_key(level, chunk))?.unwrap_or_default();
+                let want = usize::try_from(held).unwrap_or(usize::MAX) * 32;
+                bytes = stored
+                    .get(..want)
+                    .map(<[u8]>::to_vec)
+                    .ok_or(LogError::Corrupt {
+                        position: None,
+                        reason: format!(
+                            "the Merkle tree's chunk {chunk} of level {level} is short"
+                        ),
+                    })?;
+            }
+            levels.push((chunk, bytes, false));
+        }
+        Ok(Self { levels })
+    }
+
+    /// Adds subtree (`level`, `index`), the next of its level; a chunk it fills goes to
+    /// `writes` at once.
+    pub(crate) fn add(
+        &mut self,
+        level: u32,
+        index: u64,
+        hash: Hash,
+        writes: &mut Vec<([u8; 10], Vec<u8>)>,
+    ) {
+        let at = usize::try_from(level).unwrap_or(usize::MAX);
+        if self.levels.len() <= at {
+            self.levels.resize(at + 1, (0, Vec::new(), false));
+        }
+        let (chunk, bytes, changed) = &mut self.levels[at];
+        *chunk = index / keys::TREE_CHUNK;
+        bytes.extend_from_slice(&hash.0);
+        *changed = true;
+        if index % keys::TREE_CHUNK == keys::TREE_CHUNK - 1 {
+            writes.push((keys::tree_key(level, *chunk), std::mem::take(bytes)));
+            *changed = false;
+        }
+    }
+
+    /// Sends every chunk a group changed and did not fill to `writes`.
+    pub(crate) fn flush(&mut self, writes: &mut Vec<([u8; 10], Vec<u8>)>) {
+        for (level, (chunk, bytes, changed)) in self.levels.iter_mut().enumerate() {
+            if std::mem::take(changed) && !bytes.is_empty() {
+                let level = u32::try_from(level).unwrap_or(u32::MAX);
+                writes.push((keys::tree_key(level, *chunk), bytes.clone()));
+            }
+        }
     }
 }
 
 /// Removes the subtree hashes that reach past the first `len` leaves (those of a group
-/// cut short); answers how many.
+/// cut short); answers how many chunks it changed.
 pub(crate) fn trim(tree: &sled::Tree, len: u64) -> Result<u64, LogError> {
-    let mut removed = 0;
+    let mut changed = 0;
     for level in 0..64u32 {
-        let first_past = len >> level;
-        let from = keys::tree_key(level, first_past);
+        let nodes = len >> level;
+        let (chunk, held) = (nodes / keys::TREE_CHUNK, nodes % keys::TREE_CHUNK);
+        let keep = usize::try_from(held).unwrap_or(usize::MAX) * 32;
+        let from = keys::tree_key(level, chunk);
         let to = keys::tree_key(level, u64::MAX);
-        let doomed: Vec<_> = tree.range(from..=to).keys().collect::<Result<_, _>>()?;
-        for key in doomed {
-            tree.remove(key)?;
-            removed += 1;
+        let chunks: Vec<_> = tree.range(from..=to).collect::<Result<_, _>>()?;
+        for (key, value) in chunks {
+            if key.as_ref() == from.as_slice() && keep > 0 {
+                if value.len() > keep {
+                    tree.insert(key, value.get(..keep).unwrap_or_default())?;
+                    changed += 1;
+                }
+            } else {
+                tree.remove(key)?;
+                changed += 1;
+            }
         }
     }
-    Ok(removed)
+    Ok(changed)
 }
 
 /// The frontier of a log of `len` records, writing again every missing subtree hash it
@@ -121,9 +212,37 @@ fn ensure(tree: &sled::Tree, level: u32, index: u64, written: &mut u64) -> Resul
         let right = ensure(tree, level - 1, index * 2 + 1, written)?;
         node_hash(&left, &right)
     };
-    tree.insert(keys::tree_key(level, index), &hash.0)?;
-    *written += 1;
+    set(tree, level, index, hash, written)?;
     Ok(hash)
+}
+
+/// Stores the hash of subtree (`level`, `index`) in its chunk, first the missing ones
+/// before it in that chunk (a chunk holds its subtrees in order, with no gap).
+fn set(
+    tree: &sled::Tree,
+    level: u32,
+    index: u64,
+    hash: Hash,
+    written: &mut u64,
+) -> Result<(), LogError> {
+    let key = keys::tree_key(level, index / keys::TREE_CHUNK);
+    let at = usize::try_from(index % keys::TREE_CHUNK).unwrap_or(usize::MAX) * 32;
+    let held = tree.get(key)?.map_or(0, |c| c.len());
+    if held < at {
+        // The subtree before it is missing too: its hash first, then this one.
+        ensure(tree, level, index - 1, written)?;
+    }
+    let mut chunk = tree.get(key)?.map(|c| c.to_vec()).unwrap_or_default();
+    match chunk.get_mut(at..at + 32) {
+        Some(slot) => slot.copy_from_slice(&hash.0),
+        None => {
+            chunk.truncate(at);
+            chunk.extend_from_slice(&hash.0);
+        }
+    }
+    tree.insert(key, chunk)?;
+    *written += 1;
+    Ok(())
 }
 
 /// Whether the store holds any subtree hash (a log written before the tree existed holds

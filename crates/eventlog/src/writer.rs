@@ -39,7 +39,7 @@ use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::DataFiles;
 use crate::keys;
-use crate::merkle::{Frontier, leaf_of_stored};
+use crate::merkle::{Frontier, Tails, leaf_of_stored};
 use crate::space::{Full, Space};
 use crate::{
     AppendError, AppendRefused, Appended, ExpectedVersion, LogError, LogHead, StreamState,
@@ -120,8 +120,9 @@ impl Group {
     fn bytes(&self) -> u64 {
         let records = self.records.iter().map(|(k, v)| k.len() + v.len());
         let index = self.index.iter().map(|(k, v)| k.len() + v.len());
-        // About two Merkle subtree hashes per record (a leaf, and on average one more).
-        let tree = self.records.len() * 2 * (10 + 32);
+        // About two Merkle subtree hashes per record (a leaf, and on average one more), and
+        // the last chunk of each level rewritten.
+        let tree = self.records.len() * 2 * 32 + 64 * (10 + 16 * 32);
         u64::try_from(records.chain(index).sum::<usize>() + tree).unwrap_or(u64::MAX)
     }
 
@@ -174,6 +175,8 @@ pub(crate) struct Writer {
     pub(crate) space: Space,
     /// The Merkle tree's right edge at `head` ([`crate::merkle`]).
     pub(crate) frontier: Frontier,
+    /// The Merkle tree's last chunk of each level at `head`.
+    pub(crate) tails: Tails,
 }
 
 /// The syncer: owns the durability barrier and the committed head.
@@ -328,20 +331,22 @@ impl Writer {
     /// ([`crate::merkle`]), then the tail marker. Plain inserts: a sled batch would force
     /// sled's log out twice more per group.
     fn write(&mut self, group: &mut Group, start: LogHead) -> Result<(), LogError> {
-        let mut subtrees = Vec::with_capacity(group.records.len() * 2);
+        let mut chunks = Vec::new();
         for (offset, (key, stored)) in group.records.drain(..).enumerate() {
             let position = start.len + offset as u64;
             let leaf = leaf_of_stored(Position(position), &stored)?;
+            let tails = &mut self.tails;
             self.frontier.push(position, leaf, |level, index, hash| {
-                subtrees.push((keys::tree_key(level, index), hash));
+                tails.add(level, index, hash, &mut chunks);
             })?;
             self.tree.insert(key, stored)?;
         }
+        self.tails.flush(&mut chunks);
         for (key, position) in group.index.drain(..) {
             self.tree.insert(key, &position)?;
         }
-        for (key, hash) in subtrees {
-            self.tree.insert(key, &hash.0)?;
+        for (key, chunk) in chunks {
+            self.tree.insert(key, chunk)?;
         }
         // Everything below the durable head was flushed whole before this group began.
         let checked_from = self.durable.borrow().len.min(start.len);

@@ -100,15 +100,39 @@ async fn subtrees_past_the_head_go_and_missing_ones_come_back_on_open() {
     let log = filled(dir.path()).await;
     let root = log.tree_root(21).expect("root");
     drop(log);
-    // A group cut short: subtrees of leaves 21.. landed without their records; and two
-    // subtrees below the head lost (as in a crash between a group's writes).
+    // A group cut short: subtrees past leaf 21 landed without their records (in the last
+    // chunk of three levels, and a chunk of their own); and three chunks below the head
+    // lost, each holding a subtree of the right edge (as if a crash took them).
+    let chunk = |level, chunk| keys::tree_key(level, chunk);
     edit_store(dir.path(), |tree| {
-        for (level, index) in [(0, 21), (0, 22), (1, 10), (1, 11), (2, 5)] {
-            tree.insert(keys::tree_key(level, index), &[7u8; 32])
-                .expect("writes");
+        for (level, number) in [(0, 1), (1, 0), (2, 0)] {
+            let mut bytes = tree
+                .get(chunk(level, number))
+                .expect("reads")
+                .expect("held")
+                .to_vec();
+            bytes.extend_from_slice(&[7u8; 64]);
+            tree.insert(chunk(level, number), bytes).expect("writes");
         }
-        for (level, index) in [(0, 20), (2, 4), (4, 0)] {
-            tree.remove(keys::tree_key(level, index)).expect("removes");
+        tree.insert(chunk(0, 2), &[7u8; 32]).expect("writes");
+    });
+    let log = EventLog::open(Config::new(dir.path())).expect("reopens: trimmed");
+    assert_eq!(log.tree_root(21).expect("root"), root);
+    assert!(log.verify(|_| {}).expect("verifies").is_intact());
+    drop(log);
+    edit_store(dir.path(), |tree| {
+        let held = |level, number| {
+            tree.get(chunk(level, number))
+                .expect("reads")
+                .map(|c| c.len())
+        };
+        assert_eq!(
+            (held(0, 1), held(0, 2), held(1, 0), held(2, 0)),
+            (Some(5 * 32), None, Some(10 * 32), Some(5 * 32)),
+            "opening trimmed every chunk back to the head"
+        );
+        for (level, number) in [(0, 1), (2, 0), (4, 0)] {
+            tree.remove(chunk(level, number)).expect("removes");
         }
     });
     let log = EventLog::open(Config::new(dir.path())).expect("reopens");
@@ -138,7 +162,10 @@ async fn a_log_written_before_the_tree_existed_gets_it_whole_on_open() {
             .keys()
             .map(|k| k.expect("key"))
             .collect();
-        assert!(all.len() > 21, "a leaf and the subtrees above it");
+        assert!(
+            all.len() >= 6,
+            "two chunks of leaves and one per level above them"
+        );
         for key in all {
             tree.remove(key).expect("removes");
         }
@@ -153,9 +180,12 @@ async fn a_log_written_before_the_tree_existed_gets_it_whole_on_open() {
 async fn a_rewritten_subtree_is_named_by_verify() {
     let dir = tempfile::tempdir().expect("temp dir");
     drop(filled(dir.path()).await);
+    // Subtree 2 of level 1 (leaves 4 and 5) is the third hash of that level's first chunk.
     edit_store(dir.path(), |tree| {
-        tree.insert(keys::tree_key(1, 2), &[9u8; 32])
-            .expect("writes");
+        let key = keys::tree_key(1, 0);
+        let mut bytes = tree.get(key).expect("reads").expect("held").to_vec();
+        bytes[64..96].copy_from_slice(&[9u8; 32]);
+        tree.insert(key, bytes).expect("writes");
     });
     let scratch = tempfile::tempdir().expect("temp dir");
     let found =
