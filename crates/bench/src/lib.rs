@@ -3,7 +3,9 @@
 //!
 //! - [`append`]: durable appends per second beside raw sled, measured in the same run;
 //! - [`projections`]: rebuild throughput and feed-page latency over a seed world;
-//! - [`api`]: GraphQL throughput and latency over loopback HTTP against `serve --demo`.
+//! - [`api`]: GraphQL throughput and latency over loopback HTTP against `serve --demo`;
+//! - [`export`]: the analysts' export beside the log-read ceiling;
+//! - [`verify`]: `sparkfeed verify` from a copy beside the check in place.
 //!
 //! Invariant: nothing in the server links this crate; it measures through the same public
 //! interfaces a caller has.
@@ -14,3 +16,4 @@ pub mod export;
 pub mod projections;
 mod stats;
 mod usage;
+pub mod verify;

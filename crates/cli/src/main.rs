@@ -232,6 +232,22 @@ enum BenchCommand {
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
     },
+    /// What `sparkfeed verify` costs (a copy of the store, then the check with no
+    /// recovery) beside the same check on the open log, over a seed world.
+    Verify {
+        /// Events in the scratch log (about: the seed world is sized to it).
+        #[arg(long, default_value_t = 1_000_000)]
+        events: u64,
+        /// Posts among them.
+        #[arg(long, default_value_t = 100_000)]
+        posts: u64,
+        /// Runs of each scenario; medians are reported.
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+        /// Where the scratch log and its copies go.
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
     /// One measurement of `bench export`, in a process of its own (run by `bench export`).
     #[command(hide = true)]
     ExportOne {
@@ -570,6 +586,21 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             let report = sparkfeed_bench::export::export(&config);
             report.context("export benchmark")?.to_string()
+        }
+        BenchCommand::Verify {
+            events,
+            posts,
+            runs,
+            dir,
+        } => {
+            let config = sparkfeed_bench::verify::VerifyBench {
+                events,
+                posts,
+                runs,
+                dir,
+            };
+            let report = sparkfeed_bench::verify::verify(&config);
+            report.context("verify benchmark")?.to_string()
         }
         BenchCommand::ExportOne { scenario, log } => {
             let line = sparkfeed_bench::export::export_one(scenario, &log);

@@ -199,6 +199,31 @@ fn bench_export_prints_both_formats_beside_the_log_read_ceiling() {
 }
 
 #[test]
+fn bench_verify_prints_the_copy_and_the_check_beside_the_check_in_place() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "verify",
+        "--events",
+        "3000",
+        "--posts",
+        "100",
+        "--runs",
+        "1",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "verify on the open log (verifyLog): ",
+        "sparkfeed verify (a copy, no recovery): copy ",
+        "x the time of the check in place",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+}
+
+#[test]
 fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latency() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (code, out, err) = sparkfeed(&[
