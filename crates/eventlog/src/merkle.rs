@@ -79,6 +79,43 @@ impl Nodes for Stored<'_> {
     }
 }
 
+/// [`Stored`] for a walk that asks for the subtrees of each level in increasing order
+/// (verify): it keeps the chunk it last read per level, so a walk reads each chunk about
+/// once instead of once per subtree. A chunk that does not hold the subtree asked for yet
+/// (the writer grew it since) is read again.
+pub(crate) struct Walk<'a> {
+    tree: &'a sled::Tree,
+    chunks: Vec<Option<(u64, sled::IVec)>>,
+}
+
+impl<'a> Walk<'a> {
+    pub(crate) fn new(tree: &'a sled::Tree) -> Self {
+        Self {
+            tree,
+            chunks: vec![None; 64],
+        }
+    }
+
+    /// The stored hash of subtree (`level`, `index`), if there is one.
+    pub(crate) fn complete(&mut self, level: u32, index: u64) -> Result<Option<Hash>, LogError> {
+        let number = index / keys::TREE_CHUNK;
+        let at = usize::try_from(level).unwrap_or(usize::MAX);
+        let Some(slot) = self.chunks.get_mut(at) else {
+            return Ok(None);
+        };
+        if let Some((held, chunk)) = slot
+            && *held == number
+            && let Some(hash) = hash_in(chunk, index)
+        {
+            return Ok(Some(hash));
+        }
+        let chunk = self.tree.get(keys::tree_key(level, number))?;
+        let hash = chunk.as_deref().and_then(|c| hash_in(c, index));
+        *slot = chunk.map(|c| (number, c));
+        Ok(hash)
+    }
+}
+
 /// The hash of subtree `index` in its level's chunk `chunk`, if the chunk holds it.
 fn hash_in(chunk: &[u8], index: u64) -> Option<Hash> {
     let at = usize::try_from(index % keys::TREE_CHUNK).ok()? * 32;

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 use std::fmt;
 
 use sparkfeed_events::{Hash, Position, StreamName, codec};
-use sparkfeed_merkle::Nodes;
 
 use crate::{LogError, LogHead, keys};
 
@@ -122,7 +121,7 @@ pub(crate) fn verify(
         merkle_checked,
     };
     let mut frontier = crate::merkle::Frontier::default();
-    let subtrees = crate::merkle::Stored(tree);
+    let mut subtrees = crate::merkle::Walk::new(tree);
     let mut prev = Hash::GENESIS;
     let mut expected = Position::START;
     let mut versions: HashMap<StreamName, u64> = HashMap::new();
@@ -179,15 +178,15 @@ pub(crate) fn verify(
             return tamper(TamperKind::EventIndexMismatch);
         }
         if merkle_checked {
-            let mut wrong = None;
+            let mut completed = Vec::new();
             let leaf = sparkfeed_merkle::leaf_hash(split.record_bytes);
             frontier.push(position.0, leaf, |level, index, hash| {
-                if wrong.is_none() && subtrees.complete(level, index) != Some(hash) {
-                    wrong = Some(TamperKind::MerkleNode { level, index });
-                }
+                completed.push((level, index, hash));
             })?;
-            if let Some(kind) = wrong {
-                return tamper(kind);
+            for (level, index, hash) in completed {
+                if subtrees.complete(level, index)? != Some(hash) {
+                    return tamper(TamperKind::MerkleNode { level, index });
+                }
             }
         }
         prev = split.hash;
