@@ -35,6 +35,23 @@ pub fn verify(dir: &Path) -> anyhow::Result<OfflineVerify> {
     Ok(found)
 }
 
+/// The head of the log in `dir`, read from a copy taken beside it under its lock (the
+/// directory is never written, no recovery runs), and the records past its tail marker.
+pub fn head(
+    dir: &Path,
+) -> anyhow::Result<(
+    sparkfeed_eventlog::LogHead,
+    Option<std::ops::RangeInclusive<sparkfeed_events::Position>>,
+)> {
+    let parent = dir
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let scratch = tempfile::tempdir_in(parent).context("a scratch directory beside the data")?;
+    sparkfeed_eventlog::offline::head_dir(dir, &scratch.path().join("copy"))
+        .with_context(|| format!("reading the log in {}", dir.display()))
+}
+
 /// What an offline verify found, in lines: the verdict, records past the tail marker,
 /// and what the copy cost.
 pub fn describe_offline(found: &OfflineVerify) -> String {

@@ -379,7 +379,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
         Command::Head { data_dir } => {
-            let head = inspect::open(&data_dir)?.head();
+            let (head, past_tail) = inspect::head(&data_dir)?;
+            if let Some(past) = past_tail {
+                eprintln!(
+                    "records past the tail marker at positions {}..={} (not part of the log; opening it would remove them)",
+                    past.start(),
+                    past.end()
+                );
+            }
             println!(
                 "events {}\nlast position {}\nhash {}",
                 head.len,

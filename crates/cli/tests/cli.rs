@@ -118,10 +118,17 @@ fn verify_names_records_past_a_lowered_tail_marker_exits_2_and_writes_nothing() 
         "{out}"
     );
     assert!(out.contains("the directory was not written"), "{out}");
+    let (code, out, err) = sparkfeed(&["head", "--data-dir", dir.path().to_str().expect("utf-8")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("events 20\nlast position 19\n"), "{out}");
+    assert!(
+        err.contains("records past the tail marker at positions 20..=29"),
+        "{err}"
+    );
     assert_eq!(
         files_of(dir.path()),
         before,
-        "the directory's bytes are unchanged"
+        "the directory's bytes are unchanged by verify and head"
     );
 }
 

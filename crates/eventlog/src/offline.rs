@@ -49,20 +49,23 @@ impl OfflineVerify {
     }
 }
 
-/// Verifies the log of the data directory `dir` (which no process may hold:
-/// `LOG_LOCKED` otherwise) from a copy made in `scratch` (which must not exist), without
-/// writing to `dir`; `progress` is told how many records have been checked.
-pub fn verify_dir(
-    dir: &Path,
-    scratch: &Path,
-    progress: impl FnMut(u64),
-) -> Result<OfflineVerify, LogError> {
+/// A copy of a data directory's store, opened as it stands (no recovery).
+struct Copy {
+    tree: sled::Tree,
+    /// The head the tail marker gives.
+    head: LogHead,
+    past_tail: Option<RangeInclusive<Position>>,
+    copied_bytes: u64,
+    copy_time: Duration,
+}
+
+/// Copies the store of `dir` into `scratch` under `dir`'s lock and reads where its log
+/// stands there, writing nothing to `dir`.
+fn open_copy(dir: &Path, scratch: &Path) -> Result<Copy, LogError> {
     let started = Instant::now();
     snapshot::copy_quiescent(dir, scratch, &[])?;
     let copy_time = started.elapsed();
     let copied_bytes = bytes_under(scratch)?;
-
-    let started = Instant::now();
     let db = sled::Config::new()
         .path(scratch.join("sled"))
         .cache_capacity(COPY_CACHE_BYTES)
@@ -83,17 +86,47 @@ pub fn verify_dir(
         None => last.map_or(0, |l| l.0 + 1),
     };
     let past_tail = last.filter(|l| l.0 >= end).map(|l| Position(end)..=l);
-    // A marker past the last record leaves `end - 1` missing: the walk reports it.
+    // A marker past the last record leaves `end - 1` missing: verify's walk reports it.
     let hash = end
         .checked_sub(1)
         .and_then(|p| read_stored(&tree, Position(p)).ok())
         .map_or(Hash::GENESIS, |stored| stored.hash);
-    let report = crate::verify::verify(&tree, LogHead { len: end, hash }, progress)?;
-    Ok(OfflineVerify {
-        report,
+    Ok(Copy {
+        tree,
+        head: LogHead { len: end, hash },
         past_tail,
         copied_bytes,
         copy_time,
+    })
+}
+
+/// The head of the log of the data directory `dir` (which no process may hold) as its
+/// tail marker gives it, and the records past that marker, read from a copy made in
+/// `scratch` without writing to `dir` and with no recovery.
+pub fn head_dir(
+    dir: &Path,
+    scratch: &Path,
+) -> Result<(LogHead, Option<RangeInclusive<Position>>), LogError> {
+    let copy = open_copy(dir, scratch)?;
+    Ok((copy.head, copy.past_tail))
+}
+
+/// Verifies the log of the data directory `dir` (which no process may hold:
+/// `LOG_LOCKED` otherwise) from a copy made in `scratch` (which must not exist), without
+/// writing to `dir`; `progress` is told how many records have been checked.
+pub fn verify_dir(
+    dir: &Path,
+    scratch: &Path,
+    progress: impl FnMut(u64),
+) -> Result<OfflineVerify, LogError> {
+    let copy = open_copy(dir, scratch)?;
+    let started = Instant::now();
+    let report = crate::verify::verify(&copy.tree, copy.head, progress)?;
+    Ok(OfflineVerify {
+        report,
+        past_tail: copy.past_tail,
+        copied_bytes: copy.copied_bytes,
+        copy_time: copy.copy_time,
         verify_time: started.elapsed(),
     })
 }
