@@ -14,6 +14,7 @@ use crate::objects::audit::AuditEntry;
 use crate::objects::event::{Event, EventFilter, EventScan, Events, events_page};
 use crate::objects::feed::{HomeFeedConnection, HomeReason};
 use crate::objects::interest::Interest;
+use crate::objects::merkle::{ConsistencyProof, InclusionProof, TreeHead, hex, proof_refused};
 use crate::objects::nodes::{Post, Product, User, load_posts, load_product, load_user};
 use crate::objects::projection::{ProjectionStatus, statuses};
 use crate::objects::report::{Report, ReportStatus};
@@ -228,6 +229,65 @@ impl Query {
     async fn projections(&self, ctx: &Context<'_>) -> Gql<Vec<ProjectionStatus>> {
         with_role(ctx, &[DomainRole::Admin])?;
         Ok(statuses(api(ctx))?)
+    }
+
+    /// The Merkle tree head of the durable log (RFC 9162): its size and root hash. Public:
+    /// save it, and ask later for a consistency proof from its size.
+    async fn tree_head(&self, ctx: &Context<'_>) -> Gql<TreeHead> {
+        let log = api(ctx).domain.log();
+        let size = log.head().len;
+        let root = log
+            .tree_root(size)
+            .map_err(|e| proof_refused("treeSize", e))?;
+        Ok(TreeHead {
+            tree_size: Int64(size),
+            root_hash: root.to_hex(),
+        })
+    }
+
+    /// The inclusion proof of the event at `position` in the tree of the first `treeSize`
+    /// events (by default, the durable log's). Public: it reveals only hashes.
+    async fn inclusion_proof(
+        &self,
+        ctx: &Context<'_>,
+        position: Int64,
+        tree_size: Option<Int64>,
+    ) -> Gql<InclusionProof> {
+        let log = api(ctx).domain.log();
+        let size = tree_size.map_or(log.head().len, |s| s.0);
+        let refused = |e| proof_refused("position", e);
+        let hashes = log
+            .inclusion_proof(Position(position.0), size)
+            .map_err(refused)?;
+        let leaf = log.leaf_bytes(Position(position.0)).map_err(refused)?;
+        Ok(InclusionProof {
+            position,
+            tree_size: Int64(size),
+            leaf_hash: sparkfeed_merkle::leaf_hash(&leaf).to_hex(),
+            root_hash: log.tree_root(size).map_err(refused)?.to_hex(),
+            hashes: hex(&hashes),
+        })
+    }
+
+    /// The consistency proof that the tree of the first `fromSize` events is a prefix of
+    /// the tree of the first `toSize` (by default, the durable log's). Public.
+    async fn consistency_proof(
+        &self,
+        ctx: &Context<'_>,
+        from_size: Int64,
+        to_size: Option<Int64>,
+    ) -> Gql<ConsistencyProof> {
+        let log = api(ctx).domain.log();
+        let to = to_size.map_or(log.head().len, |s| s.0);
+        let refused = |e| proof_refused("fromSize", e);
+        let hashes = log.consistency_proof(from_size.0, to).map_err(refused)?;
+        Ok(ConsistencyProof {
+            from_size,
+            to_size: Int64(to),
+            from_root: log.tree_root(from_size.0).map_err(refused)?.to_hex(),
+            to_root: log.tree_root(to).map_err(refused)?.to_hex(),
+            hashes: hex(&hashes),
+        })
     }
 
     /// Recomputes the log's hash chain and cross-checks its indexes. Needs the auditor role.

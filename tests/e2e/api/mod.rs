@@ -8,6 +8,7 @@ mod analytics;
 mod direct;
 mod export;
 mod hostile;
+mod merkle;
 mod operations;
 mod rebuilds;
 mod refusals;

@@ -21,6 +21,7 @@ pub(crate) mod event;
 pub(crate) mod feed;
 pub(crate) mod interest;
 pub(crate) mod media;
+pub(crate) mod merkle;
 pub(crate) mod money;
 pub(crate) mod nodes;
 pub(crate) mod order;
