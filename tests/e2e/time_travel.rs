@@ -11,6 +11,7 @@ use std::process::{Child, Command, Stdio};
 
 use serde_json::{Value, json};
 use sparkfeed_testkit::client::Client;
+use sparkfeed_testkit::log::files_of;
 
 const CLI: &str = env!("CARGO_BIN_EXE_sparkfeed-cli");
 
@@ -312,27 +313,6 @@ fn export_offline(source: &Path, format: &str, file: &Path) {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-}
-
-/// Every file under `dir` with the SHA-256 of its bytes, by path.
-fn files_of(dir: &Path) -> Vec<(String, String)> {
-    use sha2::{Digest, Sha256};
-    let mut files = Vec::new();
-    let mut pending = vec![dir.to_owned()];
-    while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).expect("lists") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                pending.push(path);
-            } else {
-                let digest = Sha256::digest(std::fs::read(&path).expect("reads"));
-                let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-                files.push((path.display().to_string(), hex));
-            }
-        }
-    }
-    files.sort();
-    files
 }
 
 /// Every row of an export's Parquet file, as the JSON line it stands for.

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
 use sparkfeed_events::{Position, StreamName};
-use sparkfeed_testkit::log::event;
+use sparkfeed_testkit::log::{event, files_of};
 
 fn sparkfeed(args: &[&str]) -> (i32, String, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
@@ -78,23 +78,6 @@ fn verify_refuses_a_directory_another_process_holds() {
         err.contains("is held by another process, and no server address is in"),
         "{err}"
     );
-}
-
-/// The bytes of every file under `dir`, by path.
-fn files_of(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
-    let mut files = std::collections::BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(at) = todo.pop() {
-        for entry in std::fs::read_dir(&at).expect("lists") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).expect("reads"));
-            }
-        }
-    }
-    files
 }
 
 #[test]

@@ -1,4 +1,8 @@
-//! Raw events and rows for tests of the log and the stores under the domain.
+//! Raw events and rows for tests of the log and the stores under the domain, and the
+//! files of a data directory (to show a reader wrote nothing).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 use sparkfeed_events::{Actor, ActorId, EventId, EventType, Metadata, NewEvent};
 
@@ -26,4 +30,22 @@ pub fn rows(tree: &sled::Tree) -> Vec<(Vec<u8>, Vec<u8>)> {
             (k.to_vec(), v.to_vec())
         })
         .collect()
+}
+
+/// Every file under `dir`, recursively, with its bytes: equal before and after, nothing
+/// under `dir` was written.
+pub fn files_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(at) = todo.pop() {
+        for entry in std::fs::read_dir(&at).expect("lists") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).expect("reads"));
+            }
+        }
+    }
+    files
 }

@@ -1,31 +1,14 @@
 //! Verifying a data directory offline: from a copy, never writing the directory, naming
 //! the records past the tail marker instead of removing them.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sparkfeed_eventlog::offline::verify_dir;
 use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys};
 use sparkfeed_events::Position;
+use sparkfeed_testkit::log::files_of;
 
 use crate::append_spread;
-
-/// Every file under `dir` with its bytes.
-fn files_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
-    let mut files = BTreeMap::new();
-    let mut todo = vec![dir.to_path_buf()];
-    while let Some(at) = todo.pop() {
-        for entry in std::fs::read_dir(&at).expect("lists") {
-            let path = entry.expect("entry").path();
-            if path.is_dir() {
-                todo.push(path);
-            } else {
-                files.insert(path.clone(), std::fs::read(&path).expect("reads"));
-            }
-        }
-    }
-    files
-}
 
 /// A log of 12 events, closed cleanly, in `dir`.
 async fn closed_log(dir: &Path) {
