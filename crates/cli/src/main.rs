@@ -218,36 +218,10 @@ fn scenario(text: &str) -> Result<sparkfeed_bench::export::Scenario, String> {
 enum BenchCommand {
     /// The analysts' export (JSON Lines, Parquet) of a seed world, beside the log-read
     /// ceiling measured in the same run, with each export's peak memory growth.
-    Export {
-        /// Events in the scratch log (about: the seed world is sized to it).
-        #[arg(long, default_value_t = 1_000_000)]
-        events: u64,
-        /// Posts among them.
-        #[arg(long, default_value_t = 100_000)]
-        posts: u64,
-        /// Runs of each scenario; medians are reported.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// Where the scratch log goes.
-        #[arg(long, default_value_os_t = std::env::temp_dir())]
-        dir: PathBuf,
-    },
+    Export(WorldArgs),
     /// What `sparkfeed verify` costs (a copy of the store, then the check with no
     /// recovery) beside the same check on the open log, over a seed world.
-    Verify {
-        /// Events in the scratch log (about: the seed world is sized to it).
-        #[arg(long, default_value_t = 1_000_000)]
-        events: u64,
-        /// Posts among them.
-        #[arg(long, default_value_t = 100_000)]
-        posts: u64,
-        /// Runs of each scenario; medians are reported.
-        #[arg(long, default_value_t = 3)]
-        runs: usize,
-        /// Where the scratch log and its copies go.
-        #[arg(long, default_value_os_t = std::env::temp_dir())]
-        dir: PathBuf,
-    },
+    Verify(WorldArgs),
     /// One measurement of `bench export`, in a process of its own (run by `bench export`).
     #[command(hide = true)]
     ExportOne {
@@ -277,6 +251,23 @@ enum BenchCommand {
     /// Rebuild throughput of every projection over a seed world of about a million events,
     /// and feed-page read latency over its 100,000 posts.
     Projections(ProjectionsArgs),
+}
+
+// The flags of `bench export` and `bench verify`: a seed world and runs over it.
+#[derive(clap::Args)]
+struct WorldArgs {
+    /// Events in the scratch log (about: the seed world is sized to it).
+    #[arg(long, default_value_t = 1_000_000)]
+    events: u64,
+    /// Posts among them.
+    #[arg(long, default_value_t = 100_000)]
+    posts: u64,
+    /// Runs of each scenario; medians are reported.
+    #[arg(long, default_value_t = 3)]
+    runs: usize,
+    /// Where the scratch log (and any copy of it) goes.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    dir: PathBuf,
 }
 
 // The flags of `bench api` and `bench projections`: the benchmark's own config, field for
@@ -578,33 +569,23 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
                 .context("API benchmark")?
                 .to_string()
         }
-        BenchCommand::Export {
-            events,
-            posts,
-            runs,
-            dir,
-        } => {
+        BenchCommand::Export(args) => {
             let config = sparkfeed_bench::export::ExportBench {
-                events,
-                posts,
-                runs,
-                dir,
+                events: args.events,
+                posts: args.posts,
+                runs: args.runs,
+                dir: args.dir,
                 exe: std::env::current_exe().context("finding the sparkfeed binary")?,
             };
             let report = sparkfeed_bench::export::export(&config);
             report.context("export benchmark")?.to_string()
         }
-        BenchCommand::Verify {
-            events,
-            posts,
-            runs,
-            dir,
-        } => {
+        BenchCommand::Verify(args) => {
             let config = sparkfeed_bench::verify::VerifyBench {
-                events,
-                posts,
-                runs,
-                dir,
+                events: args.events,
+                posts: args.posts,
+                runs: args.runs,
+                dir: args.dir,
             };
             let report = sparkfeed_bench::verify::verify(&config);
             report.context("verify benchmark")?.to_string()

@@ -108,20 +108,6 @@ async fn anyone_gets_proofs_that_check_offline_against_the_tree_head() {
     }
 }
 
-/// `sparkfeed verify` on the harness's data directory with `args`, off the runtime (the
-/// server it goes through runs on this runtime).
-async fn verify_cli(h: &Harness, args: &[&str]) -> std::process::Output {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_sparkfeed-cli"));
-    command
-        .args(["verify", "--data-dir"])
-        .arg(h.data_dir())
-        .args(args)
-        .env_remove("SPARKFEED_TOKEN");
-    tokio::task::spawn_blocking(move || command.output().expect("runs"))
-        .await
-        .expect("joins")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sparkfeed_verify_on_a_directory_a_server_holds_asks_that_server() {
     let h = Harness::start().await;
@@ -134,16 +120,16 @@ async fn sparkfeed_verify_on_a_directory_a_server_holds_asks_that_server() {
     )
     .expect("writes");
 
-    let out = verify_cli(&h, &[]).await;
+    let out = cli_on(&h, &["verify"], &[]).await;
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         !out.status.success() && err.contains("--token") && err.contains(&h.addr().to_string()),
         "without a token: a clear message and a non-zero exit: {err}"
     );
-    let out = verify_cli(&h, &["--token", &ana]).await;
+    let out = cli_on(&h, &["verify"], &["--token", &ana]).await;
     assert!(!out.status.success(), "a member is not an auditor");
 
-    let out = verify_cli(&h, &["--token", &h.admin]).await;
+    let out = cli_on(&h, &["verify"], &["--token", &h.admin]).await;
     let printed = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

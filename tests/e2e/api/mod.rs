@@ -264,6 +264,20 @@ impl Drop for Harness {
     }
 }
 
+/// `sparkfeed COMMAND --data-dir <the harness's directory> ARGS` with no token in the
+/// environment, off the runtime (a server it goes through runs on this runtime).
+pub(crate) async fn cli_on(h: &Harness, command: &[&str], args: &[&str]) -> std::process::Output {
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_sparkfeed-cli"));
+    cli.args(command)
+        .arg("--data-dir")
+        .arg(h.data_dir())
+        .args(args)
+        .env_remove("SPARKFEED_TOKEN");
+    tokio::task::spawn_blocking(move || cli.output().expect("runs"))
+        .await
+        .expect("joins")
+}
+
 /// The `data` of a successful answer; panics with the answer otherwise.
 pub(crate) fn ok(answer: Answer) -> Value {
     assert_eq!(answer.status, 200, "{}", answer.text);

@@ -1,7 +1,6 @@
 //! Issue 14, in part: a projection is rebuilt on a running server with no downtime, by
 //! the `rebuildProjection` mutation or by `sparkfeed rebuild` against the held directory.
 
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::{Value, json};
@@ -124,20 +123,6 @@ async fn rebuilds_need_an_admin_and_a_projection_that_exists() {
     }
 }
 
-/// `sparkfeed rebuild all` on the harness's data directory, with `args`, off the runtime
-/// (the server it goes through runs on this runtime).
-async fn rebuild_cli(h: &Harness, args: &[&str]) -> std::process::Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_sparkfeed-cli"));
-    command
-        .args(["rebuild", "all", "--data-dir"])
-        .arg(h.data_dir())
-        .args(args)
-        .env_remove("SPARKFEED_TOKEN");
-    tokio::task::spawn_blocking(move || command.output().expect("runs"))
-        .await
-        .expect("joins")
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sparkfeed_rebuild_on_a_directory_a_server_holds_goes_through_that_server() {
     let (h, _) = with_posts().await;
@@ -150,7 +135,7 @@ async fn sparkfeed_rebuild_on_a_directory_a_server_holds_goes_through_that_serve
     .expect("writes");
 
     // Without a token: a clear message, a non-zero exit, nothing rebuilt.
-    let out = rebuild_cli(&h, &[]).await;
+    let out = cli_on(&h, &["rebuild", "all"], &[]).await;
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -158,7 +143,7 @@ async fn sparkfeed_rebuild_on_a_directory_a_server_holds_goes_through_that_serve
         "{err}"
     );
 
-    let out = rebuild_cli(&h, &["--token", &h.admin]).await;
+    let out = cli_on(&h, &["rebuild", "all"], &["--token", &h.admin]).await;
     assert!(
         out.status.success(),
         "{}",

@@ -318,8 +318,7 @@ struct Decoded {
 /// Two stages, one thread each: a reader reads, filters and decodes batches of the log
 /// while the calling thread encodes the one before into `sink`. At most
 /// [`BATCHES_AHEAD`] batches of [`READ_BATCH`] events wait between them, which bounds the
-/// memory; a failing sink stops the reader. Spent batches go back to the reader to be
-/// freed where they were allocated.
+/// memory; a failing sink stops the reader.
 pub fn export_log(
     log: &sparkfeed_eventlog::EventLog,
     filter: &ExportFilter,
@@ -329,15 +328,11 @@ pub fn export_log(
     let (from, end) = (filter.from(), filter.end(log.head().len));
     let (batches, decoded) =
         std::sync::mpsc::sync_channel::<Result<Decoded, ExportError>>(BATCHES_AHEAD);
-    let (spent, returned) = std::sync::mpsc::channel::<Decoded>();
     std::thread::scope(|scope| {
         scope.spawn(move || {
             let upcasters = sparkfeed_domain::events::upcasters();
             let mut at = from;
             while at < end {
-                // Batches are freed by the thread that allocated them: memory freed on
-                // another thread is reclaimed late, and a long export grew by 100 MiB.
-                returned.try_iter().for_each(drop);
                 let batch = read_batch(log, filter, &upcasters, at, end);
                 let next = batch.as_ref().map_or(end, |b| b.next);
                 if batches.send(batch).is_err() || next <= at {
@@ -355,8 +350,6 @@ pub fn export_log(
             written += batch.events.len() as u64;
             sink.end_batch()?;
             progress(batch.next - from);
-            // The reader frees it (or it is dropped here once the reader has ended).
-            let _ = spent.send(batch);
         }
         Ok(written)
     })

@@ -140,7 +140,7 @@ pub(crate) fn known_interests(
         ));
     }
     for (i, interest) in interests.iter().enumerate() {
-        if interests[..i].contains(interest) {
+        if interests.iter().take(i).any(|seen| seen == interest) {
             return Err(Refusal::validation(field, "listed twice"));
         }
     }

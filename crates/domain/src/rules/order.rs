@@ -121,7 +121,7 @@ pub fn order_id(buyer: &UserId, idempotency_key: &str) -> String {
         .chain_update([0u8])
         .chain_update(idempotency_key)
         .finalize();
-    digest[..12].iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().take(12).map(|b| format!("{b:02x}")).collect()
 }
 
 /// `rate_bp` basis points of `total`, rounded down (in `u128`: no overflow whatever the
