@@ -168,7 +168,8 @@ async fn bootstrap(dir: &Path) -> (Arc<Api>, String, String) {
         request_timeout: Duration::from_secs(5),
         ..Limits::default()
     };
-    let api = Api::new(domain, projections, tokens, limits);
+    let key = sparkfeed_treehead::HeadKey::generate().expect("signing key");
+    let api = Api::new(domain, projections, tokens, key, limits);
     api.projections.catch_up().await.expect("catch up");
     (api, admin, member)
 }

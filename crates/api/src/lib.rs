@@ -18,6 +18,7 @@ mod direct;
 pub mod documents;
 pub mod error;
 pub mod export;
+pub mod heads;
 pub mod http;
 mod listener;
 mod loaders;
@@ -99,6 +100,9 @@ pub struct Limits {
     pub response_cache: Duration,
     /// Refuse every mutation with `READ_ONLY` (a replayed directory served as it stood).
     pub read_only: bool,
+    /// A signed tree head is published at least this often (and whenever `treeHead` is
+    /// asked after the log grew).
+    pub tree_head_every: Duration,
 }
 
 impl Default for Limits {
@@ -129,6 +133,7 @@ impl Default for Limits {
                 burst: 5_000,
             },
             response_cache: Duration::ZERO,
+            tree_head_every: Duration::from_secs(60),
         }
     }
 }
@@ -156,6 +161,8 @@ pub struct Api {
     pub rates: rate::MutationRates,
     /// Projection rebuilds started on this server.
     pub rebuilds: rebuilds::Rebuilds,
+    /// The log's signed tree heads.
+    pub heads: Arc<heads::TreeHeads>,
 }
 
 /// The read side's most read rows, decoded once per stored version.
@@ -184,9 +191,11 @@ impl Api {
         domain: Domain,
         projections: Projections,
         tokens: Tokens,
+        head_key: sparkfeed_treehead::HeadKey,
         limits: Limits,
     ) -> Arc<Self> {
         Arc::new(Self {
+            heads: Arc::new(heads::TreeHeads::new(head_key, limits.tree_head_every)),
             domain,
             projections,
             tokens,

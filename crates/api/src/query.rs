@@ -231,18 +231,17 @@ impl Query {
         Ok(statuses(api(ctx))?)
     }
 
-    /// The Merkle tree head of the durable log (RFC 9162): its size and root hash. Public:
-    /// save it, and ask later for a consistency proof from its size.
+    /// The Merkle tree head of the durable log (RFC 9162), signed: its size, root hash,
+    /// time and Ed25519 signature. Public: save it, and ask later for a consistency proof
+    /// from its size. The same head answers until the log grows (or the publishing interval
+    /// passes); then a new one is signed on demand.
     async fn tree_head(&self, ctx: &Context<'_>) -> Gql<TreeHead> {
-        let log = api(ctx).domain.log();
-        let size = log.head().len;
-        let root = log
-            .tree_root(size)
+        let api = api(ctx);
+        let head = api
+            .heads
+            .current(api.domain.log())
             .map_err(|e| proof_refused("treeSize", e))?;
-        Ok(TreeHead {
-            tree_size: Int64(size),
-            root_hash: root.to_hex(),
-        })
+        Ok(TreeHead(head))
     }
 
     /// The inclusion proof of the event at `position` in the tree of the first `treeSize`

@@ -14,6 +14,7 @@ use crate::Api;
 use crate::ctx::{Gql, api, feeds_tree, with_role};
 use crate::error::ApiError;
 use crate::objects::event::{Event, EventFilter};
+use crate::objects::merkle::TreeHead;
 use crate::objects::nodes::Post;
 use crate::paging::cursor;
 use crate::query::known_interest;
@@ -99,6 +100,38 @@ impl Subscription {
             _slot: slot,
         };
         Ok(futures_util::stream::unfold(follower, FeedFollower::next))
+    }
+
+    /// The log's signed tree heads: the current one, then each one the server publishes
+    /// (at least every publishing interval while the log grows, and whenever one is
+    /// signed on demand). Public: a monitor keeps them and checks consistency between them.
+    async fn tree_heads(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = TreeHead> + use<>, async_graphql::Error> {
+        let slot = subscription_slot(ctx)?;
+        let api = Arc::clone(api(ctx));
+        let mut published = api.heads.subscribe();
+        let first = api
+            .heads
+            .current(api.domain.log())
+            .map_err(ApiError::from)?;
+        published.mark_unchanged();
+        Ok(futures_util::stream::unfold(
+            (Some(first), published, slot),
+            |(first, mut published, slot)| async move {
+                if let Some(head) = first {
+                    return Some((TreeHead(head), (None, published, slot)));
+                }
+                loop {
+                    published.changed().await.ok()?;
+                    let next = published.borrow_and_update().clone();
+                    if let Some(head) = next {
+                        return Some((TreeHead(head), (None, published, slot)));
+                    }
+                }
+            },
+        ))
     }
 
     /// The log from after `after` (or from the start), then live as it is written, with

@@ -19,7 +19,7 @@ fn authority(server: &str) -> anyhow::Result<String> {
     Ok(format!("{host}:{}", uri.port_u16().unwrap_or(80)))
 }
 
-/// Sends one request to `server` with `token` as its bearer; answers the response with
+/// Sends one request to `server` with `token` as its bearer (none when empty); answers the response with
 /// its body still streaming.
 pub async fn send(
     server: &str,
@@ -36,11 +36,15 @@ pub async fn send(
         .await
         .context("HTTP handshake")?;
     tokio::spawn(connection);
-    let request = Request::builder()
+    let mut request = Request::builder()
         .method(method)
         .uri(path)
-        .header(hyper::header::HOST, &authority)
-        .header(hyper::header::AUTHORIZATION, format!("Bearer {token}"))
+        .header(hyper::header::HOST, &authority);
+    // No token: a public request, with no `Authorization` at all.
+    if !token.is_empty() {
+        request = request.header(hyper::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let request = request
         .header(hyper::header::CONTENT_TYPE, "application/json")
         .body(Full::new(Bytes::from(body)))
         .context("the request")?;

@@ -3,6 +3,7 @@
 //! `main.rs` only parses flags and calls into here (and into `sparkfeed_bench` for
 //! `sparkfeed bench`).
 
+pub mod audit;
 pub mod demo;
 pub mod export;
 pub mod http;

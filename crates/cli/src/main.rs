@@ -5,9 +5,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use sparkfeed::{demo, export, inspect, remote, replay, server};
+use sparkfeed::{audit, demo, export, inspect, remote, replay, server};
 use sparkfeed_api::rate::RateLimit;
 use sparkfeed_bench::{api as bench_api, append as bench_append, projections as bench_projections};
+use sparkfeed_treehead::{ConsistencyProofFile, InclusionProofFile, RecordFile, SignedTreeHead};
 
 /// sled allocates and frees per key; glibc's malloc spent a third of a projection rebuild
 /// in allocation and fragmentation bookkeeping. mimalloc made rebuilds 1.5-2x faster and
@@ -37,14 +38,86 @@ enum Command {
         data_dir: PathBuf,
         /// An auditor's token: when a running server holds the directory, the check runs
         /// on that server (`verifyLog`) instead of failing with `LOG_LOCKED`.
-        #[arg(long, env = "SPARKFEED_TOKEN")]
+        #[arg(long, env = "SPARKFEED_TOKEN", conflicts_with = "against")]
         token: Option<String>,
+        /// A signed tree head saved earlier (`head --signed`): also prove that the log
+        /// still extends it (repeat for several; the directory must not be held).
+        #[arg(long, value_name = "HEAD.json")]
+        against: Vec<PathBuf>,
+        /// The key the saved heads are checked with (64 hex digits or a file); by default
+        /// the directory's own `tree-head-key.pub`.
+        #[arg(long, requires = "against")]
+        public_key: Option<String>,
     },
-    /// Print the log head: event count, last position and its chain hash.
+    /// Print the log head: event count, last position and its chain hash; with `--signed`,
+    /// the signed Merkle tree head as JSON (the server's, when one holds the directory).
     Head {
         /// The data directory.
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
+        /// Write the signed tree head (JSON) instead.
+        #[arg(long)]
+        signed: bool,
+        /// The file to write the signed head to (stdout when absent or `-`).
+        #[arg(long, short, requires = "signed")]
+        output: Option<PathBuf>,
+    },
+    /// Write a proof as JSON: that the record at POSITION is in the tree of `--size`
+    /// records (and the record itself, with `--record-out`), or with `--from-size` that
+    /// the tree of that many records is a prefix of it. Reads a copy of a directory no
+    /// process holds.
+    Prove {
+        /// The record's position (an inclusion proof).
+        #[arg(required_unless_present = "from_size")]
+        position: Option<u64>,
+        /// A consistency proof from the tree of this many records instead.
+        #[arg(long, conflicts_with = "position")]
+        from_size: Option<u64>,
+        /// The tree's size (by default the log's head).
+        #[arg(long)]
+        size: Option<u64>,
+        /// Or the size of a saved signed head (`head --signed`).
+        #[arg(long, conflicts_with = "size", value_name = "HEAD.json")]
+        to_head: Option<PathBuf>,
+        /// The data directory.
+        #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
+        data_dir: PathBuf,
+        /// The proof's file (stdout when absent or `-`).
+        #[arg(long, short)]
+        output: Option<PathBuf>,
+        /// Where to write the record an inclusion proof is about.
+        #[arg(long, conflicts_with = "from_size")]
+        record_out: Option<PathBuf>,
+    },
+    /// Check an inclusion proof offline, with no data directory: the head's signature
+    /// under the key, the proof's path to the head's root, and (with `--record`) that the
+    /// record is the proof's leaf. Exits 0 when it holds, 2 when it does not.
+    CheckProof {
+        /// The signed tree head (`head --signed`, or `treeHead` saved as JSON).
+        #[arg(long, value_name = "HEAD.json")]
+        head: PathBuf,
+        /// The proof (`prove`, or `inclusionProof` saved as JSON).
+        #[arg(long, value_name = "PROOF.json")]
+        proof: PathBuf,
+        /// The record (`prove --record-out`).
+        #[arg(long, value_name = "RECORD.json")]
+        record: Option<PathBuf>,
+        /// The log's public key: 64 hex digits, or a file holding them.
+        #[arg(long)]
+        public_key: String,
+    },
+    /// Check offline that a newer signed head extends an older one: both signatures, and
+    /// the consistency proof between them. Exits 0 when it holds, 2 when it does not.
+    CheckConsistency {
+        /// The older signed head.
+        old_head: PathBuf,
+        /// The newer signed head.
+        new_head: PathBuf,
+        /// The consistency proof (`prove --from-size`, or `consistencyProof` as JSON).
+        proof: PathBuf,
+        /// The log's public key: 64 hex digits, or a file holding them.
+        #[arg(long)]
+        public_key: String,
     },
     /// Write the demo world's JSON Lines files (deterministic: same seed, same files).
     Fixtures {
@@ -143,6 +216,10 @@ enum Command {
         /// (for a directory written by `replay`).
         #[arg(long, conflicts_with = "demo")]
         read_only: bool,
+        /// Publish a signed tree head at least this often, in seconds (and whenever
+        /// `treeHead` is asked after the log grew).
+        #[arg(long, default_value_t = 60.0, value_parser = seconds)]
+        tree_head_every: f64,
     },
     /// Write a new data directory holding the log up to a position or a time, and every
     /// projection as of then (serve it with `serve --read-only`). The source is not
@@ -346,7 +423,15 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
-        Command::Verify { data_dir, token } => {
+        Command::Verify {
+            data_dir,
+            against,
+            public_key,
+            ..
+        } if !against.is_empty() => verify_against(&data_dir, &against, public_key.as_deref()),
+        Command::Verify {
+            data_dir, token, ..
+        } => {
             let intact = match inspect::verify(&data_dir) {
                 Err(e) if remote::is_locked(&e) => {
                     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -369,7 +454,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 ExitCode::from(2)
             })
         }
-        Command::Head { data_dir } => {
+        Command::Head {
+            data_dir,
+            signed: true,
+            output,
+        } => {
+            let head = audit::signed_head(&data_dir)?;
+            audit::write_json(&head, output.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Head { data_dir, .. } => {
             let (head, past_tail) = inspect::head(&data_dir)?;
             if let Some(past) = past_tail {
                 eprintln!(
@@ -387,6 +481,77 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Prove {
+            position,
+            from_size,
+            size,
+            to_head,
+            data_dir,
+            output,
+            record_out,
+        } => {
+            let size = match to_head {
+                Some(path) => {
+                    Some(audit::read_json::<SignedTreeHead>(&path, "signed head")?.tree_size)
+                }
+                None => size,
+            };
+            let request = match (position, from_size) {
+                (_, Some(from)) => audit::ProofRequest::Consistency { from, size },
+                (Some(position), None) => audit::ProofRequest::Inclusion { position, size },
+                (None, None) => anyhow::bail!("give a POSITION or --from-size"),
+            };
+            match audit::prove(&data_dir, &request)? {
+                audit::Proof::Inclusion(proof, record) => {
+                    audit::write_json(&proof, output.as_deref())?;
+                    if let Some(path) = record_out {
+                        audit::write_json(&record, Some(&path))?;
+                    }
+                }
+                audit::Proof::Consistency(proof) => audit::write_json(&proof, output.as_deref())?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckProof {
+            head,
+            proof,
+            record,
+            public_key,
+        } => Ok(checked(|| {
+            let key = audit::public_key(&public_key)?;
+            let head: SignedTreeHead = audit::read_json(&head, "signed head")?;
+            let proof: InclusionProofFile = audit::read_json(&proof, "inclusion proof")?;
+            let record: Option<RecordFile> =
+                record.map(|r| audit::read_json(&r, "record")).transpose()?;
+            audit::check_proof(&head, &proof, record.as_ref(), &key)?;
+            Ok(format!(
+                "ok: the record at position {} is in the tree of {} records whose root {} the key signed{}",
+                proof.position,
+                head.tree_size,
+                head.root_hash,
+                if record.is_some() {
+                    " (the record's bytes are its leaf)"
+                } else {
+                    ""
+                }
+            ))
+        })),
+        Command::CheckConsistency {
+            old_head,
+            new_head,
+            proof,
+            public_key,
+        } => Ok(checked(|| {
+            let key = audit::public_key(&public_key)?;
+            let old: SignedTreeHead = audit::read_json(&old_head, "signed head")?;
+            let new: SignedTreeHead = audit::read_json(&new_head, "signed head")?;
+            let proof: ConsistencyProofFile = audit::read_json(&proof, "consistency proof")?;
+            sparkfeed_treehead::check_consistency(&old, &new, &proof, &key)?;
+            Ok(format!(
+                "ok: the tree of {} records extends the tree of {}: nothing below position {} changed",
+                new.tree_size, old.tree_size, old.tree_size
+            ))
+        })),
         Command::Serve {
             addr,
             data_dir,
@@ -399,9 +564,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             address_mutations_per_second,
             address_mutation_burst,
             read_only,
+            tree_head_every,
         } => {
             server::serve(&server::ServeOptions {
                 read_only,
+                tree_head_every: std::time::Duration::from_secs_f64(tree_head_every),
                 addr,
                 data_dir,
                 secret,
@@ -602,4 +769,63 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
     };
     print!("{report}");
     Ok(ExitCode::SUCCESS)
+}
+
+/// Runs an offline check: its verdict on stdout and exit 0, or `FAILED (CODE): why` on
+/// stderr and exit 2 (an unreadable file fails the check too).
+fn checked(check: impl FnOnce() -> anyhow::Result<String>) -> ExitCode {
+    match check() {
+        Ok(said) => {
+            println!("{said}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            let code = e
+                .downcast_ref::<sparkfeed_treehead::CheckError>()
+                .map_or("UNREADABLE", sparkfeed_treehead::CheckError::code);
+            eprintln!("FAILED ({code}): {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// `verify --against`: the log's own check, then each saved head; exit 2 if anything fails.
+fn verify_against(
+    data_dir: &std::path::Path,
+    against: &[PathBuf],
+    public_key: Option<&str>,
+) -> anyhow::Result<ExitCode> {
+    let key = match public_key {
+        Some(given) => audit::public_key(given)?,
+        None => audit::directory_key(data_dir)?,
+    };
+    let heads = against
+        .iter()
+        .map(|path| audit::read_json::<SignedTreeHead>(path, "signed head"))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    let (found, verdicts) = audit::verify_against(data_dir, &heads, &key)?;
+    println!("{}", inspect::describe_offline(&found));
+    let mut intact = found.is_intact();
+    for (path, verdict) in against.iter().zip(&verdicts) {
+        match &verdict.problem {
+            None => println!(
+                "{}: the log extends this head ({} records, root {})",
+                path.display(),
+                verdict.head.tree_size,
+                verdict.head.root_hash
+            ),
+            Some(problem) => {
+                intact = false;
+                println!(
+                    "{}: THE LOG DOES NOT EXTEND THIS HEAD: {problem}",
+                    path.display()
+                );
+            }
+        }
+    }
+    Ok(if intact {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(2)
+    })
 }

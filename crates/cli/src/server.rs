@@ -76,6 +76,8 @@ pub struct ServeOptions {
     pub address_mutations: RateLimit,
     /// Refuse every mutation (`READ_ONLY`).
     pub read_only: bool,
+    /// Publish a signed tree head at least this often.
+    pub tree_head_every: Duration,
 }
 
 /// Opens the API over a data directory.
@@ -93,7 +95,9 @@ pub fn open_api(
     )
     .with_context(|| format!("opening the projections in {}", data_dir.display()))?;
     let tokens = Tokens::new(secret).context("the token secret")?;
-    Ok(Api::new(domain, projections, tokens, limits))
+    let head_key = sparkfeed_treehead::HeadKey::load_or_create(data_dir)
+        .with_context(|| format!("the tree heads' signing key in {}", data_dir.display()))?;
+    Ok(Api::new(domain, projections, tokens, head_key, limits))
 }
 
 /// Serves until Ctrl-C.
@@ -108,6 +112,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         member_mutations: options.member_mutations,
         address_mutations: options.address_mutations,
         read_only: options.read_only,
+        tree_head_every: options.tree_head_every,
         ..Limits::default()
     };
     let api = open_api(&options.data_dir, &secret, options.cache_mb, limits)?;

@@ -122,7 +122,7 @@ pub enum LogError {
     },
     /// A Merkle proof could not be made (a size of 0, a leaf past the size, sizes
     /// reversed, a subtree missing). Code: the proof error's.
-    #[error("{0}")]
+    #[error(transparent)]
     Proof(#[from] sparkfeed_merkle::ProofError),
     /// The directory was written by a newer layout than this build knows. Code: `CORRUPT`.
     #[error("the data directory has key layout {found}, this build reads layout {known}")]

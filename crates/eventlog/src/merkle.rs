@@ -66,6 +66,20 @@ impl Frontier {
     }
 }
 
+impl Frontier {
+    /// The root of the tree of the leaves pushed so far: its complete subtrees folded from
+    /// the right (RFC 9162's split at the largest power of two below the size).
+    pub(crate) fn root(&self) -> Hash {
+        self.pending
+            .iter()
+            .flatten()
+            .fold(None, |right: Option<Hash>, left| {
+                Some(right.map_or(*left, |r| node_hash(left, &r)))
+            })
+            .unwrap_or_else(sparkfeed_merkle::empty_root)
+    }
+}
+
 /// The stored subtree hashes of `tree`.
 pub(crate) struct Stored<'a>(pub(crate) &'a sled::Tree);
 

@@ -15,7 +15,7 @@ use std::ops::RangeInclusive;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use sparkfeed_events::{Hash, Position};
+use sparkfeed_events::{Hash, Position, codec};
 
 use crate::log::read_stored;
 use crate::recovery::last_position;
@@ -119,16 +119,95 @@ pub fn verify_dir(
     scratch: &Path,
     progress: impl FnMut(u64),
 ) -> Result<OfflineVerify, LogError> {
-    let copy = open_copy(dir, scratch)?;
-    let started = Instant::now();
-    let report = crate::verify::verify(&copy.tree, copy.head, progress)?;
-    Ok(OfflineVerify {
-        report,
-        past_tail: copy.past_tail,
-        copied_bytes: copy.copied_bytes,
-        copy_time: copy.copy_time,
-        verify_time: started.elapsed(),
-    })
+    open_dir(dir, scratch)?.verify(&[], progress)
+}
+
+/// The log of the data directory `dir` (which no process may hold: `LOG_LOCKED`
+/// otherwise), read from a copy made in `scratch` (which must not exist) as it stands:
+/// no recovery runs and nothing under `dir` is written. For the auditors' offline
+/// commands: proofs, heads and verify.
+pub fn open_dir(dir: &Path, scratch: &Path) -> Result<OfflineLog, LogError> {
+    open_copy(dir, scratch).map(OfflineLog)
+}
+
+/// A data directory's log, read from a copy ([`open_dir`]). Everything it answers is about
+/// the records up to the tail marker; those past it are only named ([`Self::past_tail`]).
+pub struct OfflineLog(Copy);
+
+impl OfflineLog {
+    /// The head the tail marker gives.
+    pub fn head(&self) -> LogHead {
+        self.0.head
+    }
+
+    /// The records at or past the tail marker, if any (opening the log would remove them).
+    pub fn past_tail(&self) -> Option<RangeInclusive<Position>> {
+        self.0.past_tail.clone()
+    }
+
+    /// The Merkle root of the first `size` records, from the stored subtrees.
+    pub fn tree_root(&self, size: u64) -> Result<Hash, LogError> {
+        self.within_head(size)?;
+        Ok(sparkfeed_merkle::root(
+            &crate::merkle::Stored(&self.0.tree),
+            size,
+        )?)
+    }
+
+    /// The inclusion proof of the record at `position` in the tree of the first `size`.
+    pub fn inclusion_proof(&self, position: Position, size: u64) -> Result<Vec<Hash>, LogError> {
+        self.within_head(size)?;
+        let nodes = crate::merkle::Stored(&self.0.tree);
+        Ok(sparkfeed_merkle::inclusion_proof(&nodes, position.0, size)?)
+    }
+
+    /// The consistency proof from the tree of the first `from` records to that of `to`.
+    pub fn consistency_proof(&self, from: u64, to: u64) -> Result<Vec<Hash>, LogError> {
+        self.within_head(to)?;
+        let nodes = crate::merkle::Stored(&self.0.tree);
+        Ok(sparkfeed_merkle::consistency_proof(&nodes, from, to)?)
+    }
+
+    /// The bytes the record at `position`'s leaf hashes (its stored bytes before the chain
+    /// hash).
+    pub fn leaf_bytes(&self, position: Position) -> Result<Vec<u8>, LogError> {
+        self.within_head(position.0.saturating_add(1))?;
+        let stored = crate::merkle::stored_record(&self.0.tree, position)?;
+        let split = codec::split(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        Ok(split.record_bytes.to_vec())
+    }
+
+    /// The record at `position`.
+    pub fn read(&self, position: Position) -> Result<sparkfeed_events::RecordedEvent, LogError> {
+        self.within_head(position.0.saturating_add(1))?;
+        read_stored(&self.0.tree, position)
+    }
+
+    /// Verifies the chain, the indexes and the Merkle tree, and recomputes from the
+    /// records the roots of the trees of sizes `roots_at` (`VerifyReport::roots`).
+    pub fn verify(
+        self,
+        roots_at: &[u64],
+        progress: impl FnMut(u64),
+    ) -> Result<OfflineVerify, LogError> {
+        let started = Instant::now();
+        let report = crate::verify::verify(&self.0.tree, self.0.head, roots_at, progress)?;
+        Ok(OfflineVerify {
+            report,
+            past_tail: self.0.past_tail,
+            copied_bytes: self.0.copied_bytes,
+            copy_time: self.0.copy_time,
+            verify_time: started.elapsed(),
+        })
+    }
+
+    fn within_head(&self, size: u64) -> Result<(), LogError> {
+        let head = self.0.head.len;
+        if size > head {
+            return Err(LogError::PastHead { size, head });
+        }
+        Ok(())
+    }
 }
 
 /// Whether `tree` has this layout (`Ok(false)`: a new, empty store with none yet), or

@@ -20,6 +20,10 @@ pub struct VerifyReport {
     /// Whether the Merkle tree was checked against the records (a copy of a log written
     /// before the tree existed has none until the log is opened).
     pub merkle_checked: bool,
+    /// For each tree size asked for (and reached before any tamper), the Merkle root of
+    /// the first that many records, recomputed from the records themselves: what a saved
+    /// signed head of that size must say if the log still extends it.
+    pub roots: Vec<(u64, Hash)>,
 }
 
 impl VerifyReport {
@@ -108,17 +112,29 @@ impl fmt::Display for TamperKind {
 
 const PROGRESS_EVERY: u64 = 4096;
 
+/// Verifies `tree` up to `head`; `roots_at` are the tree sizes whose roots to recompute
+/// from the records (`VerifyReport::roots`).
 pub(crate) fn verify(
     tree: &sled::Tree,
     head: LogHead,
+    roots_at: &[u64],
     mut progress: impl FnMut(u64),
 ) -> Result<VerifyReport, LogError> {
     let merkle_checked = crate::merkle::has_tree(tree)?;
-    let report = |records, tamper| VerifyReport {
+    let mut roots = Vec::new();
+    if roots_at.contains(&0) {
+        roots.push((0, sparkfeed_merkle::empty_root()));
+    }
+    let mut wanted: Vec<u64> = roots_at.iter().copied().filter(|&s| s > 0).collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut wanted = wanted.into_iter().peekable();
+    let report = |records, tamper, roots| VerifyReport {
         records,
         head,
         tamper,
         merkle_checked,
+        roots,
     };
     let mut frontier = crate::merkle::Frontier::default();
     let mut subtrees = crate::merkle::Walk::new(tree);
@@ -136,34 +152,41 @@ pub(crate) fn verify(
                     position: expected,
                     kind: TamperKind::Missing,
                 }),
+                roots,
             ));
         }
-        let tamper = |kind| Ok(report(expected.0, Some(Tamper { position, kind })));
+        let tamper = |kind, roots| Ok(report(expected.0, Some(Tamper { position, kind }), roots));
         let split = match codec::split(&stored) {
             Ok(split) => split,
-            Err(e) => return tamper(TamperKind::Undecodable(e.to_string())),
+            Err(e) => return tamper(TamperKind::Undecodable(e.to_string()), roots),
         };
         let computed = prev.link(split.record_bytes);
         if computed != split.hash {
-            return tamper(TamperKind::HashMismatch {
-                stored: split.hash,
-                computed,
-            });
+            return tamper(
+                TamperKind::HashMismatch {
+                    stored: split.hash,
+                    computed,
+                },
+                roots,
+            );
         }
         let record = match codec::decode_record(split.record_bytes) {
             Ok(record) => record,
-            Err(e) => return tamper(TamperKind::Undecodable(e.to_string())),
+            Err(e) => return tamper(TamperKind::Undecodable(e.to_string()), roots),
         };
         if record.position != position {
-            return tamper(TamperKind::WrongPosition(record.position));
+            return tamper(TamperKind::WrongPosition(record.position), roots);
         }
         let next_version = versions.entry(record.stream.clone()).or_insert(0);
         if record.version.0 != *next_version {
-            return tamper(TamperKind::VersionGap {
-                stream: record.stream,
-                expected: *next_version,
-                found: record.version.0,
-            });
+            return tamper(
+                TamperKind::VersionGap {
+                    stream: record.stream,
+                    expected: *next_version,
+                    found: record.version.0,
+                },
+                roots,
+            );
         }
         *next_version += 1;
         let here = keys::position_value(position);
@@ -172,22 +195,25 @@ pub(crate) fn verify(
             .as_deref()
             != Some(&here[..])
         {
-            return tamper(TamperKind::StreamIndexMismatch);
+            return tamper(TamperKind::StreamIndexMismatch, roots);
         }
         if tree.get(keys::event_key(&record.id))?.as_deref() != Some(&here[..]) {
-            return tamper(TamperKind::EventIndexMismatch);
+            return tamper(TamperKind::EventIndexMismatch, roots);
         }
+        let mut completed = Vec::new();
+        let leaf = sparkfeed_merkle::leaf_hash(split.record_bytes);
+        frontier.push(position.0, leaf, |level, index, hash| {
+            completed.push((level, index, hash));
+        })?;
         if merkle_checked {
-            let mut completed = Vec::new();
-            let leaf = sparkfeed_merkle::leaf_hash(split.record_bytes);
-            frontier.push(position.0, leaf, |level, index, hash| {
-                completed.push((level, index, hash));
-            })?;
             for (level, index, hash) in completed {
                 if subtrees.complete(level, index)? != Some(hash) {
-                    return tamper(TamperKind::MerkleNode { level, index });
+                    return tamper(TamperKind::MerkleNode { level, index }, roots);
                 }
             }
+        }
+        if wanted.next_if_eq(&(position.0 + 1)).is_some() {
+            roots.push((position.0 + 1, frontier.root()));
         }
         prev = split.hash;
         expected = expected.next();
@@ -202,6 +228,7 @@ pub(crate) fn verify(
                 position: expected,
                 kind: TamperKind::Missing,
             }),
+            roots,
         ));
     }
     progress(expected.0);
@@ -219,6 +246,7 @@ pub(crate) fn verify(
                 position,
                 kind: TamperKind::StrayIndexEntry,
             }),
+            roots,
         ));
     }
     if let Some(position) = stray_entry(tree, keys::event_index_prefix(), head.len, head.len)? {
@@ -228,9 +256,10 @@ pub(crate) fn verify(
                 position,
                 kind: TamperKind::StrayIndexEntry,
             }),
+            roots,
         ));
     }
-    Ok(report(head.len, None))
+    Ok(report(head.len, None, roots))
 }
 
 /// When the index under `prefix` has more entries pointing into the log than `expected`,

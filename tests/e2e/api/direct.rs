@@ -100,7 +100,8 @@ async fn world(dir: &std::path::Path) -> (Arc<Api>, Vec<UserId>, Vec<String>) {
     let projections =
         Projections::open_with_cache(&dir.join("projections"), log, 64 << 20).expect("projections");
     let tokens = Tokens::new(SECRET).expect("secret");
-    let api = Api::new(domain, projections, tokens, Limits::default());
+    let key = sparkfeed_treehead::HeadKey::generate().expect("signing key");
+    let api = Api::new(domain, projections, tokens, key, Limits::default());
     api.projections.catch_up().await.expect("catch up");
     (api, users, interests)
 }

@@ -152,7 +152,8 @@ impl Harness {
                 .expect("projections");
         let tokens = Tokens::new(SECRET).expect("secret");
         let admin = tokens.mint(&admin, std::time::Duration::from_secs(3600));
-        let api = Api::new(domain, projections, tokens, limits);
+        let key = sparkfeed_treehead::HeadKey::load_or_create(dir.path()).expect("signing key");
+        let api = Api::new(domain, projections, tokens, key, limits);
         api.projections.catch_up().await.expect("catch up");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

@@ -150,7 +150,7 @@ pub async fn serve(
 ) -> std::io::Result<RunningServer> {
     let addr = listener.local_addr()?;
     let live_runners = Arc::new(AtomicUsize::new(0));
-    let runners = api
+    let mut runners: Vec<tokio::task::AbortHandle> = api
         .projections
         .spawn()
         .into_iter()
@@ -165,6 +165,8 @@ pub async fn serve(
             abort
         })
         .collect();
+    let publisher = tokio::spawn(Arc::clone(&api.heads).run(api.domain.log().clone()));
+    runners.push(publisher.abort_handle());
     let closing = Arc::new(watch::Sender::new(false));
     let app = router_with(Arc::clone(&api), live_runners, Arc::clone(&closing));
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
