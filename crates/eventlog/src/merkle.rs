@@ -314,3 +314,29 @@ pub(crate) fn stored_record(tree: &sled::Tree, position: Position) -> Result<sle
             reason: "a record below the head is missing".into(),
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sparkfeed_merkle::MemoryTree;
+
+    /// The frontier's root is the RFC 9162 root of every size: what `verify --against`
+    /// compares a saved head with.
+    #[test]
+    fn the_frontier_root_is_the_tree_root_at_every_size() {
+        let mut frontier = Frontier::default();
+        let mut tree = MemoryTree::default();
+        assert_eq!(frontier.root(), sparkfeed_merkle::empty_root());
+        for n in 0..300u64 {
+            let leaf = leaf_hash(&n.to_be_bytes());
+            frontier.push(n, leaf, |_, _, _| {}).expect("pushes");
+            tree.push(leaf);
+            assert_eq!(
+                Ok(frontier.root()),
+                sparkfeed_merkle::root(&tree, n + 1),
+                "size {}",
+                n + 1
+            );
+        }
+    }
+}
