@@ -3,7 +3,7 @@
 //!
 //! Run once per release of event schema versions or new events:
 //! `cargo run -p sparkfeed-domain --example write_golden_events -- fixtures/golden [N]`
-//! (N is 1 or 2; 1 by default).
+//! (N is 1, 2 or 3; 1 by default).
 //! It refuses to overwrite: a golden log is evidence of what old builds wrote, and
 //! regenerating it would hide exactly the incompatibility it exists to catch.
 
@@ -13,6 +13,8 @@
 mod v1;
 #[path = "../tests/rules/golden/v2.rs"]
 mod v2;
+#[path = "../tests/rules/golden/v3.rs"]
+mod v3;
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -32,6 +34,7 @@ fn main() {
     let events = match release.as_str() {
         "1" => v1::events(),
         "2" => v2::events(),
+        "3" => v3::events(),
         other => panic!("no golden events for release {other}"),
     };
     let bin = dir.join(format!("domain-v{release}.bin"));

@@ -198,6 +198,12 @@ pub enum Command {
         /// The role.
         role: Role,
     },
+    /// Forget a member (GDPR Art. 17): the member themself, or an admin. `MemberForgotten`
+    /// is appended, then the member's key is destroyed.
+    ForgetMember {
+        /// The member.
+        user: UserId,
+    },
     /// Add an interest to the catalog (admins).
     AddInterest {
         /// Its slug.

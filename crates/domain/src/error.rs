@@ -101,6 +101,13 @@ pub enum Refusal {
     /// The member does not hold the role. Code `ROLE_NOT_HELD`.
     #[error("does not have that role")]
     RoleNotHeld,
+    /// The member was forgotten already. Code `ALREADY_FORGOTTEN`.
+    #[error("{0} was forgotten already")]
+    AlreadyForgotten(String),
+    /// The caller's own account was forgotten: nothing more is done in its name. Code
+    /// `MEMBER_FORGOTTEN`.
+    #[error("this account was forgotten at its member's request; nothing more is done in its name")]
+    Forgotten,
     /// Members report others' posts, not their own. Code `CANNOT_REPORT_OWN_POST`.
     #[error("you cannot report your own post")]
     CannotReportOwnPost,
@@ -179,6 +186,8 @@ impl Refusal {
             Refusal::NotPartyToContract(_) => "NOT_PARTY_TO_CONTRACT",
             Refusal::AlreadyHasRole => "ALREADY_HAS_ROLE",
             Refusal::RoleNotHeld => "ROLE_NOT_HELD",
+            Refusal::AlreadyForgotten(_) => "ALREADY_FORGOTTEN",
+            Refusal::Forgotten => "MEMBER_FORGOTTEN",
             Refusal::CannotReportOwnPost => "CANNOT_REPORT_OWN_POST",
             Refusal::AlreadyReported => "ALREADY_REPORTED",
             Refusal::UnknownReport(_) => "UNKNOWN_REPORT",

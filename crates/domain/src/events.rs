@@ -305,6 +305,12 @@ domain_events! {
     /// A moderator decided a report; an upheld one also removed the post (`PostRemoved`,
     /// appended first, on the post's stream).
     ReportResolved version 1 { report: ReportId, post: PostId, by: UserId, decision: ReportDecision }
+    /// A member was forgotten at their request or an admin's (GDPR Art. 17; stream
+    /// `user-<id>`). It holds no personal data; right after it is appended the member's key
+    /// is destroyed, so every value ever sealed for them (handle, name, captions, comments,
+    /// media URLs, alt texts) is unreadable everywhere, while counts, amounts, contracts,
+    /// the hash chain and the Merkle tree stay as they were.
+    MemberForgotten version 1 { user: UserId, by: String }
 }
 
 /// The upcasters of every domain event (none yet: everything is at version 1).

@@ -278,6 +278,11 @@ impl KeyStore {
         Ok(Some(text))
     }
 
+    /// Whether `owner`'s key was destroyed.
+    pub fn is_forgotten(&self, owner: &UserId) -> Result<bool, Failure> {
+        self.db.contains_key(forgotten_key(owner)).map_err(keys_err)
+    }
+
     /// Destroys `owner`'s key: everything sealed for them becomes unreadable.
     pub fn forget(&self, owner: &UserId) -> Result<(), Failure> {
         // Every shard stays locked until the key is gone: an open racing this cannot add

@@ -39,6 +39,8 @@ pub struct UserState {
     pub interests: Vec<InterestSlug>,
     /// A brand's public name.
     pub brand_name: Option<String>,
+    /// Forgotten (`MemberForgotten`): nothing more is done in the account's name.
+    pub forgotten: bool,
 }
 
 impl Aggregate for UserState {
@@ -57,6 +59,7 @@ impl Aggregate for UserState {
             DomainEvent::RoleRevoked(e) => {
                 self.roles.remove(&e.role);
             }
+            DomainEvent::MemberForgotten(_) => self.forgotten = true,
             _ => {}
         }
     }

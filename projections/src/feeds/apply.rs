@@ -66,6 +66,10 @@ impl Projection for Feeds {
             | DomainEvent::ContractEnded(_)
             | DomainEvent::PostReported(_)
             | DomainEvent::ReportResolved(_) => Ok(()),
+            // Nothing to rewrite: the rows hold the member's values sealed, and the key
+            // that opened them is gone; reads show them as null from now on (and a
+            // rebuild reads the same ciphertexts).
+            DomainEvent::MemberForgotten(_) => Ok(()),
         }
     }
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use crate::commands::{Caller, Command};
 use crate::events::{
-    AccountKind, HandleReserved, InterestsChosen, PrimeEnded, PrimeStarted, RoleGranted,
-    RoleRevoked,
+    AccountKind, HandleReserved, InterestsChosen, MemberForgotten, PrimeEnded, PrimeStarted,
+    RoleGranted, RoleRevoked,
 };
 use crate::limits::{MAX_INTERESTS_CHOSEN, MAX_NAME_CHARS};
 use crate::state::UserState;
@@ -98,6 +98,27 @@ pub fn decide(given: &Given, command: &Command) -> Decision {
                 (true, false) => Ok(vec![Decided::event(RoleGranted { user, role, by })]),
                 (false, true) => Ok(vec![Decided::event(RoleRevoked { user, role, by })]),
             }
+        }
+        Command::ForgetMember { user } => {
+            // The member themself, or an admin.
+            let by = match &given.actor.caller {
+                Caller::User(caller) if caller == user => {
+                    format!("user:{}", signed_in(&given.actor)?.0)
+                }
+                _ => admin(&given.actor)?,
+            };
+            member(
+                user,
+                &given.account,
+                "brands are organisations, not persons: nothing of theirs is personal data",
+            )?;
+            if given.account.forgotten {
+                return Err(Refusal::AlreadyForgotten(user.to_string()));
+            }
+            Ok(vec![Decided::event(MemberForgotten {
+                user: user.clone(),
+                by,
+            })])
         }
         _ => Err(not_decided_here("account")),
     }

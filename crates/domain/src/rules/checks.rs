@@ -32,6 +32,9 @@ pub(crate) fn signed_in(actor: &Actor) -> Result<(&UserId, &UserState), Refusal>
         return Err(Refusal::Forbidden("member"));
     };
     registered(user, &actor.account)?;
+    if actor.account.forgotten {
+        return Err(Refusal::Forgotten);
+    }
     Ok((user, &actor.account))
 }
 

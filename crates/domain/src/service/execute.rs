@@ -48,7 +48,8 @@ impl Domain {
             | Command::EndPrime { .. }
             | Command::ChooseInterests { .. }
             | Command::GrantRole { .. }
-            | Command::RevokeRole { .. } => self.run_account(ctx, command, actor, own).await,
+            | Command::RevokeRole { .. }
+            | Command::ForgetMember { .. } => self.run_account(ctx, command, actor, own).await,
             Command::AddInterest { .. }
             | Command::ListProduct { .. }
             | Command::RepriceProduct { .. }
@@ -90,7 +91,8 @@ impl Domain {
             Command::StartPrime { user }
             | Command::EndPrime { user }
             | Command::GrantRole { user, .. }
-            | Command::RevokeRole { user, .. } => (Some(user), None, &[][..]),
+            | Command::RevokeRole { user, .. }
+            | Command::ForgetMember { user } => (Some(user), None, &[][..]),
             Command::ChooseInterests { interests } => (None, None, interests.as_slice()),
             _ => (None, None, &[][..]),
         };
@@ -117,6 +119,19 @@ impl Domain {
             handle_owner,
             known_interests: self.known_interests(named, MAX_INTERESTS_CHOSEN)?,
         };
+        if let Command::ForgetMember { user } = command
+            && given.account.forgotten
+            && !self.keys.is_forgotten(user)?
+        {
+            // `MemberForgotten` was appended but the key outlived it (a crash between the
+            // two): this retry finishes the forgetting and writes nothing to the log.
+            self.keys.forget(user)?;
+            let done = target.as_ref().and_then(|(_, loaded)| loaded.last_position);
+            return Ok(done.map(|position| Executed {
+                position,
+                deduplicated: true,
+            }));
+        }
         let mut decided = account::decide(&given, command)?;
         let Some((stream, target)) = target else {
             return Err(accepted_without("an account")); // the rules refuse first
@@ -142,7 +157,14 @@ impl Domain {
                 .append(ctx, 1, &stream, target.expected(), decided)
                 .await;
         }
-        self.commit(ctx, &stream, &target, decided).await
+        let done = self.commit(ctx, &stream, &target, decided).await?;
+        // Invariant: the key is destroyed only once `MemberForgotten` is in the log, so a
+        // crash between the two leaves a member whose retry finishes (above), never a key
+        // gone with no event saying why.
+        if let (Some(_), Command::ForgetMember { user }) = (&done, command) {
+            self.keys.forget(user)?;
+        }
+        Ok(done)
     }
 
     /// Interests and products: their own streams; a product under its write lock.

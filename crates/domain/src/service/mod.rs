@@ -177,6 +177,11 @@ impl Domain {
         )?;
         for event in &page.events {
             if let DomainEvent::HandleReserved(e) = self.decode(event)? {
+                // A forgotten member's handle stays reserved (never reissued, so no one can
+                // pass for them) but no longer leads to their account.
+                if self.keys.is_forgotten(&e.user)? {
+                    return Ok(None);
+                }
                 return Ok(Some(e.user));
             }
         }

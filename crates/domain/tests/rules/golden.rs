@@ -8,6 +8,7 @@
 
 mod v1;
 mod v2;
+mod v3;
 
 use std::collections::BTreeSet;
 use std::fmt::{self, Debug};
@@ -28,10 +29,15 @@ const GOLDEN: &[(&str, &[u8])] = &[
         "domain-v2",
         include_bytes!("../../../../fixtures/golden/domain-v2.bin"),
     ),
+    (
+        "domain-v3",
+        include_bytes!("../../../../fixtures/golden/domain-v3.bin"),
+    ),
 ];
 
 const DOMAIN_V1: &[u8] = GOLDEN[0].1;
 const DOMAIN_V2: &[u8] = GOLDEN[1].1;
+const DOMAIN_V3: &[u8] = GOLDEN[2].1;
 
 /// The stored records of a golden log: each is a u32 little-endian length, then the bytes.
 fn records(log: &[u8]) -> Vec<RecordedEvent> {
@@ -131,6 +137,10 @@ fn expected_v2() -> Vec<DomainEvent> {
     v2::events().into_iter().map(|(_, event)| event).collect()
 }
 
+fn expected_v3() -> Vec<DomainEvent> {
+    v3::events().into_iter().map(|(_, event)| event).collect()
+}
+
 #[test]
 fn golden_domain_log_v1_reads_as_version_1_wrote_it() {
     if let Err(e) = check(DOMAIN_V1, read_today, expected_v1()) {
@@ -142,6 +152,13 @@ fn golden_domain_log_v1_reads_as_version_1_wrote_it() {
 fn golden_domain_log_v2_reads_as_release_2_wrote_it() {
     if let Err(e) = check(DOMAIN_V2, read_today, expected_v2()) {
         panic!("fixtures/golden/domain-v2.bin no longer reads as written: {e}");
+    }
+}
+
+#[test]
+fn golden_domain_log_v3_reads_as_release_3_wrote_it() {
+    if let Err(e) = check(DOMAIN_V3, read_today, expected_v3()) {
+        panic!("fixtures/golden/domain-v3.bin no longer reads as written: {e}");
     }
 }
 
@@ -164,7 +181,11 @@ fn every_domain_event_has_a_golden_entry() {
 
 #[test]
 fn golden_events_at_their_current_version_encode_to_the_stored_bytes() {
-    let golden = [(DOMAIN_V1, expected_v1()), (DOMAIN_V2, expected_v2())];
+    let golden = [
+        (DOMAIN_V1, expected_v1()),
+        (DOMAIN_V2, expected_v2()),
+        (DOMAIN_V3, expected_v3()),
+    ];
     for (record, expected) in golden
         .into_iter()
         .flat_map(|(log, expected)| records(log).into_iter().zip(expected))

@@ -94,7 +94,8 @@ impl Given {
             Command::StartPrime { user }
             | Command::EndPrime { user }
             | Command::GrantRole { user, .. }
-            | Command::RevokeRole { user, .. } => {
+            | Command::RevokeRole { user, .. }
+            | Command::ForgetMember { user } => {
                 account::decide(&self.account(actor, Some(user), None, &[]), command)
             }
             Command::ChooseInterests { interests } => {
@@ -376,6 +377,7 @@ fn stream_of(event: &DomainEvent) -> Option<StreamName> {
         E::InterestsChosen(e) => streams::user(&e.user),
         E::RoleGranted(e) => streams::user(&e.user),
         E::RoleRevoked(e) => streams::user(&e.user),
+        E::MemberForgotten(e) => streams::user(&e.user),
         E::InterestAdded(e) => streams::interest(&e.interest),
         E::ProductListed(e) => streams::product(&e.asin),
         E::ProductRepriced(e) => streams::product(&e.asin),
