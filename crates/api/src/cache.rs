@@ -56,6 +56,15 @@ impl ResponseCache {
         }
     }
 
+    /// Drops every kept answer: after a member is forgotten, no answer rendered while their
+    /// key still opened their handle or captions may be served again.
+    pub fn forget_all(&self) {
+        self.entries
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .clear();
+    }
+
     fn enabled(&self) -> bool {
         !self.ttl.is_zero()
     }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod demo;
 pub mod export;
+pub mod forget;
 pub mod http;
 pub mod inspect;
 pub mod remote;

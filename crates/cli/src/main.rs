@@ -236,6 +236,20 @@ enum Command {
         #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
         data_dir: PathBuf,
     },
+    /// Forget a member (GDPR Art. 17): append `MemberForgotten` and destroy their key, so
+    /// nothing of theirs (handle, name, captions, comments, media) can be read again while
+    /// counts, amounts, contracts, the chain and the Merkle proofs stay. Through the
+    /// server when one holds the directory (`--token`: an admin's or the member's).
+    Forget {
+        /// The member's user id (`u0001`).
+        user: String,
+        /// The data directory.
+        #[arg(long, env = "SPARKFEED_DATA_DIR", default_value = "sparkfeed-data")]
+        data_dir: PathBuf,
+        /// A token, when a running server holds the directory.
+        #[arg(long, env = "SPARKFEED_TOKEN")]
+        token: Option<String>,
+    },
     /// Mint a bearer token for a user id (for operators).
     Token {
         /// The user id (`u0001`).
@@ -478,6 +492,17 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 head.last_position()
                     .map_or("none".to_owned(), |p| p.to_string()),
                 head.hash
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Forget {
+            user,
+            data_dir,
+            token,
+        } => {
+            println!(
+                "{}",
+                sparkfeed::forget::forget(&data_dir, &user, token.as_deref())?
             );
             Ok(ExitCode::SUCCESS)
         }

@@ -41,7 +41,7 @@ pub struct RemoteRebuild {
 
 /// The URL of the server holding `data_dir` and the token to use with it, or why there
 /// is none; `role` and `what` word the error.
-fn server_and_token<'t>(
+pub(crate) fn server_and_token<'t>(
     data_dir: &Path,
     token: Option<&'t str>,
     role: &str,

@@ -465,3 +465,31 @@ fn write_head_before_rewrite(data: &Path, position: u64, below: &Path, at: &Path
     write_head(data, position, below);
     write_head(data, position + 1, at);
 }
+
+#[test]
+fn sparkfeed_forget_forgets_once_refuses_twice_and_unknown_and_the_log_still_verifies() {
+    let root = tempfile::tempdir().expect("temp dir");
+    let data = seeded(root.path());
+    let (code, before, _) = sparkfeed(&["head", "--data-dir", s(&data)]);
+    assert_eq!(code, 0);
+    let (code, out, err) = sparkfeed(&["forget", "u0003", "--data-dir", s(&data)]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert!(
+        out.starts_with("forgot u0003: MemberForgotten at position"),
+        "{out}"
+    );
+    let (_, after, _) = sparkfeed(&["head", "--data-dir", s(&data)]);
+    assert_ne!(before, after, "one event appended");
+    for (user, code_wanted) in [("u0003", "ALREADY_FORGOTTEN"), ("u9999", "UNKNOWN_USER")] {
+        let (code, _, err) = sparkfeed(&["forget", user, "--data-dir", s(&data)]);
+        assert_eq!(code, 1, "{err}");
+        assert!(err.contains(&format!("refused ({code_wanted})")), "{err}");
+    }
+    let (code, _, err) = sparkfeed(&["forget", "not an id", "--data-dir", s(&data)]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("not an id"), "{err}");
+    let (_, unchanged, _) = sparkfeed(&["head", "--data-dir", s(&data)]);
+    assert_eq!(unchanged, after, "refusals wrote nothing");
+    let (code, out, err) = sparkfeed(&["verify", "--data-dir", s(&data)]);
+    assert_eq!(code, 0, "{out}{err}");
+}

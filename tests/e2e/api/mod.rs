@@ -7,6 +7,7 @@
 mod analytics;
 mod direct;
 mod export;
+mod forget;
 mod hostile;
 mod merkle;
 mod operations;

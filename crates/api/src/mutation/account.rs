@@ -116,6 +116,27 @@ impl AccountMutations {
         .await
     }
 
+    /// Forgets a member (GDPR Art. 17): the member themself, or an admin. Appends
+    /// `MemberForgotten` (which holds no personal data), then destroys the member's key:
+    /// from then on no query, subscription, export or log line shows their handle, name,
+    /// captions, comment texts, media URLs or alt texts (those fields answer `null`), while
+    /// counts, order amounts, contracts, the hash chain and every Merkle proof stay as they
+    /// were. The handle stays reserved, never given to anyone else, and `user(handle)` no
+    /// longer finds the account; the member's tokens can do nothing more
+    /// (`MEMBER_FORGOTTEN`). Twice: `ALREADY_FORGOTTEN`; an unknown id: `UNKNOWN_USER`.
+    async fn forget_member(
+        &self,
+        ctx: &Context<'_>,
+        user_id: ID,
+        idempotency_key: Option<String>,
+    ) -> Gql<UserPayload> {
+        let sender = Sender::member(ctx, "forgetMember", idempotency_key.as_deref())?;
+        let user = args::user_id(&user_id)?;
+        let done = run(ctx, sender, Command::ForgetMember { user: user.clone() }).await?;
+        api(ctx).responses.forget_all();
+        Ok(user_payload(ctx, &user, done)?)
+    }
+
     /// Revokes a role (admins).
     async fn revoke_role(
         &self,
