@@ -8,6 +8,7 @@ mod analytics;
 mod direct;
 mod export;
 mod hostile;
+mod ledger;
 mod merkle;
 mod operations;
 mod rebuilds;
