@@ -4,6 +4,7 @@ use async_graphql::connection::{Connection, EmptyFields};
 use async_graphql::{Context, ID, Object};
 use sparkfeed_domain::{Asin, Handle, InterestSlug, PostId, Role as DomainRole};
 use sparkfeed_events::{Position, Timestamp};
+use sparkfeed_projections::audit::read::ContractFilter;
 use sparkfeed_projections::moderation::{self, read::Queue};
 use sparkfeed_projections::read;
 
@@ -14,10 +15,12 @@ use crate::objects::audit::AuditEntry;
 use crate::objects::event::{Event, EventFilter, EventScan, Events, events_page};
 use crate::objects::feed::{HomeFeedConnection, HomeReason};
 use crate::objects::interest::Interest;
+use crate::objects::ledger::{account_id, sponsorship, sponsorship_page};
 use crate::objects::merkle::{ConsistencyProof, InclusionProof, TreeHead, hex, proof_refused};
 use crate::objects::nodes::{Post, Product, User, load_posts, load_product, load_user};
 use crate::objects::projection::{ProjectionStatus, statuses};
 use crate::objects::report::{Report, ReportStatus};
+use crate::objects::sponsorship::Sponsorship;
 use crate::objects::verify::VerifyReport;
 use crate::paging::{Cursor, Fetched, page, page_cost};
 use crate::scalars::{DateTime, Int64};
@@ -170,7 +173,8 @@ impl Query {
     }
 
     /// The whole history of a sponsored post, in log order: its contract, its disclosure,
-    /// edits, removal, purchases and commissions. Needs the auditor role.
+    /// edits, removal, purchases and commissions, each entry typed by its `kind`. Needs the
+    /// auditor role (entries name buyers); the public view of a contract is `sponsorship`.
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn sponsorship_history(
         &self,
@@ -189,6 +193,42 @@ impl Query {
                 p,
             ))
         })
+    }
+
+    /// A sponsorship contract from the ledger: who paid (the brand), for whom (the
+    /// enthusiast), the period, and every post published under it with its disclosure,
+    /// each entry with its log position and hash. Public, as an EU ad repository
+    /// publishes it (DSA Art. 39); its terms and sales are for its brand and enthusiast,
+    /// auditors and admins, its individual orders for auditors and admins. `NOT_FOUND`
+    /// for an unknown contract, `BAD_USER_INPUT` for a malformed id.
+    async fn sponsorship(&self, ctx: &Context<'_>, contract_id: ID) -> Gql<Option<Sponsorship>> {
+        Ok(Some(sponsorship(ctx, &contract_id)?))
+    }
+
+    /// The sponsorship contracts of the ledger, in the order they were opened: all of
+    /// them, a `brand`'s, an `enthusiast`'s, or one pair's; only those in force at
+    /// `activeAt`, if given. Public, field by field as `sponsorship` says. A brand lists
+    /// its own with `sponsorships(brand: <its id>)`, an enthusiast the contracts they may
+    /// publish under with `sponsorships(enthusiast: <their id>, activeAt: <now>)`; both
+    /// also as `viewer { sponsorships }`. An unknown account is `NOT_FOUND`.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn sponsorships(
+        &self,
+        ctx: &Context<'_>,
+        brand: Option<ID>,
+        enthusiast: Option<ID>,
+        active_at: Option<DateTime>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Gql<Connection<Cursor, Sponsorship>> {
+        let filter = ContractFilter {
+            brand: brand.map(|b| account_id(ctx, "brand", &b)).transpose()?,
+            enthusiast: enthusiast
+                .map(|e| account_id(ctx, "enthusiast", &e))
+                .transpose()?,
+            active_at: active_at.map(|at| at.micros("activeAt")).transpose()?,
+        };
+        sponsorship_page(ctx, &filter, first, after)
     }
 
     /// What the analytics projection holds over the days from `from` to `to` (UTC, at

@@ -4,6 +4,7 @@
 mod analytics;
 mod demo_world;
 mod golden_demo;
+mod ledger;
 mod props;
 mod reads;
 mod rebuild;

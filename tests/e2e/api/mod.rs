@@ -9,6 +9,7 @@ mod direct;
 mod export;
 mod forget;
 mod hostile;
+mod ledger;
 mod merkle;
 mod operations;
 mod rebuilds;

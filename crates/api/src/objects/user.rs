@@ -6,16 +6,21 @@ use async_graphql::resolver_utils::enum_value;
 use async_graphql::{Context, Enum, ID, Object, Value};
 use sparkfeed_domain::events::AccountKind as DomainAccountKind;
 use sparkfeed_domain::{Role as DomainRole, UserId};
+use sparkfeed_projections::audit::AUDIT;
+use sparkfeed_projections::audit::read::{self as ledger, ContractFilter};
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::MemberRow;
 
+use super::ledger::sponsorship_page;
 use super::nodes::{Post, User, post_page};
 use super::order::Order;
+use super::sales::Earnings;
+use super::sponsorship::Sponsorship;
 use crate::ctx::{Env, Gql, api, feeds_tree, viewer};
 use crate::direct::{Walker, opt_text, strings, text, value};
 use crate::error::{ApiError, ApiResult};
 use crate::paging::{Cursor, Fetched, page, page_cost};
-use crate::scalars::Int64;
+use crate::scalars::{DateTime, Int64};
 
 /// Member or brand.
 #[derive(Enum, Copy, Clone, Eq, PartialEq)]
@@ -192,6 +197,40 @@ impl User {
             let orders = page.items.into_iter().map(|(c, o)| (c, Order(o)));
             Ok(Fetched::nodes(orders, page.has_next))
         })
+    }
+    /// The sponsorship contracts this account is party to, in the order they were opened:
+    /// a brand's contracts, or the contracts an enthusiast publishes under (pass their
+    /// `contractId` to `publishPost`); only those in force at `activeAt`, if given. Public,
+    /// like `sponsorships(brand:)` and `sponsorships(enthusiast:)`; each contract's terms
+    /// and sales are visible to its two parties (`viewer { sponsorships { edges { node {
+    /// flatFee sales { purchases commissionsEarned { formatted } } } } } }`).
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn sponsorships(
+        &self,
+        ctx: &Context<'_>,
+        active_at: Option<DateTime>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Gql<Connection<Cursor, Sponsorship>> {
+        let mut filter = ContractFilter {
+            active_at: active_at.map(|at| at.micros("activeAt")).transpose()?,
+            ..ContractFilter::default()
+        };
+        match self.0.kind {
+            DomainAccountKind::Brand => filter.brand = Some(self.0.user.clone()),
+            DomainAccountKind::Member => filter.enthusiast = Some(self.0.user.clone()),
+        }
+        sponsorship_page(ctx, &filter, first, after)
+    }
+    /// The commissions they earned, under sponsorship contracts and as an associate. Only
+    /// they may see these.
+    async fn earnings(&self, ctx: &Context<'_>) -> Gql<Option<Earnings>> {
+        self.own(ctx, "earnings")?;
+        let earned = || -> ApiResult<_> {
+            let audit = api(ctx).projections.tree(AUDIT)?;
+            Ok(ledger::earnings(&audit, &self.0.user)?)
+        };
+        Ok(Some(Earnings(earned()?)))
     }
 }
 
