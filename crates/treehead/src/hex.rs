@@ -42,7 +42,7 @@ pub fn decode(text: &str) -> Result<Vec<u8>, HexError> {
                 .ok_or(HexError::NotHex(c))
         })
         .collect::<Result<_, _>>()?;
-    if digits.len() % 2 != 0 {
+    if !digits.len().is_multiple_of(2) {
         return Err(HexError::OddLength(digits.len()));
     }
     Ok(digits.chunks_exact(2).map(|p| p[0] << 4 | p[1]).collect())
