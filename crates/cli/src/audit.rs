@@ -9,7 +9,7 @@
 
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::json;
@@ -74,25 +74,23 @@ pub enum ProofRequest {
 
 /// A proof, as `sparkfeed prove` writes it.
 pub enum Proof {
-    /// An inclusion proof, and the record it is about.
-    Inclusion(InclusionProofFile, RecordFile),
+    /// An inclusion proof, and the record it is about (when read from the directory).
+    Inclusion(InclusionProofFile, Option<RecordFile>),
     /// A consistency proof.
     Consistency(ConsistencyProofFile),
 }
 
-/// Computes a proof from a copy of `data_dir`'s log (which no process may hold: stop the
-/// server, or ask it for the same proof over GraphQL).
+/// Computes a proof from a copy of `data_dir`'s log, or, when a server holds it, asks that
+/// server (`inclusionProof`, `consistencyProof`: public). The record an inclusion proof is
+/// about comes only from the directory itself (`None` through a server).
 pub fn prove(data_dir: &Path, request: &ProofRequest) -> anyhow::Result<Proof> {
-    let (log, _scratch) = offline(data_dir).map_err(|e| {
-        if crate::remote::is_locked(&e) {
-            e.context(
-                "a server holds the directory: ask it for the proof (GraphQL `inclusionProof`, \
-                 `consistencyProof`: the answers are these files' fields)",
-            )
-        } else {
-            e
+    let (log, _scratch) = match offline(data_dir) {
+        Ok(opened) => opened,
+        Err(e) if crate::remote::is_locked(&e) => {
+            return on_server(data_dir, async |server| remote_proof(server, request).await);
         }
-    })?;
+        Err(e) => return Err(e),
+    };
     let head = log.head().len;
     match *request {
         ProofRequest::Inclusion { position, size } => {
@@ -112,7 +110,7 @@ pub fn prove(data_dir: &Path, request: &ProofRequest) -> anyhow::Result<Proof> {
                 record_bytes: bytes,
                 event: export_line(&event)?,
             };
-            Ok(Proof::Inclusion(proof, record))
+            Ok(Proof::Inclusion(proof, Some(record)))
         }
         ProofRequest::Consistency { from, size } => {
             let to = size.unwrap_or(head);
@@ -385,24 +383,33 @@ fn on_server<T>(
     runtime.block_on(ask(&server))
 }
 
+/// A proof from the server (public: no token).
+async fn remote_proof(server: &str, request: &ProofRequest) -> anyhow::Result<Proof> {
+    match *request {
+        ProofRequest::Inclusion { position, size } => {
+            let query = "query($p: Int64!, $n: Int64) { inclusionProof(position: $p, treeSize: $n) \
+                         { position treeSize leafHash rootHash hashes } }";
+            let vars = json!({ "p": position, "n": size });
+            let data = crate::http::graphql(server, "", query, vars).await?;
+            let proof = serde_json::from_value(data["inclusionProof"].clone())
+                .context("the server's inclusionProof")?;
+            Ok(Proof::Inclusion(proof, None))
+        }
+        ProofRequest::Consistency { from, size } => {
+            let query = "query($m: Int64!, $n: Int64) { consistencyProof(fromSize: $m, toSize: $n) \
+                         { fromSize toSize fromRoot toRoot hashes } }";
+            let vars = json!({ "m": from, "n": size });
+            let data = crate::http::graphql(server, "", query, vars).await?;
+            let proof = serde_json::from_value(data["consistencyProof"].clone())
+                .context("the server's consistencyProof")?;
+            Ok(Proof::Consistency(proof))
+        }
+    }
+}
+
 /// The server's signed head (public: no token).
 async fn remote_head(server: &str) -> anyhow::Result<SignedTreeHead> {
     let query = "{ treeHead { treeSize rootHash timestampMicros publicKey signature } }";
     let data = crate::http::graphql(server, "", query, json!({})).await?;
     serde_json::from_value(data["treeHead"].clone()).context("the server's treeHead")
-}
-
-/// Exits with a reason unless `key` is the directory's own (so a swapped key file cannot
-/// pass unnoticed).
-pub fn same_key(data_dir: &Path, key: &PublicKey) -> anyhow::Result<()> {
-    if let Ok(own) = directory_key(data_dir)
-        && own != *key
-    {
-        bail!(
-            "{} holds key {own}, not the key given ({key}): heads signed by one are not \
-             heads of the other",
-            data_dir.display()
-        );
-    }
-    Ok(())
 }

@@ -65,7 +65,7 @@ enum Command {
     /// Write a proof as JSON: that the record at POSITION is in the tree of `--size`
     /// records (and the record itself, with `--record-out`), or with `--from-size` that
     /// the tree of that many records is a prefix of it. Reads a copy of a directory no
-    /// process holds.
+    /// process holds, or asks the server holding it (the record needs the directory).
     Prove {
         /// The record's position (an inclusion proof).
         #[arg(required_unless_present = "from_size")]
@@ -528,10 +528,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             match audit::prove(&data_dir, &request)? {
                 audit::Proof::Inclusion(proof, record) => {
-                    audit::write_json(&proof, output.as_deref())?;
-                    if let Some(path) = record_out {
-                        audit::write_json(&record, Some(&path))?;
+                    if let Some(path) = &record_out {
+                        let record = record.context(
+                            "a server holds the directory: the proof comes from it, but the \
+                             record's bytes only from the directory itself (stop the server, \
+                             or leave out --record-out)",
+                        )?;
+                        audit::write_json(&record, Some(path))?;
                     }
+                    audit::write_json(&proof, output.as_deref())?;
                 }
                 audit::Proof::Consistency(proof) => audit::write_json(&proof, output.as_deref())?,
             }

@@ -258,6 +258,26 @@ async fn the_tree_head_is_signed_and_checks_offline_with_the_directorys_public_k
     let printed: sparkfeed_treehead::SignedTreeHead =
         serde_json::from_slice(&out.stdout).expect("a signed head");
     assert_eq!(printed, newer);
+    // So does `sparkfeed prove`: the proof the server computes, as the same file.
+    let from = head.tree_size.to_string();
+    let out = cli_on(&h, &["prove"], &["--from-size", &from]).await;
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let proved: sparkfeed_treehead::ConsistencyProofFile =
+        serde_json::from_slice(&out.stdout).expect("a consistency proof");
+    assert_eq!(
+        sparkfeed_treehead::check_consistency(&head, &printed, &proved, &key),
+        Ok(())
+    );
+    let out = cli_on(&h, &["prove", "0"], &["--record-out", "/dev/null"]).await;
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("only from the directory itself"),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
