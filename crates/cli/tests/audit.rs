@@ -2,26 +2,16 @@
 //! both checked offline with nothing but the files and the public key; and a history
 //! rewritten behind the log's back, caught against the head saved before.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
+mod common;
 
+use std::path::{Path, PathBuf};
+
+use common::sparkfeed;
 use serde_json::Value;
 use sparkfeed_eventlog::{Config, EventLog, keys};
 use sparkfeed_events::{Hash, Position, codec};
 use sparkfeed_testkit::log::files_of;
 use sparkfeed_treehead::{HeadKey, SignedTreeHead};
-
-fn sparkfeed(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
-        .args(args)
-        .output()
-        .expect("sparkfeed runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn s(path: &Path) -> &str {
     path.to_str().expect("utf-8 path")
@@ -297,44 +287,35 @@ fn a_newer_head_extends_an_older_one_checked_offline() {
     ]);
     assert_eq!(code, 0, "{err}");
     let key = data.join("tree-head-key.pub");
-    let (code, out, err) = sparkfeed(&[
-        "check-consistency",
-        s(&old),
-        s(&new),
-        s(&proof),
-        "--public-key",
-        s(&key),
-    ]);
+    let (code, out, err) = check_consistency(&old, &new, &proof, &key);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains("nothing below position 100 changed"), "{out}");
     // Swapped heads, and one changed hash of the proof.
-    let (code, _, err) = sparkfeed(&[
-        "check-consistency",
-        s(&new),
-        s(&old),
-        s(&proof),
-        "--public-key",
-        s(&key),
-    ]);
+    let (code, _, err) = check_consistency(&new, &old, &proof, &key);
     assert_eq!(
         (code, err.contains("FAILED (WRONG_TREE)")),
         (2, true),
         "{err}"
     );
     write(&proof, &flipped(&read(&proof), "/hashes/0", 9));
-    let (code, _, err) = sparkfeed(&[
-        "check-consistency",
-        s(&old),
-        s(&new),
-        s(&proof),
-        "--public-key",
-        s(&key),
-    ]);
+    let (code, _, err) = check_consistency(&old, &new, &proof, &key);
     assert_eq!(
         (code, err.contains("FAILED (ROOT_MISMATCH)")),
         (2, true),
         "{err}"
     );
+}
+
+/// Runs `sparkfeed check-consistency OLD NEW PROOF --public-key KEY`.
+fn check_consistency(old: &Path, new: &Path, proof: &Path, key: &Path) -> (i32, String, String) {
+    sparkfeed(&[
+        "check-consistency",
+        s(old),
+        s(new),
+        s(proof),
+        "--public-key",
+        s(key),
+    ])
 }
 
 /// Signs the head of the first `size` records of the closed log in `data` with its key.

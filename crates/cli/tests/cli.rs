@@ -1,23 +1,15 @@
 //! The `sparkfeed` binary as an operator runs it.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
+
+use common::sparkfeed;
 
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
 use sparkfeed_events::{Position, StreamName};
 use sparkfeed_testkit::log::{event, files_of};
-
-fn sparkfeed(args: &[&str]) -> (i32, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
-        .args(args)
-        .output()
-        .expect("sparkfeed runs");
-    (
-        out.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&out.stdout).into_owned(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 fn write_log(dir: &Path, events: u64) {
     let log = EventLog::open(Config::new(dir)).expect("opens");
