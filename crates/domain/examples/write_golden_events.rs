@@ -3,7 +3,7 @@
 //!
 //! Run once per release of event schema versions or new events:
 //! `cargo run -p sparkfeed-domain --example write_golden_events -- fixtures/golden [N]`
-//! (N is 1, 2 or 3; 1 by default).
+//! (N is 1 to 4; 1 by default).
 //! It refuses to overwrite: a golden log is evidence of what old builds wrote, and
 //! regenerating it would hide exactly the incompatibility it exists to catch.
 
@@ -15,6 +15,8 @@ mod v1;
 mod v2;
 #[path = "../tests/rules/golden/v3.rs"]
 mod v3;
+#[path = "../tests/rules/golden/v4.rs"]
+mod v4;
 
 use std::fmt::Write;
 use std::path::PathBuf;
@@ -35,6 +37,7 @@ fn main() {
         "1" => v1::events(),
         "2" => v2::events(),
         "3" => v3::events(),
+        "4" => v4::events(),
         other => panic!("no golden events for release {other}"),
     };
     let bin = dir.join(format!("domain-v{release}.bin"));

@@ -198,6 +198,31 @@ pub enum Command {
         /// The role.
         role: Role,
     },
+    /// Follow a creator (a member who is not the caller).
+    Follow {
+        /// The creator.
+        creator: UserId,
+    },
+    /// Stop following a creator.
+    Unfollow {
+        /// The creator.
+        creator: UserId,
+    },
+    /// Say "not interested" in a post, an author, a product or an interest.
+    NotInterested {
+        /// What.
+        target: crate::events::FeedTarget,
+    },
+    /// Take a "not interested" back.
+    UndoNotInterested {
+        /// What.
+        target: crate::events::FeedTarget,
+    },
+    /// Choose how `forYou` is ordered.
+    SetFeedMode {
+        /// The mode.
+        mode: crate::events::FeedMode,
+    },
     /// Forget a member (GDPR Art. 17): the member themself, or an admin. `MemberForgotten`
     /// is appended, then the member's key is destroyed.
     ForgetMember {

@@ -101,6 +101,27 @@ pub enum Refusal {
     /// The member does not hold the role. Code `ROLE_NOT_HELD`.
     #[error("does not have that role")]
     RoleNotHeld,
+    /// Members do not follow themselves. Code `CANNOT_FOLLOW_SELF`.
+    #[error("you cannot follow yourself")]
+    CannotFollowSelf,
+    /// Brands never post: there is nothing of theirs to follow. Code `CANNOT_FOLLOW_BRAND`.
+    #[error("brands do not post; follow the creators they sponsor")]
+    CannotFollowBrand,
+    /// The member follows the creator already. Code `ALREADY_FOLLOWING`.
+    #[error("already following")]
+    AlreadyFollowing,
+    /// The member does not follow the creator. Code `NOT_FOLLOWING`.
+    #[error("not following")]
+    NotFollowing,
+    /// The member hid it already. Code `ALREADY_HIDDEN`.
+    #[error("already marked not interested")]
+    AlreadyHidden,
+    /// The member did not hide it. Code `NOT_HIDDEN`.
+    #[error("not marked not interested")]
+    NotHidden,
+    /// The member holds the most "not interested" marks allowed. Code `TOO_MANY_HIDDEN`.
+    #[error("at most {0} things can be marked not interested; take some back first")]
+    TooManyHidden(usize),
     /// The member was forgotten already. Code `ALREADY_FORGOTTEN`.
     #[error("{0} was forgotten already")]
     AlreadyForgotten(String),
@@ -187,6 +208,13 @@ impl Refusal {
             Refusal::AlreadyHasRole => "ALREADY_HAS_ROLE",
             Refusal::RoleNotHeld => "ROLE_NOT_HELD",
             Refusal::AlreadyForgotten(_) => "ALREADY_FORGOTTEN",
+            Refusal::CannotFollowSelf => "CANNOT_FOLLOW_SELF",
+            Refusal::CannotFollowBrand => "CANNOT_FOLLOW_BRAND",
+            Refusal::AlreadyFollowing => "ALREADY_FOLLOWING",
+            Refusal::NotFollowing => "NOT_FOLLOWING",
+            Refusal::AlreadyHidden => "ALREADY_HIDDEN",
+            Refusal::NotHidden => "NOT_HIDDEN",
+            Refusal::TooManyHidden(_) => "TOO_MANY_HIDDEN",
             Refusal::Forgotten => "MEMBER_FORGOTTEN",
             Refusal::CannotReportOwnPost => "CANNOT_REPORT_OWN_POST",
             Refusal::AlreadyReported => "ALREADY_REPORTED",

@@ -85,6 +85,29 @@ pub enum ShareChannel {
     Social,
 }
 
+/// What a member says they are not interested in. Variant order is frozen (bincode).
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub enum FeedTarget {
+    /// One post.
+    Post(PostId),
+    /// Everything by one author.
+    Author(UserId),
+    /// Every post tagging one product.
+    Product(Asin),
+    /// One interest.
+    Interest(InterestSlug),
+}
+
+/// How a member's `forYou` feed is ordered. Variant order is frozen (bincode).
+#[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub enum FeedMode {
+    /// Ranked with the member's own signals (interests, follows, engagement, purchases).
+    #[default]
+    Personalized,
+    /// Newest first, with no profiling signal at all (EU DSA Art. 38).
+    Chronological,
+}
+
 /// Why a member reports a post.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub enum ReportReason {
@@ -311,6 +334,17 @@ domain_events! {
     /// media URLs, alt texts) is unreadable everywhere, while counts, amounts, contracts,
     /// the hash chain and the Merkle tree stay as they were.
     MemberForgotten version 1 { user: UserId, by: String }
+    /// A member followed a creator (stream `follow-<member>.<creator>`).
+    Followed version 1 { member: UserId, creator: UserId }
+    /// A member stopped following a creator.
+    Unfollowed version 1 { member: UserId, creator: UserId }
+    /// A member said they are not interested in a post, an author, a product or an
+    /// interest (stream `feedprefs-<member>`).
+    MarkedNotInterested version 1 { member: UserId, target: FeedTarget }
+    /// A member took a "not interested" back.
+    NotInterestedUndone version 1 { member: UserId, target: FeedTarget }
+    /// A member chose how `forYou` is ordered.
+    FeedModeSet version 1 { member: UserId, mode: FeedMode }
 }
 
 /// The upcasters of every domain event (none yet: everything is at version 1).

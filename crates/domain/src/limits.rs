@@ -60,3 +60,6 @@ const _: () = assert!(
     (MAX_PRICE_CENTS as u128) * (MAX_QUANTITY as u128) * (MAX_COMMISSION_BP as u128)
         <= u64::MAX as u128
 );
+
+/// The most "not interested" marks a member holds at once (`TOO_MANY_HIDDEN` beyond).
+pub const MAX_HIDDEN: usize = 1_000;

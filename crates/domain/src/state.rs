@@ -246,3 +246,44 @@ impl Aggregate for ReportState {
         }
     }
 }
+
+/// `follow-<member>.<creator>`.
+#[derive(Clone, Default, Debug)]
+pub struct FollowState {
+    /// Whether the member follows the creator now.
+    pub following: bool,
+}
+
+impl Aggregate for FollowState {
+    fn apply(&mut self, event: &DomainEvent) {
+        match event {
+            DomainEvent::Followed(_) => self.following = true,
+            DomainEvent::Unfollowed(_) => self.following = false,
+            _ => {}
+        }
+    }
+}
+
+/// `feedprefs-<member>`: what the member hid, and their feed mode.
+#[derive(Clone, Default, Debug)]
+pub struct FeedPrefsState {
+    /// What they said they are not interested in.
+    pub hidden: std::collections::BTreeSet<crate::events::FeedTarget>,
+    /// How `forYou` is ordered.
+    pub mode: crate::events::FeedMode,
+}
+
+impl Aggregate for FeedPrefsState {
+    fn apply(&mut self, event: &DomainEvent) {
+        match event {
+            DomainEvent::MarkedNotInterested(e) => {
+                self.hidden.insert(e.target.clone());
+            }
+            DomainEvent::NotInterestedUndone(e) => {
+                self.hidden.remove(&e.target);
+            }
+            DomainEvent::FeedModeSet(e) => self.mode = e.mode,
+            _ => {}
+        }
+    }
+}

@@ -54,6 +54,16 @@ pub fn share(post: &PostId, member: &UserId) -> StreamName {
     stream("share", &format!("{post}.{member}"))
 }
 
+/// One member's follow of one creator: a stream per pair, like engagement.
+pub fn follow(member: &UserId, creator: &UserId) -> StreamName {
+    stream("follow", &format!("{member}.{creator}"))
+}
+
+/// A member's feed controls: what they hid, and the feed mode.
+pub fn feed_prefs(member: &UserId) -> StreamName {
+    stream("feedprefs", member.as_str())
+}
+
 /// An order, by its id ([`crate::order_id`]: a hash of the buyer and their key).
 pub fn order(order_id: &str) -> StreamName {
     stream("order", order_id)

@@ -70,6 +70,12 @@ impl Projection for Feeds {
             // that opened them is gone; reads show them as null from now on (and a
             // rebuild reads the same ciphertexts).
             DomainEvent::MemberForgotten(_) => Ok(()),
+            // Follows and feed controls: read by the `forYou` projection, not this one.
+            DomainEvent::Followed(_)
+            | DomainEvent::Unfollowed(_)
+            | DomainEvent::MarkedNotInterested(_)
+            | DomainEvent::NotInterestedUndone(_)
+            | DomainEvent::FeedModeSet(_) => Ok(()),
         }
     }
 }

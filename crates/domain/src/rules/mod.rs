@@ -18,6 +18,7 @@ pub mod account;
 pub mod catalog;
 mod checks;
 pub mod contract;
+pub mod controls;
 pub mod engagement;
 pub mod moderation;
 pub mod order;

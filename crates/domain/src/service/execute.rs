@@ -11,8 +11,9 @@ use sparkfeed_events::StreamName;
 
 use crate::commands::{Caller, Command, Context};
 use crate::events::DomainEvent;
+use crate::events::FeedTarget;
 use crate::limits::{MAX_INTERESTS_CHOSEN, MAX_POST_INTERESTS, MAX_PRODUCT_INTERESTS, MAX_TAGS};
-use crate::rules::{Actor, Decided, account, catalog, contract, engagement, order, post};
+use crate::rules::{Actor, Decided, account, catalog, contract, controls, engagement, order, post};
 use crate::state::*;
 use crate::{Asin, CommandError, Failure, InterestSlug, streams};
 
@@ -70,6 +71,11 @@ impl Domain {
             Command::OpenContract { .. } | Command::EndContract { .. } => {
                 self.run_contract(ctx, command, actor).await
             }
+            Command::Follow { .. }
+            | Command::Unfollow { .. }
+            | Command::NotInterested { .. }
+            | Command::UndoNotInterested { .. }
+            | Command::SetFeedMode { .. } => self.run_controls(ctx, command, actor).await,
             Command::ReportPost { .. } | Command::ResolveReport { .. } => {
                 self.run_moderation(ctx, command, actor).await
             }
@@ -165,6 +171,89 @@ impl Domain {
             self.keys.forget(user)?;
         }
         Ok(done)
+    }
+
+    /// Feed controls: a follow in the pair's stream, the rest in the member's
+    /// `feedprefs` stream.
+    async fn run_controls(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
+        let Caller::User(member) = &ctx.caller else {
+            // The rules refuse anyone but a signed-in member.
+            let given = controls::Given {
+                actor,
+                creator: UserState::default(),
+                follow: FollowState::default(),
+                prefs: FeedPrefsState::default(),
+                target_exists: false,
+            };
+            controls::decide(&given, command)?;
+            return Err(accepted_without("a member"));
+        };
+        match command {
+            Command::Follow { creator } | Command::Unfollow { creator } => {
+                let stream = streams::follow(member, creator);
+                let loaded = self.load::<FollowState>(&stream)?;
+                let given = controls::Given {
+                    actor,
+                    creator: self.state::<UserState>(&streams::user(creator))?,
+                    follow: loaded.state.clone(),
+                    prefs: FeedPrefsState::default(),
+                    target_exists: false,
+                };
+                let decided = controls::decide(&given, command)?;
+                self.commit(ctx, &stream, &loaded, decided).await
+            }
+            Command::NotInterested { target } | Command::UndoNotInterested { target } => {
+                let stream = streams::feed_prefs(member);
+                let loaded = self.load::<FeedPrefsState>(&stream)?;
+                let given = controls::Given {
+                    actor,
+                    creator: UserState::default(),
+                    follow: FollowState::default(),
+                    prefs: loaded.state.clone(),
+                    target_exists: self.target_exists(target)?,
+                };
+                let decided = controls::decide(&given, command)?;
+                self.commit(ctx, &stream, &loaded, decided).await
+            }
+            Command::SetFeedMode { .. } => {
+                let stream = streams::feed_prefs(member);
+                let loaded = self.load::<FeedPrefsState>(&stream)?;
+                let given = controls::Given {
+                    actor,
+                    creator: UserState::default(),
+                    follow: FollowState::default(),
+                    prefs: loaded.state.clone(),
+                    target_exists: false,
+                };
+                let decided = controls::decide(&given, command)?;
+                if decided.is_empty() {
+                    // The mode it has: nothing to write, answered at the stream's last event
+                    // (or the log's head for a member who never set one).
+                    let position = loaded.last_position.unwrap_or_else(|| {
+                        sparkfeed_events::Position(self.log.head().len.saturating_sub(1))
+                    });
+                    return Ok(Some(Executed {
+                        position,
+                        deduplicated: true,
+                    }));
+                }
+                self.commit(ctx, &stream, &loaded, decided).await
+            }
+            _ => Err(misrouted("controls")),
+        }
+    }
+
+    /// Whether a "not interested" target exists in the log.
+    fn target_exists(&self, target: &FeedTarget) -> Result<bool, CommandError> {
+        Ok(match target {
+            FeedTarget::Post(p) => self.state::<PostState>(&streams::post(p))?.author.is_some(),
+            FeedTarget::Author(u) => self.state::<UserState>(&streams::user(u))?.kind.is_some(),
+            FeedTarget::Product(a) => self
+                .state::<ProductState>(&streams::product(a))?
+                .price
+                .is_some(),
+            FeedTarget::Interest(i) => self.state::<InterestState>(&streams::interest(i))?.exists,
+        })
     }
 
     /// Interests and products: their own streams; a product under its write lock.

@@ -9,6 +9,7 @@
 mod v1;
 mod v2;
 mod v3;
+mod v4;
 
 use std::collections::BTreeSet;
 use std::fmt::{self, Debug};
@@ -33,11 +34,16 @@ const GOLDEN: &[(&str, &[u8])] = &[
         "domain-v3",
         include_bytes!("../../../../fixtures/golden/domain-v3.bin"),
     ),
+    (
+        "domain-v4",
+        include_bytes!("../../../../fixtures/golden/domain-v4.bin"),
+    ),
 ];
 
 const DOMAIN_V1: &[u8] = GOLDEN[0].1;
 const DOMAIN_V2: &[u8] = GOLDEN[1].1;
 const DOMAIN_V3: &[u8] = GOLDEN[2].1;
+const DOMAIN_V4: &[u8] = GOLDEN[3].1;
 
 /// The stored records of a golden log: each is a u32 little-endian length, then the bytes.
 fn records(log: &[u8]) -> Vec<RecordedEvent> {
@@ -141,6 +147,10 @@ fn expected_v3() -> Vec<DomainEvent> {
     v3::events().into_iter().map(|(_, event)| event).collect()
 }
 
+fn expected_v4() -> Vec<DomainEvent> {
+    v4::events().into_iter().map(|(_, event)| event).collect()
+}
+
 #[test]
 fn golden_domain_log_v1_reads_as_version_1_wrote_it() {
     if let Err(e) = check(DOMAIN_V1, read_today, expected_v1()) {
@@ -159,6 +169,13 @@ fn golden_domain_log_v2_reads_as_release_2_wrote_it() {
 fn golden_domain_log_v3_reads_as_release_3_wrote_it() {
     if let Err(e) = check(DOMAIN_V3, read_today, expected_v3()) {
         panic!("fixtures/golden/domain-v3.bin no longer reads as written: {e}");
+    }
+}
+
+#[test]
+fn golden_domain_log_v4_reads_as_release_4_wrote_it() {
+    if let Err(e) = check(DOMAIN_V4, read_today, expected_v4()) {
+        panic!("fixtures/golden/domain-v4.bin no longer reads as written: {e}");
     }
 }
 
@@ -185,6 +202,7 @@ fn golden_events_at_their_current_version_encode_to_the_stored_bytes() {
         (DOMAIN_V1, expected_v1()),
         (DOMAIN_V2, expected_v2()),
         (DOMAIN_V3, expected_v3()),
+        (DOMAIN_V4, expected_v4()),
     ];
     for (record, expected) in golden
         .into_iter()

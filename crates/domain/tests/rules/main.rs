@@ -11,6 +11,7 @@
 mod common;
 
 mod accepted;
+mod controls;
 mod forget;
 mod golden;
 mod memory;

@@ -7,9 +7,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::convert::Infallible;
 
-use sparkfeed_domain::events::DomainEvent;
+use sparkfeed_domain::events::{DomainEvent, FeedTarget};
 use sparkfeed_domain::rules::{
-    Actor, Decided, Decision, account, catalog, contract, engagement, moderation, order, post,
+    Actor, Decided, Decision, account, catalog, contract, controls, engagement, moderation, order,
+    post,
 };
 use sparkfeed_domain::state::*;
 use sparkfeed_domain::{
@@ -195,6 +196,59 @@ impl Given {
             Command::ReportPost { .. } | Command::ResolveReport { .. } => {
                 moderation::decide(&self.moderation(actor, command), command)
             }
+            Command::Follow { .. }
+            | Command::Unfollow { .. }
+            | Command::NotInterested { .. }
+            | Command::UndoNotInterested { .. }
+            | Command::SetFeedMode { .. } => {
+                controls::decide(&self.controls(actor, command), command)
+            }
+        }
+    }
+
+    /// What the controls' rules read for `command` by `actor`.
+    fn controls(&self, actor: Actor, command: &Command) -> controls::Given {
+        let member = match &actor.caller {
+            Caller::User(u) => Some(u.clone()),
+            _ => None,
+        };
+        let (creator, follow) = match (command, &member) {
+            (Command::Follow { creator } | Command::Unfollow { creator }, Some(m)) => (
+                self.state(&streams::user(creator)),
+                self.state(&streams::follow(m, creator)),
+            ),
+            _ => (UserState::default(), FollowState::default()),
+        };
+        let prefs = member
+            .as_ref()
+            .map(|m| self.state(&streams::feed_prefs(m)))
+            .unwrap_or_default();
+        let target_exists = match command {
+            Command::NotInterested { target } | Command::UndoNotInterested { target } => {
+                match target {
+                    FeedTarget::Post(p) => {
+                        self.state::<PostState>(&streams::post(p)).author.is_some()
+                    }
+                    FeedTarget::Author(u) => {
+                        self.state::<UserState>(&streams::user(u)).kind.is_some()
+                    }
+                    FeedTarget::Product(a) => self
+                        .state::<ProductState>(&streams::product(a))
+                        .price
+                        .is_some(),
+                    FeedTarget::Interest(i) => {
+                        self.state::<InterestState>(&streams::interest(i)).exists
+                    }
+                }
+            }
+            _ => false,
+        };
+        controls::Given {
+            actor,
+            creator,
+            follow,
+            prefs,
+            target_exists,
         }
     }
 
@@ -378,6 +432,11 @@ fn stream_of(event: &DomainEvent) -> Option<StreamName> {
         E::RoleGranted(e) => streams::user(&e.user),
         E::RoleRevoked(e) => streams::user(&e.user),
         E::MemberForgotten(e) => streams::user(&e.user),
+        E::Followed(e) => streams::follow(&e.member, &e.creator),
+        E::Unfollowed(e) => streams::follow(&e.member, &e.creator),
+        E::MarkedNotInterested(e) => streams::feed_prefs(&e.member),
+        E::NotInterestedUndone(e) => streams::feed_prefs(&e.member),
+        E::FeedModeSet(e) => streams::feed_prefs(&e.member),
         E::InterestAdded(e) => streams::interest(&e.interest),
         E::ProductListed(e) => streams::product(&e.asin),
         E::ProductRepriced(e) => streams::product(&e.asin),
