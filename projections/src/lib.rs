@@ -28,6 +28,7 @@ pub mod cache;
 mod catalog;
 pub mod decoded;
 pub mod feeds;
+pub mod foryou;
 pub mod list;
 pub mod moderation;
 pub mod read;
@@ -116,5 +117,6 @@ fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(audit::Audit),
         Arc::new(analytics::Analytics),
         Arc::new(moderation::Moderation),
+        Arc::new(foryou::ForYou),
     ]
 }

@@ -104,15 +104,16 @@ pub fn home_feed(
 }
 
 /// Reads a member's own purchases of the products a page's candidates tag, each once.
-struct PurchaseReader<'a, S> {
+pub(crate) struct PurchaseReader<'a, S> {
     feeds: &'a S,
     member: &'a UserId,
     looked_up: HashSet<Asin>,
-    known: Purchases,
+    /// What was read so far.
+    pub(crate) known: Purchases,
 }
 
 impl<'a, S: Source> PurchaseReader<'a, S> {
-    fn new(feeds: &'a S, member: &'a UserId) -> Self {
+    pub(crate) fn new(feeds: &'a S, member: &'a UserId) -> Self {
         Self {
             feeds,
             member,
@@ -122,7 +123,7 @@ impl<'a, S: Source> PurchaseReader<'a, S> {
     }
 
     /// Reads what the member bought of `products` (those not read yet).
-    fn learn(&mut self, products: &[Asin]) -> Result<(), ProjectionError> {
+    pub(crate) fn learn(&mut self, products: &[Asin]) -> Result<(), ProjectionError> {
         for asin in products {
             if !self.looked_up.insert(asin.clone()) {
                 continue;

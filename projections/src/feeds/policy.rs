@@ -120,9 +120,45 @@ pub fn judge_all(candidates: &[Candidate], purchases: &Purchases, now: i64) -> V
         .collect()
 }
 
+/// Arranges `ranked` (best first) under the policy, keeping at most `limit`: never two
+/// items by one author in a row, and at most one sponsored item in any
+/// [`SPONSORED_SPACING`] in a row. Each slot takes the best item that fits it, so an item
+/// that does not fit yet (a second sponsored post too soon, the same author again) moves
+/// down to the first slot it fits, never out, while anything else is left to show.
+/// `facts` tells an item's author and whether it is sponsored.
+pub fn arrange<T, A: PartialEq>(
+    ranked: Vec<T>,
+    limit: usize,
+    facts: impl Fn(&T) -> (&A, bool),
+) -> Vec<T> {
+    let mut waiting: std::collections::VecDeque<T> = ranked.into();
+    let mut out: Vec<T> = Vec::with_capacity(limit.min(waiting.len()));
+    let mut last_sponsored: Option<usize> = None;
+    while out.len() < limit && !waiting.is_empty() {
+        let sponsored_ok = last_sponsored.is_none_or(|at| out.len() - at >= SPONSORED_SPACING);
+        let previous = out.last().map(|p| facts(p).0);
+        let fits = |item: &T| {
+            let (author, sponsored) = facts(item);
+            previous.is_none_or(|p| p != author) && (sponsored_ok || !sponsored)
+        };
+        let Some(at) = waiting.iter().position(fits) else {
+            // Only items that cannot follow the last one are left: the feed ends here.
+            break;
+        };
+        let Some(item) = waiting.remove(at) else {
+            break;
+        };
+        if facts(&item).1 {
+            last_sponsored = Some(out.len());
+        }
+        out.push(item);
+    }
+    out
+}
+
 /// Whether every product the post tags is one the member bought for themselves and
 /// should not be pushed again yet (a post tagging nothing never is).
-fn already_bought(candidate: &Candidate, purchases: &Purchases, now: i64) -> bool {
+pub fn already_bought(candidate: &Candidate, purchases: &Purchases, now: i64) -> bool {
     !candidate.products.is_empty()
         && candidate
             .products
@@ -281,5 +317,50 @@ mod tests {
             &["$", "", "", "", "$ B000000001", "", "$"],
             &verdicts("S S S S B S S"),
         );
+    }
+
+    /// Items as `author` letter, `$` when sponsored: "a", "b$", ...
+    fn arranged(spec: &str, limit: usize) -> String {
+        let items: Vec<(char, bool)> = spec
+            .split_whitespace()
+            .map(|w| (w.chars().next().expect("a letter"), w.ends_with('$')))
+            .collect();
+        arrange(items, limit, |(a, s)| (a, *s))
+            .into_iter()
+            .map(|(a, s)| if s { format!("{a}$") } else { a.to_string() })
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    #[test]
+    fn no_author_twice_in_a_row_the_next_best_other_author_steps_up() {
+        assert_eq!(arranged("a a a b b c", 10), "a b a b a c");
+        // Only one author left: the feed ends rather than repeat them.
+        assert_eq!(arranged("a a a", 10), "a");
+    }
+
+    #[test]
+    fn a_sponsored_post_over_the_cap_moves_down_to_the_first_slot_it_fits_never_out() {
+        assert_eq!(
+            arranged("a$ b$ c d e f g h", 10),
+            "a$ c d e f b$ g h",
+            "the second sponsored post waits four organic posts"
+        );
+        assert_eq!(
+            arranged("a$ b$ c$ d e f g h i j k l", 20),
+            "a$ d e f g b$ h i j k c$ l"
+        );
+        let all = arranged("a$ b$ c d e f g h i j k l m n", 20);
+        let words: Vec<&str> = all.split(' ').collect();
+        for window in words.windows(SPONSORED_SPACING) {
+            let sponsored = window.iter().filter(|w| w.ends_with('$')).count();
+            assert!(sponsored <= 1, "{all}");
+        }
+        assert_eq!(words.len(), 14, "nothing dropped: {all}");
+    }
+
+    #[test]
+    fn the_limit_cuts_the_arrangement() {
+        assert_eq!(arranged("a b c d e", 3), "a b c");
     }
 }

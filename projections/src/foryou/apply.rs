@@ -1,0 +1,180 @@
+//! How each event changes the `foryou` rows.
+
+use sparkfeed_domain::events::DomainEvent;
+use sparkfeed_domain::{PostId, UserId};
+use sparkfeed_events::RecordedEvent;
+
+use super::rows::{
+    Affinity, Engagement, MAX_AFFINITIES, MAX_ENGAGED, MAX_FOLLOWS, MemberSignals, PostFacts,
+};
+use super::{FOR_YOU, ForYou, keys};
+use crate::store::Rows;
+use crate::{Applied, Projection, ProjectionError};
+
+impl Projection for ForYou {
+    fn name(&self) -> &'static str {
+        FOR_YOU
+    }
+
+    fn version(&self) -> u32 {
+        1
+    }
+
+    fn apply(&self, rows: &mut Rows<'_>, _stored: &RecordedEvent, event: &DomainEvent) -> Applied {
+        match event {
+            DomainEvent::PostPublished(e) => rows.put(
+                keys::facts(&e.post),
+                &PostFacts {
+                    author: e.author.clone(),
+                    interests: e.interests.clone(),
+                    products: e.tags.iter().map(|t| t.asin.clone()).collect(),
+                },
+            ),
+            DomainEvent::ProductTagged(e) => change_facts(rows, &e.post, |f| {
+                f.products.push(e.tag.asin.clone());
+            }),
+            DomainEvent::ProductUntagged(e) => change_facts(rows, &e.post, |f| {
+                if let Some(i) = f.products.iter().position(|a| *a == e.asin) {
+                    f.products.remove(i);
+                }
+            }),
+            DomainEvent::Smiled(e) => engaged(rows, &e.member, &e.post, Engagement::Smiled, 1.0),
+            DomainEvent::Unsmiled(e) => engaged(rows, &e.member, &e.post, Engagement::Smiled, -1.0),
+            DomainEvent::Saved(e) => engaged(rows, &e.member, &e.post, Engagement::Saved, 1.0),
+            DomainEvent::Unsaved(e) => engaged(rows, &e.member, &e.post, Engagement::Saved, -1.0),
+            DomainEvent::Shared(e) => engaged(rows, &e.member, &e.post, Engagement::Shared, 1.0),
+            DomainEvent::CommentPosted(e) => {
+                engaged(rows, &e.author, &e.post, Engagement::Commented, 1.0)
+            }
+            // A gift says nothing of the buyer's own taste.
+            DomainEvent::OrderPlaced(e) if !e.gift => {
+                engaged(rows, &e.buyer, &e.post, Engagement::Bought, 1.0)
+            }
+            DomainEvent::Followed(e) => change_signals(rows, &e.member, |s| {
+                s.follows.retain(|c| *c != e.creator);
+                s.follows.push(e.creator.clone());
+                cap_front(&mut s.follows, MAX_FOLLOWS);
+            }),
+            DomainEvent::Unfollowed(e) => {
+                change_signals(rows, &e.member, |s| s.follows.retain(|c| *c != e.creator))
+            }
+            DomainEvent::MarkedNotInterested(e) => change_signals(rows, &e.member, |s| {
+                if !s.hidden.contains(&e.target) {
+                    s.hidden.push(e.target.clone());
+                }
+            }),
+            DomainEvent::NotInterestedUndone(e) => {
+                change_signals(rows, &e.member, |s| s.hidden.retain(|t| *t != e.target))
+            }
+            DomainEvent::FeedModeSet(e) => change_signals(rows, &e.member, |s| s.mode = e.mode),
+            DomainEvent::MemberForgotten(e) => {
+                rows.delete(keys::signals(&e.user));
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn change_facts(
+    rows: &mut Rows<'_>,
+    post: &PostId,
+    change: impl FnOnce(&mut PostFacts),
+) -> Result<(), ProjectionError> {
+    if let Some(mut facts) = rows.get::<PostFacts>(&keys::facts(post))? {
+        change(&mut facts);
+        rows.put(keys::facts(post), &facts)?;
+    }
+    Ok(())
+}
+
+fn change_signals(
+    rows: &mut Rows<'_>,
+    member: &UserId,
+    change: impl FnOnce(&mut MemberSignals),
+) -> Result<(), ProjectionError> {
+    let mut signals = rows
+        .get::<MemberSignals>(&keys::signals(member))?
+        .unwrap_or_default();
+    change(&mut signals);
+    rows.put(keys::signals(member), &signals)
+}
+
+/// Credits (or, with `sign` -1, takes back) an engagement of `member` with `post` to the
+/// post's author, interests and products. Members never build affinity to themselves.
+fn engaged(
+    rows: &mut Rows<'_>,
+    member: &UserId,
+    post: &PostId,
+    how: Engagement,
+    sign: f32,
+) -> Result<(), ProjectionError> {
+    let Some(facts) = rows.get::<PostFacts>(&keys::facts(post))? else {
+        return Ok(());
+    };
+    if facts.author == *member {
+        return Ok(());
+    }
+    let weight = sign * how.weight();
+    change_signals(rows, member, |s| {
+        credit(&mut s.authors, &facts.author, weight, how, post);
+        for interest in &facts.interests {
+            credit(&mut s.interests, interest, weight, how, post);
+        }
+        for product in &facts.products {
+            credit(&mut s.products, product, weight, how, post);
+        }
+        if sign > 0.0 {
+            s.engaged.retain(|p| p != post);
+            s.engaged.push(post.clone());
+            cap_front(&mut s.engaged, MAX_ENGAGED);
+        }
+    })
+}
+
+/// Adds `weight` to `key`'s affinity; one that falls to nothing is dropped, and past
+/// [`MAX_AFFINITIES`] the weakest goes.
+fn credit<K: Clone + PartialEq>(
+    affinities: &mut Vec<Affinity<K>>,
+    key: &K,
+    weight: f32,
+    how: Engagement,
+    post: &PostId,
+) {
+    match affinities.iter_mut().find(|a| a.key == *key) {
+        Some(a) => {
+            a.weight += weight;
+            if weight > 0.0 {
+                a.via = a.via.max(how);
+                a.post = post.clone();
+            }
+        }
+        None if weight > 0.0 => affinities.push(Affinity {
+            key: key.clone(),
+            weight,
+            via: how,
+            post: post.clone(),
+        }),
+        None => {}
+    }
+    affinities.retain(|a| a.weight > 0.01);
+    if affinities.len() > MAX_AFFINITIES {
+        // The weakest goes (the first of equals: deterministic).
+        if let Some(weakest) = affinities
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight))
+            .map(|(i, _)| i)
+        {
+            affinities.remove(weakest);
+        }
+    }
+}
+
+/// Keeps the last `max` of `list`.
+fn cap_front<T>(list: &mut Vec<T>, max: usize) {
+    if list.len() > max {
+        let excess = list.len() - max;
+        list.drain(..excess);
+    }
+}

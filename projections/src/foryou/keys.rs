@@ -1,0 +1,17 @@
+//! The keys of the `foryou` rows: the only place one is spelled.
+
+use sparkfeed_domain::{PostId, UserId};
+
+/// A member's signals.
+pub fn signals(member: &UserId) -> Vec<u8> {
+    let mut key = b"sig|".to_vec();
+    key.extend_from_slice(member.as_str().as_bytes());
+    key
+}
+
+/// A post's author, interests and products.
+pub fn facts(post: &PostId) -> Vec<u8> {
+    let mut key = b"post|".to_vec();
+    key.extend_from_slice(post.as_str().as_bytes());
+    key
+}

@@ -1,0 +1,85 @@
+//! The rows of the `foryou` projection.
+
+use serde::{Deserialize, Serialize};
+use sparkfeed_domain::events::{FeedMode, FeedTarget};
+use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
+
+/// The most authors, interests and products a member's affinities keep each (the
+/// weakest go first).
+pub const MAX_AFFINITIES: usize = 64;
+/// The most posts a member's recent engagement keeps.
+pub const MAX_ENGAGED: usize = 100;
+/// The most follows a member's signals keep (the oldest go first from the ranking's
+/// candidates, never from the follow itself, which the log holds).
+pub const MAX_FOLLOWS: usize = 500;
+
+/// How a member engaged with a post, weakest first (the order is the strength).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
+pub enum Engagement {
+    /// Smiled at it.
+    Smiled,
+    /// Commented on it.
+    Commented,
+    /// Shared it.
+    Shared,
+    /// Saved it.
+    Saved,
+    /// Bought through it, for themselves.
+    Bought,
+}
+
+impl Engagement {
+    /// What it adds to the member's affinity to the post's author, interests and products.
+    pub fn weight(self) -> f32 {
+        match self {
+            Engagement::Smiled => 1.0,
+            Engagement::Commented | Engagement::Shared => 1.5,
+            Engagement::Saved => 2.0,
+            Engagement::Bought => 3.0,
+        }
+    }
+}
+
+/// An affinity: a weight, and the strongest engagement and latest post that built it (a
+/// reason the ranking can show).
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct Affinity<K> {
+    /// The author, interest or product.
+    pub key: K,
+    /// Its weight (engagements taken back subtract theirs).
+    pub weight: f32,
+    /// The strongest engagement that added to it.
+    pub via: Engagement,
+    /// The last post engaged with through it.
+    pub post: PostId,
+}
+
+/// A member's signals.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct MemberSignals {
+    /// Creators followed, oldest first.
+    pub follows: Vec<UserId>,
+    /// Affinity to authors.
+    pub authors: Vec<Affinity<UserId>>,
+    /// Affinity to interests.
+    pub interests: Vec<Affinity<InterestSlug>>,
+    /// Affinity to products.
+    pub products: Vec<Affinity<Asin>>,
+    /// Posts engaged with lately, oldest first (a post seen to be liked is not news).
+    pub engaged: Vec<PostId>,
+    /// What the member said they are not interested in.
+    pub hidden: Vec<FeedTarget>,
+    /// How `forYou` is ordered.
+    pub mode: FeedMode,
+}
+
+/// What an engagement with a post credits: its author, interests and products.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct PostFacts {
+    /// The author.
+    pub author: UserId,
+    /// Its interests.
+    pub interests: Vec<InterestSlug>,
+    /// The products it tags now.
+    pub products: Vec<Asin>,
+}
