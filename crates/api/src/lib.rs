@@ -28,6 +28,7 @@ mod objects;
 mod paging;
 mod protocol;
 mod query;
+pub mod rankings;
 pub mod rate;
 pub mod rebuilds;
 mod scalars;
@@ -163,6 +164,8 @@ pub struct Api {
     pub rebuilds: rebuilds::Rebuilds,
     /// The log's signed tree heads.
     pub heads: Arc<heads::TreeHeads>,
+    /// The "For you" rankings being paged through.
+    pub rankings: rankings::Rankings,
 }
 
 /// The read side's most read rows, decoded once per stored version.
@@ -206,6 +209,7 @@ impl Api {
             documents: documents::DocumentCache::default(),
             rows: RowCaches::default(),
             rebuilds: rebuilds::Rebuilds::default(),
+            rankings: rankings::Rankings::default(),
         })
     }
 }

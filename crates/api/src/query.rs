@@ -121,6 +121,30 @@ impl Query {
         })
     }
 
+    /// "For you": posts ranked for the signed-in member (or, signed out, what is popular
+    /// now), each with why it is shown. No author twice in a row, at most one sponsored post
+    /// in any five, nothing the member hid, no product they bought for themselves (until a
+    /// consumable's re-buy window passes). Paging walks one ranking: its cursors never
+    /// repeat or skip an item while scores change; an expired or foreign cursor is
+    /// `BAD_USER_INPUT`. In `CHRONOLOGICAL` mode (`setFeedMode`) the posts come newest
+    /// first with no profiling signal. ARCHITECTURE.md documents the score.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn for_you(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Gql<crate::objects::foryou::ForYouConnection> {
+        Ok(crate::objects::foryou::for_you(ctx, first, after)?)
+    }
+
+    /// The signed-in member's feed controls: their feed mode, and what they said they are
+    /// not interested in (`notInterested`, `undoNotInterested`).
+    async fn feed_controls(&self, ctx: &Context<'_>) -> Gql<crate::objects::foryou::FeedControls> {
+        let member = signed_in(ctx)?;
+        Ok(crate::objects::foryou::feed_controls(ctx, member)?)
+    }
+
     /// A post. Removed posts are `null` except to their author, moderators and auditors.
     async fn post(&self, ctx: &Context<'_>, id: ID) -> Gql<Option<Post>> {
         let id = post_id(&id)?;

@@ -125,12 +125,12 @@ impl<'a> Viewer<'a> {
 /// so that no author appears twice in a row and at most one sponsored post is in any
 /// [`policy::SPONSORED_SPACING`] (a sponsored post over the cap moves down, never out).
 /// `card` reads a post's card (the API's decoded-row cache, or `feeds` itself).
-pub fn for_you(
+pub fn for_you<E: From<ProjectionError>>(
     feeds: &impl Source,
     viewer: &Viewer<'_>,
     now: i64,
-    card: impl Fn(&PostId) -> Result<Option<PostCardRow>, ProjectionError>,
-) -> Result<Vec<Ranked>, ProjectionError> {
+    card: impl Fn(&PostId) -> Result<Option<PostCardRow>, E>,
+) -> Result<Vec<Ranked>, E> {
     let hidden_facts = hidden_post_facts(&viewer.signals, &card)?;
     let chosen = match viewer.member {
         Some(m) => read::member(feeds, m)?
@@ -177,6 +177,15 @@ pub fn for_you(
         }
         reasons.sort_by_key(Reason::rank);
         reasons.dedup();
+        // "In coffee, one of your interests" says more than "popular in coffee".
+        let chosen_here: Vec<InterestSlug> = reasons
+            .iter()
+            .filter_map(|r| match r {
+                Reason::Interest(i) => Some(i.clone()),
+                _ => None,
+            })
+            .collect();
+        reasons.retain(|r| !matches!(r, Reason::PopularIn(i) if chosen_here.contains(i)));
         let score = if chronological {
             0.0
         } else {
@@ -273,10 +282,10 @@ fn newest(feeds: &impl Source) -> Result<Candidates, ProjectionError> {
 }
 
 /// The author, products and interests of each post the member hid.
-fn hidden_post_facts(
+fn hidden_post_facts<E>(
     signals: &MemberSignals,
-    card: &impl Fn(&PostId) -> Result<Option<PostCardRow>, ProjectionError>,
-) -> Result<Vec<HiddenPost>, ProjectionError> {
+    card: &impl Fn(&PostId) -> Result<Option<PostCardRow>, E>,
+) -> Result<Vec<HiddenPost>, E> {
     let mut facts = Vec::new();
     for target in &signals.hidden {
         if let FeedTarget::Post(post) = target

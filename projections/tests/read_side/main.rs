@@ -3,6 +3,7 @@
 
 mod analytics;
 mod demo_world;
+mod foryou;
 mod golden_demo;
 mod ledger;
 mod props;

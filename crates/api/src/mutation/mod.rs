@@ -17,6 +17,7 @@ mod account;
 mod args;
 mod catalog;
 mod contract;
+mod controls;
 mod engagement;
 mod moderation;
 mod operations;
@@ -42,6 +43,7 @@ pub struct Mutation(
     engagement::EngagementMutations,
     order::OrderMutations,
     contract::ContractMutations,
+    controls::ControlsMutations,
     moderation::ModerationMutations,
     operations::OperationsMutations,
 );

@@ -19,6 +19,7 @@ pub(crate) mod comment;
 pub(crate) mod disclosure;
 pub(crate) mod event;
 pub(crate) mod feed;
+pub(crate) mod foryou;
 pub(crate) mod interest;
 pub(crate) mod ledger;
 pub(crate) mod media;

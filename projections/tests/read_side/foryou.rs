@@ -1,0 +1,266 @@
+//! The "For you" ranking, given what members did, when one asks, then what they see:
+//! given/when/then over a real log, domain and projections.
+
+use sparkfeed_domain::events::{FeedMode, FeedTarget};
+use sparkfeed_domain::{Caller, Command, PostId, UserId};
+use sparkfeed_projections::feeds::policy::SPONSORED_SPACING;
+use sparkfeed_projections::feeds::read;
+use sparkfeed_projections::foryou::rank::{self, Ranked, Reason, Viewer};
+
+use crate::*;
+
+/// The ranking `member` gets (a visitor's for `None`) at `now`.
+fn ranking(w: &World, member: Option<&UserId>, now: i64) -> Vec<Ranked> {
+    let feeds = w.feeds();
+    let foryou = w.projections.view("foryou").expect("the foryou projection");
+    let viewer = Viewer::read(&foryou, member).expect("signals");
+    rank::for_you(&feeds, &viewer, now, |p| read::post_card(&feeds, p)).expect("ranks")
+}
+
+fn posts(ranked: &[Ranked]) -> Vec<String> {
+    ranked.iter().map(|r| r.post.to_string()).collect()
+}
+
+fn place(ranked: &[Ranked], post: &str) -> Option<usize> {
+    ranked.iter().position(|r| r.post.as_str() == post)
+}
+
+/// [`World::small`] with members ucal and udee (Prime), and posts by uana, ucal and udee in
+/// fitness, tagging nothing: uana p1..p3, ucal c1..c3, udee d1..d3, published in turns.
+async fn authors() -> (World, Live) {
+    let (w, live) = World::small_live().await;
+    for (id, name) in [("ucal", "cal"), ("udee", "dee")] {
+        w.run(
+            Caller::Anonymous,
+            Command::RegisterMember {
+                user: user(id),
+                handle: handle(name),
+                display_name: name.into(),
+            },
+        )
+        .await;
+        w.run(system(), Command::StartPrime { user: user(id) })
+            .await;
+    }
+    for n in 1..=3 {
+        for (author, prefix) in [("uana", "p"), ("ucal", "c"), ("udee", "d")] {
+            let id = format!("{prefix}{n}");
+            w.run(as_user(author), publish(&id, &["fitness"], &[], None))
+                .await;
+        }
+    }
+    choose(&w, "ubob", &["fitness"]).await;
+    (w, live)
+}
+
+async fn choose(w: &World, member: &str, interests: &[&str]) {
+    w.run_and_read(
+        as_user(member),
+        Command::ChooseInterests {
+            interests: interests.iter().map(|i| interest(i)).collect(),
+        },
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn a_smiled_at_author_rises() {
+    let (w, _live) = authors().await;
+    let bob = user("ubob");
+    let before = ranking(&w, Some(&bob), w.now());
+    let dee_before = place(&before, "d1").expect("d1 shown");
+    w.run_and_read(as_user("ubob"), Command::Smile { post: post("d3") })
+        .await;
+    let after = ranking(&w, Some(&bob), w.now());
+    let dee_after = place(&after, "d1").expect("d1 shown");
+    assert!(
+        dee_after < dee_before,
+        "d1 rose: {:?} then {:?}",
+        posts(&before),
+        posts(&after)
+    );
+    let reasons = &after[dee_after].reasons;
+    assert!(
+        reasons
+            .iter()
+            .any(|r| matches!(r, Reason::LikeOneYou { post, .. } if post.as_str() == "d3")),
+        "it says why: {reasons:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_followed_creator_rises_and_says_so() {
+    let (w, _live) = authors().await;
+    let bob = user("ubob");
+    w.run_and_read(
+        as_user("ubob"),
+        Command::Follow {
+            creator: user("ucal"),
+        },
+    )
+    .await;
+    let ranked = ranking(&w, Some(&bob), w.now());
+    assert_eq!(ranked[0].author, user("ucal"), "{:?}", posts(&ranked));
+    assert_eq!(ranked[0].reasons[0], Reason::FollowedCreator(user("ucal")));
+}
+
+#[tokio::test]
+async fn what_a_member_is_not_interested_in_disappears_and_comes_back_when_taken_back() {
+    let (w, _live) = authors().await;
+    let bob = user("ubob");
+    let hide = |target| Command::NotInterested { target };
+    w.run_and_read(as_user("ubob"), hide(FeedTarget::Author(user("ucal"))))
+        .await;
+    let ranked = ranking(&w, Some(&bob), w.now());
+    assert!(
+        ranked.iter().all(|r| r.author != user("ucal")),
+        "{:?}",
+        posts(&ranked)
+    );
+    w.run_and_read(as_user("ubob"), hide(FeedTarget::Post(post("d2"))))
+        .await;
+    let ranked = ranking(&w, Some(&bob), w.now());
+    assert_eq!(place(&ranked, "d2"), None);
+    w.run_and_read(
+        as_user("ubob"),
+        Command::UndoNotInterested {
+            target: FeedTarget::Author(user("ucal")),
+        },
+    )
+    .await;
+    let ranked = ranking(&w, Some(&bob), w.now());
+    assert!(
+        ranked.iter().any(|r| r.author == user("ucal")),
+        "back: {:?}",
+        posts(&ranked)
+    );
+    // A hidden post dims its kind: its author's other posts rank below everyone else's.
+    let dee_first = ranked.iter().position(|r| r.author == user("udee"));
+    assert_eq!(dee_first, Some(6), "{:?}", posts(&ranked));
+}
+
+#[tokio::test]
+async fn a_bought_product_leaves_until_its_rebuy_window_ends_and_a_gift_changes_nothing() {
+    let (w, _live) = authors().await;
+    w.run(
+        as_user("udee"),
+        publish("durable", &["fitness"], &["B000000001"], None),
+    )
+    .await;
+    w.run(
+        as_user("ucal"),
+        publish("soap", &["fitness"], &["B000000002"], None),
+    )
+    .await;
+    w.run(as_user("uana"), publish("plain", &["fitness"], &[], None))
+        .await;
+    let bob = user("ubob");
+    // A gift for someone else: nothing changes.
+    w.run_and_read(
+        as_user("ubob"),
+        buy("durable", "B000000001", 1, "gift-1", true),
+    )
+    .await;
+    assert!(place(&ranking(&w, Some(&bob), w.now()), "durable").is_some());
+    w.run_and_read(
+        as_user("ubob"),
+        buy("durable", "B000000001", 1, "own-1", false),
+    )
+    .await;
+    w.run_and_read(
+        as_user("ubob"),
+        buy("soap", "B000000002", 1, "own-2", false),
+    )
+    .await;
+    let now = ranking(&w, Some(&bob), w.now());
+    assert_eq!(
+        (place(&now, "durable"), place(&now, "soap")),
+        (None, None),
+        "{:?}",
+        posts(&now)
+    );
+    assert!(place(&now, "plain").is_some());
+    // Fitness's re-buy window is 30 days: the soap comes back after it, the durable never.
+    let later = ranking(&w, Some(&bob), w.now() + 31 * DAY);
+    assert!(place(&later, "soap").is_some(), "{:?}", posts(&later));
+    assert_eq!(place(&later, "durable"), None);
+}
+
+#[tokio::test]
+async fn never_two_posts_by_one_author_in_a_row_and_at_most_one_sponsored_in_any_five() {
+    let (w, _live) = authors().await;
+    let start = w.now() - DAY;
+    let k1 = contract_k1(Some(usd(10_000)), Some(500), start, w.now() + DAY);
+    w.run(as_user("uacme"), k1).await;
+    for n in 1..=4 {
+        let id = format!("s{n}");
+        w.run(as_user("uana"), publish(&id, &["fitness"], &[], Some("k1")))
+            .await;
+    }
+    w.run_and_read(as_user("ubob"), Command::Smile { post: post("s1") })
+        .await;
+    for viewer in [Some(user("ubob")), None] {
+        let ranked = ranking(&w, viewer.as_ref(), w.now());
+        for pair in ranked.windows(2) {
+            assert_ne!(pair[0].author, pair[1].author, "{:?}", posts(&ranked));
+        }
+        for window in ranked.windows(SPONSORED_SPACING) {
+            let sponsored = window.iter().filter(|r| r.sponsored).count();
+            assert!(sponsored <= 1, "{:?}", posts(&ranked));
+        }
+        let sponsored: Vec<&Ranked> = ranked.iter().filter(|r| r.sponsored).collect();
+        assert!(
+            sponsored.len() >= 2,
+            "extra sponsored posts move down, not out: {:?}",
+            posts(&ranked)
+        );
+        assert!(sponsored.iter().all(|r| {
+            r.reasons
+                .iter()
+                .any(|x| matches!(x, Reason::Sponsored { .. }))
+        }));
+    }
+}
+
+#[tokio::test]
+async fn chronological_mode_ignores_history_two_members_see_the_same_page() {
+    let (w, _live) = authors().await;
+    choose(&w, "uana", &["diy"]).await;
+    // Different histories: bob smiles, follows and saves; ana buys.
+    w.run(as_user("ubob"), Command::Smile { post: post("d1") })
+        .await;
+    w.run(
+        as_user("ubob"),
+        Command::Follow {
+            creator: user("ucal"),
+        },
+    )
+    .await;
+    w.run(as_user("ubob"), Command::SavePost { post: post("c1") })
+        .await;
+    w.run(as_user("uana"), Command::Smile { post: post("c2") })
+        .await;
+    for member in ["ubob", "uana"] {
+        w.run_and_read(
+            as_user(member),
+            Command::SetFeedMode {
+                mode: FeedMode::Chronological,
+            },
+        )
+        .await;
+    }
+    let (bob, ana) = (user("ubob"), user("uana"));
+    let for_bob = ranking(&w, Some(&bob), w.now());
+    let for_ana = ranking(&w, Some(&ana), w.now());
+    assert_eq!(posts(&for_bob), posts(&for_ana));
+    assert!(!for_bob.is_empty());
+    assert!(for_bob.iter().all(|r| r.reasons.contains(&Reason::Newest)));
+    // Newest first (but never one author twice in a row).
+    let visitor = ranking(&w, None, w.now());
+    assert_ne!(
+        posts(&visitor),
+        posts(&for_bob),
+        "a visitor's ranking is by popularity"
+    );
+    let _: Option<PostId> = None;
+}
