@@ -2,7 +2,7 @@
 //! given/when/then over a real log, domain and projections.
 
 use sparkfeed_domain::events::{FeedMode, FeedTarget};
-use sparkfeed_domain::{Caller, Command, PostId, UserId};
+use sparkfeed_domain::{Caller, Command, UserId};
 use sparkfeed_projections::feeds::policy::SPONSORED_SPACING;
 use sparkfeed_projections::feeds::read;
 use sparkfeed_projections::foryou::rank::{self, Ranked, Reason, Viewer};
@@ -262,5 +262,4 @@ async fn chronological_mode_ignores_history_two_members_see_the_same_page() {
         posts(&for_bob),
         "a visitor's ranking is by popularity"
     );
-    let _: Option<PostId> = None;
 }

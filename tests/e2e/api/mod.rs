@@ -8,6 +8,7 @@ mod analytics;
 mod direct;
 mod export;
 mod forget;
+mod foryou;
 mod hostile;
 mod ledger;
 mod merkle;
