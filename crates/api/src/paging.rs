@@ -6,25 +6,37 @@ use async_graphql::connection::{
 };
 use async_graphql::{ObjectType, OutputType};
 use sparkfeed_events::Position;
+use sparkfeed_projections::feeds::walk::{Carry, FeedCursor};
 
 use crate::ctx::Gql;
 use crate::error::{ApiError, ApiResult};
 
-/// A cursor: the log position of the item it points at. Opaque to clients.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) struct Cursor(pub Position);
+/// A cursor: the log position of the item it points at, and, in a feed walked under the
+/// feed policy, the policy's state ([`FeedCursor`]). Opaque to clients.
+#[derive(Clone, PartialEq, Eq, Debug)]
+pub(crate) struct Cursor(pub FeedCursor);
+
+impl Cursor {
+    /// The cursor of the item at `position`, with no policy state.
+    pub fn at(position: Position) -> Self {
+        Cursor(FeedCursor {
+            position,
+            carry: Carry::default(),
+        })
+    }
+}
 
 impl CursorType for Cursor {
     type Error = String;
 
     fn decode_cursor(s: &str) -> Result<Self, String> {
-        s.parse::<u64>()
-            .map(|p| Cursor(Position(p)))
-            .map_err(|_| format!("{s:?} is not a cursor of this list"))
+        FeedCursor::parse(s)
+            .map(Cursor)
+            .ok_or_else(|| format!("{s:?} is not a cursor of this list"))
     }
 
     fn encode_cursor(&self) -> String {
-        self.0.0.to_string()
+        self.0.encode()
     }
 }
 
@@ -34,6 +46,8 @@ pub(crate) struct Paging {
     pub first: usize,
     /// The position the page starts after.
     pub after: Option<Position>,
+    /// The whole cursor the page starts after (a feed's carries the policy's state).
+    pub from: Option<FeedCursor>,
 }
 
 /// The default page size when `first` is not given.
@@ -53,14 +67,21 @@ fn paging(first: Option<i32>, after: Option<String>, max: usize) -> ApiResult<Pa
                 )
             })?,
     };
+    let from = full_cursor(after)?;
     Ok(Paging {
         first,
-        after: cursor(after)?,
+        after: from.as_ref().map(|c| c.position),
+        from,
     })
 }
 
 /// Parses an `after` cursor.
 pub(crate) fn cursor(after: Option<String>) -> ApiResult<Option<Position>> {
+    Ok(full_cursor(after)?.map(|c| c.position))
+}
+
+/// Parses an `after` cursor, policy state and all.
+fn full_cursor(after: Option<String>) -> ApiResult<Option<FeedCursor>> {
     Ok(after
         .map(|a| Cursor::decode_cursor(&a).map_err(|e| ApiError::input("after", e)))
         .transpose()?
@@ -80,7 +101,7 @@ pub fn check_paging(
 
 /// The cursor a connection gives the item at `position`. Public for the fuzzers (`fuzz/`).
 pub fn cursor_of(position: Position) -> String {
-    Cursor(position).encode_cursor()
+    Cursor::at(position).encode_cursor()
 }
 
 /// What a connection field costs: its page size times what each item selects.
@@ -95,7 +116,7 @@ pub(crate) fn page_cost(first: Option<i32>, child: usize) -> usize {
 /// more follow, and the connection's own fields.
 pub(crate) struct Fetched<N, E = EmptyFields, C = EmptyFields> {
     /// The items, in the list's order.
-    pub items: Vec<(Position, N, E)>,
+    pub items: Vec<(Cursor, N, E)>,
     /// Whether more items follow.
     pub has_next: bool,
     /// The connection's fields beyond its edges and page info.
@@ -108,7 +129,7 @@ impl<N> Fetched<N> {
         Self {
             items: items
                 .into_iter()
-                .map(|(p, n)| (p, n, EmptyFields))
+                .map(|(p, n)| (Cursor::at(p), n, EmptyFields))
                 .collect(),
             has_next,
             fields: EmptyFields,
@@ -155,7 +176,7 @@ where
         fetched
             .items
             .into_iter()
-            .map(|(p, node, fields)| Edge::with_additional_fields(Cursor(p), node, fields)),
+            .map(|(c, node, fields)| Edge::with_additional_fields(c, node, fields)),
     );
     Ok(connection)
 }

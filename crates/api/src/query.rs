@@ -17,7 +17,7 @@ use crate::objects::feed::{HomeFeedConnection, HomeReason};
 use crate::objects::interest::Interest;
 use crate::objects::ledger::{account_id, sponsorship, sponsorship_page};
 use crate::objects::merkle::{ConsistencyProof, InclusionProof, TreeHead, hex, proof_refused};
-use crate::objects::nodes::{Post, Product, User, load_posts, load_product, load_user};
+use crate::objects::nodes::{Post, Product, User, load_product, load_user};
 use crate::objects::projection::{ProjectionStatus, statuses};
 use crate::objects::report::{Report, ReportStatus};
 use crate::objects::sponsorship::Sponsorship;
@@ -66,7 +66,12 @@ impl Query {
         })
     }
 
-    /// The posts of an interest, newest first. Removed posts are gone.
+    /// The posts of an interest, newest first, under the feed policy every feed shares:
+    /// removed posts are gone; at most one sponsored post in any five (one over the cap
+    /// waits for the first slot it fits, on this page or a later one: the cursor carries
+    /// the policy's state); and, for a signed-in member, products they already bought for
+    /// themselves are not pushed again (gifts do not count; consumables come back after
+    /// their re-buy window).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn feed(
         &self,
@@ -77,14 +82,32 @@ impl Query {
     ) -> Gql<Connection<Cursor, Post>> {
         page(first, after, api(ctx).limits.max_page, |p| {
             let slug = known_interest(ctx, &interest)?;
-            let page = read::feed(&feeds_tree(ctx)?, &slug, p.first, p.after)?;
-            Ok(Fetched::nodes(load_posts(ctx, page.items)?, page.has_next))
+            let now = Timestamp::now().0;
+            let walked = read::interest_feed(
+                &feeds_tree(ctx)?,
+                &slug,
+                viewer(ctx),
+                p.first,
+                p.from.as_ref(),
+                now,
+            )?;
+            let mut items = Vec::with_capacity(walked.shown.len());
+            for shown in walked.shown {
+                if let Some(card) = reads(ctx).card(&shown.post)? {
+                    items.push((Cursor(shown.cursor), Post(card), EmptyFields));
+                }
+            }
+            Ok(Fetched {
+                items,
+                has_next: walked.has_next,
+                fields: EmptyFields,
+            })
         })
     }
 
-    /// The signed-in member's feed: their interests merged, newest first; at most one
-    /// sponsored post in five; products they already bought for themselves are not pushed
-    /// again (consumables come back after their re-buy window).
+    /// The signed-in member's feed: their interests merged, newest first, under the feed
+    /// policy of `feed` (removed posts gone, at most one sponsored post in any five with
+    /// the extra ones deferred, products bought for themselves not pushed again).
     #[graphql(complexity = "page_cost(first, child_complexity)")]
     async fn home_feed(
         &self,
@@ -95,27 +118,17 @@ impl Query {
         let user = signed_in(ctx)?;
         page(first, after, api(ctx).limits.max_page, |p| {
             let now = Timestamp::now().0;
-            let page = read::home_feed(&feeds_tree(ctx)?, user, p.first, p.after, now)?;
-            let mut reasons = std::collections::HashMap::new();
-            let ids = page
-                .items
-                .into_iter()
-                .map(|(cursor, item)| {
-                    reasons.insert(cursor, item.because);
-                    (cursor, item.post)
-                })
-                .collect();
-            let items = load_posts(ctx, ids)?
-                .into_iter()
-                .map(|(cursor, post)| {
-                    let because = reasons.remove(&cursor).unwrap_or_default();
-                    let because = because.iter().map(|i| i.to_string()).collect();
-                    (cursor, post, HomeReason { because })
-                })
-                .collect();
+            let walked = read::home_feed(&feeds_tree(ctx)?, user, p.first, p.from.as_ref(), now)?;
+            let mut items = Vec::with_capacity(walked.shown.len());
+            for shown in walked.shown {
+                if let Some(card) = reads(ctx).card(&shown.post)? {
+                    let because = shown.extra.iter().map(|i| i.to_string()).collect();
+                    items.push((Cursor(shown.cursor), Post(card), HomeReason { because }));
+                }
+            }
             Ok(Fetched {
                 items,
-                has_next: page.has_next,
+                has_next: walked.has_next,
                 fields: EmptyFields,
             })
         })

@@ -3,104 +3,84 @@
 
 use std::collections::HashSet;
 
-use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
-use sparkfeed_events::Position;
+use sparkfeed_domain::{Asin, InterestSlug, UserId};
 
 use super::merge::{Entries, Merge};
-use super::policy::{Candidate, Policy, Purchase, Purchases, Verdict};
+use super::policy::{Purchase, Purchases};
+use super::walk::{FeedCursor, SCAN_FACTOR, WalkPage, walk};
 use super::{keys, read};
 use crate::ProjectionError;
 use crate::cache::Source;
-use crate::list::{Page, scan};
-
-/// A home-feed item: the post and the chosen interests that put it there.
-#[derive(Clone, Debug, PartialEq)]
-pub struct HomeItem {
-    /// The post.
-    pub post: PostId,
-    /// Why it is in the feed.
-    pub because: Vec<InterestSlug>,
-    /// Whether it is sponsored.
-    pub sponsored: bool,
-}
-
-/// How many posts a home-feed page may look at per item asked for, before it stops.
-const HOME_SCAN_FACTOR: usize = 20;
+use crate::list::scan;
 
 /// The member's home feed: their interests' feeds merged, newest first, without
-/// duplicates, and what [`super::policy`] lets through at `now`: no removed post, at
-/// most one sponsored post in any five, no post whose tagged products the member already
-/// bought for themselves (unless every such product is a consumable whose re-buy window,
-/// its interests' shortest, has passed).
+/// duplicates, under the feed policy ([`super::walk`]): no removed post, at most one
+/// sponsored post in any five (one over the cap waits for a later slot), no post whose
+/// tagged products the member already bought for themselves (unless every such product is
+/// a consumable whose re-buy window, its interests' shortest, has passed). Each item says
+/// which of the member's interests put it there.
 pub fn home_feed(
     feeds: &impl Source,
     viewer: &UserId,
     first: usize,
-    after: Option<Position>,
+    after: Option<&FeedCursor>,
     now: i64,
-) -> Result<Page<HomeItem>, ProjectionError> {
+) -> Result<WalkPage<Vec<InterestSlug>>, ProjectionError> {
     let Some(member) = read::member(feeds, viewer)? else {
-        return Ok(Page {
-            items: vec![],
+        return Ok(WalkPage {
+            shown: vec![],
             has_next: false,
         });
     };
+    let position = after.map(|a| a.position);
     let mut merge = Merge::new(
         member
             .interests
             .iter()
             .map(|i| {
                 let entries: Box<Entries> =
-                    Box::new(scan(feeds.tree(), keys::feed_prefix(i), after));
+                    Box::new(scan(feeds.tree(), keys::feed_prefix(i), position));
                 (i.clone(), entries)
             })
             .collect(),
     );
+    let entries = std::iter::from_fn(move || {
+        loop {
+            let cursor = match merge.newest() {
+                Ok(Some(c)) => c,
+                Ok(None) => return None,
+                Err(e) => return Some(Err(e)),
+            };
+            match merge.take(cursor) {
+                Ok(Some((post, because))) => return Some(Ok((cursor, post, because))),
+                Ok(None) => continue,
+                Err(e) => return Some(Err(e)),
+            }
+        }
+    });
     let mut purchases = PurchaseReader::new(feeds, viewer);
-    let mut policy = Policy::default();
-    let mut items: Vec<(Position, HomeItem)> = Vec::new();
-    let mut scanned = 0usize;
-    let budget = first.saturating_mul(HOME_SCAN_FACTOR).max(200);
-    loop {
-        let Some(cursor) = merge.newest()? else {
-            return Ok(Page {
-                items,
-                has_next: false,
-            });
-        };
-        if items.len() == first || scanned == budget {
-            return Ok(Page {
-                items,
-                has_next: true,
-            });
-        }
-        scanned += 1;
-        let Some((post, because)) = merge.take(cursor)? else {
-            continue;
-        };
-        let Some(body) = read::post_body(feeds, &post)? else {
-            continue;
-        };
-        let candidate = Candidate {
-            post,
-            removed: body.removed,
-            sponsored: body.disclosure.is_some(),
-            products: body.tags.iter().map(|t| t.asin.clone()).collect(),
-        };
-        if !candidate.removed {
-            purchases.learn(&candidate.products)?;
-        }
-        if policy.judge(&candidate, &purchases.known, now) == Verdict::Shown {
-            items.push((
-                cursor,
-                HomeItem {
-                    post: candidate.post,
-                    because,
-                    sponsored: candidate.sponsored,
-                },
-            ));
+    let budget = first.saturating_mul(SCAN_FACTOR).max(200);
+    let mut page = walk(
+        feeds,
+        entries,
+        after,
+        Some(&mut purchases),
+        first,
+        budget,
+        now,
+    )?;
+    // A post carried over from an earlier page says again which interests hold it.
+    for shown in page.shown.iter_mut().filter(|s| s.extra.is_empty()) {
+        if let Some(body) = read::post_body(feeds, &shown.post)? {
+            shown.extra = body
+                .interests
+                .iter()
+                .filter(|i| member.interests.contains(i))
+                .cloned()
+                .collect();
         }
     }
+    Ok(page)
 }
 
 /// Reads a member's own purchases of the products a page's candidates tag, each once.

@@ -16,6 +16,7 @@ pub mod policy;
 pub mod read;
 pub mod rows;
 mod stats_view;
+pub mod walk;
 
 /// The feeds projection.
 pub struct Feeds;

@@ -263,3 +263,96 @@ async fn chronological_mode_ignores_history_two_members_see_the_same_page() {
         "a visitor's ranking is by popularity"
     );
 }
+
+/// Walks an interest's feed (or, with `home`, bob's home feed) to its end, `size` posts a
+/// page, for `viewer`: the posts and whether each is sponsored.
+fn walk_all(w: &World, viewer: Option<&UserId>, home: bool, size: usize) -> Vec<(String, bool)> {
+    use sparkfeed_projections::feeds::home::home_feed;
+    use sparkfeed_projections::feeds::walk::interest_feed;
+    let mut out = Vec::new();
+    let mut after = None;
+    for _ in 0..100 {
+        let (shown, has_next) = match (home, viewer) {
+            (true, Some(v)) => {
+                let page = home_feed(&w.feeds(), v, size, after.as_ref(), w.now()).expect("a page");
+                let shown: Vec<_> = page
+                    .shown
+                    .into_iter()
+                    .map(|s| (s.post, s.sponsored, s.cursor))
+                    .collect();
+                (shown, page.has_next)
+            }
+            _ => {
+                let fitness = interest("fitness");
+                let page =
+                    interest_feed(&w.feeds(), &fitness, viewer, size, after.as_ref(), w.now())
+                        .expect("a page");
+                let shown: Vec<_> = page
+                    .shown
+                    .into_iter()
+                    .map(|s| (s.post, s.sponsored, s.cursor))
+                    .collect();
+                (shown, page.has_next)
+            }
+        };
+        for (post, sponsored, _) in &shown {
+            out.push((post.to_string(), *sponsored));
+        }
+        match (has_next, shown.last()) {
+            (true, Some((_, _, cursor))) => after = Some(cursor.clone()),
+            _ => return out,
+        }
+    }
+    panic!("the walk did not end: {out:?}");
+}
+
+#[tokio::test]
+async fn every_feed_keeps_one_sponsored_post_in_five_across_pages_deferring_the_rest() {
+    let (w, _live) = authors().await;
+    let now = w.now();
+    let k1 = contract_k1(Some(usd(10_000)), Some(500), now - DAY, now + DAY);
+    w.run(as_user("uacme"), k1).await;
+    // Sponsored posts in a burst, then organic ones by others.
+    for n in 1..=3 {
+        w.run(
+            as_user("uana"),
+            publish(&format!("s{n}"), &["fitness"], &[], Some("k1")),
+        )
+        .await;
+    }
+    for n in 4..=9 {
+        let author = if n % 2 == 0 { "ucal" } else { "udee" };
+        w.run(
+            as_user(author),
+            publish(&format!("o{n}"), &["fitness"], &["B000000001"], None),
+        )
+        .await;
+    }
+    w.run_and_read(
+        as_user("ubob"),
+        buy("o4", "B000000001", 1, "bob-own", false),
+    )
+    .await;
+    let bob = user("ubob");
+    for (viewer, home) in [(None, false), (Some(&bob), false), (Some(&bob), true)] {
+        for size in [1, 2, 3, 7, 50] {
+            let walked = walk_all(&w, viewer, home, size);
+            let ids: Vec<&str> = walked.iter().map(|(p, _)| p.as_str()).collect();
+            let mut unique = ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(unique.len(), ids.len(), "each post once: {ids:?}");
+            for window in walked.windows(SPONSORED_SPACING) {
+                assert!(
+                    window.iter().filter(|(_, s)| *s).count() <= 1,
+                    "pages of {size}: {ids:?}"
+                );
+            }
+            let sponsored = walked.iter().filter(|(_, s)| *s).count();
+            assert!(sponsored >= 2, "deferred, not dropped: {ids:?}");
+            // Bob bought the product o4..o9 tag: for him those posts are gone.
+            let tagged = ids.iter().filter(|p| p.starts_with('o')).count();
+            assert_eq!(tagged == 0, viewer.is_some(), "{viewer:?}: {ids:?}");
+        }
+    }
+}

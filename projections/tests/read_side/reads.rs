@@ -196,7 +196,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
         .await;
 
     let page = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
-    let ids: Vec<String> = page.items.iter().map(|(_, i)| i.post.to_string()).collect();
+    let ids: Vec<String> = page.shown.iter().map(|i| i.post.to_string()).collect();
     assert!(
         !ids.contains(&"p7".to_owned()),
         "a durable product he bought is not pushed again: {ids:?}"
@@ -208,19 +208,22 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     let unique: HashSet<_> = ids.iter().collect();
     assert_eq!(unique.len(), ids.len(), "no duplicates: {ids:?}");
     let both = page
-        .items
+        .shown
         .iter()
-        .find(|(_, i)| i.post == post("p5"))
+        .find(|i| i.post == post("p5"))
         .expect("p5 is there");
-    assert_eq!(both.1.because.len(), 2, "it says why: both interests");
-    for window in page.items.windows(5) {
+    assert_eq!(both.extra.len(), 2, "it says why: both interests");
+    for window in page.shown.windows(5) {
         assert!(
-            window.iter().filter(|(_, i)| i.sponsored).count() <= 1,
+            window.iter().filter(|i| i.sponsored).count() <= 1,
             "at most one sponsored in five: {ids:?}"
         );
     }
-    let positions: Vec<u64> = page.items.iter().map(|(c, _)| c.0).collect();
-    assert!(positions.windows(2).all(|p| p[0] > p[1]), "newest first");
+    assert_eq!(
+        ids,
+        ["p11", "p10", "p9", "p5", "p4", "p2", "p1", "p6"],
+        "newest first; p6, sponsored too soon after p9, waits for its slot instead of going"
+    );
 
     // Changing interests changes the feed at once.
     w.run_and_read(
@@ -231,12 +234,12 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     )
     .await;
     let diy_only = home::home_feed(&w.feeds(), &user("ubob"), 20, None, now).expect("reads");
-    assert!(!diy_only.items.is_empty());
+    assert!(!diy_only.shown.is_empty());
     assert!(
         diy_only
-            .items
+            .shown
             .iter()
-            .all(|(_, i)| i.because == vec![interest("diy")]),
+            .all(|i| i.extra == vec![interest("diy")]),
         "only diy posts now"
     );
     w.run_and_read(
@@ -250,11 +253,7 @@ async fn the_home_feed_merges_interests_limits_sponsorship_and_respects_purchase
     // Past the consumable's 30-day window it comes back; the durable one does not.
     let later =
         home::home_feed(&w.feeds(), &user("ubob"), 20, None, now + 31 * DAY).expect("reads");
-    let later_ids: Vec<String> = later
-        .items
-        .iter()
-        .map(|(_, i)| i.post.to_string())
-        .collect();
+    let later_ids: Vec<String> = later.shown.iter().map(|i| i.post.to_string()).collect();
     assert!(later_ids.contains(&"p8".to_owned()), "{later_ids:?}");
     assert!(!later_ids.contains(&"p7".to_owned()), "{later_ids:?}");
 }

@@ -212,7 +212,8 @@ async fn the_spark_story_reads_back_through_the_feeds() {
     );
 
     // Ana's home feed: her interests merged, and a post pushing only what she already
-    // bought for herself (the grinder) is left out of it, though it is in the coffee feed.
+    // bought for herself (the grinder) is left out of it, as out of her coffee feed (one
+    // policy for every feed); a visitor sees it.
     let (grinder_only, _) = publish(
         &h,
         &carol_token,
@@ -239,6 +240,8 @@ async fn the_spark_story_reads_back_through_the_feeds() {
         "Paid partnership with Acme Coffee"
     );
     let feed = ok(ana_client.graphql(FEED, json!({})).await.expect("feed"));
+    assert_eq!(feed["feed"]["edges"][0]["node"]["id"], json!(sponsored));
+    let feed = ok(h.client().graphql(FEED, json!({})).await.expect("feed"));
     assert_eq!(feed["feed"]["edges"][0]["node"]["id"], json!(grinder_only));
 
     // Bob buys through the sponsored post: commission accrues under the contract.
@@ -270,8 +273,8 @@ async fn the_spark_story_reads_back_through_the_feeds() {
         .collect();
     assert_eq!(
         ids,
-        vec![json!(grinder_only), json!(first_post)],
-        "the removed post left the feed"
+        vec![json!(first_post)],
+        "the removed post left the feed (and the grinder post stays out of hers)"
     );
     let gone = ok(ana_client
         .graphql(

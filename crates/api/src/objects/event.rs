@@ -198,7 +198,7 @@ pub(crate) fn events_page(api: &Api, p: &Paging, filter: &EventFilter) -> ApiRes
     Ok(Fetched {
         items: items
             .into_iter()
-            .map(|(p, e)| (p, e, EmptyFields))
+            .map(|(p, e)| (crate::paging::Cursor::at(p), e, EmptyFields))
             .collect(),
         has_next,
         fields: EventScan {
