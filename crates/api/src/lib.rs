@@ -21,6 +21,7 @@ pub mod export;
 pub mod heads;
 pub mod http;
 mod listener;
+mod live;
 mod loaders;
 pub mod metrics;
 mod mutation;

@@ -13,7 +13,9 @@ use tokio::sync::watch;
 use crate::Api;
 use crate::ctx::{Gql, api, feeds_tree, with_role};
 use crate::error::ApiError;
+use crate::live::{LiveFeed, Which};
 use crate::objects::event::{Event, EventFilter};
+use crate::objects::foryou::ForYouUpdate;
 use crate::objects::merkle::TreeHead;
 use crate::objects::nodes::Post;
 use crate::paging::cursor;
@@ -29,6 +31,10 @@ struct FeedFollower {
     checkpoints: watch::Receiver<Position>,
     since: Option<Position>,
     ready: VecDeque<Post>,
+    /// The subscriber, when signed in (their own purchases stay out of their feed).
+    viewer: Option<sparkfeed_domain::UserId>,
+    /// The feed policy over the posts as they come.
+    policy: read::LivePolicy,
     /// Held as long as the stream runs.
     _slot: Option<SubscriptionSlot>,
 }
@@ -47,12 +53,17 @@ impl FeedFollower {
                 self.checkpoints.changed().await.ok()?;
                 continue;
             }
+            let now = sparkfeed_events::Timestamp::now().0;
             for (cursor, id) in fresh {
                 self.since = Some(cursor);
-                if let Ok(Some(card)) = read::post_card(&tree, &id)
-                    && !card.body.removed
-                {
-                    self.ready.push_back(Post(Arc::new(card)));
+                let deliver = self
+                    .policy
+                    .offer(&tree, &id, self.viewer.as_ref(), now)
+                    .ok()?;
+                for post in deliver {
+                    if let Ok(Some(card)) = read::post_card(&tree, &post) {
+                        self.ready.push_back(Post(Arc::new(card)));
+                    }
                 }
             }
         }
@@ -74,7 +85,9 @@ pub struct Subscription;
 impl Subscription {
     /// Posts published to an interest's feed, oldest first, as the feed projection applies
     /// them: those after the cursor `after` (a cursor of `feed`, to resume without a gap),
-    /// or, without it, those published after the subscription started.
+    /// or, without it, those published after the subscription started. The feed policy of
+    /// `feed` holds: at most one sponsored post in any five (one over the cap comes once
+    /// enough other posts have), and a signed-in subscriber's own purchases stay out.
     async fn feed_updates(
         &self,
         ctx: &Context<'_>,
@@ -97,9 +110,51 @@ impl Subscription {
             checkpoints,
             since,
             ready: VecDeque::new(),
+            viewer: crate::ctx::viewer(ctx).cloned(),
+            policy: read::LivePolicy::default(),
             _slot: slot,
         };
         Ok(futures_util::stream::unfold(follower, FeedFollower::next))
+    }
+
+    /// New posts in the signed-in member's home feed as they are published, oldest first,
+    /// under the feed policy of `homeFeed` (a sponsored post over the cap is delivered
+    /// once enough other posts have come; products they bought for themselves stay out).
+    async fn home_feed_updates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = Post> + use<>, async_graphql::Error> {
+        let member = crate::ctx::signed_in(ctx)?.clone();
+        let slot = subscription_slot(ctx)?;
+        let api = Arc::clone(api(ctx));
+        let live = LiveFeed::new(api, member, Which::Home, slot).map_err(ApiError::from)?;
+        Ok(futures_util::stream::unfold(live, |live| async move {
+            live.next().await.map(|(d, live)| (d.post, live))
+        }))
+    }
+
+    /// New posts in the signed-in member's "For you" as they are published, oldest first:
+    /// from the interests they chose and the creators they follow (every interest in
+    /// chronological mode), without what they hid, under the feed policy, each with why.
+    async fn for_you_updates(
+        &self,
+        ctx: &Context<'_>,
+    ) -> Result<impl Stream<Item = ForYouUpdate> + use<>, async_graphql::Error> {
+        let member = crate::ctx::signed_in(ctx)?.clone();
+        let slot = subscription_slot(ctx)?;
+        let api = Arc::clone(api(ctx));
+        let live = LiveFeed::new(api, member, Which::ForYou, slot).map_err(ApiError::from)?;
+        Ok(futures_util::stream::unfold(live, |live| async move {
+            live.next().await.map(|(d, live)| {
+                (
+                    ForYouUpdate {
+                        node: d.post,
+                        reasons: d.reasons,
+                    },
+                    live,
+                )
+            })
+        }))
     }
 
     /// The log's signed tree heads: the current one, then each one the server publishes

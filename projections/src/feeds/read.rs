@@ -216,6 +216,17 @@ pub fn product_posts(
     page(feeds.tree(), keys::product_posts_prefix(asin), first, after)
 }
 
+/// A member's posts published after `since`, oldest first, at most `max`: what a live
+/// subscriber following them has not seen yet.
+pub fn posts_by_since(
+    feeds: &impl Source,
+    user: &UserId,
+    since: Option<Position>,
+    max: usize,
+) -> Result<Vec<(Position, PostId)>, ProjectionError> {
+    newer_than(feeds.tree(), keys::by_author_prefix(user), since, max)
+}
+
 /// A member's posts, newest first.
 pub fn posts_by(
     feeds: &impl Source,

@@ -235,6 +235,49 @@ pub fn interest_feed(
 /// How many posts a page may look at per item asked for, before it stops.
 pub(crate) const SCAN_FACTOR: usize = 20;
 
+/// The policy over a live feed (a subscription): the same rules as a page, over posts
+/// as they arrive, oldest first. A sponsored post over the cap waits for the first slot it
+/// fits: after enough other posts have arrived.
+#[derive(Debug, Default)]
+pub struct LivePolicy {
+    carry: Carry,
+    waiting: VecDeque<PostId>,
+}
+
+impl LivePolicy {
+    /// Offers the next post to arrive; answers the posts to deliver now, in order (none,
+    /// it, or it and a sponsored one whose slot came).
+    pub fn offer(
+        &mut self,
+        feeds: &impl Source,
+        post: &PostId,
+        viewer: Option<&UserId>,
+        now: i64,
+    ) -> Result<Vec<PostId>, ProjectionError> {
+        let mut purchases = viewer.map(|v| PurchaseReader::new(feeds, v));
+        let Some(sponsored) = wanted(feeds, post, purchases.as_mut(), now)? else {
+            return Ok(vec![]);
+        };
+        let mut deliver = Vec::new();
+        if sponsored {
+            if self.waiting.len() == MAX_WAITING {
+                self.waiting.pop_front();
+            }
+            self.waiting.push_back(post.clone());
+        } else {
+            self.carry.gap = self.carry.gap.map(|g| g + 1);
+            deliver.push(post.clone());
+        }
+        if self.carry.sponsored_fits()
+            && let Some(next) = self.waiting.pop_front()
+        {
+            self.carry.gap = Some(0);
+            deliver.push(next);
+        }
+        Ok(deliver)
+    }
+}
+
 /// Whether the policy lets `post` through for this reader: `None` when it is left out
 /// (removed, or every product it tags bought for themselves), else whether it is sponsored.
 fn wanted(

@@ -356,3 +356,46 @@ async fn every_feed_keeps_one_sponsored_post_in_five_across_pages_deferring_the_
         }
     }
 }
+
+#[tokio::test]
+async fn a_live_feed_delivers_under_the_same_policy_a_sponsored_post_over_the_cap_comes_later() {
+    use sparkfeed_projections::feeds::walk::LivePolicy;
+    let (w, _live) = authors().await;
+    let now = w.now();
+    let k1 = contract_k1(Some(usd(10_000)), Some(500), now - DAY, now + DAY);
+    w.run(as_user("uacme"), k1).await;
+    w.run(
+        as_user("uana"),
+        publish("s1", &["fitness"], &[], Some("k1")),
+    )
+    .await;
+    w.run(
+        as_user("uana"),
+        publish("s2", &["fitness"], &[], Some("k1")),
+    )
+    .await;
+    w.run_and_read(
+        as_user("ucal"),
+        publish("bought", &["fitness"], &["B000000001"], None),
+    )
+    .await;
+    w.run_and_read(
+        as_user("ubob"),
+        buy("bought", "B000000001", 1, "bob-own", false),
+    )
+    .await;
+    let bob = user("ubob");
+    let mut policy = LivePolicy::default();
+    let mut delivered = Vec::new();
+    for id in ["s1", "s2", "bought", "c1", "d1", "c2", "d2", "c3"] {
+        let out = policy
+            .offer(&w.feeds(), &post(id), Some(&bob), w.now())
+            .expect("offers");
+        delivered.extend(out.into_iter().map(|p| p.to_string()));
+    }
+    assert_eq!(
+        delivered,
+        ["s1", "c1", "d1", "c2", "d2", "s2", "c3"],
+        "s2 waits for four other posts; the product bob bought stays out"
+    );
+}

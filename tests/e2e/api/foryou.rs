@@ -298,3 +298,107 @@ proptest! {
         });
     }
 }
+
+/// The next `next` payload of `subscriber`, within 10 s.
+async fn next_payload(subscriber: &mut sparkfeed_testkit::client::Subscriber) -> Value {
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), subscriber.receive())
+        .await
+        .expect("a message within 10 s")
+        .expect("receives")
+        .expect("open");
+    assert_eq!(message["type"], "next", "{message}");
+    message["payload"]["data"].clone()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn new_posts_reach_a_members_live_home_feed_and_for_you_without_what_they_hid() {
+    let h = Harness::start().await;
+    let (bob, [(ana, ana_t), (cal, cal_t), _]) = coffee_world(&h).await;
+    ok(h.client_with(&bob)
+        .graphql(HIDE, json!({ "t": { "authorId": cal } }))
+        .await
+        .expect("hide"));
+    let mut subscriber = sparkfeed_testkit::client::Subscriber::connect(h.addr(), Some(&bob))
+        .await
+        .expect("connect");
+    subscriber
+        .subscribe("fy", "subscription { forYouUpdates { node { id author { id } } reasons { kind interest } } }", json!({}))
+        .await
+        .expect("subscribe");
+    subscriber
+        .subscribe(
+            "home",
+            "subscription { homeFeedUpdates { id author { id } } }",
+            json!({}),
+        )
+        .await
+        .expect("subscribe");
+    // A subscription starts when the server has read its message: probe until one post
+    // has come through both (bounded), then the test proper.
+    let mut live = false;
+    for n in 0..20 {
+        publish(&h, &ana_t, post_input(&format!("probe {n}"), "coffee", &[])).await;
+        let mut got = (false, false);
+        while let Ok(Ok(Some(message))) =
+            tokio::time::timeout(std::time::Duration::from_millis(500), subscriber.receive()).await
+        {
+            got.0 |= message["payload"]["data"].get("forYouUpdates").is_some();
+            got.1 |= message["payload"]["data"].get("homeFeedUpdates").is_some();
+            if got == (true, true) {
+                break;
+            }
+        }
+        if got == (true, true) {
+            live = true;
+            break;
+        }
+    }
+    assert!(live, "both subscriptions delivered a probe");
+    // Cal (hidden) posts first, then ana.
+    publish(&h, &cal_t, post_input("from cal", "coffee", &[])).await;
+    let (fresh, _) = publish(&h, &ana_t, post_input("from ana", "coffee", &[])).await;
+    let mut for_you = Vec::new();
+    let mut home = Vec::new();
+    while for_you.is_empty() || home.len() < 2 {
+        let data = next_payload(&mut subscriber).await;
+        if let Some(item) = data.get("forYouUpdates") {
+            for_you.push(item.clone());
+        }
+        if let Some(item) = data.get("homeFeedUpdates") {
+            home.push(item["author"]["id"].clone());
+        }
+    }
+    assert_eq!(
+        for_you[0]["node"]["id"],
+        json!(fresh),
+        "cal's post, hidden, did not come: {for_you:?}"
+    );
+    assert_eq!(for_you[0]["node"]["author"]["id"], json!(ana));
+    assert_eq!(
+        for_you[0]["reasons"],
+        json!([{ "kind": "INTEREST", "interest": "coffee" }])
+    );
+    assert_eq!(
+        home,
+        vec![json!(cal), json!(ana)],
+        "the home feed hides nothing: both came"
+    );
+    // Signed out, neither subscription is offered.
+    let mut visitor = sparkfeed_testkit::client::Subscriber::connect(h.addr(), None)
+        .await
+        .expect("connect");
+    visitor
+        .subscribe(
+            "fy",
+            "subscription { forYouUpdates { node { id } } }",
+            json!({}),
+        )
+        .await
+        .expect("subscribe");
+    let message = tokio::time::timeout(std::time::Duration::from_secs(10), visitor.receive())
+        .await
+        .expect("in time")
+        .expect("receives")
+        .expect("open");
+    assert!(message.to_string().contains("UNAUTHENTICATED"), "{message}");
+}

@@ -183,6 +183,15 @@ pub(crate) struct ForYouEdge {
     pub reasons: Vec<FeedReason>,
 }
 
+/// A post arriving in a member's live `forYouUpdates`.
+#[derive(SimpleObject)]
+pub(crate) struct ForYouUpdate {
+    /// The post.
+    pub node: Post,
+    /// Why it is shown, strongest first.
+    pub reasons: Vec<FeedReason>,
+}
+
 /// A page of `forYou`.
 #[derive(SimpleObject)]
 pub(crate) struct ForYouConnection {

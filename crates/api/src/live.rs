@@ -1,0 +1,166 @@
+//! The live feeds of a signed-in member: `homeFeedUpdates` and `forYouUpdates`. Each
+//! wakes when the feeds projection commits, reads the posts published since it last
+//! looked in the feeds it follows, and lets the feed policy ([`LivePolicy`]) decide what
+//! to deliver: the same rules as a page of the feed.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use sparkfeed_domain::events::FeedMode;
+use sparkfeed_domain::{InterestSlug, UserId};
+use sparkfeed_events::{Position, Timestamp};
+use sparkfeed_projections::feeds::FEEDS;
+use sparkfeed_projections::foryou::rank::Reason;
+use sparkfeed_projections::foryou::score::Profile;
+use sparkfeed_projections::foryou::{FOR_YOU, read as foryou_read};
+use sparkfeed_projections::read::{self, LivePolicy};
+use tokio::sync::watch;
+
+use crate::Api;
+use crate::objects::foryou::FeedReason;
+use crate::objects::nodes::Post;
+use crate::sockets::SubscriptionSlot;
+
+/// How many new posts of one source a wake-up reads at most.
+const BATCH: usize = 64;
+
+/// Which live feed.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Which {
+    /// The home feed: the member's interests.
+    Home,
+    /// "For you": the member's interests and the creators they follow (every interest in
+    /// chronological mode), without what they hid.
+    ForYou,
+}
+
+/// A post a live feed delivers, with why.
+pub(crate) struct Delivered {
+    /// The post.
+    pub post: Post,
+    /// Why it is in the feed.
+    pub reasons: Vec<FeedReason>,
+}
+
+/// One member's live feed.
+pub(crate) struct LiveFeed {
+    api: Arc<Api>,
+    member: UserId,
+    which: Which,
+    checkpoints: watch::Receiver<Position>,
+    since: Option<Position>,
+    policy: LivePolicy,
+    ready: VecDeque<Delivered>,
+    /// Held as long as the stream runs.
+    _slot: Option<SubscriptionSlot>,
+}
+
+impl LiveFeed {
+    /// `member`'s live feed `which`, from what the feeds projection has applied now on.
+    pub(crate) fn new(
+        api: Arc<Api>,
+        member: UserId,
+        which: Which,
+        slot: Option<SubscriptionSlot>,
+    ) -> Result<Self, sparkfeed_projections::ProjectionError> {
+        let checkpoints = api.projections.checkpoints(FEEDS)?;
+        let since = Some(*checkpoints.borrow());
+        Ok(Self {
+            api,
+            member,
+            which,
+            checkpoints,
+            since,
+            policy: LivePolicy::default(),
+            ready: VecDeque::new(),
+            _slot: slot,
+        })
+    }
+
+    /// The next post the feed delivers, waiting for the projection to apply one.
+    pub(crate) async fn next(mut self) -> Option<(Delivered, Self)> {
+        loop {
+            if let Some(item) = self.ready.pop_front() {
+                return Some((item, self));
+            }
+            if !self.read_new().ok()? {
+                // Wake when the projection commits; a closed channel ends the stream.
+                self.checkpoints.changed().await.ok()?;
+            }
+        }
+    }
+
+    /// Reads the posts published since the last look; whether there were any.
+    fn read_new(&mut self) -> Result<bool, crate::error::ApiError> {
+        let feeds = self.api.projections.tree(FEEDS)?;
+        let foryou = self.api.projections.tree(FOR_YOU)?;
+        let signals = foryou_read::signals(&foryou, &self.member)?;
+        let chosen: Vec<InterestSlug> = read::member(&feeds, &self.member)?
+            .map(|m| m.interests)
+            .unwrap_or_default();
+        let chronological = self.which == Which::ForYou && signals.mode == FeedMode::Chronological;
+        let interests: Vec<InterestSlug> = if chronological {
+            read::interests(&feeds)?
+                .into_iter()
+                .map(|i| i.interest)
+                .collect()
+        } else {
+            chosen.clone()
+        };
+        // New posts by position, each with its reasons.
+        let mut fresh: BTreeMap<Position, (sparkfeed_domain::PostId, Vec<Reason>)> =
+            BTreeMap::new();
+        for interest in &interests {
+            let reason = if chronological {
+                Reason::Newest
+            } else {
+                Reason::Interest(interest.clone())
+            };
+            for (at, post) in read::feed_since(&feeds, interest, self.since, BATCH)? {
+                fresh
+                    .entry(at)
+                    .or_insert_with(|| (post, vec![]))
+                    .1
+                    .push(reason.clone());
+            }
+        }
+        if self.which == Which::ForYou && !chronological {
+            for creator in &signals.follows {
+                for (at, post) in read::posts_by_since(&feeds, creator, self.since, BATCH)? {
+                    let entry = fresh.entry(at).or_insert_with(|| (post, vec![]));
+                    entry.1.insert(0, Reason::FollowedCreator(creator.clone()));
+                }
+            }
+        }
+        let Some(last) = fresh.keys().next_back().copied() else {
+            return Ok(false);
+        };
+        self.since = Some(last);
+        let hidden = Profile::new(&signals, &[], &[]);
+        let now = Timestamp::now().0;
+        let mut reasons_of = BTreeMap::new();
+        for (_, (post, reasons)) in fresh {
+            reasons_of.insert(post.clone(), reasons);
+            for deliver in self.policy.offer(&feeds, &post, Some(&self.member), now)? {
+                let Ok(Some(card)) = read::post_card(&feeds, &deliver) else {
+                    continue;
+                };
+                if self.which == Which::ForYou && hidden.hides(&card.body) {
+                    continue;
+                }
+                let mut reasons = reasons_of.get(&deliver).cloned().unwrap_or_default();
+                if let Some(d) = &card.body.disclosure {
+                    reasons.push(Reason::Sponsored {
+                        brand_name: d.brand_name.clone(),
+                        contract: d.contract.clone(),
+                    });
+                }
+                self.ready.push_back(Delivered {
+                    post: Post(Arc::new(card)),
+                    reasons: reasons.into_iter().map(FeedReason).collect(),
+                });
+            }
+        }
+        Ok(true)
+    }
+}
