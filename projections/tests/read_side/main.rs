@@ -1,8 +1,9 @@
 //! The read side against real logs in temp dirs: rebuilds, paging, read-your-writes, the
-//! home feed's rules, post cards and the audit trail.
+//! home feed's rules, post cards, the audit trail and earnings.
 
 mod analytics;
 mod demo_world;
+mod earnings;
 mod golden_demo;
 mod ledger;
 mod props;
