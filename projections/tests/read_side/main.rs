@@ -1,7 +1,8 @@
 //! The read side against real logs in temp dirs: rebuilds, paging, read-your-writes, the
-//! home feed's rules, post cards, the audit trail and earnings.
+//! home feed's rules, post cards, the audit trail, earnings, follows and storefronts.
 
 mod analytics;
+mod creators;
 mod demo_world;
 mod earnings;
 mod golden_demo;
