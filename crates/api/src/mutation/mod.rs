@@ -18,6 +18,7 @@ mod args;
 mod catalog;
 mod contract;
 mod engagement;
+mod follow;
 mod moderation;
 mod operations;
 mod order;
@@ -44,4 +45,5 @@ pub struct Mutation(
     contract::ContractMutations,
     moderation::ModerationMutations,
     operations::OperationsMutations,
+    follow::FollowMutations,
 );
