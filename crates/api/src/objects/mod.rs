@@ -17,6 +17,7 @@ pub(crate) mod analytics;
 pub(crate) mod audit;
 pub(crate) mod comment;
 pub(crate) mod disclosure;
+pub(crate) mod earnings;
 pub(crate) mod event;
 pub(crate) mod feed;
 pub(crate) mod follows;

@@ -11,11 +11,11 @@ use sparkfeed_projections::audit::read::{self as ledger, ContractFilter};
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::MemberRow;
 
+use super::earnings::Earnings;
 use super::follows::{self, List};
 use super::ledger::sponsorship_page;
 use super::nodes::{Post, User, post_page};
 use super::order::Order;
-use super::sales::Earnings;
 use super::sponsorship::Sponsorship;
 use super::storefront::Storefront;
 use crate::ctx::{Env, Gql, api, feeds_tree, viewer};
@@ -224,15 +224,15 @@ impl User {
         }
         sponsorship_page(ctx, &filter, first, after)
     }
-    /// The commissions they earned, under sponsorship contracts and as an associate. Only
-    /// they may see these.
+    /// What they earned: commissions on purchases through their posts and the flat fees of
+    /// their contracts, in all, `byMonth` and `byContract`. Only they may see these.
     async fn earnings(&self, ctx: &Context<'_>) -> Gql<Option<Earnings>> {
         self.own(ctx, "earnings")?;
         let earned = || -> ApiResult<_> {
             let audit = api(ctx).projections.tree(AUDIT)?;
             Ok(ledger::earnings(&audit, &self.0.user)?)
         };
-        Ok(Some(Earnings(earned()?)))
+        Ok(Some(Earnings::new(self.0.user.clone(), earned()?)))
     }
     /// Members following them.
     async fn follower_count(&self, ctx: &Context<'_>) -> Gql<Int64> {

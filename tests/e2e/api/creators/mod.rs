@@ -1,9 +1,12 @@
 //! Creators (issue 16, part 4) over the real server: follows and their counts, every
-//! refusal typed with nothing written, and the storefront's order.
+//! refusal typed with nothing written, the storefront's order, and earnings shown to the
+//! creator alone.
 //!
 //! - `follows`: follow, unfollow, the counts and lists, and the refusals;
-//! - `storefront`: products ranked by purchases through the creator's posts.
+//! - `storefront`: products ranked by purchases through the creator's posts;
+//! - `earnings`: the breakdown by month and contract, for the creator only.
 
+mod earnings;
 mod follows;
 mod storefront;
 
