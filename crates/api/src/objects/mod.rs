@@ -29,6 +29,7 @@ pub(crate) mod money;
 pub(crate) mod nodes;
 pub(crate) mod order;
 pub(crate) mod post;
+pub(crate) mod post_counts;
 pub(crate) mod product;
 pub(crate) mod projection;
 pub(crate) mod report;

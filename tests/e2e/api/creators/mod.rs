@@ -1,13 +1,15 @@
-//! Creators (issue 16, part 4) over the real server: follows and their counts, every
-//! refusal typed with nothing written, the storefront's order, and earnings shown to the
-//! creator alone.
+//! Creators (issue 16, part 4, and `postUpdates` of part 5) over the real server: follows
+//! and their counts, every refusal typed with nothing written, the storefront's order,
+//! earnings shown to the creator alone, and a post card's counts live over a WebSocket.
 //!
 //! - `follows`: follow, unfollow, the counts and lists, and the refusals;
 //! - `storefront`: products ranked by purchases through the creator's posts;
-//! - `earnings`: the breakdown by month and contract, for the creator only.
+//! - `earnings`: the breakdown by month and contract, for the creator only;
+//! - `live`: `postUpdates`.
 
 mod earnings;
 mod follows;
+mod live;
 mod storefront;
 
 use serde_json::{Value, json};
