@@ -12,7 +12,8 @@
 //! (the only place a row key is spelled), its `rows` and its `read` queries: [`feeds`]
 //! (per-interest feeds, post cards, members, products, orders, saves, comments, the home
 //! feed and the feed [`policy`](feeds::policy)), [`audit`] (sponsorship audit trail),
-//! [`analytics`] (per interest and day), [`moderation`] (the queue of reported posts).
+//! [`analytics`] (per interest and day), [`moderation`] (the queue of reported posts),
+//! [`creators`] (follows and storefronts).
 //! [`read`] and [`rows`] keep the old paths.
 //!
 //! The runner is in `runner` (live and catch-up) and `runner::replay` (rebuilds); the
@@ -26,6 +27,7 @@ pub mod analytics;
 pub mod audit;
 pub mod cache;
 mod catalog;
+pub mod creators;
 pub mod decoded;
 pub mod feeds;
 pub mod foryou;
@@ -118,5 +120,6 @@ fn all() -> Vec<Arc<dyn Projection>> {
         Arc::new(analytics::Analytics),
         Arc::new(moderation::Moderation),
         Arc::new(foryou::ForYou),
+        Arc::new(creators::Creators),
     ]
 }

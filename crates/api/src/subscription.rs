@@ -1,9 +1,10 @@
-//! The subscriptions: a feed as it grows, and the log as it is written.
+//! The subscriptions: a feed as it grows, a post's counts as they change, and the log as
+//! it is written.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use async_graphql::{Context, Subscription};
+use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
 use sparkfeed_domain::{InterestSlug, Role as DomainRole};
 use sparkfeed_events::Position;
@@ -18,6 +19,7 @@ use crate::objects::event::{Event, EventFilter};
 use crate::objects::foryou::ForYouUpdate;
 use crate::objects::merkle::TreeHead;
 use crate::objects::nodes::Post;
+use crate::objects::post_counts::{self, PostCounts};
 use crate::paging::cursor;
 use crate::query::known_interest;
 use crate::sockets::{SubscriptionSlot, SubscriptionSlots};
@@ -155,6 +157,19 @@ impl Subscription {
                 )
             })
         }))
+    }
+
+    /// A post's counts (smiles, saves, shares, comments, purchases) for an open post card:
+    /// first as they are, then each time the feeds projection applies a change to them
+    /// (changes applied together arrive as one message). Public. `NOT_FOUND` for an unknown
+    /// or removed post; the stream completes when the post is removed.
+    async fn post_updates(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> Result<impl Stream<Item = PostCounts> + use<>, async_graphql::Error> {
+        let slot = subscription_slot(ctx)?;
+        Ok(post_counts::updates(ctx, &id, slot)?)
     }
 
     /// The log's signed tree heads: the current one, then each one the server publishes

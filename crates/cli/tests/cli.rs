@@ -291,7 +291,14 @@ fn the_demo_world_seeds_and_then_verifies() {
 
     let (code, out, err) = sparkfeed(&["rebuild", "all", "--data-dir", data]);
     assert_eq!(code, 0, "{out}{err}");
-    for name in ["analytics", "audit", "feeds", "moderation"] {
+    for name in [
+        "analytics",
+        "audit",
+        "creators",
+        "feeds",
+        "foryou",
+        "moderation",
+    ] {
         assert!(out.contains(&format!("rebuilt {name}: ")), "{out}");
     }
     let (code, _, err) = sparkfeed(&["rebuild", "nope", "--data-dir", data]);

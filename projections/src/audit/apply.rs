@@ -1,14 +1,14 @@
 //! How the audit projection folds each event into its trail; [`super::ledger`] folds the
-//! same entries into the ledger.
+//! same entries into the ledger, and [`super::earnings`] the events into earnings.
 
 use sparkfeed_domain::events::{self as ev, DomainEvent};
 use sparkfeed_domain::{ContractId, PostId};
 use sparkfeed_events::RecordedEvent;
 
 use super::keys;
-use super::ledger;
 use super::rows::{AuditEntry, ContractRow, Fact, Sale, SponsoredPostRef, Terms};
 use super::{AUDIT, Audit};
+use super::{earnings, ledger};
 use crate::store::Rows;
 use crate::{Applied, Projection, ProjectionError};
 
@@ -31,13 +31,12 @@ impl Projection for Audit {
     fn version(&self) -> u32 {
         // 2: typed entries (`Fact`), the ledger (contracts, their posts and sales, the
         // listings by brand and enthusiast), earnings; `parties` folded into `ledger`.
-        2
+        // 3: earnings count flat fees, and are kept per month too (`emonth`).
+        3
     }
 
     fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
-        if let DomainEvent::OrderPlaced(e) = event {
-            ledger::earned(rows, e)?;
-        }
+        earnings::fold(rows, stored, event)?;
         let Some(Mention {
             contract,
             post,

@@ -16,6 +16,7 @@
 //! | `bybrand\|brand\|position` | the [`ContractId`] a brand opened there |
 //! | `byenthusiast\|enthusiast\|position` | the [`ContractId`] opened there with an enthusiast |
 //! | `earnings\|user` | [`Earnings`](super::rows::Earnings) |
+//! | `emonth\|user\|rev month` | [`MonthEarnings`](super::rows::MonthEarnings), newest month first |
 //!
 //! Layout 2 (the typed ledger) dropped layout 1's `parties|contract`: a contract's parties
 //! are in its `ledger` row.
@@ -23,7 +24,8 @@
 use sparkfeed_domain::{ContractId, PostId, UserId};
 use sparkfeed_events::Position;
 
-use crate::store::{key, prefix};
+use super::rows::Month;
+use crate::store::{key, newest_first, prefix};
 
 /// Where a sponsored post's ledger row is: `postcontract|post`.
 pub fn post_contract(post: &PostId) -> Vec<u8> {
@@ -114,4 +116,18 @@ pub fn by_enthusiast_prefix(enthusiast: &UserId) -> Vec<u8> {
 /// The commissions `user` earned: `earnings|user`.
 pub fn earnings(user: &UserId) -> Vec<u8> {
     key(&["earnings", user.as_str()], None)
+}
+
+/// What `user` earned in `month`: `emonth|user|rev month`. The list's cursor
+/// ([`crate::list`]) is the month's number as a position.
+pub fn earnings_month(user: &UserId, month: Month) -> Vec<u8> {
+    key(
+        &["emonth", user.as_str()],
+        Some(newest_first(Position(u64::from(month.0)))),
+    )
+}
+
+/// What every month of `user`'s earnings starts with.
+pub fn earnings_months(user: &UserId) -> Vec<u8> {
+    prefix(&["emonth", user.as_str()])
 }

@@ -1,13 +1,11 @@
 //! How the audit projection folds a trail entry into the ledger: the contract's row, the
-//! posts and purchases under it, and the listings by opening, brand and enthusiast; and
-//! every order's commission into its earner's [`Earnings`].
-
-use sparkfeed_domain::events::OrderPlaced;
+//! posts and purchases under it, and the listings by opening, brand and enthusiast. What
+//! members earn is folded by [`super::earnings`].
 
 use super::keys;
 use super::rows::{
-    AuditEntry, ContractRow, Earnings, Ending, Fact, LedgerPost, LedgerSale, SalesTotals,
-    SponsoredPostRef, add_amount,
+    AuditEntry, ContractRow, Ending, Fact, LedgerPost, LedgerSale, SalesTotals, SponsoredPostRef,
+    add_amount,
 };
 use crate::Applied;
 use crate::store::Rows;
@@ -110,20 +108,4 @@ fn change(rows: &mut Rows<'_>, entry: &AuditEntry, f: impl FnOnce(&mut ContractR
         rows.put(key, &row)?;
     }
     Ok(())
-}
-
-/// Adds the commission of order `e`, if any, to its earner's earnings.
-pub(super) fn earned(rows: &mut Rows<'_>, e: &OrderPlaced) -> Applied {
-    let Some(commission) = &e.commission else {
-        return Ok(());
-    };
-    let key = keys::earnings(&commission.to);
-    let mut earnings = rows.get::<Earnings>(&key)?.unwrap_or_default();
-    earnings.orders = earnings.orders.saturating_add(1);
-    let amounts = match commission.contract {
-        Some(_) => &mut earnings.under_contracts,
-        None => &mut earnings.as_associate,
-    };
-    add_amount(amounts, commission.amount);
-    rows.put(key, &earnings)
 }

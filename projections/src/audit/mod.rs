@@ -11,11 +11,13 @@
 //!   [`Fact`](rows::Fact), and the ledger's rows.
 //! - `apply` (the [`Projection`](crate::Projection) impl of [`Audit`]): which events
 //!   enter the trail, as what fact and in what words; `ledger`: how each entry changes
-//!   the ledger.
+//!   the ledger; [`earnings`]: what members earn, and when a flat fee counts.
 //! - [`read`]: a post's and a party's history, a contract, the contracts by brand,
-//!   enthusiast and period, the posts and purchases under one, a member's earnings.
+//!   enthusiast and period, the posts and purchases under one, a member's earnings in all
+//!   and by month.
 
 mod apply;
+pub mod earnings;
 pub mod keys;
 mod ledger;
 pub mod read;

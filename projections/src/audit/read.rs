@@ -9,7 +9,9 @@ use sparkfeed_domain::{ContractId, PostId, UserId};
 use sparkfeed_events::Position;
 
 use super::keys;
-use super::rows::{AuditEntry, ContractRow, Earnings, LedgerPost, LedgerSale, SponsoredPostRef};
+use super::rows::{
+    AuditEntry, ContractRow, Earnings, LedgerPost, LedgerSale, MonthEarnings, SponsoredPostRef,
+};
 use crate::ProjectionError;
 use crate::list::{Page, row};
 use crate::store::decode;
@@ -132,9 +134,21 @@ pub fn sales_under(
     page(audit, keys::ledger_sales(contract), first, after)
 }
 
-/// The commissions `user` earned (none yet: zero orders, no amounts).
+/// What `user` earned, all months together (none yet: zero orders, no amounts).
 pub fn earnings(audit: &sled::Tree, user: &UserId) -> Result<Earnings, ProjectionError> {
     Ok(row(audit, &keys::earnings(user))?.unwrap_or_default())
+}
+
+/// Up to `first` months of what `user` earned, newest month first, after the month whose
+/// number ([`Month`](super::rows::Month)`.0`) is the cursor `after`. Months without a
+/// commission or a contract starting are left out.
+pub fn earnings_by_month(
+    audit: &sled::Tree,
+    user: &UserId,
+    first: usize,
+    after: Option<Position>,
+) -> Result<Page<MonthEarnings>, ProjectionError> {
+    crate::list::page(audit, keys::earnings_months(user), first, after)
 }
 
 /// Up to `first` rows of the list under `prefix` after position `after`, oldest first.

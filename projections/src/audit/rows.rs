@@ -1,6 +1,7 @@
 //! The rows of the audit projection: the trail's [`AuditEntry`], each with its typed
 //! [`Fact`], and the ledger's rows: a [`ContractRow`] per contract, with the
-//! [`LedgerPost`]s and [`LedgerSale`]s under it, and each member's [`Earnings`].
+//! [`LedgerPost`]s and [`LedgerSale`]s under it, and each member's [`Earnings`], in all and
+//! by [`Month`].
 //!
 //! Rows hold no personal data: opaque ids, amounts, times, hashes, a brand's public name
 //! and the free-text reasons brands, admins and moderators give.
@@ -216,7 +217,7 @@ pub struct SponsoredPostRef {
     pub published: Position,
 }
 
-/// The commissions a member earned: `earnings|user`.
+/// What a member earned, all months together: `earnings|user`.
 #[derive(Clone, Default, PartialEq, Debug, Serialize, Deserialize)]
 pub struct Earnings {
     /// How many orders earned them a commission.
@@ -225,6 +226,9 @@ pub struct Earnings {
     pub under_contracts: Vec<Money>,
     /// As an associate (their own, unsponsored posts), one amount per currency.
     pub as_associate: Vec<Money>,
+    /// The flat fees of their contracts, one amount per currency (when one counts:
+    /// [`super::earnings`]).
+    pub flat_fees: Vec<Money>,
 }
 
 /// Adds `amount` to the amounts of its currency in `amounts` (saturating; a currency not
@@ -233,5 +237,102 @@ pub(crate) fn add_amount(amounts: &mut Vec<Money>, amount: Money) {
     match amounts.iter_mut().find(|m| m.currency == amount.currency) {
         Some(m) => m.cents = m.cents.saturating_add(amount.cents),
         None => amounts.push(amount),
+    }
+}
+
+/// A UTC calendar month, counted from January of year 0, so that months sort in order.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Debug, Serialize, Deserialize)]
+pub struct Month(pub u32);
+
+impl Month {
+    /// The UTC month of `micros` (microseconds since the epoch); instants before year 0
+    /// or after 9999 count in its first or last month.
+    pub fn of(micros: i64) -> Self {
+        let days = micros.div_euclid(86_400_000_000);
+        match year_month(days) {
+            (year, _) if year < 0 => Month(0),
+            (year, month) => match u32::try_from(year) {
+                Ok(year) if year <= 9999 => Month(year * 12 + (month - 1)),
+                _ => Month(9999 * 12 + 11),
+            },
+        }
+    }
+
+    /// Its year.
+    pub fn year(self) -> u32 {
+        self.0 / 12
+    }
+
+    /// Its number in the year, 1 to 12.
+    pub fn number(self) -> u32 {
+        self.0 % 12 + 1
+    }
+}
+
+impl std::fmt::Display for Month {
+    /// `2026-11`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:04}-{:02}", self.year(), self.number())
+    }
+}
+
+/// Days since 1970-01-01 to (year, month 1 to 12), proleptic Gregorian (Howard Hinnant's
+/// `civil_from_days`, as the API's `time` module has it).
+fn year_month(days: i64) -> (i64, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, u32::try_from(month).unwrap_or(1))
+}
+
+/// What a member earned in one UTC month: `emonth|user|rev month`.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct MonthEarnings {
+    /// The month.
+    pub month: Month,
+    /// How many orders placed that month earned them a commission.
+    pub orders: u64,
+    /// Commissions under sponsorship contracts, one amount per currency.
+    pub under_contracts: Vec<Money>,
+    /// Commissions as an associate, one amount per currency.
+    pub as_associate: Vec<Money>,
+    /// Flat fees of the contracts that start that month, one amount per currency.
+    pub flat_fees: Vec<Money>,
+}
+
+impl MonthEarnings {
+    /// Nothing earned in `month` yet.
+    pub fn new(month: Month) -> Self {
+        Self {
+            month,
+            orders: 0,
+            under_contracts: vec![],
+            as_associate: vec![],
+            flat_fees: vec![],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Month;
+
+    #[test]
+    fn months_are_utc_calendar_months_in_order() {
+        let day = 86_400_000_000;
+        // 2026-11-30T23:59:59.999999Z, and a microsecond later.
+        let last = 20_788 * day - 1;
+        assert_eq!(Month::of(last).to_string(), "2026-11");
+        assert_eq!(Month::of(last + 1).to_string(), "2026-12");
+        assert!(Month::of(last) < Month::of(last + 1));
+        assert_eq!(Month::of(0).to_string(), "1970-01");
+        assert_eq!(Month::of(-1).to_string(), "1969-12");
+        assert_eq!(Month::of(i64::MIN).to_string(), "0000-01");
+        assert_eq!(Month::of(i64::MAX).to_string(), "9999-12");
     }
 }

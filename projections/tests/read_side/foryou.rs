@@ -137,6 +137,7 @@ async fn what_a_member_is_not_interested_in_disappears_and_comes_back_when_taken
     // A hidden post dims its kind: its author's other posts rank below everyone else's.
     let dee_first = ranked.iter().position(|r| r.author == user("udee"));
     assert_eq!(dee_first, Some(6), "{:?}", posts(&ranked));
+    w.assert_rebuild_equals_live("foryou").await;
 }
 
 #[tokio::test]

@@ -1,4 +1,4 @@
-//! The sponsorship ledger (the audit projection, layout 2): one typed row per contract,
+//! The sponsorship ledger (the audit projection, layout 3): one typed row per contract,
 //! the posts and purchases under it, the listings by brand, enthusiast and period, and
 //! each member's earnings; equal after a rebuild.
 
@@ -201,6 +201,7 @@ async fn a_contracts_row_after_its_opening_posts_purchases_and_early_end() {
             orders: 2,
             under_contracts: vec![usd(300)],
             as_associate: vec![],
+            flat_fees: vec![usd(10_000)],
         }
     );
 

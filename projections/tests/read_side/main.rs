@@ -1,8 +1,10 @@
 //! The read side against real logs in temp dirs: rebuilds, paging, read-your-writes, the
-//! home feed's rules, post cards and the audit trail.
+//! home feed's rules, post cards, the audit trail, earnings, follows and storefronts.
 
 mod analytics;
+mod creators;
 mod demo_world;
+mod earnings;
 mod foryou;
 mod golden_demo;
 mod ledger;

@@ -56,7 +56,14 @@ async fn an_admin_rebuilds_every_projection_on_the_running_server_and_reads_answ
     let (h, _) = with_posts().await;
     let before = ok(h.client().graphql(FEED, json!({})).await.expect("feed"));
     let events = h.head().len;
-    for name in ["feeds", "audit", "analytics", "moderation"] {
+    for name in [
+        "feeds",
+        "audit",
+        "analytics",
+        "moderation",
+        "creators",
+        "foryou",
+    ] {
         let started = ok(h
             .client_with(&h.admin)
             .graphql(
@@ -150,7 +157,14 @@ async fn sparkfeed_rebuild_on_a_directory_a_server_holds_goes_through_that_serve
         String::from_utf8_lossy(&out.stderr)
     );
     let printed = String::from_utf8_lossy(&out.stdout);
-    for name in ["analytics", "audit", "feeds", "moderation"] {
+    for name in [
+        "analytics",
+        "audit",
+        "creators",
+        "feeds",
+        "foryou",
+        "moderation",
+    ] {
         assert!(
             printed.contains(&format!(
                 "rebuilt {name} through the server at http://{}",

@@ -19,6 +19,7 @@ mod catalog;
 mod contract;
 mod controls;
 mod engagement;
+mod follow;
 mod moderation;
 mod operations;
 mod order;
@@ -46,4 +47,5 @@ pub struct Mutation(
     controls::ControlsMutations,
     moderation::ModerationMutations,
     operations::OperationsMutations,
+    follow::FollowMutations,
 );

@@ -1,5 +1,5 @@
 //! `SponsorshipSales`: the purchases attributed to a contract; `AttributedPurchase`, one of
-//! them (auditors only); `Earnings`, the commissions a member earned.
+//! them (auditors only). What a member earned is in [`super::earnings`].
 
 use std::sync::Arc;
 
@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, Object};
 use sparkfeed_domain::ContractId;
 use sparkfeed_projections::audit::AUDIT;
 use sparkfeed_projections::audit::read as ledger;
-use sparkfeed_projections::audit::rows::{Earnings as EarningsRow, LedgerSale, SalesTotals};
+use sparkfeed_projections::audit::rows::{LedgerSale, SalesTotals};
 
 use super::ledger::Reader;
 use super::money::Money;
@@ -35,7 +35,8 @@ impl SponsorshipSales {
     }
 }
 
-fn amounts(amounts: &[sparkfeed_domain::Money]) -> Vec<Money> {
+/// Amounts as the API shows them.
+pub(crate) fn amounts(amounts: &[sparkfeed_domain::Money]) -> Vec<Money> {
     amounts.iter().copied().map(Money).collect()
 }
 
@@ -128,26 +129,5 @@ impl AttributedPurchase {
     /// When it was placed.
     async fn placed_at(&self) -> DateTime {
         DateTime::from_micros(self.0.mark.recorded_at)
-    }
-}
-
-/// The commissions a member earned.
-pub(crate) struct Earnings(pub EarningsRow);
-
-/// The commissions a member earned, under sponsorship contracts and as an associate.
-#[Object(serial)]
-impl Earnings {
-    /// How many orders earned them a commission.
-    async fn orders(&self) -> Int64 {
-        Int64(self.0.orders)
-    }
-    /// Under sponsorship contracts: one amount per currency. Per contract:
-    /// `sponsorships { sales { commissionsEarned } }`.
-    async fn under_contracts(&self) -> Vec<Money> {
-        amounts(&self.0.under_contracts)
-    }
-    /// As an associate, through their unsponsored posts: one amount per currency.
-    async fn as_associate(&self) -> Vec<Money> {
-        amounts(&self.0.as_associate)
     }
 }

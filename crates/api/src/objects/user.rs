@@ -11,11 +11,13 @@ use sparkfeed_projections::audit::read::{self as ledger, ContractFilter};
 use sparkfeed_projections::read;
 use sparkfeed_projections::rows::MemberRow;
 
+use super::earnings::Earnings;
+use super::follows::{self, List};
 use super::ledger::sponsorship_page;
 use super::nodes::{Post, User, post_page};
 use super::order::Order;
-use super::sales::Earnings;
 use super::sponsorship::Sponsorship;
+use super::storefront::Storefront;
 use crate::ctx::{Env, Gql, api, feeds_tree, viewer};
 use crate::direct::{Walker, opt_text, strings, text, value};
 use crate::error::{ApiError, ApiResult};
@@ -222,15 +224,52 @@ impl User {
         }
         sponsorship_page(ctx, &filter, first, after)
     }
-    /// The commissions they earned, under sponsorship contracts and as an associate. Only
-    /// they may see these.
+    /// What they earned: commissions on purchases through their posts and the flat fees of
+    /// their contracts, in all, `byMonth` and `byContract`. Only they may see these.
     async fn earnings(&self, ctx: &Context<'_>) -> Gql<Option<Earnings>> {
         self.own(ctx, "earnings")?;
         let earned = || -> ApiResult<_> {
             let audit = api(ctx).projections.tree(AUDIT)?;
             Ok(ledger::earnings(&audit, &self.0.user)?)
         };
-        Ok(Some(Earnings(earned()?)))
+        Ok(Some(Earnings::new(self.0.user.clone(), earned()?)))
+    }
+    /// Members following them.
+    async fn follower_count(&self, ctx: &Context<'_>) -> Gql<Int64> {
+        Ok(Int64(follows::counts(ctx, &self.0.user)?.followers))
+    }
+    /// Creators they follow.
+    async fn following_count(&self, ctx: &Context<'_>) -> Gql<Int64> {
+        Ok(Int64(follows::counts(ctx, &self.0.user)?.following))
+    }
+    /// Members following them, the latest to follow first.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn followers(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Gql<Connection<Cursor, User>> {
+        follows::list(ctx, &self.0.user, List::Followers, first, after)
+    }
+    /// Creators they follow, the latest followed first.
+    #[graphql(complexity = "page_cost(first, child_complexity)")]
+    async fn following(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Gql<Connection<Cursor, User>> {
+        follows::list(ctx, &self.0.user, List::Following, first, after)
+    }
+    /// Whether the signed-in member follows them; false when signed out.
+    async fn viewer_follows(&self, ctx: &Context<'_>) -> Gql<bool> {
+        Ok(follows::viewer_follows(ctx, &self.0.user)?)
+    }
+    /// Their storefront: the products they recommend (tagged in their posts), most bought
+    /// through their posts first, and their posts. Public.
+    async fn storefront(&self) -> Storefront {
+        Storefront(self.0.user.clone())
     }
 }
 
