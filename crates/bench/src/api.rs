@@ -56,6 +56,8 @@ pub struct Phase {
 pub struct Setup {
     label: String,
     feed: Vec<Phase>,
+    /// `forYou` first pages (a fresh ranking each, unless the response cache answers).
+    for_you: Vec<Phase>,
     mutations: Vec<Phase>,
     /// Feed pages read while [`MIXED_WRITERS`] clients share posts, and those shares.
     mixed_feed: Vec<Phase>,
@@ -75,6 +77,20 @@ pub struct ApiReport {
 pub const FEED_PAGE: &str = "query($interest: String!) {
   feed(interest: $interest, first: 20) {
     edges { cursor node {
+      id caption publishedAt sponsored smileCount saveCount shareCount commentCount purchaseCount viewerHasSmiled
+      disclosure { label }
+      author { id handle displayName }
+      media { kind url width height alt }
+      tags { asin x y verifiedPurchaser product { title imageUrl price { formatted } } }
+    } }
+    pageInfo { hasNextPage endCursor }
+  }
+}";
+
+/// The `forYou` page the benchmark reads: the same cards as [`FEED_PAGE`], with reasons.
+pub const FOR_YOU_PAGE: &str = "query {
+  forYou(first: 20) {
+    edges { cursor reasons { kind text } node {
       id caption publishedAt sponsored smileCount saveCount shareCount commentCount purchaseCount viewerHasSmiled
       disclosure { label }
       author { id handle displayName }
@@ -358,6 +374,7 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
             .map(|t| Setup {
                 label: t.label.clone(),
                 feed: Vec::new(),
+                for_you: Vec::new(),
                 mutations: Vec::new(),
                 mixed_feed: Vec::new(),
                 mixed_writes: Vec::new(),
@@ -390,6 +407,10 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
                 let after = cache_counts(target.addr).await;
                 lookups[i].0 += after.0 - before.0.min(after.0);
                 lookups[i].1 += after.1 - before.1.min(after.1);
+                let for_you_request = |_: usize, _: usize| (FOR_YOU_PAGE, json!({}));
+                setups[i]
+                    .for_you
+                    .push(phase(target.addr, &target.readers, config, for_you_request).await?);
                 if target.token.is_some() && !target.posts.is_empty() {
                     setups[i]
                         .mutations
@@ -455,6 +476,7 @@ impl fmt::Display for ApiReport {
         for setup in &self.setups {
             writeln!(f, "{}:", setup.label)?;
             summary(f, "  feed page (first: 20, post cards)", &setup.feed)?;
+            summary(f, "  forYou page (first: 20, ranked)", &setup.for_you)?;
             summary(f, "  mutation (sharePost, read back)", &setup.mutations)?;
             summary(
                 f,

@@ -44,6 +44,8 @@ pub struct ProjectionsReport {
     log_reads: Vec<(f64, f64)>,
     rebuilds: Vec<(String, Vec<Rebuilt>)>,
     page_micros: Vec<f64>,
+    /// Each `forYou` first page's latency (ranking included), in microseconds.
+    for_you_micros: Vec<f64>,
 }
 
 /// Loads a seed world of about `events` events and `posts` posts into a scratch log, then
@@ -72,6 +74,11 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
     } else {
         Vec::new()
     };
+    let for_you_micros = if rebuilds.measures("feeds") && rebuilds.measures("foryou") {
+        reads::for_you_pages(&projections, &loaded, config.reads)?
+    } else {
+        Vec::new()
+    };
     for run in 1..config.runs {
         rebuilds.round(&runtime, run)?;
     }
@@ -81,5 +88,6 @@ pub fn projections(config: &ProjectionsBench) -> anyhow::Result<ProjectionsRepor
         log_reads,
         rebuilds: rebuilds.into_results(),
         page_micros,
+        for_you_micros,
     })
 }

@@ -76,3 +76,32 @@ pub(crate) fn feed_pages(
     }
     Ok(page_micros)
 }
+
+/// `reads` first pages of `forYou` (first: 20) for members spread over them all, as the
+/// API makes them: the ranking (candidates, scores, arrangement), then the page's cards
+/// and viewer state; each page's latency in microseconds.
+pub(crate) fn for_you_pages(
+    projections: &Projections,
+    world: &Loaded,
+    reads: usize,
+) -> anyhow::Result<Vec<f64>> {
+    use sparkfeed_projections::foryou::rank::{Viewer, for_you};
+    let feeds = projections.tree("feeds")?;
+    let foryou = projections.tree("foryou")?;
+    anyhow::ensure!(!world.members.is_empty(), "the world has no member");
+    let mut page_micros = Vec::with_capacity(reads);
+    for n in 0..reads {
+        let viewer = &world.members[n.wrapping_mul(7_919) % world.members.len()];
+        let start = Instant::now();
+        let who = Viewer::read(&foryou, Some(viewer))?;
+        let now = sparkfeed_events::Timestamp::now().0;
+        let ranked = for_you(&feeds, &who, now, |p| read::post_card(&feeds, p))?;
+        for item in ranked.iter().take(PAGE) {
+            let card = read::post_card(&feeds, &item.post)?.context("card")?;
+            let _badges = read::verified_purchaser(&feeds, &card)?;
+            let _viewer = read::viewer_state(&feeds, &item.post, viewer)?;
+        }
+        page_micros.push(start.elapsed().as_secs_f64() * 1e6);
+    }
+    Ok(page_micros)
+}

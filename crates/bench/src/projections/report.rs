@@ -22,7 +22,8 @@ impl fmt::Display for ProjectionsReport {
             median(self.log_reads.iter().map(|r| r.1).collect())
         )?;
         self.rebuilds(f)?;
-        self.feed_pages(f)
+        self.feed_pages(f)?;
+        self.for_you_pages(f)
     }
 }
 
@@ -61,6 +62,25 @@ impl ProjectionsReport {
         writeln!(
             f,
             " peak memory +: median rise of resident memory above where it stood when the rebuild began)"
+        )
+    }
+
+    fn for_you_pages(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sorted = self.for_you_micros.clone();
+        sorted.sort_by(f64::total_cmp);
+        if sorted.is_empty() {
+            return writeln!(
+                f,
+                "forYou page: not measured (feeds and foryou were not both rebuilt)"
+            );
+        }
+        writeln!(
+            f,
+            "forYou first page (first: 20, ranking of up to 200 included, with post cards, badges and viewer state), {} reads: p50 {:.0} us, p99 {:.0} us, max {:.0} us",
+            sorted.len(),
+            percentile(&sorted, 0.50),
+            percentile(&sorted, 0.99),
+            sorted.last().copied().unwrap_or(0.0)
         )
     }
 
