@@ -85,6 +85,21 @@ async fn a_members_controls_change_for_you_at_once_and_say_why() {
         "{first}"
     );
 
+    // Bob follows dee: dee's posts lead the very next ranking, and say why.
+    ok(h.client_with(&bob)
+        .graphql(
+            "mutation($c: ID!) { follow(creatorId: $c) { position } }",
+            json!({ "c": dee }),
+        )
+        .await
+        .expect("follow"));
+    let followed = page(&h, Some(&bob), 20, None).await;
+    assert_eq!(authors(&followed)[0], dee, "{followed}");
+    assert_eq!(
+        followed["edges"][0]["reasons"][0]["kind"], "FOLLOWED_CREATOR",
+        "{followed}"
+    );
+
     // Not interested in cal: gone from the very next ranking, listed in the controls.
     let hidden = ok(h
         .client_with(&bob)
