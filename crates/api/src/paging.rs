@@ -55,7 +55,18 @@ pub(crate) const DEFAULT_PAGE: usize = 20;
 
 /// Parses `first` (0 to `max`, refused above) and `after` (a cursor of this list).
 fn paging(first: Option<i32>, after: Option<String>, max: usize) -> ApiResult<Paging> {
-    let first = match first {
+    let first = first_of(first, max)?;
+    let from = full_cursor(after)?;
+    Ok(Paging {
+        first,
+        after: from.as_ref().map(|c| c.position),
+        from,
+    })
+}
+
+/// Parses `first`: 0 to `max` ([`DEFAULT_PAGE`] when absent), refused above.
+pub(crate) fn first_of(first: Option<i32>, max: usize) -> ApiResult<usize> {
+    Ok(match first {
         None => DEFAULT_PAGE.min(max),
         Some(n) => usize::try_from(n)
             .ok()
@@ -66,12 +77,6 @@ fn paging(first: Option<i32>, after: Option<String>, max: usize) -> ApiResult<Pa
                     format!("expected 0 to {max} items per page, got {n}"),
                 )
             })?,
-    };
-    let from = full_cursor(after)?;
-    Ok(Paging {
-        first,
-        after: from.as_ref().map(|c| c.position),
-        from,
     })
 }
 

@@ -3,10 +3,10 @@
 
 use std::collections::HashSet;
 
-use sparkfeed_domain::{Asin, InterestSlug, UserId};
+use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
 
 use super::merge::{Entries, Merge};
-use super::policy::{Purchase, Purchases};
+use super::policy::{Candidate, Purchase, Purchases, already_bought};
 use super::walk::{FeedCursor, SCAN_FACTOR, WalkPage, walk};
 use super::{keys, read};
 use crate::ProjectionError;
@@ -100,6 +100,24 @@ impl<'a, S: Source> PurchaseReader<'a, S> {
             looked_up: HashSet::new(),
             known: Purchases::default(),
         }
+    }
+
+    /// Whether the member bought every product a post tags for themselves, and it should
+    /// not be pushed again at `now` (the feed policy's purchase rule).
+    pub(crate) fn bought_all(
+        &mut self,
+        post: &PostId,
+        products: Vec<Asin>,
+        now: i64,
+    ) -> Result<bool, ProjectionError> {
+        self.learn(&products)?;
+        let candidate = Candidate {
+            post: post.clone(),
+            removed: false,
+            sponsored: false,
+            products,
+        };
+        Ok(already_bought(&candidate, &self.known, now))
     }
 
     /// Reads what the member bought of `products` (those not read yet).

@@ -16,7 +16,7 @@ use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
 use sparkfeed_events::Position;
 
 use super::home::PurchaseReader;
-use super::policy::{Candidate, SPONSORED_SPACING, already_bought};
+use super::policy::SPONSORED_SPACING;
 use super::{keys, read};
 use crate::ProjectionError;
 use crate::cache::Source;
@@ -294,14 +294,7 @@ fn wanted(
     }
     if let Some(reader) = purchases {
         let products: Vec<Asin> = body.tags.iter().map(|t| t.asin.clone()).collect();
-        reader.learn(&products)?;
-        let candidate = Candidate {
-            post: post.clone(),
-            removed: false,
-            sponsored: false,
-            products,
-        };
-        if already_bought(&candidate, &reader.known, now) {
+        if reader.bought_all(post, products, now)? {
             return Ok(None);
         }
     }

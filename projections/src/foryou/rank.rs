@@ -23,7 +23,7 @@ use super::score::{HiddenPost, Profile, score};
 use crate::ProjectionError;
 use crate::cache::Source;
 use crate::feeds::home::PurchaseReader;
-use crate::feeds::policy::{self, Candidate};
+use crate::feeds::policy;
 use crate::feeds::read;
 use crate::feeds::rows::PostCardRow;
 
@@ -155,17 +155,10 @@ pub fn for_you<E: From<ProjectionError>>(
         if body.removed || profile.hides(body) {
             continue;
         }
-        let products: Vec<Asin> = body.tags.iter().map(|t| t.asin.clone()).collect();
         // Purchase-aware only where the member's own signals may be used.
         if !chronological && let Some(reader) = purchases.as_mut() {
-            reader.learn(&products)?;
-            let candidate = Candidate {
-                post: post.clone(),
-                removed: false,
-                sponsored: false,
-                products,
-            };
-            if policy::already_bought(&candidate, &reader.known, now) {
+            let products: Vec<Asin> = body.tags.iter().map(|t| t.asin.clone()).collect();
+            if reader.bought_all(&post, products, now)? {
                 continue;
             }
         }

@@ -13,7 +13,7 @@ use sparkfeed_projections::foryou::{FOR_YOU, read as foryou_read};
 use crate::ctx::{Gql, api, feeds_tree, reads, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::objects::nodes::{Post, Product, User, load_product, load_user};
-use crate::paging::DEFAULT_PAGE;
+use crate::paging::first_of;
 use crate::rankings::RankingCursor;
 
 /// How `forYou` is ordered.
@@ -212,18 +212,7 @@ pub(crate) fn for_you(
 ) -> ApiResult<ForYouConnection> {
     let api = api(ctx);
     let max = api.limits.max_page;
-    let first = match first {
-        None => DEFAULT_PAGE.min(max),
-        Some(n) => usize::try_from(n)
-            .ok()
-            .filter(|n| *n <= max)
-            .ok_or_else(|| {
-                ApiError::input(
-                    "first",
-                    format!("expected 0 to {max} items per page, got {n}"),
-                )
-            })?,
-    };
+    let first = first_of(first, max)?;
     let member = viewer(ctx);
     let foryou = api.projections.tree(FOR_YOU)?;
     let signals = match member {

@@ -202,31 +202,26 @@ impl Domain {
                 let decided = controls::decide(&given, command)?;
                 self.commit(ctx, &stream, &loaded, decided).await
             }
-            Command::NotInterested { target } | Command::UndoNotInterested { target } => {
+            Command::NotInterested { .. }
+            | Command::UndoNotInterested { .. }
+            | Command::SetFeedMode { .. } => {
                 let stream = streams::feed_prefs(member);
                 let loaded = self.load::<FeedPrefsState>(&stream)?;
+                let target_exists = match command {
+                    Command::NotInterested { target } | Command::UndoNotInterested { target } => {
+                        self.target_exists(target)?
+                    }
+                    _ => false,
+                };
                 let given = controls::Given {
                     actor,
                     creator: UserState::default(),
                     follow: FollowState::default(),
                     prefs: loaded.state.clone(),
-                    target_exists: self.target_exists(target)?,
+                    target_exists,
                 };
                 let decided = controls::decide(&given, command)?;
-                self.commit(ctx, &stream, &loaded, decided).await
-            }
-            Command::SetFeedMode { .. } => {
-                let stream = streams::feed_prefs(member);
-                let loaded = self.load::<FeedPrefsState>(&stream)?;
-                let given = controls::Given {
-                    actor,
-                    creator: UserState::default(),
-                    follow: FollowState::default(),
-                    prefs: loaded.state.clone(),
-                    target_exists: false,
-                };
-                let decided = controls::decide(&given, command)?;
-                if decided.is_empty() {
+                if decided.is_empty() && matches!(command, Command::SetFeedMode { .. }) {
                     // The mode it has: nothing to write, answered at the stream's last event
                     // (or the log's head for a member who never set one).
                     let position = loaded.last_position.unwrap_or_else(|| {
