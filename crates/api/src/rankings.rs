@@ -19,8 +19,9 @@ use crate::error::{ApiError, ApiResult};
 
 /// How long a ranking can be paged through.
 pub const RANKING_TTL: Duration = Duration::from_secs(15 * 60);
-/// The most rankings kept (the oldest goes first).
-pub const MAX_RANKINGS: usize = 20_000;
+/// The most rankings kept (the oldest goes first). A ranking of 200 items is about 30 KiB,
+/// so this bounds them near 120 MiB; a member keeps only their latest one.
+pub const MAX_RANKINGS: usize = 4_096;
 
 struct Kept {
     viewer: Option<UserId>,
@@ -33,6 +34,8 @@ struct Kept {
 pub struct Rankings {
     next: AtomicU64,
     kept: Mutex<(HashMap<u64, Kept>, VecDeque<u64>)>,
+    /// Each member's latest ranking: a new first page retires the one before.
+    latest: Mutex<HashMap<UserId, u64>>,
 }
 
 /// Where a page of a ranking starts.
@@ -95,6 +98,16 @@ impl Rankings {
             },
         );
         order.push_back(id);
+        if let Some(member) = viewer {
+            let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some(old) = latest.insert(member.clone(), id) {
+                kept.remove(&old);
+            }
+            // Members whose ranking expired or was evicted are forgotten here too.
+            if latest.len() > MAX_RANKINGS * 2 {
+                latest.retain(|_, id| kept.contains_key(id));
+            }
+        }
         id
     }
 
@@ -168,5 +181,12 @@ mod tests {
                 )
                 .is_err()
         );
+        // A member's new ranking retires the one before; others' stay.
+        let bobs = rankings.keep(Some(&bob), vec![]);
+        let newer = rankings.keep(Some(&ana), vec![]);
+        assert!(rankings.get(at(0), Some(&ana)).is_err(), "retired");
+        let of = |id| RankingCursor { id, offset: 0 };
+        assert!(rankings.get(of(newer), Some(&ana)).is_ok());
+        assert!(rankings.get(of(bobs), Some(&bob)).is_ok());
     }
 }
