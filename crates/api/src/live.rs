@@ -64,7 +64,8 @@ impl LiveFeed {
         slot: Option<SubscriptionSlot>,
     ) -> Result<Self, sparkfeed_projections::ProjectionError> {
         let checkpoints = api.projections.checkpoints(FEEDS)?;
-        let since = Some(*checkpoints.borrow());
+        // The checkpoint is the next position to apply: a post published at it is new.
+        let since = checkpoints.borrow().0.checked_sub(1).map(Position);
         Ok(Self {
             api,
             member,
