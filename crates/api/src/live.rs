@@ -108,16 +108,28 @@ impl LiveFeed {
         } else {
             chosen.clone()
         };
-        // New posts by position, each with its reasons.
+        // New posts by position, each with its reasons. A source that returned a full batch
+        // may hold more: this look covers positions up to the least of their last ones
+        // (`upto`), and the next look reads on from there, so nothing is skipped.
         let mut fresh: BTreeMap<Position, (sparkfeed_domain::PostId, Vec<Reason>)> =
             BTreeMap::new();
+        let mut upto: Option<Position> = None;
+        let mut full = |batch: &[(Position, sparkfeed_domain::PostId)]| {
+            if batch.len() == BATCH
+                && let Some((last, _)) = batch.last()
+            {
+                upto = Some(upto.map_or(*last, |u: Position| u.min(*last)));
+            }
+        };
         for interest in &interests {
             let reason = if chronological {
                 Reason::Newest
             } else {
                 Reason::Interest(interest.clone())
             };
-            for (at, post) in read::feed_since(&feeds, interest, self.since, BATCH)? {
+            let batch = read::feed_since(&feeds, interest, self.since, BATCH)?;
+            full(&batch);
+            for (at, post) in batch {
                 fresh
                     .entry(at)
                     .or_insert_with(|| (post, vec![]))
@@ -127,11 +139,16 @@ impl LiveFeed {
         }
         if self.which == Which::ForYou && !chronological {
             for creator in &signals.follows {
-                for (at, post) in read::posts_by_since(&feeds, creator, self.since, BATCH)? {
+                let batch = read::posts_by_since(&feeds, creator, self.since, BATCH)?;
+                full(&batch);
+                for (at, post) in batch {
                     let entry = fresh.entry(at).or_insert_with(|| (post, vec![]));
                     entry.1.insert(0, Reason::FollowedCreator(creator.clone()));
                 }
             }
+        }
+        if let Some(upto) = upto {
+            fresh.retain(|at, _| *at <= upto);
         }
         let Some(last) = fresh.keys().next_back().copied() else {
             return Ok(false);
@@ -139,16 +156,22 @@ impl LiveFeed {
         self.since = Some(last);
         let hidden = Profile::new(&signals, &[], &[]);
         let now = Timestamp::now().0;
+        // Chronological mode uses no signal of the member's: not their purchases either.
+        let buyer = (!chronological).then_some(&self.member);
         let mut reasons_of = BTreeMap::new();
         for (_, (post, reasons)) in fresh {
+            // What the member hid never reaches the policy: it takes no slot.
+            if self.which == Which::ForYou
+                && let Ok(Some(body)) = read::post_body(&feeds, &post)
+                && hidden.hides(&body)
+            {
+                continue;
+            }
             reasons_of.insert(post.clone(), reasons);
-            for deliver in self.policy.offer(&feeds, &post, Some(&self.member), now)? {
+            for deliver in self.policy.offer(&feeds, &post, buyer, now)? {
                 let Ok(Some(card)) = read::post_card(&feeds, &deliver) else {
                     continue;
                 };
-                if self.which == Which::ForYou && hidden.hides(&card.body) {
-                    continue;
-                }
                 let mut reasons = reasons_of.get(&deliver).cloned().unwrap_or_default();
                 if let Some(d) = &card.body.disclosure {
                     reasons.push(Reason::Sponsored {

@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use sparkfeed_domain::UserId;
+use sparkfeed_domain::events::FeedMode;
 use sparkfeed_projections::foryou::rank::Ranked;
 
 use crate::error::{ApiError, ApiResult};
@@ -20,11 +21,13 @@ use crate::error::{ApiError, ApiResult};
 /// How long a ranking can be paged through.
 pub const RANKING_TTL: Duration = Duration::from_secs(15 * 60);
 /// The most rankings kept (the oldest goes first). A ranking of 200 items is about 30 KiB,
-/// so this bounds them near 120 MiB; a member keeps only their latest one.
+/// so this bounds them near 120 MiB. (A member's older rankings stay usable until then: a
+/// cached first page may still hand out their cursors.)
 pub const MAX_RANKINGS: usize = 4_096;
 
 struct Kept {
     viewer: Option<UserId>,
+    mode: FeedMode,
     items: Arc<Vec<Ranked>>,
     made: Instant,
 }
@@ -34,8 +37,6 @@ struct Kept {
 pub struct Rankings {
     next: AtomicU64,
     kept: Mutex<(HashMap<u64, Kept>, VecDeque<u64>)>,
-    /// Each member's latest ranking: a new first page retires the one before.
-    latest: Mutex<HashMap<UserId, u64>>,
 }
 
 /// Where a page of a ranking starts.
@@ -70,7 +71,7 @@ impl RankingCursor {
 
 impl Rankings {
     /// Keeps `items` for `viewer`; answers its id.
-    pub fn keep(&self, viewer: Option<&UserId>, items: Vec<Ranked>) -> u64 {
+    pub fn keep(&self, viewer: Option<&UserId>, mode: FeedMode, items: Vec<Ranked>) -> u64 {
         let id = self.next.fetch_add(1, Ordering::Relaxed);
         let mut guard = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         let (kept, order) = &mut *guard;
@@ -93,29 +94,22 @@ impl Rankings {
             id,
             Kept {
                 viewer: viewer.cloned(),
+                mode,
                 items: Arc::new(items),
                 made: now,
             },
         );
         order.push_back(id);
-        if let Some(member) = viewer {
-            let mut latest = self.latest.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some(old) = latest.insert(member.clone(), id) {
-                kept.remove(&old);
-            }
-            // Members whose ranking expired or was evicted are forgotten here too.
-            if latest.len() > MAX_RANKINGS * 2 {
-                latest.retain(|_, id| kept.contains_key(id));
-            }
-        }
         id
     }
 
-    /// The ranking `cursor` walks, if it is `viewer`'s and not expired.
+    /// The ranking `cursor` walks, if it is `viewer`'s, not expired, and made in `mode`
+    /// (the viewer's mode now: a ranking made before they changed it is not served).
     pub fn get(
         &self,
         cursor: RankingCursor,
         viewer: Option<&UserId>,
+        mode: FeedMode,
     ) -> ApiResult<Arc<Vec<Ranked>>> {
         let guard = self.kept.lock().unwrap_or_else(|p| p.into_inner());
         let stale = || {
@@ -131,6 +125,13 @@ impl Rankings {
         }
         if cursor.offset > kept.items.len() {
             return Err(stale());
+        }
+        if kept.mode != mode {
+            return Err(ApiError::input(
+                "after",
+                "the feed mode changed since this forYou ranking was made: start again without `after`"
+                    .to_string(),
+            ));
         }
         Ok(Arc::clone(&kept.items))
     }
@@ -164,12 +165,24 @@ mod tests {
         let rankings = Rankings::default();
         let ana = UserId::parse("uana").expect("valid");
         let bob = UserId::parse("ubob").expect("valid");
-        let id = rankings.keep(Some(&ana), vec![]);
+        let id = rankings.keep(Some(&ana), FeedMode::Personalized, vec![]);
         let at = |offset| RankingCursor { id, offset };
-        assert!(rankings.get(at(0), Some(&ana)).is_ok());
-        assert!(rankings.get(at(0), Some(&bob)).is_err());
-        assert!(rankings.get(at(0), None).is_err());
-        assert!(rankings.get(at(1), Some(&ana)).is_err());
+        assert!(
+            rankings
+                .get(at(0), Some(&ana), FeedMode::Personalized)
+                .is_ok()
+        );
+        assert!(
+            rankings
+                .get(at(0), Some(&bob), FeedMode::Personalized)
+                .is_err()
+        );
+        assert!(rankings.get(at(0), None, FeedMode::Personalized).is_err());
+        assert!(
+            rankings
+                .get(at(1), Some(&ana), FeedMode::Personalized)
+                .is_err()
+        );
         assert!(
             rankings
                 .get(
@@ -177,16 +190,34 @@ mod tests {
                         id: id + 1,
                         offset: 0
                     },
-                    Some(&ana)
+                    Some(&ana),
+                    FeedMode::Personalized
                 )
                 .is_err()
         );
-        // A member's new ranking retires the one before; others' stay.
-        let bobs = rankings.keep(Some(&bob), vec![]);
-        let newer = rankings.keep(Some(&ana), vec![]);
-        assert!(rankings.get(at(0), Some(&ana)).is_err(), "retired");
+        // A member's older ranking stays usable beside a newer one; a mode change retires it.
+        let bobs = rankings.keep(Some(&bob), FeedMode::Personalized, vec![]);
+        let newer = rankings.keep(Some(&ana), FeedMode::Personalized, vec![]);
+        assert!(
+            rankings
+                .get(at(0), Some(&ana), FeedMode::Personalized)
+                .is_ok()
+        );
+        assert!(
+            rankings
+                .get(at(0), Some(&ana), FeedMode::Chronological)
+                .is_err()
+        );
         let of = |id| RankingCursor { id, offset: 0 };
-        assert!(rankings.get(of(newer), Some(&ana)).is_ok());
-        assert!(rankings.get(of(bobs), Some(&bob)).is_ok());
+        assert!(
+            rankings
+                .get(of(newer), Some(&ana), FeedMode::Personalized)
+                .is_ok()
+        );
+        assert!(
+            rankings
+                .get(of(bobs), Some(&bob), FeedMode::Personalized)
+                .is_ok()
+        );
     }
 }

@@ -170,10 +170,10 @@ pub(crate) fn walk<T: Clone + Default>(
         }
         if shown.len() == first || scanned == budget {
             let more = entries.peek().is_some() || (!waiting.is_empty() && carry.sponsored_fits());
-            return Ok(WalkPage {
-                shown,
-                has_next: more,
-            });
+            // A budget spent with nothing shown leaves no cursor to resume from: the walk
+            // ends there rather than answer the same empty page for ever.
+            let has_next = more && !shown.is_empty();
+            return Ok(WalkPage { shown, has_next });
         }
         let Some(entry) = entries.next() else {
             return Ok(WalkPage {

@@ -400,3 +400,41 @@ async fn a_live_feed_delivers_under_the_same_policy_a_sponsored_post_over_the_ca
         "s2 waits for four other posts; the product bob bought stays out"
     );
 }
+
+#[tokio::test]
+async fn a_feed_whose_scan_budget_finds_nothing_to_show_ends_instead_of_stalling() {
+    use sparkfeed_projections::feeds::walk::interest_feed;
+    let (w, _live) = authors().await;
+    for n in 0..205 {
+        w.run(
+            as_user("ucal"),
+            publish(&format!("bought{n}"), &["fitness"], &["B000000001"], None),
+        )
+        .await;
+    }
+    w.run_and_read(
+        as_user("ubob"),
+        buy("bought0", "B000000001", 1, "bob-own", false),
+    )
+    .await;
+    let bob = user("ubob");
+    let page = interest_feed(
+        &w.feeds(),
+        &interest("fitness"),
+        Some(&bob),
+        1,
+        None,
+        w.now(),
+    )
+    .expect("a page");
+    assert!(page.shown.is_empty());
+    assert!(
+        !page.has_next,
+        "an empty page with no cursor must not promise more"
+    );
+    // A visitor, whose purchases are none, sees them.
+    let visitor =
+        interest_feed(&w.feeds(), &interest("fitness"), None, 1, None, w.now()).expect("a page");
+    assert_eq!(visitor.shown.len(), 1);
+    assert!(visitor.has_next);
+}

@@ -225,6 +225,11 @@ async fn feed_controls_refuse_bad_input_with_codes_and_write_nothing() {
         .await
         .expect("set"));
     assert_eq!(h.head(), head);
+    let personalized = page(&h, Some(&bob), 2, None).await;
+    let cursor = personalized["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("cursor")
+        .to_owned();
     let changed = ok(h
         .client_with(&bob)
         .graphql(set, json!({ "m": "CHRONOLOGICAL" }))
@@ -232,6 +237,14 @@ async fn feed_controls_refuse_bad_input_with_codes_and_write_nothing() {
         .expect("set"));
     assert_eq!(changed["setFeedMode"]["controls"]["mode"], "CHRONOLOGICAL");
     assert_eq!(page(&h, Some(&bob), 1, None).await["mode"], "CHRONOLOGICAL");
+    // A ranking made before the change is not served in the new mode (EU DSA Art. 38).
+    let answer = h
+        .client_with(&bob)
+        .graphql(FOR_YOU, json!({ "first": 2, "after": cursor }))
+        .await
+        .expect("answer");
+    refused(&answer, 200, "BAD_USER_INPUT");
+    assert!(answer.text.contains("feed mode changed"), "{}", answer.text);
 }
 
 /// What happens between two pages of a walk.
@@ -413,4 +426,37 @@ async fn new_posts_reach_a_members_live_home_feed_and_for_you_without_what_they_
         .expect("receives")
         .expect("open");
     assert!(message.to_string().contains("UNAUTHENTICATED"), "{message}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_hidden_post_removed_by_a_moderator_shows_in_the_controls_as_null() {
+    let h = Harness::start().await;
+    let (bob, [(_, ana_t), ..]) = coffee_world(&h).await;
+    let (post, _) = publish(&h, &ana_t, post_input("soon removed", "coffee", &[])).await;
+    ok(h.client_with(&bob)
+        .graphql(HIDE, json!({ "t": { "postId": post } }))
+        .await
+        .expect("hide"));
+    let (moderator, moderator_t) = h.prime_member("mo_removes").await;
+    h.grant(&moderator, "MODERATOR").await;
+    ok(h.client_with(&moderator_t)
+        .graphql(
+            "mutation($p: ID!) { removePost(postId: $p, reason: \"spam\") { position } }",
+            json!({ "p": post }),
+        )
+        .await
+        .expect("remove"));
+    let controls = ok(h
+        .client_with(&bob)
+        .graphql(
+            "{ feedControls { notInterested { kind id post { caption } } } }",
+            json!({}),
+        )
+        .await
+        .expect("controls"));
+    assert_eq!(
+        controls["feedControls"]["notInterested"],
+        json!([{ "kind": "POST", "id": post, "post": null }]),
+        "a removed post is not read back through the controls"
+    );
 }

@@ -10,7 +10,7 @@ use sparkfeed_projections::foryou::rows::Engagement;
 use sparkfeed_projections::foryou::score::Profile;
 use sparkfeed_projections::foryou::{FOR_YOU, read as foryou_read};
 
-use crate::ctx::{Gql, api, feeds_tree, reads, viewer};
+use crate::ctx::{Gql, api, feeds_tree, may_see_removed, reads, viewer};
 use crate::error::{ApiError, ApiResult};
 use crate::objects::nodes::{Post, Product, User, load_product, load_user};
 use crate::paging::first_of;
@@ -223,7 +223,7 @@ pub(crate) fn for_you(
     let (id, items, offset) = match after {
         Some(text) => {
             let cursor = RankingCursor::parse(&text)?;
-            let items = api.rankings.get(cursor, member)?;
+            let items = api.rankings.get(cursor, member, signals.mode)?;
             (cursor.id, items, cursor.offset)
         }
         None => {
@@ -236,8 +236,9 @@ pub(crate) fn for_you(
             let ranked = rank::for_you(&feeds, &who, Timestamp::now().0, |post| {
                 Ok::<_, ApiError>(reads.card(post)?.map(|c| (*c).clone()))
             })?;
-            let id = api.rankings.keep(member, ranked);
-            let items = api.rankings.get(RankingCursor { id, offset: 0 }, member)?;
+            let id = api.rankings.keep(member, signals.mode, ranked);
+            let start = RankingCursor { id, offset: 0 };
+            let items = api.rankings.get(start, member, signals.mode)?;
             (id, items, 0)
         }
     };
@@ -313,7 +314,10 @@ impl HiddenTarget {
     /// `POST`: the post.
     async fn post(&self, ctx: &Context<'_>) -> Gql<Option<Post>> {
         match &self.0 {
-            FeedTarget::Post(p) => Ok(reads(ctx).card(p)?.map(Post)),
+            FeedTarget::Post(p) => Ok(reads(ctx)
+                .card(p)?
+                .filter(|c| !c.body.removed || may_see_removed(ctx, c))
+                .map(Post)),
             _ => Ok(None),
         }
     }
