@@ -2,10 +2,10 @@
 //! `Limits::tree_head_every`, and whenever one is asked for (`treeHead`) after the log grew.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use sparkfeed_eventlog::{EventLog, LogError};
-use sparkfeed_treehead::{HeadKey, PublicKey, SignedTreeHead};
+use sparkfeed_treehead::{HeadKey, PublicKey, SignedTreeHead, now_micros};
 use tokio::sync::watch;
 
 /// The signing key and the last head published with it.
@@ -89,12 +89,6 @@ impl TreeHeads {
             }
         }
     }
-}
-
-fn now_micros() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 fn micros(d: Duration) -> i64 {

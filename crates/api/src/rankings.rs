@@ -162,62 +162,27 @@ mod tests {
 
     #[test]
     fn a_ranking_is_served_only_to_its_viewer_and_within_its_length() {
+        use FeedMode::{Chronological, Personalized};
         let rankings = Rankings::default();
         let ana = UserId::parse("uana").expect("valid");
         let bob = UserId::parse("ubob").expect("valid");
-        let id = rankings.keep(Some(&ana), FeedMode::Personalized, vec![]);
-        let at = |offset| RankingCursor { id, offset };
-        assert!(
+        let served = |id, offset, viewer, mode| {
             rankings
-                .get(at(0), Some(&ana), FeedMode::Personalized)
+                .get(RankingCursor { id, offset }, viewer, mode)
                 .is_ok()
-        );
-        assert!(
-            rankings
-                .get(at(0), Some(&bob), FeedMode::Personalized)
-                .is_err()
-        );
-        assert!(rankings.get(at(0), None, FeedMode::Personalized).is_err());
-        assert!(
-            rankings
-                .get(at(1), Some(&ana), FeedMode::Personalized)
-                .is_err()
-        );
-        assert!(
-            rankings
-                .get(
-                    RankingCursor {
-                        id: id + 1,
-                        offset: 0
-                    },
-                    Some(&ana),
-                    FeedMode::Personalized
-                )
-                .is_err()
-        );
+        };
+        let id = rankings.keep(Some(&ana), Personalized, vec![]);
+        assert!(served(id, 0, Some(&ana), Personalized));
+        assert!(!served(id, 0, Some(&bob), Personalized));
+        assert!(!served(id, 0, None, Personalized));
+        assert!(!served(id, 1, Some(&ana), Personalized));
+        assert!(!served(id + 1, 0, Some(&ana), Personalized));
         // A member's older ranking stays usable beside a newer one; a mode change retires it.
-        let bobs = rankings.keep(Some(&bob), FeedMode::Personalized, vec![]);
-        let newer = rankings.keep(Some(&ana), FeedMode::Personalized, vec![]);
-        assert!(
-            rankings
-                .get(at(0), Some(&ana), FeedMode::Personalized)
-                .is_ok()
-        );
-        assert!(
-            rankings
-                .get(at(0), Some(&ana), FeedMode::Chronological)
-                .is_err()
-        );
-        let of = |id| RankingCursor { id, offset: 0 };
-        assert!(
-            rankings
-                .get(of(newer), Some(&ana), FeedMode::Personalized)
-                .is_ok()
-        );
-        assert!(
-            rankings
-                .get(of(bobs), Some(&bob), FeedMode::Personalized)
-                .is_ok()
-        );
+        let bobs = rankings.keep(Some(&bob), Personalized, vec![]);
+        let newer = rankings.keep(Some(&ana), Personalized, vec![]);
+        assert!(served(id, 0, Some(&ana), Personalized));
+        assert!(!served(id, 0, Some(&ana), Chronological));
+        assert!(served(newer, 0, Some(&ana), Personalized));
+        assert!(served(bobs, 0, Some(&bob), Personalized));
     }
 }

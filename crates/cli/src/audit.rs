@@ -17,7 +17,7 @@ use sparkfeed_eventlog::offline::{OfflineLog, OfflineVerify, open_dir};
 use sparkfeed_events::{Hash, Position, RecordedEvent, codec};
 use sparkfeed_treehead::{
     CheckError, ConsistencyProofFile, HeadKey, InclusionProofFile, PUBLIC_KEY_FILE, PublicKey,
-    RecordFile, SignedTreeHead,
+    RecordFile, SignedTreeHead, now_micros,
 };
 
 /// Opens `dir`'s log from a copy in a scratch directory beside it; the scratch directory
@@ -31,12 +31,6 @@ fn offline(dir: &Path) -> anyhow::Result<(OfflineLog, tempfile::TempDir)> {
     let log = open_dir(dir, &scratch.path().join("copy"))
         .with_context(|| format!("reading the log in {}", dir.display()))?;
     Ok((log, scratch))
-}
-
-fn now_micros() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
 }
 
 /// The signed head of the log in `data_dir`: read from a copy and signed with the

@@ -344,7 +344,8 @@ enum BenchCommand {
     Projections(ProjectionsArgs),
 }
 
-// The flags of `bench export` and `bench verify`: a seed world and runs over it.
+// The flags of `bench export`, `bench verify` and `bench projections`: a seed world and
+// runs over it.
 #[derive(clap::Args)]
 struct WorldArgs {
     /// Events in the scratch log (about: the seed world is sized to it).
@@ -390,21 +391,12 @@ struct ApiArgs {
 
 #[derive(clap::Args)]
 struct ProjectionsArgs {
-    /// Events in the scratch log (about: the seed world is sized to it).
-    #[arg(long, default_value_t = 1_000_000)]
-    events: u64,
-    /// Posts among them.
-    #[arg(long, default_value_t = 100_000)]
-    posts: u64,
-    /// Rebuilds per projection; the median is reported.
-    #[arg(long, default_value_t = 3)]
-    runs: usize,
+    /// The seed world, the rebuilds per projection and where the scratch store goes.
+    #[command(flatten)]
+    world: WorldArgs,
     /// Feed pages read for the latency figures.
     #[arg(long, default_value_t = 20_000)]
     reads: usize,
-    /// Where the scratch store goes.
-    #[arg(long, default_value_os_t = std::env::temp_dir())]
-    dir: PathBuf,
     /// Each projection store's page cache, in MiB.
     #[arg(long, default_value_t = 1024)]
     cache_mb: u64,
@@ -740,11 +732,11 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
     let report = match what {
         BenchCommand::Projections(args) => {
             let config = bench_projections::ProjectionsBench {
-                events: args.events,
-                posts: args.posts,
-                runs: args.runs,
+                events: args.world.events,
+                posts: args.world.posts,
+                runs: args.world.runs,
                 reads: args.reads,
-                dir: args.dir,
+                dir: args.world.dir,
                 cache_mb: args.cache_mb,
                 replay_buffer_mb: args.replay_buffer_mb,
                 only: args.only,

@@ -83,7 +83,7 @@ fn check_proof(
         "--record",
         s(&r),
     ];
-    let (code, out, err) = sparkfeed(&[&args[..], &["--public-key", key]].concat());
+    let (code, out, err) = sparkfeed(&[args.as_slice(), &["--public-key", key]].concat());
     (code, format!("{out}{err}"))
 }
 
@@ -250,7 +250,7 @@ fn proofs_past_the_head_or_of_an_empty_tree_are_refused_and_nothing_is_written()
         vec!["prove", "--from-size", "0"],
         vec!["prove", "--from-size", "999999"],
     ] {
-        let (code, out, err) = sparkfeed(&[&args[..], &["--data-dir", s(&data)]].concat());
+        let (code, out, err) = sparkfeed(&[args.as_slice(), &["--data-dir", s(&data)]].concat());
         assert_eq!(code, 1, "{args:?}: {out}{err}");
         assert!(out.is_empty(), "{out}");
         assert!(

@@ -21,6 +21,13 @@ pub fn signed_message(tree_size: u64, timestamp_micros: i64, root_hash: &Hash) -
     message
 }
 
+/// Now, in microseconds since the epoch: the time a head is signed at.
+pub fn now_micros() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
 /// The log's Merkle tree head, signed: as `sparkfeed head --signed` writes it and
 /// `treeHead` answers it (the same field names).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

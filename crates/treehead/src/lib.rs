@@ -19,5 +19,5 @@ mod key;
 
 pub use check::{CheckError, check_consistency, check_inclusion, check_record};
 pub use files::{ConsistencyProofFile, InclusionProofFile, RecordFile};
-pub use head::{SIGNED_LABEL, SignedTreeHead, signed_message};
+pub use head::{SIGNED_LABEL, SignedTreeHead, now_micros, signed_message};
 pub use key::{HeadKey, KEY_FILE, KeyError, PUBLIC_KEY_FILE, PublicKey};

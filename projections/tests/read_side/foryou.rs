@@ -5,6 +5,7 @@ use sparkfeed_domain::events::{FeedMode, FeedTarget};
 use sparkfeed_domain::{Caller, Command, UserId};
 use sparkfeed_projections::feeds::policy::SPONSORED_SPACING;
 use sparkfeed_projections::feeds::read;
+use sparkfeed_projections::feeds::walk::FeedCursor;
 use sparkfeed_projections::foryou::rank::{self, Ranked, Reason, Viewer};
 
 use crate::*;
@@ -269,39 +270,36 @@ async fn chronological_mode_ignores_history_two_members_see_the_same_page() {
 /// page, for `viewer`: the posts and whether each is sponsored.
 fn walk_all(w: &World, viewer: Option<&UserId>, home: bool, size: usize) -> Vec<(String, bool)> {
     use sparkfeed_projections::feeds::home::home_feed;
-    use sparkfeed_projections::feeds::walk::interest_feed;
+    use sparkfeed_projections::feeds::walk::{Shown, WalkPage, interest_feed};
+    /// A page's posts, sponsored or not, and the cursor after its last one.
+    fn parts<T>(page: WalkPage<T>) -> (Vec<(String, bool)>, Option<FeedCursor>) {
+        let next = page
+            .has_next
+            .then(|| page.shown.last().map(|s| s.cursor.clone()))
+            .flatten();
+        let shown = page
+            .shown
+            .into_iter()
+            .map(|s: Shown<T>| (s.post.to_string(), s.sponsored));
+        (shown.collect(), next)
+    }
+    let fitness = interest("fitness");
     let mut out = Vec::new();
-    let mut after = None;
+    let mut after: Option<FeedCursor> = None;
     for _ in 0..100 {
-        let (shown, has_next) = match (home, viewer) {
+        let (shown, next) = match (home, viewer) {
             (true, Some(v)) => {
-                let page = home_feed(&w.feeds(), v, size, after.as_ref(), w.now()).expect("a page");
-                let shown: Vec<_> = page
-                    .shown
-                    .into_iter()
-                    .map(|s| (s.post, s.sponsored, s.cursor))
-                    .collect();
-                (shown, page.has_next)
+                parts(home_feed(&w.feeds(), v, size, after.as_ref(), w.now()).expect("a page"))
             }
-            _ => {
-                let fitness = interest("fitness");
-                let page =
-                    interest_feed(&w.feeds(), &fitness, viewer, size, after.as_ref(), w.now())
-                        .expect("a page");
-                let shown: Vec<_> = page
-                    .shown
-                    .into_iter()
-                    .map(|s| (s.post, s.sponsored, s.cursor))
-                    .collect();
-                (shown, page.has_next)
-            }
+            _ => parts(
+                interest_feed(&w.feeds(), &fitness, viewer, size, after.as_ref(), w.now())
+                    .expect("a page"),
+            ),
         };
-        for (post, sponsored, _) in &shown {
-            out.push((post.to_string(), *sponsored));
-        }
-        match (has_next, shown.last()) {
-            (true, Some((_, _, cursor))) => after = Some(cursor.clone()),
-            _ => return out,
+        out.extend(shown);
+        match next {
+            Some(cursor) => after = Some(cursor),
+            None => return out,
         }
     }
     panic!("the walk did not end: {out:?}");

@@ -18,12 +18,7 @@ const CONSISTENCY: &str = "query($m: Int64!, $n: Int64) {
 }";
 
 fn hash(v: &Value) -> Hash {
-    let text = v.as_str().expect("hex");
-    let bytes: Vec<u8> = (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2).expect("pair"), 16).expect("hex"))
-        .collect();
-    Hash(bytes.try_into().expect("32 bytes"))
+    sparkfeed_treehead::hex::decode_hash(v.as_str().expect("hex")).expect("32 bytes of hex")
 }
 
 fn hashes(v: &Value) -> Vec<Hash> {

@@ -98,7 +98,7 @@ impl Domain {
             | Command::EndPrime { user }
             | Command::GrantRole { user, .. }
             | Command::RevokeRole { user, .. }
-            | Command::ForgetMember { user } => (Some(user), None, &[][..]),
+            | Command::ForgetMember { user } => (Some(user), None, [].as_slice()),
             Command::ChooseInterests { interests } => (None, None, interests.as_slice()),
             _ => (None, None, &[][..]),
         };
