@@ -1,7 +1,7 @@
-//! The live feeds of a signed-in member: `homeFeedUpdates` and `forYouUpdates`. Each
-//! wakes when the feeds projection commits, reads the posts published since it last
-//! looked in the feeds it follows, and lets the feed policy ([`LivePolicy`]) decide what
-//! to deliver: the same rules as a page of the feed.
+//! The live feeds: `feedUpdates` (one interest, for anyone), and a signed-in member's
+//! `homeFeedUpdates` and `forYouUpdates`. Each wakes when the feeds projection commits,
+//! reads the posts published since it last looked in the feeds it follows, and lets the
+//! feed policy ([`LivePolicy`]) decide what to deliver: the same rules as a page of the feed.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
@@ -11,6 +11,7 @@ use sparkfeed_domain::{InterestSlug, UserId};
 use sparkfeed_events::{Position, Timestamp};
 use sparkfeed_projections::feeds::FEEDS;
 use sparkfeed_projections::foryou::rank::Reason;
+use sparkfeed_projections::foryou::rows::MemberSignals;
 use sparkfeed_projections::foryou::score::Profile;
 use sparkfeed_projections::foryou::{FOR_YOU, read as foryou_read};
 use sparkfeed_projections::read::{self, LivePolicy};
@@ -25,8 +26,10 @@ use crate::sockets::SubscriptionSlot;
 const BATCH: usize = 64;
 
 /// Which live feed.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+#[derive(Clone, PartialEq, Eq, Debug)]
 pub(crate) enum Which {
+    /// One interest's feed (`feedUpdates`).
+    Interest(InterestSlug),
     /// The home feed: the member's interests.
     Home,
     /// "For you": the member's interests and the creators they follow (every interest in
@@ -42,10 +45,11 @@ pub(crate) struct Delivered {
     pub reasons: Vec<FeedReason>,
 }
 
-/// One member's live feed.
+/// One live feed.
 pub(crate) struct LiveFeed {
     api: Arc<Api>,
-    member: UserId,
+    /// The subscriber, when signed in (`Home` and `ForYou` always are).
+    member: Option<UserId>,
     which: Which,
     checkpoints: watch::Receiver<Position>,
     since: Option<Position>,
@@ -56,10 +60,11 @@ pub(crate) struct LiveFeed {
 }
 
 impl LiveFeed {
-    /// `member`'s live feed `which`, from what the feeds projection has applied now on.
+    /// The live feed `which` for `member` (`Home` and `ForYou` need one), from what the
+    /// feeds projection has applied now on.
     pub(crate) fn new(
         api: Arc<Api>,
-        member: UserId,
+        member: Option<UserId>,
         which: Which,
         slot: Option<SubscriptionSlot>,
     ) -> Result<Self, sparkfeed_projections::ProjectionError> {
@@ -78,6 +83,13 @@ impl LiveFeed {
         })
     }
 
+    /// The feed from after position `since` instead (a client resuming from a cursor), or
+    /// from the start with `None`.
+    pub(crate) fn after(mut self, since: Option<Position>) -> Self {
+        self.since = since;
+        self
+    }
+
     /// The next post the feed delivers, waiting for the projection to apply one.
     pub(crate) async fn next(mut self) -> Option<(Delivered, Self)> {
         loop {
@@ -94,19 +106,23 @@ impl LiveFeed {
     /// Reads the posts published since the last look; whether there were any.
     fn read_new(&mut self) -> Result<bool, crate::error::ApiError> {
         let feeds = self.api.projections.tree(FEEDS)?;
-        let foryou = self.api.projections.tree(FOR_YOU)?;
-        let signals = foryou_read::signals(&foryou, &self.member)?;
-        let chosen: Vec<InterestSlug> = read::member(&feeds, &self.member)?
-            .map(|m| m.interests)
-            .unwrap_or_default();
+        let signals = match (&self.which, &self.member) {
+            (Which::ForYou, Some(member)) => {
+                foryou_read::signals(&self.api.projections.tree(FOR_YOU)?, member)?
+            }
+            _ => MemberSignals::default(),
+        };
         let chronological = self.which == Which::ForYou && signals.mode == FeedMode::Chronological;
-        let interests: Vec<InterestSlug> = if chronological {
-            read::interests(&feeds)?
+        let interests: Vec<InterestSlug> = match (&self.which, &self.member) {
+            (Which::Interest(slug), _) => vec![slug.clone()],
+            _ if chronological => read::interests(&feeds)?
                 .into_iter()
                 .map(|i| i.interest)
-                .collect()
-        } else {
-            chosen.clone()
+                .collect(),
+            (_, Some(member)) => read::member(&feeds, member)?
+                .map(|m| m.interests)
+                .unwrap_or_default(),
+            (_, None) => vec![],
         };
         // New posts by position, each with its reasons. A source that returned a full batch
         // may hold more: this look covers positions up to the least of their last ones
@@ -157,7 +173,7 @@ impl LiveFeed {
         let hidden = Profile::new(&signals, &[], &[]);
         let now = Timestamp::now().0;
         // Chronological mode uses no signal of the member's: not their purchases either.
-        let buyer = (!chronological).then_some(&self.member);
+        let buyer = self.member.as_ref().filter(|_| !chronological);
         let mut reasons_of = BTreeMap::new();
         for (_, (post, reasons)) in fresh {
             // What the member hid never reaches the policy: it takes no slot.

@@ -1,17 +1,14 @@
 //! The subscriptions: a feed as it grows, a post's counts as they change, and the log as
 //! it is written.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use async_graphql::{Context, ID, Subscription};
 use futures_util::Stream;
-use sparkfeed_domain::{InterestSlug, Role as DomainRole};
+use sparkfeed_domain::Role as DomainRole;
 use sparkfeed_events::Position;
 use sparkfeed_projections::read;
-use tokio::sync::watch;
 
-use crate::Api;
 use crate::ctx::{Gql, api, feeds_tree, with_role};
 use crate::error::ApiError;
 use crate::live::{LiveFeed, Which};
@@ -23,54 +20,6 @@ use crate::objects::post_counts::{self, PostCounts};
 use crate::paging::cursor;
 use crate::query::known_interest;
 use crate::sockets::{SubscriptionSlot, SubscriptionSlots};
-
-/// How many new posts one wake-up of `feedUpdates` reads at most.
-const FEED_BATCH: usize = 64;
-
-struct FeedFollower {
-    api: Arc<Api>,
-    interest: InterestSlug,
-    checkpoints: watch::Receiver<Position>,
-    since: Option<Position>,
-    ready: VecDeque<Post>,
-    /// The subscriber, when signed in (their own purchases stay out of their feed).
-    viewer: Option<sparkfeed_domain::UserId>,
-    /// The feed policy over the posts as they come.
-    policy: read::LivePolicy,
-    /// Held as long as the stream runs.
-    _slot: Option<SubscriptionSlot>,
-}
-
-impl FeedFollower {
-    /// The next post published to the feed, waiting for the projection to apply one.
-    async fn next(mut self) -> Option<(Post, Self)> {
-        loop {
-            if let Some(post) = self.ready.pop_front() {
-                return Some((post, self));
-            }
-            let tree = self.api.projections.tree("feeds").ok()?;
-            let fresh = read::feed_since(&tree, &self.interest, self.since, FEED_BATCH).ok()?;
-            if fresh.is_empty() {
-                // Wake when the projection commits; a closed channel ends the stream.
-                self.checkpoints.changed().await.ok()?;
-                continue;
-            }
-            let now = sparkfeed_events::Timestamp::now().0;
-            for (cursor, id) in fresh {
-                self.since = Some(cursor);
-                let deliver = self
-                    .policy
-                    .offer(&tree, &id, self.viewer.as_ref(), now)
-                    .ok()?;
-                for post in deliver {
-                    if let Ok(Some(card)) = read::post_card(&tree, &post) {
-                        self.ready.push_back(Post(Arc::new(card)));
-                    }
-                }
-            }
-        }
-    }
-}
 
 /// A slot of the socket's subscriptions (none outside a WebSocket connection), or
 /// `TOO_MANY_SUBSCRIPTIONS`.
@@ -101,22 +50,17 @@ impl Subscription {
         let after = cursor(after)?;
         let api = Arc::clone(api(ctx));
         // Subscribe before reading the head, so nothing applied in between is missed.
-        let checkpoints = api.projections.checkpoints("feeds")?;
+        let viewer = crate::ctx::viewer(ctx).cloned();
+        let live = LiveFeed::new(api, viewer, Which::Interest(interest.clone()), slot)
+            .map_err(ApiError::from)?;
         let since = match after {
             Some(cursor) => Some(cursor),
             None => read::feed_head(&feeds_tree(ctx)?, &interest)?,
         };
-        let follower = FeedFollower {
-            api,
-            interest,
-            checkpoints,
-            since,
-            ready: VecDeque::new(),
-            viewer: crate::ctx::viewer(ctx).cloned(),
-            policy: read::LivePolicy::default(),
-            _slot: slot,
-        };
-        Ok(futures_util::stream::unfold(follower, FeedFollower::next))
+        Ok(futures_util::stream::unfold(
+            live.after(since),
+            |live| async move { live.next().await.map(|(d, live)| (d.post, live)) },
+        ))
     }
 
     /// New posts in the signed-in member's home feed as they are published, oldest first,
@@ -129,7 +73,7 @@ impl Subscription {
         let member = crate::ctx::signed_in(ctx)?.clone();
         let slot = subscription_slot(ctx)?;
         let api = Arc::clone(api(ctx));
-        let live = LiveFeed::new(api, member, Which::Home, slot).map_err(ApiError::from)?;
+        let live = LiveFeed::new(api, Some(member), Which::Home, slot).map_err(ApiError::from)?;
         Ok(futures_util::stream::unfold(live, |live| async move {
             live.next().await.map(|(d, live)| (d.post, live))
         }))
@@ -145,7 +89,7 @@ impl Subscription {
         let member = crate::ctx::signed_in(ctx)?.clone();
         let slot = subscription_slot(ctx)?;
         let api = Arc::clone(api(ctx));
-        let live = LiveFeed::new(api, member, Which::ForYou, slot).map_err(ApiError::from)?;
+        let live = LiveFeed::new(api, Some(member), Which::ForYou, slot).map_err(ApiError::from)?;
         Ok(futures_util::stream::unfold(live, |live| async move {
             live.next().await.map(|(d, live)| {
                 (
