@@ -25,6 +25,7 @@
 
 pub mod analytics;
 pub mod audit;
+pub mod budget;
 pub mod cache;
 mod catalog;
 pub mod creators;
@@ -44,6 +45,7 @@ use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_eventlog::LogError;
 use sparkfeed_events::RecordedEvent;
 
+pub use crate::budget::CacheBudget;
 pub use crate::cache::{RowCache, Source, View};
 pub use crate::runner::{Projections, RebuildReport};
 use crate::store::Rows;
@@ -61,6 +63,12 @@ pub trait Projection: Send + Sync + 'static {
     /// changed). A store built by another version is never served: opening it starts a
     /// fresh generation that replays the log from zero.
     fn version(&self) -> u32;
+
+    /// Its part of the page-cache budget, relative to the others' ([`CacheBudget`]): the
+    /// stores that serve feed pages read most and get most.
+    fn cache_weight(&self) -> u64 {
+        1
+    }
 
     /// Folds one event into `rows`. Must be deterministic: a rebuild replays it.
     fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied;
@@ -99,13 +107,10 @@ impl ProjectionError {
     }
 }
 
-/// Each projection store's page cache unless configured: 1 GiB. Feed pages stay under a
-/// millisecond at p99 only while cards and feeds fit in the cache: over a million events
-/// and 100,000 posts, 256 MiB gave a p99 of 9 ms and 1 GiB one of 0.34 ms
-/// (`sparkfeed bench projections --cache-mb N`). The cache fills only as rows are read and
-/// written; analytics and audit stay small, and a rebuild's fresh generation has a cache
-/// of its own until the old one is retired.
-pub const DEFAULT_CACHE_BYTES: u64 = 1024 * 1024 * 1024;
+/// The page-cache budget of all projection stores together unless configured: 192 MiB,
+/// split by [`CacheBudget`]. The cache fills only as rows are read and written, and hot
+/// rows are also served from each projection's row cache ([`crate::cache`]).
+pub const DEFAULT_CACHE_BYTES: u64 = 192 * 1024 * 1024;
 
 /// How many bytes of rows a replay holds in memory before it writes them out: the rows
 /// of many batches coalesce (a post's counts are written once, not once per batch that

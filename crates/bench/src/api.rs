@@ -168,7 +168,7 @@ fn start_server(
 }
 
 /// One phase: `config.clients` clients, client `c` signed in with `tokens[c % len]`.
-async fn phase<F>(
+pub(crate) async fn phase<F>(
     addr: SocketAddr,
     tokens: &[Option<String>],
     config: &ApiBench,

@@ -5,6 +5,7 @@
 //! - [`projections`]: rebuild throughput and feed-page latency over a seed world;
 //! - [`api`]: GraphQL throughput and latency over loopback HTTP against `serve --demo`;
 //! - [`export`]: the analysts' export beside the log-read ceiling;
+//! - [`scale`]: a feed page and the server's memory as the log grows;
 //! - [`verify`]: `sparkfeed verify` from a copy beside the check in place.
 //!
 //! Invariant: nothing in the server links this crate; it measures through the same public
@@ -14,6 +15,7 @@ pub mod api;
 pub mod append;
 pub mod export;
 pub mod projections;
+pub mod scale;
 mod stats;
 mod usage;
 pub mod verify;

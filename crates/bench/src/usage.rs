@@ -25,7 +25,16 @@ pub(crate) struct Memory {
 impl Memory {
     /// Now.
     pub(crate) fn now() -> Option<Self> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        Self::from_status("/proc/self/status")
+    }
+
+    /// Process `pid`'s, now.
+    pub(crate) fn of(pid: u32) -> Option<Self> {
+        Self::from_status(&format!("/proc/{pid}/status"))
+    }
+
+    fn from_status(path: &str) -> Option<Self> {
+        let status = std::fs::read_to_string(path).ok()?;
         let field = |name: &str| -> Option<u64> {
             let kib: u64 = status
                 .lines()

@@ -192,8 +192,10 @@ enum Command {
         /// Seed the demo world first if the log is empty, and print demo tokens.
         #[arg(long)]
         demo: bool,
-        /// Each projection store's page cache, in MiB.
-        #[arg(long, default_value_t = 1024)]
+        /// The page-cache budget of every projection store together, in MiB: split among
+        /// them by weight (feeds most), a rebuild's fresh generation included. The log
+        /// keeps a page cache of its own (64 MiB).
+        #[arg(long, env = "SPARKFEED_CACHE_MB", default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
         cache_mb: u64,
         /// How long (ms) a query's answer may be served again to the same reader; 0
         /// turns the response cache off. Readers always see their own writes.
@@ -342,6 +344,31 @@ enum BenchCommand {
     /// Rebuild throughput of every projection over a seed world of about a million events,
     /// and feed-page read latency over its 100,000 posts.
     Projections(ProjectionsArgs),
+    /// A feed page as the log grows (in process and over HTTP) and the server's resident
+    /// memory while it serves them, at each log size.
+    Scale(ScaleArgs),
+}
+
+#[derive(clap::Args)]
+struct ScaleArgs {
+    /// Log sizes in events (a post every ten), smallest first.
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 100_000, 1_000_000])]
+    sizes: Vec<u64>,
+    /// Feed pages read in process at each size.
+    #[arg(long, default_value_t = 5_000)]
+    reads: usize,
+    /// Concurrent HTTP clients.
+    #[arg(long, default_value_t = 8)]
+    clients: usize,
+    /// Seconds of HTTP reads at each size.
+    #[arg(long, default_value_t = 5.0, value_parser = seconds)]
+    seconds: f64,
+    /// The server's page-cache budget for its projection stores, in MiB.
+    #[arg(long, default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+    cache_mb: u64,
+    /// Where the scratch worlds go.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    dir: PathBuf,
 }
 
 // The flags of `bench export`, `bench verify` and `bench projections`: a seed world and
@@ -397,8 +424,9 @@ struct ProjectionsArgs {
     /// Feed pages read for the latency figures.
     #[arg(long, default_value_t = 20_000)]
     reads: usize,
-    /// Each projection store's page cache, in MiB.
-    #[arg(long, default_value_t = 1024)]
+    /// The page-cache budget of every projection store together, in MiB (as `serve
+    /// --cache-mb`).
+    #[arg(long, default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     cache_mb: u64,
     /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side
     /// by side, each projection's variants in turn first (0 writes after every event).
@@ -782,6 +810,18 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
         BenchCommand::ExportOne { scenario, log } => {
             let line = sparkfeed_bench::export::export_one(scenario, &log);
             line.context("export measurement")? + "\n"
+        }
+        BenchCommand::Scale(args) => {
+            let config = sparkfeed_bench::scale::ScaleBench {
+                sizes: args.sizes,
+                reads: args.reads,
+                clients: args.clients,
+                seconds: args.seconds,
+                cache_mb: args.cache_mb,
+                dir: args.dir,
+            };
+            let report = sparkfeed_bench::scale::scale(&config);
+            report.context("scale benchmark")?.to_string()
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };

@@ -66,7 +66,7 @@ pub struct ServeOptions {
     pub secret: Option<String>,
     /// Seed the demo world first when the log is empty.
     pub demo: bool,
-    /// Each projection store's page cache, in MiB.
+    /// The page-cache budget of every projection store together, in MiB.
     pub cache_mb: u64,
     /// How long a query's answer may be served again to the same reader.
     pub response_cache: Duration,

@@ -240,6 +240,54 @@ fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latenc
 }
 
 #[test]
+fn bench_scale_prints_a_feed_page_and_the_servers_memory_at_every_log_size() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "scale",
+        "--sizes",
+        "3000,1500",
+        "--reads",
+        "20",
+        "--clients",
+        "2",
+        "--seconds",
+        "0.3",
+        "--cache-mb",
+        "32",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let rows: Vec<&str> = out
+        .lines()
+        .filter(|l| l.contains(" MiB") && l.contains("us"))
+        .collect();
+    assert_eq!(rows.len(), 2, "a row per size, smallest first:\n{out}");
+    let events: Vec<u64> = rows
+        .iter()
+        .map(|r| {
+            r.split_whitespace()
+                .next()
+                .and_then(|n| n.parse().ok())
+                .expect("events")
+        })
+        .collect();
+    assert!(events[0] < events[1], "{out}");
+    for line in [
+        "rss peak",
+        "http p99",
+        "proc p99",
+        "over HTTP",
+        "(target: at most 1.5x)",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    // Every server it started is gone with its scratch world.
+    assert_eq!(std::fs::read_dir(dir.path()).expect("lists").count(), 0);
+}
+
+#[test]
 fn bench_projections_rebuilds_only_the_projections_named() {
     let dir = tempfile::tempdir().expect("temp dir");
     let args = |only: &'static str| {
@@ -494,12 +542,26 @@ fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
         ["bench", "append", "--seconds=-1", "--runs=1"],
         ["bench", "append", "--seconds", "NaN"],
         ["bench", "api", "--seconds", "1e30"],
+        ["bench", "scale", "--seconds", "0"],
     ] {
         let (code, out, err) = sparkfeed(&args);
         assert_eq!(code, 2, "{args:?}: {out}{err}");
         assert!(err.contains("expected seconds above 0"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    // A page-cache budget too small for sled to work in is refused before anything opens.
+    let untouched = tempfile::tempdir().expect("temp dir");
+    let data_dir = untouched.path().join("data");
+    let (code, _, err) = sparkfeed(&[
+        "serve",
+        "--cache-mb",
+        "1",
+        "--data-dir",
+        data_dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--cache-mb") && err.contains("16"), "{err}");
+    assert!(!data_dir.exists(), "nothing was created");
     // A world whose contract starts a trillion days from now: a bad line, not an overflow.
     let world = tempfile::tempdir().expect("temp dir");
     let data = tempfile::tempdir().expect("temp dir");

@@ -100,12 +100,12 @@ fn by_interest(
 }
 
 /// Reads the row at `key` (its default when absent), changes it and writes it back.
-fn change<T: Serialize + DeserializeOwned + Default>(
+fn change<T: Serialize + DeserializeOwned + Default + Send + 'static>(
     rows: &mut Rows<'_>,
     key: Vec<u8>,
     f: impl FnOnce(&mut T),
 ) -> Result<(), ProjectionError> {
-    let mut row = rows.get::<T>(&key)?.unwrap_or_default();
-    f(&mut row);
-    rows.put(key, &row)
+    rows.change(key, |row: &mut Option<T>| {
+        f(row.get_or_insert_with(T::default))
+    })
 }

@@ -19,6 +19,11 @@ impl Projection for Creators {
         1
     }
 
+    /// Storefronts and follow lists are read beside feed pages.
+    fn cache_weight(&self) -> u64 {
+        2
+    }
+
     fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         let at = stored.record.position;
         let when = stored.record.recorded_at.0;
@@ -74,10 +79,9 @@ fn unfollowed(rows: &mut Rows<'_>, e: &ev::Unfollowed) -> Applied {
 }
 
 fn count(rows: &mut Rows<'_>, user: &UserId, change: impl FnOnce(&mut FollowCounts)) -> Applied {
-    let key = keys::counts(user);
-    let mut counts = rows.get::<FollowCounts>(&key)?.unwrap_or_default();
-    change(&mut counts);
-    rows.put(key, &counts)
+    rows.change(keys::counts(user), |counts: &mut Option<FollowCounts>| {
+        change(counts.get_or_insert_with(FollowCounts::default));
+    })
 }
 
 fn published(rows: &mut Rows<'_>, e: &ev::PostPublished, at: Position, when: i64) -> Applied {

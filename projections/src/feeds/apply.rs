@@ -21,6 +21,11 @@ impl Projection for Feeds {
         2
     }
 
+    /// Every feed page reads cards, counts and list rows from here.
+    fn cache_weight(&self) -> u64 {
+        6
+    }
+
     fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         let at = stored.record.position;
         let recorded_at = stored.record.recorded_at.0;

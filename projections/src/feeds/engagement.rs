@@ -80,10 +80,11 @@ pub(super) fn change_stats<T>(
     change: impl FnOnce(&mut Rows<'_>, &mut StatsRow) -> Result<T, ProjectionError>,
 ) -> Result<Option<T>, ProjectionError> {
     let row_key = keys::stats(post);
-    let Some(mut stats) = rows.get::<StatsRow>(&row_key)? else {
+    // Taken out of the decoded row while `change` writes other rows through `rows`.
+    let Some(mut stats) = rows.change(row_key.clone(), |s: &mut Option<StatsRow>| s.take())? else {
         return Ok(None);
     };
-    let answer = change(rows, &mut stats)?;
-    rows.put(row_key, &stats)?;
-    Ok(Some(answer))
+    let answer = change(rows, &mut stats);
+    rows.change(row_key, |s: &mut Option<StatsRow>| *s = Some(stats))?;
+    answer.map(Some)
 }

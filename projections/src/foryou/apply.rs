@@ -20,6 +20,11 @@ impl Projection for ForYou {
         1
     }
 
+    /// A first page ranks from a member's signals and every candidate's facts.
+    fn cache_weight(&self) -> u64 {
+        2
+    }
+
     fn apply(&self, rows: &mut Rows<'_>, _stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         match event {
             DomainEvent::PostPublished(e) => rows.put(
@@ -81,11 +86,9 @@ fn change_facts(
     post: &PostId,
     change: impl FnOnce(&mut PostFacts),
 ) -> Result<(), ProjectionError> {
-    if let Some(mut facts) = rows.get::<PostFacts>(&keys::facts(post))? {
-        change(&mut facts);
-        rows.put(keys::facts(post), &facts)?;
-    }
-    Ok(())
+    rows.change(keys::facts(post), |facts: &mut Option<PostFacts>| {
+        facts.as_mut().map(change);
+    })
 }
 
 fn change_signals(
@@ -93,11 +96,12 @@ fn change_signals(
     member: &UserId,
     change: impl FnOnce(&mut MemberSignals),
 ) -> Result<(), ProjectionError> {
-    let mut signals = rows
-        .get::<MemberSignals>(&keys::signals(member))?
-        .unwrap_or_default();
-    change(&mut signals);
-    rows.put(keys::signals(member), &signals)
+    rows.change(
+        keys::signals(member),
+        |signals: &mut Option<MemberSignals>| {
+            change(signals.get_or_insert_with(MemberSignals::default));
+        },
+    )
 }
 
 /// Credits (or, with `sign` -1, takes back) an engagement of `member` with `post` to the
@@ -109,7 +113,10 @@ fn engaged(
     how: Engagement,
     sign: f32,
 ) -> Result<(), ProjectionError> {
-    let Some(facts) = rows.get::<PostFacts>(&keys::facts(post))? else {
+    let facts = rows.change(keys::facts(post), |facts: &mut Option<PostFacts>| {
+        facts.clone()
+    })?;
+    let Some(facts) = facts else {
         return Ok(());
     };
     if facts.author == *member {

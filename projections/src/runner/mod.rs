@@ -18,7 +18,9 @@ pub use self::replay::RebuildReport;
 use crate::cache::{Source, View};
 use crate::catalog::Catalog;
 use crate::store::{Generation, Rows, Slot, checkpoint};
-use crate::{DEFAULT_CACHE_BYTES, DEFAULT_REPLAY_BUFFER_BYTES, Projection, ProjectionError};
+use crate::{
+    CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_REPLAY_BUFFER_BYTES, Projection, ProjectionError,
+};
 
 /// The most events one projection batch applies before committing.
 const BATCH: usize = 8192;
@@ -37,8 +39,8 @@ pub struct Projections {
     log: EventLog,
     /// Holds the catalog and one directory per projection generation.
     root: PathBuf,
-    /// Each generation's page cache.
-    cache_bytes: u64,
+    /// The page-cache budget every generation's cache is a share of.
+    cache: CacheBudget,
     catalog: Arc<Catalog>,
     entries: Arc<HashMap<&'static str, Entry>>,
     upcasters: Arc<Upcasters>,
@@ -53,8 +55,9 @@ impl Projections {
         Self::open_with_cache(dir, log, DEFAULT_CACHE_BYTES)
     }
 
-    /// Opens the projection store with a page cache of `cache_bytes` for each projection.
-    /// Feed reads stay under a millisecond only while the hot rows (cards, feeds) fit in it.
+    /// Opens the projection store with a page-cache budget of `cache_bytes` for every
+    /// projection store together, split by [`CacheBudget`] (a rebuild's fresh generation
+    /// included). Feed reads stay fast only while the hot rows (cards, feeds) fit.
     ///
     /// A store from before generations had directories of their own (one sled store for
     /// every projection) is removed first: its rows are replayed from the log.
@@ -75,11 +78,14 @@ impl Projections {
         let catalog = Catalog::open(dir)?;
         let mut entries = HashMap::new();
         let mut listed = Vec::new();
-        for projection in crate::all() {
+        let projections = crate::all();
+        let cache = CacheBudget::split(cache_bytes, &projections);
+        for projection in projections {
             let name = projection.name();
             let (generation, unnamed) = catalog.current_generation(dir, projection.as_ref())?;
             listed.push((name, generation));
-            let store = Generation::open(Generation::dir(dir, name, generation), cache_bytes)?;
+            let share = cache.share(projection.as_ref());
+            let store = Generation::open(Generation::dir(dir, name, generation), share)?;
             // Named only once its store is there for good: a power cut in between must not
             // leave the catalog naming a directory that is not (it did, at a first start).
             if unnamed {
@@ -101,7 +107,7 @@ impl Projections {
         Ok(Self {
             log,
             root: dir.to_owned(),
-            cache_bytes,
+            cache,
             catalog: Arc::new(catalog),
             entries: Arc::new(entries),
             upcasters: Arc::new(upcasters()),

@@ -48,7 +48,8 @@ impl Projections {
         let generation = self.catalog.generation(name)?.unwrap_or(0) + 1;
         let fresh_dir = Generation::dir(&self.root, name, generation);
         Generation::remove(&fresh_dir)?;
-        let fresh = View::of(Generation::open(fresh_dir, self.cache_bytes)?);
+        let share = self.cache.share(entry.projection.as_ref());
+        let fresh = View::of(Generation::open(fresh_dir, share)?);
         // Replay without holding the writer: the live tree keeps serving and advancing.
         let mut replayed = self.replay(entry.projection.as_ref(), &fresh, &mut progress)?;
         // Then catch up the last few events and swap, with the live runner paused.

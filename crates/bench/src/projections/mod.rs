@@ -26,7 +26,7 @@ pub struct ProjectionsBench {
     pub reads: usize,
     /// Parent directory of the scratch store.
     pub dir: PathBuf,
-    /// Each projection store's page cache, in MiB.
+    /// The page-cache budget of every projection store together, in MiB.
     pub cache_mb: u64,
     /// The rebuild's in-memory row buffers to compare, in MiB (each projection is rebuilt
     /// with each, interleaved).

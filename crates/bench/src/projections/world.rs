@@ -98,7 +98,8 @@ pub(crate) fn load(
     drop(world);
 
     let log = EventLog::open(Config::new(log_dir(dir))).context("opening the scratch log")?;
-    let keys = KeyStore::temporary().context("key store")?;
+    // In the data directory's own place, so that a server over the world reads it whole.
+    let keys = KeyStore::open(&log_dir(dir).join("keys")).context("key store")?;
     let domain = Domain::new(log.clone(), Arc::new(keys));
     let bar = indicatif::ProgressBar::new(0).with_style(
         indicatif::ProgressStyle::with_template(
@@ -134,13 +135,13 @@ pub(crate) fn load(
     })
 }
 
-/// A seed world of about `events` events and `posts` posts, loaded through the domain
-/// into a scratch log in a temp dir inside `dir`, with the runtime that loaded it.
-/// Where the log of the scratch world in `dir` lives.
+/// Where the log of the scratch world in `dir` lives: a data directory `serve` opens.
 pub(crate) fn log_dir(dir: &Path) -> std::path::PathBuf {
     dir.join("log")
 }
 
+/// A seed world of about `events` events and `posts` posts, loaded through the domain
+/// into a scratch log in a temp dir inside `dir`, with the runtime that loaded it.
 pub(crate) fn scratch(
     dir: &Path,
     events: u64,

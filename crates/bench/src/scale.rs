@@ -1,0 +1,332 @@
+//! `sparkfeed bench scale`: a feed page as the log grows, in process and over HTTP, and the
+//! server's resident memory while it serves those pages.
+//!
+//! For each log size: a seed world of that many events (a post every ten) is loaded
+//! through the domain, its projections are built in this process, feed pages are read
+//! from them here, then `sparkfeed serve` starts over the same data directory (with the
+//! page-cache budget asked for and no response cache) and N clients read feed pages over
+//! loopback HTTP while its resident memory is sampled from `/proc`.
+
+use std::fmt;
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use serde_json::json;
+use sparkfeed_projections::Projections;
+
+use crate::api::{ApiBench, FEED_PAGE, Phase, phase};
+use crate::projections::{reads, world};
+use crate::stats::percentile;
+use crate::usage::Memory;
+
+/// Settings of the scale benchmark.
+pub struct ScaleBench {
+    /// Log sizes, in events (about: each world is sized to it); a post every ten events.
+    pub sizes: Vec<u64>,
+    /// Feed pages read in process at each size.
+    pub reads: usize,
+    /// Concurrent HTTP clients.
+    pub clients: usize,
+    /// Seconds of HTTP reads at each size.
+    pub seconds: f64,
+    /// The server's page-cache budget for its projection stores, in MiB (`--cache-mb`).
+    pub cache_mb: u64,
+    /// Where the scratch worlds go (one at a time).
+    pub dir: PathBuf,
+}
+
+/// One log size's figures.
+pub struct AtSize {
+    /// Events in the log.
+    pub events: u64,
+    /// Posts in it.
+    pub posts: usize,
+    /// In-process feed page latency, p50 and p99, microseconds.
+    pub in_process: (f64, f64),
+    /// Feed pages over HTTP.
+    pub http: Phase,
+    /// The server's resident memory once it was up, before any read, in bytes.
+    pub rss_started: u64,
+    /// The most resident the server was while it served the reads, in bytes.
+    pub rss_peak: u64,
+    /// The data directory's size on disk (log, keys and projections), in bytes.
+    pub disk_bytes: u64,
+}
+
+/// What `bench scale` measured.
+pub struct ScaleReport {
+    cache_mb: u64,
+    clients: usize,
+    seconds: f64,
+    /// One entry per size, smallest first.
+    pub sizes: Vec<AtSize>,
+}
+
+/// Runs the scale benchmark.
+pub fn scale(config: &ScaleBench) -> anyhow::Result<ScaleReport> {
+    anyhow::ensure!(
+        !config.sizes.is_empty(),
+        "--sizes must name at least one size"
+    );
+    anyhow::ensure!(
+        config.reads >= 1 && config.clients >= 1,
+        "--reads and --clients must be at least 1"
+    );
+    let mut sizes = config.sizes.clone();
+    sizes.sort_unstable();
+    let mut out = Vec::new();
+    for events in sizes {
+        out.push(at_size(config, events)?);
+        let last = out.last().context("a size was measured")?;
+        eprintln!(
+            "{} events: in process p99 {:.0} us, HTTP p99 {:.0} us, server resident {} MiB at most",
+            last.events,
+            last.in_process.1,
+            last.http.p99_us,
+            last.rss_peak >> 20
+        );
+    }
+    Ok(ScaleReport {
+        cache_mb: config.cache_mb,
+        clients: config.clients,
+        seconds: config.seconds,
+        sizes: out,
+    })
+}
+
+fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
+    let posts = (events / 10).max(10);
+    let (runtime, scratch, loaded) = world::scratch(&config.dir, events, posts)?;
+    let data_dir = world::log_dir(scratch.path());
+    let in_process = {
+        let projections = Projections::open_with_cache(
+            &data_dir.join("projections"),
+            loaded.log.clone(),
+            config.cache_mb << 20,
+        )
+        .context("opening projections")?;
+        runtime
+            .block_on(projections.catch_up())
+            .context("building the projections")?;
+        let mut micros = reads::feed_pages(&projections, &loaded, config.reads)?;
+        micros.sort_by(f64::total_cmp);
+        (percentile(&micros, 0.5), percentile(&micros, 0.99))
+    };
+    let (shape_events, shape_posts, interests) = (
+        loaded.shape.events,
+        loaded.shape.posts,
+        loaded.interests.clone(),
+    );
+    drop(loaded);
+    let disk_bytes = dir_size(&data_dir);
+
+    let server = Server::start(&data_dir, config.cache_mb)?;
+    let rss_started = Memory::of(server.pid()).map_or(0, |m| m.rss);
+    let sampler = Sampler::start(server.pid());
+    let bench = ApiBench {
+        addr: Some(server.addr),
+        token: None,
+        clients: config.clients,
+        seconds: config.seconds,
+        runs: 1,
+        max_requests: 2_000_000,
+        dir: config.dir.clone(),
+    };
+    let interests: Arc<Vec<String>> =
+        Arc::new(interests.iter().map(|i| i.as_str().to_owned()).collect());
+    let http = runtime.block_on(phase(server.addr, &[None], &bench, move |c, i| {
+        let interest = &interests[(c + i) % interests.len()];
+        (FEED_PAGE, json!({ "interest": interest }))
+    }))?;
+    let rss_peak = sampler.stop().max(rss_started);
+    drop(server);
+    Ok(AtSize {
+        events: shape_events,
+        posts: shape_posts,
+        in_process,
+        http,
+        rss_started,
+        rss_peak,
+        disk_bytes,
+    })
+}
+
+/// The bytes of every file under `dir`.
+pub(crate) fn dir_size(dir: &Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|e| match e.file_type() {
+            Ok(t) if t.is_dir() => dir_size(&e.path()),
+            Ok(_) => e.metadata().map_or(0, |m| m.len()),
+            Err(_) => 0,
+        })
+        .sum()
+}
+
+/// `sparkfeed serve` over a data directory, in a child process, killed when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Server {
+    /// Starts the server and waits (at most a minute) until it prints its address. The
+    /// log's lock may still be held for a moment by the world's loader: it is retried.
+    fn start(data_dir: &Path, cache_mb: u64) -> anyhow::Result<Self> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            match Self::try_start(data_dir, cache_mb) {
+                Ok(server) => return Ok(server),
+                Err(_) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(200));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
+    fn try_start(data_dir: &Path, cache_mb: u64) -> anyhow::Result<Self> {
+        let exe = std::env::current_exe().context("this binary")?;
+        let mut child = Command::new(exe)
+            .args(["serve", "--addr", "127.0.0.1:0", "--response-cache-ms", "0"])
+            .args([
+                "--member-mutations-per-second",
+                "0",
+                "--address-mutations-per-second",
+                "0",
+            ])
+            .arg("--cache-mb")
+            .arg(cache_mb.to_string())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting sparkfeed serve")?;
+        let stdout = child.stdout.take().context("server stdout")?;
+        for line in BufReader::new(stdout).lines() {
+            let line = line.context("reading the server's output")?;
+            if let Some(url) = line.trim().strip_prefix("GraphiQL") {
+                let url = url
+                    .trim()
+                    .trim_start_matches("http://")
+                    .trim_end_matches('/');
+                let addr = url.parse::<SocketAddr>().context("the server's address")?;
+                return Ok(Self { child, addr });
+            }
+        }
+        let _ = child.kill();
+        let status = child.wait().context("the server's exit")?;
+        bail!("the server stopped before it printed its address ({status})")
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Samples a process's resident memory every 50 ms on a thread of its own.
+struct Sampler {
+    stop: Arc<AtomicBool>,
+    peak: Arc<AtomicU64>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Sampler {
+    fn start(pid: u32) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let peak = Arc::new(AtomicU64::new(0));
+        let thread = {
+            let (stop, peak) = (stop.clone(), peak.clone());
+            std::thread::Builder::new()
+                .name("sparkfeed-rss".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        if let Some(m) = Memory::of(pid) {
+                            peak.fetch_max(m.rss, Ordering::Relaxed);
+                        }
+                        std::thread::park_timeout(Duration::from_millis(50));
+                    }
+                })
+                .ok()
+        };
+        Self { stop, peak, thread }
+    }
+
+    /// Stops sampling; the largest resident size seen, in bytes.
+    fn stop(mut self) -> u64 {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            t.thread().unpark();
+            let _ = t.join();
+        }
+        self.peak.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Display for ScaleReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "feed page (first: 20, with cards) as the log grows; server --cache-mb {}, {} HTTP clients for {} s, no response cache",
+            self.cache_mb, self.clients, self.seconds
+        )?;
+        writeln!(
+            f,
+            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>10}",
+            "events",
+            "posts",
+            "proc p50",
+            "proc p99",
+            "http p50",
+            "http p99",
+            "req/s",
+            "rss started",
+            "rss peak",
+            "disk"
+        )?;
+        for s in &self.sizes {
+            writeln!(
+                f,
+                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>6} MiB",
+                s.events,
+                s.posts,
+                s.in_process.0,
+                s.in_process.1,
+                s.http.p50_us,
+                s.http.p99_us,
+                s.http.per_sec,
+                s.rss_started >> 20,
+                s.rss_peak >> 20,
+                s.disk_bytes >> 20
+            )?;
+        }
+        if let (Some(first), Some(last)) = (self.sizes.first(), self.sizes.last()) {
+            writeln!(
+                f,
+                "p99 at {} events over p99 at {}: in process {:.2}x, over HTTP {:.2}x (target: at most 1.5x)",
+                last.events,
+                first.events,
+                last.in_process.1 / first.in_process.1,
+                last.http.p99_us / first.http.p99_us
+            )?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,89 @@
+//! One page-cache budget for every projection store, split by weight.
+//!
+//! sled gives each open store a page cache of its own, fixed when it opens, and each
+//! projection generation is a store of its own. Given the same cache each, six projections
+//! and a rebuild's fresh generation could hold seven times the figure given; given shares
+//! of one budget, they hold at most the budget.
+//!
+//! Invariant (the budget holds): the shares of every projection plus one reserve the size
+//! of the largest share add up to at most the budget (each share is rounded down), unless
+//! the budget is so small that [`MIN_STORE_CACHE_BYTES`] a store is more (below about
+//! 80 MiB for today's projections). The reserve is what a rebuild's
+//! fresh generation uses beside the active one, which opens with its projection's share;
+//! two rebuilds at once may exceed the budget by one share.
+
+use crate::Projection;
+
+/// The least page cache a store gets, whatever the budget: sled needs some room to work.
+pub const MIN_STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A page-cache budget split among projections by their [`Projection::cache_weight`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CacheBudget {
+    bytes: u64,
+    /// Every projection's weight, plus the reserve's (the largest weight).
+    total_weight: u64,
+}
+
+impl CacheBudget {
+    /// `bytes` split among `projections` and a reserve for one rebuild.
+    pub fn split(bytes: u64, projections: &[std::sync::Arc<dyn Projection>]) -> Self {
+        let weights = projections.iter().map(|p| p.cache_weight().max(1));
+        let reserve = weights.clone().max().unwrap_or(1);
+        Self {
+            bytes,
+            total_weight: weights.sum::<u64>() + reserve,
+        }
+    }
+
+    /// The whole budget.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    /// The page cache of a store of `projection`.
+    pub fn share(&self, projection: &dyn Projection) -> u64 {
+        let weight = u128::from(projection.cache_weight().max(1));
+        let share = u128::from(self.bytes) * weight / u128::from(self.total_weight.max(1));
+        u64::try_from(share)
+            .unwrap_or(u64::MAX)
+            .max(MIN_STORE_CACHE_BYTES)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_share_and_a_rebuilds_reserve_fit_in_the_budget() {
+        let all = crate::all();
+        for mib in [16u64, 64, 96, 192, 256, 1024, 4096] {
+            let budget = CacheBudget::split(mib << 20, &all);
+            let shares: Vec<u64> = all.iter().map(|p| budget.share(p.as_ref())).collect();
+            let reserve = shares.iter().copied().max().unwrap_or(0);
+            let used = shares.iter().sum::<u64>() + reserve;
+            // Below about 80 MiB the least a store gets is what binds.
+            if mib >= 96 {
+                assert!(used <= mib << 20, "{mib} MiB: {used} bytes in shares");
+            }
+            assert!(shares.iter().all(|s| *s >= MIN_STORE_CACHE_BYTES));
+        }
+    }
+
+    #[test]
+    fn the_feeds_store_gets_the_largest_share() {
+        let all = crate::all();
+        let budget = CacheBudget::split(256 << 20, &all);
+        let share = |name: &str| {
+            all.iter()
+                .find(|p| p.name() == name)
+                .map(|p| budget.share(p.as_ref()))
+                .unwrap_or(0)
+        };
+        for p in &all {
+            assert!(share("feeds") >= budget.share(p.as_ref()), "{}", p.name());
+        }
+        assert!(share("feeds") > share("moderation"));
+    }
+}
