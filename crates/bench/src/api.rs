@@ -38,7 +38,7 @@ pub struct ApiBench {
 }
 
 /// One phase of one run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct Phase {
     /// Requests answered per second.
     pub per_sec: f64,
@@ -50,6 +50,8 @@ pub struct Phase {
     pub requests: usize,
     /// Answers that were not a success.
     pub failures: usize,
+    /// The first of them (its status and the start of its body), to say why.
+    pub first_failure: Option<String>,
 }
 
 /// One server configuration's measurements.
@@ -188,6 +190,7 @@ where
         tasks.push(tokio::spawn(async move {
             let mut latencies = Vec::with_capacity(4096);
             let mut failures = 0usize;
+            let mut first_failure = None;
             let mut i = 0usize;
             while Instant::now() < deadline && latencies.len() < per_client {
                 let (query, variables) = request(c, i);
@@ -197,20 +200,36 @@ where
                     // A success has no top-level "errors" (the answers are the server's own
                     // JSON; a substring check spares parsing every answer).
                     Ok((200, bytes)) if !contains(&bytes, b"\"errors\":") => {}
-                    _ => failures += 1,
+                    answer => {
+                        failures += 1;
+                        if first_failure.is_none() {
+                            first_failure = Some(match answer {
+                                Ok((status, bytes)) => format!(
+                                    "{status}: {}",
+                                    String::from_utf8_lossy(&bytes)
+                                        .chars()
+                                        .take(300)
+                                        .collect::<String>()
+                                ),
+                                Err(e) => e.to_string(),
+                            });
+                        }
+                    }
                 }
                 latencies.push(sent.elapsed().as_secs_f64() * 1e6);
                 i += 1;
             }
-            (latencies, failures)
+            (latencies, failures, first_failure)
         }));
     }
     let mut all = Vec::new();
     let mut failures = 0;
+    let mut first_failure = None;
     for task in tasks {
-        let (latencies, failed) = task.await.context("a client task")?;
+        let (latencies, failed, first) = task.await.context("a client task")?;
         all.extend(latencies);
         failures += failed;
+        first_failure = first_failure.or(first);
     }
     let elapsed = started.elapsed().as_secs_f64();
     all.sort_by(f64::total_cmp);
@@ -223,6 +242,7 @@ where
         p99_us: percentile(&all, 0.99),
         requests: all.len(),
         failures,
+        first_failure,
     })
 }
 

@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use serde_json::json;
 use sparkfeed_projections::Projections;
+use sparkfeed_testkit::client::Client;
 
 use crate::api::{ApiBench, FEED_PAGE, Phase, phase};
 use crate::projections::{reads, world};
@@ -140,12 +141,35 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
     };
     let interests: Arc<Vec<String>> =
         Arc::new(interests.iter().map(|i| i.as_str().to_owned()).collect());
+    // One page of each feed first: a server that cannot answer them is an error, not a
+    // fast benchmark.
+    runtime.block_on(async {
+        let mut client = Client::new(server.addr);
+        for interest in interests.iter() {
+            match client
+                .graphql(FEED_PAGE, json!({ "interest": interest }))
+                .await
+            {
+                Ok(a) if a.status == 200 && a.body.get("errors").is_none() => {}
+                Ok(a) => bail!("the server refused a feed page ({}): {}", a.status, a.text),
+                Err(e) => bail!("the server did not answer a feed page: {e}"),
+            }
+        }
+        anyhow::Ok(())
+    })?;
     let http = runtime.block_on(phase(server.addr, &[None], &bench, move |c, i| {
         let interest = &interests[(c + i) % interests.len()];
         (FEED_PAGE, json!({ "interest": interest }))
     }))?;
     let rss_peak = sampler.stop().max(rss_started);
     drop(server);
+    anyhow::ensure!(
+        http.failures == 0,
+        "{} of {} feed pages over HTTP failed, the first with {}",
+        http.failures,
+        http.requests,
+        http.first_failure.as_deref().unwrap_or("?")
+    );
     Ok(AtSize {
         events: shape_events,
         posts: shape_posts,

@@ -1,6 +1,15 @@
 //! `sparkfeed serve`, `sparkfeed token` and `sparkfeed schema`: the API over a data
 //! directory.
 
+/// Writes a line to stdout, ignoring a stdout nobody reads any more: a server whose
+/// output pipe was closed (`serve | head -1`) goes on serving (it panicked in `println!`).
+macro_rules! say {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout(), $($arg)*);
+    }};
+}
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -135,7 +144,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         let address_file = crate::remote::address_file(&options.data_dir);
         std::fs::write(&address_file, format!("http://{addr}\n"))
             .with_context(|| format!("writing {}", address_file.display()))?;
-        println!(
+        say!(
             "sparkfeed is serving {} events from {}{}",
             api.domain.log().head().len,
             options.data_dir.display(),
@@ -145,9 +154,9 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
                 ""
             }
         );
-        println!("  GraphiQL   http://{addr}/");
-        println!("  GraphQL    http://{addr}/graphql (POST; WebSocket graphql-transport-ws)");
-        println!("  health     http://{addr}/healthz  http://{addr}/readyz  http://{addr}/metrics");
+        say!("  GraphiQL   http://{addr}/");
+        say!("  GraphQL    http://{addr}/graphql (POST; WebSocket graphql-transport-ws)");
+        say!("  health     http://{addr}/healthz  http://{addr}/readyz  http://{addr}/metrics");
         if options.demo {
             print_demo_tokens(&api)?;
         }
@@ -165,7 +174,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
 /// Seeds the demo world when the log is empty.
 async fn seed_demo(api: &Api) -> anyhow::Result<()> {
     if api.domain.log().head().len > 0 {
-        println!("the log is not empty: serving it as it is (--demo seeds only an empty one)");
+        say!("the log is not empty: serving it as it is (--demo seeds only an empty one)");
         return Ok(());
     }
     let world = tempfile::tempdir().context("a scratch directory for the demo world")?;
@@ -175,9 +184,10 @@ async fn seed_demo(api: &Api) -> anyhow::Result<()> {
     let report = sparkfeed_seed::load(world.path(), &api.domain, |_, _| {})
         .await
         .context("seeding the demo world")?;
-    println!(
+    say!(
         "seeded the demo world: {} commands, {} events",
-        report.commands, report.events
+        report.commands,
+        report.events
     );
     Ok(())
 }
@@ -192,7 +202,7 @@ fn print_demo_tokens(api: &Api) -> anyhow::Result<()> {
         ("auditor", Some(Role::Auditor)),
         ("member", None),
     ];
-    println!("demo tokens (send as `Authorization: Bearer <token>`):");
+    say!("demo tokens (send as `Authorization: Bearer <token>`):");
     for (label, role) in wanted {
         for n in 1..=50u32 {
             let user = UserId::parse(&format!("u{n:04}"))?;
@@ -207,7 +217,7 @@ fn print_demo_tokens(api: &Api) -> anyhow::Result<()> {
                 let token = api
                     .tokens
                     .mint(&user, sparkfeed_api::auth::DEFAULT_TOKEN_TTL);
-                println!("  {label:<9} {user}  {token}");
+                say!("  {label:<9} {user}  {token}");
                 break;
             }
         }

@@ -536,6 +536,42 @@ fn the_server_logs_no_token_secret_or_personal_data_even_at_trace_level() {
 }
 
 #[test]
+fn a_server_whose_stdout_is_closed_goes_on_serving() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("serve");
+    // Nobody reads its output: every line it prints meets a closed pipe.
+    drop(server.stdout.take());
+    let address_file = data.path().join("serve.addr");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let addr = loop {
+        if let Ok(text) = std::fs::read_to_string(&address_file)
+            && text.ends_with('\n')
+        {
+            break text.trim().trim_start_matches("http://").to_owned();
+        }
+        assert!(
+            server.try_wait().expect("waits").is_none(),
+            "the server stopped"
+        );
+        assert!(std::time::Instant::now() < deadline, "no address");
+        std::thread::yield_now();
+    };
+    let answer = post_graphql(&addr, None, r#"{"query": "{ __typename }"}"#);
+    assert!(answer.contains("\"data\""), "{answer}");
+    assert!(server.try_wait().expect("waits").is_none(), "still serving");
+    let _ = server.kill();
+    let output = server.wait_with_output().expect("stderr");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
 fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
     for args in [
         ["bench", "append", "--seconds", "inf"],
