@@ -63,8 +63,8 @@ SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bytea
                      $6::timestamptz[])";
 
 const UPDATE_COUNTERS: &str = "
-UPDATE posts SET smiles = smiles + d.smiles, saves = saves + d.saves,
-                 shares = shares + d.shares, comments = comments + d.comments
+UPDATE posts SET smiles = posts.smiles + d.smiles, saves = posts.saves + d.saves,
+                 shares = posts.shares + d.shares, comments = posts.comments + d.comments
 FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
      AS d(post_id, smiles, saves, shares, comments)
 WHERE posts.post_id = d.post_id";
@@ -176,7 +176,10 @@ pub(crate) async fn create(client: &Client) -> anyhow::Result<()> {
         .batch_execute(EVENTS)
         .await
         .context("creating events")?;
-    client.batch_execute(POSTS).await.context("creating posts")?;
+    client
+        .batch_execute(POSTS)
+        .await
+        .context("creating posts")?;
     Ok(())
 }
 
@@ -200,12 +203,17 @@ pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<
             cols.2.push(big(r.version.0)?);
             cols.3.push(Uuid::from_bytes(*r.id.as_bytes()));
             cols.4.push(r.event_type.as_str().to_owned());
-            cols.5.push(i16::try_from(r.schema_version).context("schema version")?);
+            cols.5
+                .push(i16::try_from(r.schema_version).context("schema version")?);
             cols.6.push(r.payload.clone());
             cols.7.push(actor_text(&r.metadata.actor));
-            cols.8.push(Uuid::from_bytes(*r.metadata.correlation_id.as_bytes()));
-            cols.9
-                .push(r.metadata.causation_id.map(|c| Uuid::from_bytes(*c.as_bytes())));
+            cols.8
+                .push(Uuid::from_bytes(*r.metadata.correlation_id.as_bytes()));
+            cols.9.push(
+                r.metadata
+                    .causation_id
+                    .map(|c| Uuid::from_bytes(*c.as_bytes())),
+            );
             cols.10.push(system_time(r.recorded_at.0));
             posts.apply(&DomainEvent::decode(&upcasters, event)?, event)?;
         }
@@ -214,21 +222,28 @@ pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<
         let c = &cols;
         tx.execute(
             INSERT_EVENTS,
-            &[&c.0, &c.1, &c.2, &c.3, &c.4, &c.5, &c.6, &c.7, &c.8, &c.9, &c.10],
+            &[
+                &c.0, &c.1, &c.2, &c.3, &c.4, &c.5, &c.6, &c.7, &c.8, &c.9, &c.10,
+            ],
         )
         .await
         .context("copying events")?;
         posts.write(&tx).await?;
         tx.commit().await.context("commit")?;
     }
-    client
-        .batch_execute(
-            "SELECT setval(pg_get_serial_sequence('events', 'position'),
-                           coalesce(max(position), 0) + 1, false) FROM events;
-             VACUUM ANALYZE events; VACUUM ANALYZE posts; CHECKPOINT",
-        )
-        .await
-        .context("analyzing the copied world")?;
+    // One statement each: VACUUM refuses the implicit transaction of a multi-statement batch.
+    for statement in [
+        "SELECT setval(pg_get_serial_sequence('events', 'position'),
+                       coalesce(max(position), 0) + 1, false) FROM events",
+        "VACUUM ANALYZE events",
+        "VACUUM ANALYZE posts",
+        "CHECKPOINT",
+    ] {
+        client
+            .batch_execute(statement)
+            .await
+            .with_context(|| format!("after the copy: {statement}"))?;
+    }
     Ok(copied)
 }
 

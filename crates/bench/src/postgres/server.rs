@@ -170,7 +170,10 @@ impl Drop for Server {
             return;
         }
         let data = self.data.display().to_string();
-        if let Err(e) = self.run("pg_ctl", &["-D", &data, "-m", "fast", "-w", "-t", "60", "stop"]) {
+        if let Err(e) = self.run(
+            "pg_ctl",
+            &["-D", &data, "-m", "fast", "-w", "-t", "60", "stop"],
+        ) {
             eprintln!("stopping the bench's postgres: {e:#}");
         }
     }
