@@ -92,14 +92,7 @@ fn big(n: u64) -> anyhow::Result<i64> {
 /// One page's rows of the posts table, applied in one transaction.
 #[derive(Default)]
 struct PostRows {
-    published: (
-        Vec<String>,
-        Vec<String>,
-        Vec<i64>,
-        Vec<String>,
-        Vec<Vec<u8>>,
-        Vec<SystemTime>,
-    ),
+    published: Published,
     /// Per post: smiles, saves, shares, comments.
     counters: HashMap<String, [i64; 4]>,
     removed: HashSet<String>,
@@ -126,12 +119,12 @@ impl PostRows {
                 let caption = sparkfeed_events::codec::encode_payload(&e.caption)?;
                 let p = &mut self.published;
                 for interest in &e.interests {
-                    p.0.push(e.post.as_str().to_owned());
-                    p.1.push(interest.as_str().to_owned());
-                    p.2.push(big(recorded.record.position.0)?);
-                    p.3.push(e.author.as_str().to_owned());
-                    p.4.push(caption.clone());
-                    p.5.push(system_time(recorded.record.recorded_at.0));
+                    p.posts.push(e.post.as_str().to_owned());
+                    p.interests.push(interest.as_str().to_owned());
+                    p.positions.push(big(recorded.record.position.0)?);
+                    p.authors.push(e.author.as_str().to_owned());
+                    p.captions.push(caption.clone());
+                    p.created.push(system_time(recorded.record.recorded_at.0));
                 }
             }
             _ => {}
@@ -142,8 +135,16 @@ impl PostRows {
     /// Writes the page's rows: new posts first, then counters, then removals.
     async fn write(self, tx: &tokio_postgres::Transaction<'_>) -> anyhow::Result<()> {
         let p = &self.published;
-        if !p.0.is_empty() {
-            tx.execute(INSERT_POSTS, &[&p.0, &p.1, &p.2, &p.3, &p.4, &p.5])
+        if !p.posts.is_empty() {
+            let columns: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
+                &p.posts,
+                &p.interests,
+                &p.positions,
+                &p.authors,
+                &p.captions,
+                &p.created,
+            ];
+            tx.execute(INSERT_POSTS, &columns)
                 .await
                 .context("inserting posts")?;
         }
@@ -168,6 +169,17 @@ impl PostRows {
         }
         Ok(())
     }
+}
+
+/// New rows of the posts table, a vector per column in `INSERT_POSTS` order.
+#[derive(Default)]
+struct Published {
+    posts: Vec<String>,
+    interests: Vec<String>,
+    positions: Vec<i64>,
+    authors: Vec<String>,
+    captions: Vec<Vec<u8>>,
+    created: Vec<SystemTime>,
 }
 
 /// Creates the tables in the (empty) database of `client`.
