@@ -16,7 +16,7 @@ use sparkfeed_events::{Actor, ActorId, EventId, EventType, Metadata, NewEvent, S
 use crate::stats::median;
 
 /// Payload bytes per event: about a smile or a save, sealed.
-const PAYLOAD: usize = 200;
+pub(crate) const PAYLOAD: usize = 200;
 
 /// Settings of the append benchmark.
 pub struct AppendBench {
@@ -30,20 +30,27 @@ pub struct AppendBench {
 
 /// What is measured.
 #[derive(Clone, Copy)]
-enum Scenario {
+pub(crate) enum Scenario {
     /// One thread: `insert` then `flush` per event, straight on sled.
     RawFlush,
     /// The same plus `fdatasync` of sled's data file: sled's own best durable single write.
     RawFlushSync,
+    /// One thread: a `sled::Batch` of 100 inserts, `flush`, `fdatasync`: the raw ceiling
+    /// of a durable batch of 100.
+    RawBatchSync,
     /// The log: `writers` concurrent tasks, each appending `batch` events per append.
     Log { writers: usize, batch: usize },
 }
 
 impl Scenario {
-    fn label(self) -> String {
+    /// The scenario's row label.
+    pub(crate) fn label(self) -> String {
         match self {
             Scenario::RawFlush => "raw sled insert+flush, 1 thread".into(),
             Scenario::RawFlushSync => "raw sled insert+flush+fdatasync, 1 thread".into(),
+            Scenario::RawBatchSync => {
+                format!("raw sled batch of {RAW_BATCH}+flush+fdatasync, 1 thread")
+            }
             Scenario::Log { writers, batch: 1 } => {
                 format!(
                     "log append, {writers} writer{}",
@@ -55,11 +62,32 @@ impl Scenario {
             }
         }
     }
+
+    /// Measures the scenario once for `duration`, on a fresh store in `dir`.
+    pub(crate) fn measure(
+        self,
+        dir: &std::path::Path,
+        duration: Duration,
+        runtime: &tokio::runtime::Runtime,
+    ) -> anyhow::Result<Sample> {
+        match self {
+            Scenario::RawFlush => raw_sled(dir, duration, false),
+            Scenario::RawFlushSync => raw_sled(dir, duration, true),
+            Scenario::RawBatchSync => raw_sled_batches(dir, duration),
+            Scenario::Log { writers, batch } => {
+                runtime.block_on(log_appends(dir.into(), duration, writers, batch))
+            }
+        }
+    }
 }
 
-const SCENARIOS: [Scenario; 6] = [
+/// Inserts per batch of [`Scenario::RawBatchSync`].
+const RAW_BATCH: usize = 100;
+
+const SCENARIOS: [Scenario; 7] = [
     Scenario::RawFlush,
     Scenario::RawFlushSync,
+    Scenario::RawBatchSync,
     Scenario::Log {
         writers: 1,
         batch: 1,
@@ -80,15 +108,17 @@ const SCENARIOS: [Scenario; 6] = [
 
 /// One measurement.
 #[derive(Clone, Copy)]
-struct Sample {
-    events_per_sec: f64,
-    events_per_commit: f64,
+pub(crate) struct Sample {
+    /// Events written per second.
+    pub(crate) events_per_sec: f64,
+    /// Events per durable commit (1 for raw single inserts).
+    pub(crate) events_per_commit: f64,
 }
 
 /// The medians of every scenario.
 pub struct AppendReport {
     seconds: f64,
-    rows: Vec<(String, Vec<Sample>)>,
+    rows: Vec<(Scenario, Vec<Sample>)>,
 }
 
 /// Runs the append benchmark.
@@ -101,22 +131,13 @@ pub fn append(config: &AppendBench) -> anyhow::Result<AppendReport> {
         .enable_all()
         .build()
         .context("starting the runtime")?;
-    let mut rows: Vec<(String, Vec<Sample>)> =
-        SCENARIOS.iter().map(|s| (s.label(), Vec::new())).collect();
+    let mut rows: Vec<(Scenario, Vec<Sample>)> =
+        SCENARIOS.iter().map(|s| (*s, Vec::new())).collect();
     for round in 0..config.runs {
         for (i, scenario) in SCENARIOS.iter().enumerate() {
             let scratch = tempfile::tempdir_in(&config.dir)
                 .with_context(|| format!("temp dir in {}", config.dir.display()))?;
-            let sample = match *scenario {
-                Scenario::RawFlush => raw_sled(scratch.path(), duration, false)?,
-                Scenario::RawFlushSync => raw_sled(scratch.path(), duration, true)?,
-                Scenario::Log { writers, batch } => runtime.block_on(log_appends(
-                    scratch.path().into(),
-                    duration,
-                    writers,
-                    batch,
-                ))?,
-            };
+            let sample = scenario.measure(scratch.path(), duration, &runtime)?;
             eprintln!(
                 "round {}/{}: {:<45} {:>10.0} events/s",
                 round + 1,
@@ -157,6 +178,35 @@ fn raw_sled(dir: &std::path::Path, duration: Duration, fdatasync: bool) -> anyho
     Ok(Sample {
         events_per_sec: n as f64 / secs,
         events_per_commit: 1.0,
+    })
+}
+
+fn raw_sled_batches(dir: &std::path::Path, duration: Duration) -> anyhow::Result<Sample> {
+    let sled_dir = dir.join("sled");
+    let db = sled::Config::new()
+        .path(&sled_dir)
+        .cache_capacity(64 * 1024 * 1024)
+        .flush_every_ms(None)
+        .open()
+        .context("opening raw sled")?;
+    let data = File::open(sled_dir.join("db")).context("opening sled's data file")?;
+    let value = vec![7u8; PAYLOAD];
+    let start = Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < duration {
+        let mut batch = sled::Batch::default();
+        for _ in 0..RAW_BATCH {
+            batch.insert(n.to_be_bytes().as_slice(), value.as_slice());
+            n += 1;
+        }
+        db.apply_batch(batch)?;
+        db.flush()?;
+        data.sync_data()?;
+    }
+    let secs = start.elapsed().as_secs_f64();
+    Ok(Sample {
+        events_per_sec: n as f64 / secs,
+        events_per_commit: RAW_BATCH as f64,
     })
 }
 
@@ -231,7 +281,8 @@ impl fmt::Display for AppendReport {
             "{:<45} {:>12} {:>12} {:>12} {:>10} {:>10}",
             "scenario", "events/s", "min", "max", "/raw", "/raw+sync"
         )?;
-        for ((label, samples), m) in self.rows.iter().zip(&medians) {
+        for ((scenario, samples), m) in self.rows.iter().zip(&medians) {
+            let label = scenario.label();
             let rates: Vec<f64> = samples.iter().map(|s| s.events_per_sec).collect();
             let min = rates.iter().copied().fold(f64::INFINITY, f64::min);
             let max = rates.iter().copied().fold(0.0, f64::max);
@@ -243,7 +294,11 @@ impl fmt::Display for AppendReport {
             )?;
         }
         writeln!(f, "events per group commit (median):")?;
-        for (label, samples) in self.rows.iter().skip(2) {
+        for (scenario, samples) in &self.rows {
+            let Scenario::Log { .. } = scenario else {
+                continue;
+            };
+            let label = scenario.label();
             let per = median(samples.iter().map(|s| s.events_per_commit).collect());
             writeln!(f, "  {label:<43} {per:>8.1}")?;
         }

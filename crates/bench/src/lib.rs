@@ -1,6 +1,8 @@
 //! sparkfeed's benchmarks, behind `sparkfeed bench`: the binary parses the flags, calls
 //! one of these and prints the report it answers.
 //!
+//! - [`all`]: every workload of issue 17 in one run, beside a throwaway PostgreSQL 15
+//!   ([`postgres`]) with `--vs-postgres`;
 //! - [`append`]: durable appends per second beside raw sled, measured in the same run;
 //! - [`projections`]: rebuild throughput and feed-page latency over a seed world;
 //! - [`api`]: GraphQL throughput and latency over loopback HTTP against `serve --demo`;
@@ -11,9 +13,11 @@
 //! Invariant: nothing in the server links this crate; it measures through the same public
 //! interfaces a caller has.
 
+pub mod all;
 pub mod api;
 pub mod append;
 pub mod export;
+pub mod postgres;
 pub mod projections;
 pub mod scale;
 mod stats;

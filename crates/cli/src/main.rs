@@ -347,6 +347,10 @@ enum BenchCommand {
     /// A feed page as the log grows (in process and over HTTP) and the server's resident
     /// memory while it serves them, at each log size.
     Scale(ScaleArgs),
+    /// Every workload of issue 17 (durable appends, batches, feed pages, replay, disk use)
+    /// interleaved round by round, in one table; with --vs-postgres, beside a throwaway
+    /// PostgreSQL 15 the bench starts and stops itself.
+    All(AllArgs),
 }
 
 #[derive(clap::Args)]
@@ -367,6 +371,48 @@ struct ScaleArgs {
     #[arg(long, default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     cache_mb: u64,
     /// Where the scratch worlds go.
+    #[arg(long, default_value_os_t = std::env::temp_dir())]
+    dir: PathBuf,
+}
+
+// The flags of `bench all`. (Plain comments: a doc comment here would become the
+// subcommand's help.)
+#[derive(clap::Args)]
+struct AllArgs {
+    /// Run every workload on a throwaway PostgreSQL 15 too (Debian's postgresql-15).
+    #[arg(long)]
+    vs_postgres: bool,
+    /// Where PostgreSQL's initdb, pg_ctl and postgres are.
+    #[arg(long, default_value = sparkfeed_bench::postgres::DEFAULT_BIN)]
+    pg_bin: PathBuf,
+    /// Events in the world of the feed, replay and disk rows (about).
+    #[arg(long, default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
+    events: u64,
+    /// Posts among them.
+    #[arg(long, default_value_t = 10_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+    posts: u64,
+    /// Rounds (every workload once a round, interleaved); medians are reported.
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
+    runs: usize,
+    /// Seconds per append measurement.
+    #[arg(long, default_value_t = 2.0, value_parser = seconds)]
+    seconds: f64,
+    /// Feed pages read per feed measurement.
+    #[arg(long, default_value_t = 2_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
+    reads: usize,
+    /// World sizes (events) for the feed page's p99 by size; posts are a tenth of each.
+    #[arg(long, value_delimiter = ',', default_value = "10000,100000",
+          value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
+    sizes: Vec<u64>,
+    /// Where the JSON report (every sample, the machine, PostgreSQL's settings) goes;
+    /// `sparkfeed-bench-all.json` in --dir unless given.
+    #[arg(long)]
+    json: Option<PathBuf>,
+    /// Where the scratch stores and the server's cluster go.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     dir: PathBuf,
 }
@@ -822,6 +868,25 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             let report = sparkfeed_bench::scale::scale(&config);
             report.context("scale benchmark")?.to_string()
+        }
+        BenchCommand::All(args) => {
+            let json = args
+                .json
+                .unwrap_or_else(|| args.dir.join("sparkfeed-bench-all.json"));
+            let config = sparkfeed_bench::all::AllBench {
+                vs_postgres: args.vs_postgres,
+                pg_bin: args.pg_bin,
+                events: args.events,
+                posts: args.posts,
+                runs: args.runs,
+                seconds: args.seconds,
+                reads: args.reads,
+                sizes: args.sizes,
+                json,
+                dir: args.dir,
+            };
+            let report = sparkfeed_bench::all::all(&config);
+            report.context("bench all")?.to_string()
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };
