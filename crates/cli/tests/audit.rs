@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 use common::sparkfeed;
 use serde_json::Value;
-use sparkfeed_eventlog::{Config, EventLog, keys};
+use sparkfeed_eventlog::{Config, EventLog, keys, records};
 use sparkfeed_events::{Hash, Position, codec};
 use sparkfeed_testkit::log::files_of;
 use sparkfeed_treehead::{HeadKey, SignedTreeHead};
@@ -334,7 +334,11 @@ fn write_head(data: &Path, size: u64, path: &Path) -> SignedTreeHead {
 fn rewrite_history(data: &Path, position: u64) {
     let db = sled::open(data.join("sled")).expect("raw sled");
     let tree = db.open_tree("log").expect("tree");
-    let stored = |p: u64| tree.get(keys::record_key(Position(p))).expect("reads");
+    let stored = |p: u64| {
+        records::stored(&tree, Position(p))
+            .expect("reads")
+            .map(|s| s.bytes().to_vec())
+    };
     let mut prev = match position {
         0 => Hash::GENESIS,
         p => {
@@ -351,8 +355,7 @@ fn rewrite_history(data: &Path, position: u64) {
             event.record.payload[last] ^= 1;
         }
         let (resealed, hash) = codec::seal(&event.record, &prev).expect("seals");
-        tree.insert(keys::record_key(Position(p)), resealed)
-            .expect("writes");
+        records::rewrite_stored(&tree, Position(p), &resealed).expect("writes");
         prev = hash;
         p += 1;
     }

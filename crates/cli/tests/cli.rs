@@ -7,7 +7,7 @@ use std::process::Command;
 
 use common::sparkfeed;
 
-use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys};
+use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys, records};
 use sparkfeed_events::{Position, StreamName};
 use sparkfeed_testkit::log::{event, files_of};
 
@@ -45,10 +45,11 @@ fn verify_names_the_tampered_position_and_exits_2() {
     {
         let db = sled::open(dir.path().join("sled")).expect("raw sled");
         let tree = db.open_tree("log").expect("tree");
-        let key = keys::record_key(Position(12));
-        let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+        let at = Position(12);
+        let stored = records::stored(&tree, at).expect("reads").expect("present");
+        let mut bytes = stored.bytes().to_vec();
         bytes[20] ^= 1;
-        tree.insert(key, bytes).expect("writes");
+        records::rewrite_stored(&tree, at, &bytes).expect("writes");
         db.flush().expect("flushes");
     }
     let (code, out, err) =

@@ -4,32 +4,43 @@
 //! | --- | --- |
 //! | `m` `layout` | the layout version, one byte ([`LAYOUT_VERSION`]) |
 //! | `m` `tail` | where recovery starts looking ([`TAIL_KEY`]) |
-//! | `p` position (u64 big-endian) | the stored record: format byte, body, chain hash |
+//! | `c` first position (u64 big-endian) | a chunk: a run of consecutive stored records, each its format byte, body and chain hash ([`crate::chunk`]) |
 //! | `s` stream name `0x00` version (u64 big-endian) | the event's position (u64 big-endian) |
 //! | `e` event id (16 bytes) | the event's position (u64 big-endian) |
 //! | `t` level (u8) chunk (u64 big-endian) | up to 16 complete Merkle subtree hashes ([`tree_key`]) |
 //!
-//! Big-endian numbers make sled's byte order the numeric order, so a range scan over `p`
-//! walks the log in position order and one over `s<name>\0` walks a stream in version order.
+//! Layout version 1 kept each record under `p` position ([`legacy_record_key`]); opening
+//! such a store migrates it ([`crate::layout`]).
+//!
+//! Big-endian numbers make sled's byte order the numeric order, so a range scan over `c`
+//! walks the log in position order, the record at position `n` is in the chunk with the greatest
+//! first position at or below `n`, and one over `s<name>\0` walks a stream in version order.
 //! Stream names never contain `0x00` ([`StreamName`]'s invariant), so one stream's prefix is
 //! never a prefix of another's keys.
 
 use sparkfeed_events::{EventId, EventRecord, Position, StreamName, StreamVersion};
 
-/// The version of this key layout, stored under [`LAYOUT_KEY`].
-pub const LAYOUT_VERSION: u8 = 1;
+/// The version of this key layout, stored under [`LAYOUT_KEY`]: 2 since records are
+/// stored in chunks ([`chunk_key`]); 1 when each had its own key ([`legacy_record_key`]).
+pub const LAYOUT_VERSION: u8 = 2;
+/// The layout that kept one record per key, which opening a store migrates from.
+pub const LEGACY_LAYOUT_VERSION: u8 = 1;
 /// Where the layout version is stored.
 pub const LAYOUT_KEY: &[u8] = b"mlayout";
 
 /// The tail marker: `checked_from` and `end`, two big-endian u64s.
 ///
 /// Invariant (kept by the writer, relied on by recovery): a group is written as plain
-/// inserts, first its records in position order, then their index entries, then this
-/// marker with `end` = the position after the group's last record and `checked_from` = the
-/// durable head when the group was written. sled recovers a prefix of those inserts, so
-/// after a crash:
+/// inserts, first its records as one chunk or a few ([`chunk_key`], one insert each, so a
+/// chunk lands whole or not at all) in position order, then their index entries, then
+/// their Merkle subtrees, then this marker with `end` = the position after the group's
+/// last record and `checked_from` = the durable head when the group was written. A group's
+/// chunks start at its first position, so the writer never leaves a chunk across `end`.
+/// sled recovers a prefix of those inserts, so after a crash:
 /// - records at `end` and beyond belong to a group whose writes did not all land, which
 ///   was never acknowledged (an acknowledgement waits for a flush after the marker);
+///   recovery removes them, cutting short a chunk that reaches past `end` (a migrated
+///   store's, or a marker lowered by hand);
 /// - records in `checked_from..end` are whole, but a group still in flight may lack index
 ///   entries;
 /// - everything below `checked_from` was flushed whole before the marker was written.
@@ -56,7 +67,8 @@ pub fn tail_from_value(value: &[u8]) -> Option<(u64, u64)> {
     ))
 }
 
-const RECORD: u8 = b'p';
+const CHUNK: u8 = b'c';
+const LEGACY_RECORD: u8 = b'p';
 const STREAM: u8 = b's';
 const EVENT: u8 = b'e';
 const TREE: u8 = b't';
@@ -80,17 +92,17 @@ pub fn tree_prefix() -> &'static [u8] {
     &[TREE]
 }
 
-/// The key of the record at `position`.
-pub fn record_key(position: Position) -> [u8; 9] {
-    let mut key = [RECORD; 9];
-    key[1..].copy_from_slice(&position.0.to_be_bytes());
+/// The key of the chunk whose first record is at `first` ([`crate::chunk`]).
+pub fn chunk_key(first: Position) -> [u8; 9] {
+    let mut key = [CHUNK; 9];
+    key[1..].copy_from_slice(&first.0.to_be_bytes());
     key
 }
 
-/// The position a record key names, if `key` is a record key.
-pub fn position_of_record_key(key: &[u8]) -> Option<Position> {
+/// The first position a chunk key names, if `key` is a chunk key.
+pub fn position_of_chunk_key(key: &[u8]) -> Option<Position> {
     match key {
-        [RECORD, rest @ ..] => rest
+        [CHUNK, rest @ ..] => rest
             .try_into()
             .ok()
             .map(|b| Position(u64::from_be_bytes(b))),
@@ -98,9 +110,33 @@ pub fn position_of_record_key(key: &[u8]) -> Option<Position> {
     }
 }
 
-/// The prefix shared by every record key.
-pub fn record_prefix() -> &'static [u8] {
-    &[RECORD]
+/// The prefix shared by every chunk key.
+pub fn chunk_prefix() -> &'static [u8] {
+    &[CHUNK]
+}
+
+/// The key of the record at `position` in layout version 1 (one record per key): what a
+/// migration reads, and what tests write to build such a store.
+pub fn legacy_record_key(position: Position) -> [u8; 9] {
+    let mut key = [LEGACY_RECORD; 9];
+    key[1..].copy_from_slice(&position.0.to_be_bytes());
+    key
+}
+
+/// The position a layout version 1 record key names, if `key` is one.
+pub fn position_of_legacy_record_key(key: &[u8]) -> Option<Position> {
+    match key {
+        [LEGACY_RECORD, rest @ ..] => rest
+            .try_into()
+            .ok()
+            .map(|b| Position(u64::from_be_bytes(b))),
+        _ => None,
+    }
+}
+
+/// The prefix shared by every layout version 1 record key.
+pub fn legacy_record_prefix() -> &'static [u8] {
+    &[LEGACY_RECORD]
 }
 
 /// The prefix shared by every stream-index key of `stream`.

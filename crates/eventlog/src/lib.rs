@@ -21,13 +21,16 @@
 //!   while the file system keeps [`Config::storage_reserve_bytes`] free beyond it, and is
 //!   otherwise refused whole with `STORAGE_FULL` ([`LogError::StorageFull`]).
 
+pub mod chunk;
 mod copy;
 pub mod durable;
 mod error;
 pub mod keys;
+mod layout;
 mod log;
 mod merkle;
 pub mod offline;
+pub mod records;
 mod recovery;
 pub mod snapshot;
 mod space;

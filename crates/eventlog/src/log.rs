@@ -14,7 +14,9 @@ use sparkfeed_events::{
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::durable::{DataFiles, sync_log_dir};
+use crate::layout::{self, Layout};
 use crate::merkle;
+use crate::records::{read_range, read_stored};
 use crate::recovery::{Recovered, RecoveryReport, recover};
 use crate::space::Space;
 use crate::subscription::Subscription;
@@ -180,8 +182,8 @@ impl EventLog {
         let created = !sled_dir.exists();
         let db = open_sled(&config, &sled_dir)?;
         let tree = db.open_tree("log")?;
-        check_layout(&db, &tree)?;
         let mut files = DataFiles::open(&sled_dir, config.durability)?;
+        check_layout(&db, &tree, &mut files)?;
         let space = Space::open(&sled_dir, config.storage_reserve_bytes)?;
         if created {
             sync_log_dir(&sled_dir)?;
@@ -507,7 +509,7 @@ impl EventLog {
     pub fn leaf_bytes(&self, position: Position) -> Result<Vec<u8>, LogError> {
         self.within_head(position.0.saturating_add(1))?;
         let stored = merkle::stored_record(self.tree(), position)?;
-        let split = codec::split(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        let split = codec::split(stored.bytes()).map_err(|e| LogError::corrupt(position, e))?;
         Ok(split.record_bytes.to_vec())
     }
 
@@ -573,8 +575,14 @@ fn open_sled(config: &Config, sled_dir: &Path) -> Result<sled::Db, LogError> {
     }
 }
 
-fn check_layout(db: &sled::Db, tree: &sled::Tree) -> Result<(), LogError> {
-    if crate::offline::check_layout(tree)? {
+/// Brings a store of an older layout to this one ([`crate::layout`]), and gives a new store
+/// its layout key.
+fn check_layout(db: &sled::Db, tree: &sled::Tree, files: &mut DataFiles) -> Result<(), LogError> {
+    let (found, _) = layout::upgrade(tree, || {
+        db.flush()?;
+        files.sync()
+    })?;
+    if found != Layout::Empty {
         return Ok(());
     }
     // A new store gets its tail marker now, before any group (and before the
@@ -603,56 +611,4 @@ fn largest_event_id(tree: &sled::Tree) -> Result<Option<EventId>, LogError> {
             Ok(Some(EventId::from_bytes(bytes)))
         }
     }
-}
-
-pub(crate) fn read_stored(
-    tree: &sled::Tree,
-    position: Position,
-) -> Result<RecordedEvent, LogError> {
-    let stored = tree
-        .get(keys::record_key(position))?
-        .ok_or(LogError::Corrupt {
-            position: Some(position),
-            reason: "the record is missing".into(),
-        })?;
-    codec::open(&stored).map_err(|e| LogError::corrupt(position, e))
-}
-
-pub(crate) fn read_range(
-    tree: &sled::Tree,
-    from: Position,
-    max: usize,
-    len: u64,
-) -> Result<Vec<RecordedEvent>, LogError> {
-    if from.0 >= len || max == 0 {
-        return Ok(Vec::new());
-    }
-    let end = Position(
-        len.min(
-            from.0
-                .saturating_add(u64::try_from(max).unwrap_or(u64::MAX)),
-        ),
-    );
-    let mut events = Vec::with_capacity(usize::try_from(end.0 - from.0).unwrap_or(0));
-    let mut expected = from;
-    for entry in tree.range(keys::record_key(from)..keys::record_key(end)) {
-        let (key, stored) = entry?;
-        let position = keys::position_of_record_key(&key);
-        if position != Some(expected) {
-            return Err(LogError::Corrupt {
-                position: Some(expected),
-                reason: "gap in the log".into(),
-            });
-        }
-        let event = codec::open(&stored).map_err(|e| LogError::corrupt(expected, e))?;
-        events.push(event);
-        expected = expected.next();
-    }
-    if expected != end {
-        return Err(LogError::Corrupt {
-            position: Some(expected),
-            reason: "gap in the log".into(),
-        });
-    }
-    Ok(events)
 }

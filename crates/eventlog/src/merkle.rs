@@ -257,7 +257,7 @@ fn ensure(tree: &sled::Tree, level: u32, index: u64, written: &mut u64) -> Resul
     }
     let hash = if level == 0 {
         let position = Position(index);
-        leaf_of_stored(position, &stored_record(tree, position)?)?
+        leaf_of_stored(position, stored_record(tree, position)?.bytes())?
     } else {
         let left = ensure(tree, level - 1, index * 2, written)?;
         let right = ensure(tree, level - 1, index * 2 + 1, written)?;
@@ -307,12 +307,14 @@ pub(crate) fn has_tree(tree: &sled::Tree) -> Result<bool, LogError> {
 }
 
 /// The stored bytes of the record at `position` (`CORRUPT` when it is missing).
-pub(crate) fn stored_record(tree: &sled::Tree, position: Position) -> Result<sled::IVec, LogError> {
-    tree.get(keys::record_key(position))?
-        .ok_or(LogError::Corrupt {
-            position: Some(position),
-            reason: "a record below the head is missing".into(),
-        })
+pub(crate) fn stored_record(
+    tree: &sled::Tree,
+    position: Position,
+) -> Result<crate::records::StoredRecord, LogError> {
+    crate::records::stored(tree, position)?.ok_or(LogError::Corrupt {
+        position: Some(position),
+        reason: "a record below the head is missing".into(),
+    })
 }
 
 #[cfg(test)]

@@ -6,7 +6,8 @@
 //! [`verify_dir`] copies the store under the directory's lock
 //! ([`crate::snapshot::copy_quiescent`]) and opens the copy's sled store as it stands,
 //! with no recovery. Records past the tail marker are named with their positions
-//! ([`OfflineVerify::past_tail`]), never removed.
+//! ([`OfflineVerify::past_tail`]), never removed. A layout version 1 directory is migrated
+//! to chunks in the copy ([`crate::layout`]), its record bytes unchanged.
 //!
 //! Invariant: nothing under the source directory is written. Its `LOCK` is taken (a file
 //! lock, not a write) so that no process writes the store while it is copied.
@@ -17,8 +18,7 @@ use std::time::{Duration, Instant};
 
 use sparkfeed_events::{Hash, Position, codec};
 
-use crate::log::read_stored;
-use crate::recovery::last_position;
+use crate::records::{last_position, read_stored};
 use crate::verify::VerifyReport;
 use crate::{LogError, LogHead, keys, snapshot};
 
@@ -71,7 +71,9 @@ fn open_copy(dir: &Path, scratch: &Path) -> Result<Copy, LogError> {
         .cache_capacity(COPY_CACHE_BYTES)
         .open()?;
     let tree = db.open_tree("log")?;
-    check_layout(&tree)?;
+    // A layout version 1 store is migrated here, in the copy (the source is never
+    // written): the record bytes move unchanged, records past the tail marker included.
+    crate::layout::upgrade(&tree, || Ok(()))?;
     let last = last_position(&tree)?;
     let end = match tree.get(keys::TAIL_KEY)? {
         Some(value) => {
@@ -173,7 +175,7 @@ impl OfflineLog {
     pub fn leaf_bytes(&self, position: Position) -> Result<Vec<u8>, LogError> {
         self.within_head(position.0.saturating_add(1))?;
         let stored = crate::merkle::stored_record(&self.0.tree, position)?;
-        let split = codec::split(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        let split = codec::split(stored.bytes()).map_err(|e| LogError::corrupt(position, e))?;
         Ok(split.record_bytes.to_vec())
     }
 
@@ -207,25 +209,6 @@ impl OfflineLog {
             return Err(LogError::PastHead { size, head });
         }
         Ok(())
-    }
-}
-
-/// Whether `tree` has this layout (`Ok(false)`: a new, empty store with none yet), or
-/// why it cannot be read: reads only.
-pub(crate) fn check_layout(tree: &sled::Tree) -> Result<bool, LogError> {
-    match tree.get(keys::LAYOUT_KEY)? {
-        Some(v) if v.as_ref() == [keys::LAYOUT_VERSION] => Ok(true),
-        Some(v) => Err(LogError::UnknownLayout {
-            found: v.first().copied().unwrap_or(0),
-            known: keys::LAYOUT_VERSION,
-        }),
-        None if tree.scan_prefix(keys::record_prefix()).next().is_some() => {
-            Err(LogError::Corrupt {
-                position: None,
-                reason: "records present but no layout marker".into(),
-            })
-        }
-        None => Ok(false),
     }
 }
 

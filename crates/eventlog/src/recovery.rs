@@ -2,14 +2,17 @@
 //!
 //! The writer's order of inserts and what a crash can leave behind are described at
 //! [`keys::TAIL_KEY`]. Recovery removes the records of a group that did not finish (never
-//! acknowledged), writes again the index entries an in-flight group may lack, and checks
-//! the chain over that tail. What it changed is made durable before the log opens.
+//! acknowledged): the chunks at the tail marker's end and beyond, and the records past it
+//! of a chunk that reaches across it (one a migration made, or a marker lowered by hand),
+//! which is cut short with one insert. It writes again the index entries an in-flight group
+//! may lack, and checks the chain over that tail. What it changed is made durable before
+//! the log opens.
 
 use sparkfeed_events::{Hash, Position, Timestamp, codec};
 
 use crate::durable::DataFiles;
-use crate::log::read_stored;
-use crate::{LogError, LogHead, keys};
+use crate::records::{self, last_position, read_stored};
+use crate::{LogError, LogHead, chunk, keys};
 
 /// Where the log stands after recovery.
 pub(crate) struct Recovered {
@@ -63,11 +66,11 @@ pub(crate) fn recover(
         });
     }
 
-    let mut removed = 0;
-    for position in end..=last.0 {
-        remove_unfinished(tree, Position(position))?;
-        removed += 1;
-    }
+    let removed = if last.0 >= end {
+        remove_unfinished(tree, Position(end))?
+    } else {
+        0
+    };
 
     let mut prev = match checked_from.checked_sub(1) {
         Some(before) => read_stored(tree, Position(before))?.hash,
@@ -75,14 +78,17 @@ pub(crate) fn recover(
     };
     let mut reindexed = 0;
     let mut last_recorded_at = Timestamp(i64::MIN);
+    let mut tail = records::walk(tree, Position(checked_from), Position(end))?;
     for position in (checked_from..end).map(Position) {
-        let stored = tree
-            .get(keys::record_key(position))?
-            .ok_or(LogError::Corrupt {
-                position: Some(position),
-                reason: "a record below the tail marker's end is missing".into(),
-            })?;
-        let split = codec::split(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        let stored = tail
+            .next()
+            .transpose()?
+            .filter(|s| s.position() == position);
+        let stored = stored.ok_or(LogError::Corrupt {
+            position: Some(position),
+            reason: "a record below the tail marker's end is missing".into(),
+        })?;
+        let split = codec::split(stored.bytes()).map_err(|e| LogError::corrupt(position, e))?;
         if prev.link(split.record_bytes) != split.hash {
             return Err(LogError::Corrupt {
                 position: Some(position),
@@ -146,34 +152,49 @@ pub(crate) fn recover(
     })
 }
 
-/// The position of the last record in the tree.
-pub(crate) fn last_position(tree: &sled::Tree) -> Result<Option<Position>, LogError> {
-    let Some(last) = tree.scan_prefix(keys::record_prefix()).next_back() else {
-        return Ok(None);
+/// Removes every record at `end` and beyond, and those of their index entries that
+/// landed: the chunks that start there are removed, and one that starts below `end` and
+/// reaches past it keeps its records below `end`. Answers how many records went.
+fn remove_unfinished(tree: &sled::Tree, end: Position) -> Result<u64, LogError> {
+    let from = match records::chunk_at(tree, end)? {
+        Some((first, _)) => first,
+        None => end,
     };
-    let (key, _) = last?;
-    keys::position_of_record_key(&key)
-        .map(Some)
-        .ok_or(LogError::Corrupt {
-            position: None,
-            reason: "malformed record key".into(),
-        })
-}
-
-/// Removes the record at `position` and those of its index entries that landed.
-fn remove_unfinished(tree: &sled::Tree, position: Position) -> Result<(), LogError> {
-    let Some(stored) = tree.get(keys::record_key(position))? else {
-        return Ok(());
-    };
-    let record = codec::open(&stored)
-        .map_err(|e| LogError::corrupt(position, e))?
-        .record;
-    let value = keys::position_value(position);
-    for key in keys::index_keys(&record) {
-        if tree.get(&key)?.as_deref() == Some(value.as_slice()) {
+    let chunks: Vec<_> = tree
+        .range(keys::chunk_key(from)..=keys::chunk_key(Position(u64::MAX)))
+        .collect::<Result<_, _>>()?;
+    let mut removed = 0;
+    for (key, value) in chunks {
+        let first = records::first_of(&key)?;
+        let mut kept = Vec::new();
+        let mut cut = false;
+        for (position, at) in (first.0..).map(Position).zip(chunk::decode(first, &value)?) {
+            let stored = value.get(at).unwrap_or_default();
+            if position < end {
+                kept.push(stored);
+                continue;
+            }
+            let record = codec::open(stored)
+                .map_err(|e| LogError::corrupt(position, e))?
+                .record;
+            let here = keys::position_value(position);
+            for key in keys::index_keys(&record) {
+                if tree.get(&key)?.as_deref() == Some(here.as_slice()) {
+                    tree.remove(key)?;
+                }
+            }
+            removed += 1;
+            cut = true;
+        }
+        if !cut {
+            continue;
+        }
+        if first < end {
+            // Cut short with one insert: the records below `end` stay as they were.
+            tree.insert(key, chunk::encode(kept))?;
+        } else {
             tree.remove(key)?;
         }
     }
-    tree.remove(keys::record_key(position))?;
-    Ok(())
+    Ok(removed)
 }

@@ -11,7 +11,7 @@ use std::collections::VecDeque;
 use sparkfeed_events::{Position, RecordedEvent};
 use tokio::sync::watch;
 
-use crate::log::read_range;
+use crate::records::read_range;
 use crate::{LogError, LogHead};
 
 /// How many events a subscription reads from the store at a time.

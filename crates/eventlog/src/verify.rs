@@ -6,7 +6,7 @@ use std::fmt;
 
 use sparkfeed_events::{Hash, Position, StreamName, codec};
 
-use crate::{LogError, LogHead, keys};
+use crate::{LogError, LogHead, keys, records};
 
 /// The outcome of [`crate::EventLog::verify`].
 #[derive(Clone, PartialEq, Eq, Debug)]
@@ -141,10 +141,25 @@ pub(crate) fn verify(
     let mut prev = Hash::GENESIS;
     let mut expected = Position::START;
     let mut versions: HashMap<StreamName, u64> = HashMap::new();
-    let end = keys::record_key(Position(head.len));
-    for entry in tree.range(keys::record_key(Position::START)..end) {
-        let (key, stored) = entry?;
-        let position = keys::position_of_record_key(&key).unwrap_or(expected);
+    for entry in records::walk(tree, Position::START, Position(head.len))? {
+        let stored = match entry {
+            Ok(stored) => stored,
+            // A chunk whose framing does not decode (or a malformed chunk key): none of its
+            // records can be checked, so the next position due is where the log stops
+            // matching itself.
+            Err(LogError::Corrupt { reason, .. }) => {
+                return Ok(report(
+                    expected.0,
+                    Some(Tamper {
+                        position: expected,
+                        kind: TamperKind::Undecodable(reason),
+                    }),
+                    roots,
+                ));
+            }
+            Err(e) => return Err(e),
+        };
+        let position = stored.position();
         if position != expected {
             return Ok(report(
                 expected.0,
@@ -156,7 +171,7 @@ pub(crate) fn verify(
             ));
         }
         let tamper = |kind, roots| Ok(report(expected.0, Some(Tamper { position, kind }), roots));
-        let split = match codec::split(&stored) {
+        let split = match codec::split(stored.bytes()) {
             Ok(split) => split,
             Err(e) => return tamper(TamperKind::Undecodable(e.to_string()), roots),
         };

@@ -12,9 +12,9 @@
 //! When nothing else is queued and no group is in flight, the stager makes its group
 //! durable itself: a lone writer's append does not pay a hand-over between threads.
 //!
-//! A group is written as plain inserts in the order [`keys::TAIL_KEY`] describes (records,
-//! then index entries, then the tail marker), not as one `sled::Batch`: sled forces its
-//! log out twice more for every batch. Recovery relies on that order to remove a group
+//! A group is written as plain inserts in the order [`keys::TAIL_KEY`] describes (its
+//! records as one chunk or a few, then index entries, then Merkle subtrees, then the tail
+//! marker), not as one `sled::Batch`: sled forces its log out twice more for every batch. Recovery relies on that order to remove a group
 //! that did not finish and to restore the index entries of groups still in flight.
 //!
 //! Invariant: positions are assigned by the stager and nowhere else, in a plain loop,
@@ -37,13 +37,13 @@ use sparkfeed_events::{
 };
 use tokio::sync::{mpsc, oneshot, watch};
 
-use crate::durable::DataFiles;
-use crate::keys;
+use crate::chunk::Chunker;
 use crate::merkle::{Frontier, Tails, leaf_of_stored};
 use crate::space::{Full, Space};
 use crate::{
     AppendError, AppendRefused, Appended, ExpectedVersion, LogError, LogHead, StreamState,
 };
+use crate::{keys, records};
 
 /// How many sealed groups may wait for the syncer while it syncs; beyond that the stager
 /// waits, and appends queue up behind it.
@@ -106,8 +106,8 @@ struct Placed {
 /// What one group accumulates while it is staged.
 #[derive(Default)]
 struct Group {
-    /// Stored records, in position order.
-    records: Vec<([u8; 9], Vec<u8>)>,
+    /// Stored records, in position order from the group's start.
+    records: Vec<Vec<u8>>,
     /// Stream-index and event-id-index entries of those records.
     index: Vec<(Vec<u8>, [u8; 8])>,
     ids: HashMap<EventId, Placed>,
@@ -118,7 +118,8 @@ struct Group {
 impl Group {
     /// The bytes of keys and values the group writes.
     fn bytes(&self) -> u64 {
-        let records = self.records.iter().map(|(k, v)| k.len() + v.len());
+        // Each record's length prefix, and a chunk's key and header per record at worst.
+        let records = self.records.iter().map(|v| v.len() + 4 + 14);
         let index = self.index.iter().map(|(k, v)| k.len() + v.len());
         // About two Merkle subtree hashes per record (a leaf, and on average one more), and
         // the last chunk of each level rewritten.
@@ -177,15 +178,6 @@ pub(crate) struct Writer {
     pub(crate) frontier: Frontier,
     /// The Merkle tree's last chunk of each level at `head`.
     pub(crate) tails: Tails,
-}
-
-/// The syncer: owns the durability barrier and the committed head.
-pub(crate) struct Syncer {
-    pub(crate) db: sled::Db,
-    pub(crate) files: DataFiles,
-    pub(crate) head_tx: watch::Sender<LogHead>,
-    pub(crate) counters: Arc<Counters>,
-    pub(crate) stop: Arc<Stop>,
 }
 
 impl Writer {
@@ -327,26 +319,32 @@ impl Writer {
     }
 
     /// Writes a group in the order recovery relies on (see [`keys::TAIL_KEY`]): its records
-    /// in position order, then their index entries, then the Merkle subtrees they complete
+    /// as chunks starting at the group's first position ([`crate::chunk`]), one insert each,
+    /// then their index entries, then the Merkle subtrees they complete
     /// ([`crate::merkle`]), then the tail marker. Plain inserts: a sled batch would force
     /// sled's log out twice more per group.
     fn write(&mut self, group: &mut Group, start: LogHead) -> Result<(), LogError> {
+        let mut subtrees = Vec::new();
+        let mut chunker = Chunker::default();
         let mut chunks = Vec::new();
-        for (offset, (key, stored)) in group.records.drain(..).enumerate() {
-            let position = start.len + offset as u64;
+        for (position, stored) in (start.len..).zip(group.records.drain(..)) {
             let leaf = leaf_of_stored(Position(position), &stored)?;
             let tails = &mut self.tails;
             self.frontier.push(position, leaf, |level, index, hash| {
-                tails.add(level, index, hash, &mut chunks);
+                tails.add(level, index, hash, &mut subtrees);
             })?;
-            self.tree.insert(key, stored)?;
+            chunks.extend(chunker.push(Position(position), &stored));
         }
-        self.tails.flush(&mut chunks);
+        chunks.extend(chunker.take());
+        for (key, chunk) in chunks {
+            self.tree.insert(key, chunk)?;
+        }
+        self.tails.flush(&mut subtrees);
         for (key, position) in group.index.drain(..) {
             self.tree.insert(key, &position)?;
         }
-        for (key, chunk) in chunks {
-            self.tree.insert(key, chunk)?;
+        for (key, subtree) in subtrees {
+            self.tree.insert(key, subtree)?;
         }
         // Everything below the durable head was flushed whole before this group began.
         let checked_from = self.durable.borrow().len.min(start.len);
@@ -414,9 +412,7 @@ impl Writer {
         let count = u64::try_from(staged.len()).unwrap_or(u64::MAX);
         for (record, stored) in staged {
             let position = keys::position_value(record.position);
-            group
-                .records
-                .push((keys::record_key(record.position), stored));
+            group.records.push(stored);
             for key in keys::index_keys(&record) {
                 group.index.push((key, position));
             }
@@ -519,14 +515,11 @@ impl Writer {
             position: None,
             reason: format!("event index entry of {id} is not a position"),
         })?;
-        let stored =
-            self.tree
-                .get(keys::record_key(position))?
-                .ok_or_else(|| LogError::Corrupt {
-                    position: Some(position),
-                    reason: format!("event index points {id} at a missing record"),
-                })?;
-        let record = codec::open(&stored).map_err(|e| LogError::corrupt(position, e))?;
+        let stored = records::stored(&self.tree, position)?.ok_or_else(|| LogError::Corrupt {
+            position: Some(position),
+            reason: format!("event index points {id} at a missing record"),
+        })?;
+        let record = codec::open(stored.bytes()).map_err(|e| LogError::corrupt(position, e))?;
         Ok(Some(Placed {
             position,
             stream: record.record.stream,
@@ -539,82 +532,6 @@ impl Writer {
             return Ok(*state);
         }
         stored_stream_state(&self.tree, stream, u64::MAX)
-    }
-}
-
-/// The syncer's state, shared by the syncer thread and the stager's inline commits.
-struct SharedSyncer {
-    core: Mutex<Syncer>,
-    /// Groups handed to the syncer thread and not yet answered. The stager commits a
-    /// group itself only when this is zero, so groups are always answered in order.
-    in_flight: AtomicUsize,
-}
-
-impl SharedSyncer {
-    /// Commits staged groups as they come, every group waiting at the time in one sync,
-    /// until the stager hangs up.
-    fn run(&self, staged: std_mpsc::Receiver<Staged>) {
-        while let Ok(first) = staged.recv() {
-            let mut groups = vec![first];
-            groups.extend(staged.try_iter());
-            let taken = groups.len();
-            self.commit(groups);
-            self.in_flight.fetch_sub(taken, Ordering::AcqRel);
-        }
-    }
-
-    /// Makes `groups` durable with one flush and one fdatasync, then answers them in order.
-    fn commit(&self, groups: Vec<Staged>) {
-        self.core().commit(groups);
-    }
-
-    /// The durability barrier over everything written so far.
-    fn sync(&self) -> Result<(), LogError> {
-        self.core().sync()
-    }
-
-    fn core(&self) -> std::sync::MutexGuard<'_, Syncer> {
-        self.core.lock().unwrap_or_else(|p| p.into_inner())
-    }
-}
-
-impl Syncer {
-    fn commit(&mut self, groups: Vec<Staged>) {
-        let events: u64 = groups.iter().map(|g| g.events).sum();
-        if events > 0
-            && self.stop.get().is_none()
-            && let Err(e) = self.sync()
-        {
-            self.stop.set(e.to_string());
-        }
-        let stopped = self.stop.get();
-        if stopped.is_none()
-            && events > 0
-            && let Some(last) = groups.iter().rev().find(|g| g.events > 0)
-        {
-            self.head_tx.send_replace(last.head);
-            self.counters.syncs.fetch_add(1, Ordering::Relaxed);
-            let written = groups.iter().filter(|g| g.events > 0).count();
-            self.counters.groups.fetch_add(
-                u64::try_from(written).unwrap_or(u64::MAX),
-                Ordering::Relaxed,
-            );
-            self.counters.events.fetch_add(events, Ordering::Relaxed);
-        }
-        for (reply, mut answer) in groups.into_iter().flat_map(|g| g.answers) {
-            if let (Some(why), Ok(_)) = (&stopped, &answer) {
-                // The caller cannot know what reached the disk: not acknowledged.
-                answer = Err(LogError::Stopped(why.clone()).into());
-            }
-            // The caller may have stopped waiting; the append stands either way.
-            let _ = reply.send(answer);
-        }
-    }
-
-    /// The durability barrier: sled's flush, then fdatasync of its files.
-    fn sync(&mut self) -> Result<(), LogError> {
-        self.db.flush()?;
-        self.files.sync()
     }
 }
 
@@ -642,5 +559,9 @@ pub(crate) fn stored_stream_state(
     Ok(StreamState::NoStream)
 }
 
+mod syncer;
 #[cfg(test)]
 mod tests;
+
+use syncer::SharedSyncer;
+pub(crate) use syncer::Syncer;

@@ -3,6 +3,7 @@
 mod append;
 mod copy;
 mod disk_full;
+mod layout;
 mod merkle;
 mod offline;
 mod props;

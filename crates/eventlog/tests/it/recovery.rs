@@ -4,7 +4,8 @@
 use std::path::Path;
 
 use sparkfeed_eventlog::{
-    Config, EventLog, ExpectedVersion, LogError, LogHead, RecoveryReport, StreamState, keys,
+    Config, EventLog, ExpectedVersion, LogError, LogHead, RecoveryReport, StreamState, chunk, keys,
+    records,
 };
 use sparkfeed_events::{EventRecord, Position, StreamVersion, Timestamp, codec};
 
@@ -25,8 +26,9 @@ fn with_store<T>(dir: &Path, edit: impl FnOnce(&sled::Tree) -> T) -> T {
     out
 }
 
-/// Writes what the writer writes first for a new event at the head: the record, chained
-/// properly, and its stream-index entry; not its event-id entry, not the tail marker.
+/// Writes what the writer writes first for a new event at the head: the record's chunk,
+/// chained properly, and its stream-index entry; not its event-id entry, not the tail
+/// marker.
 fn write_unfinished_group(tree: &sled::Tree, head: LogHead) {
     let new = event(99);
     let record = EventRecord {
@@ -41,8 +43,11 @@ fn write_unfinished_group(tree: &sled::Tree, head: LogHead) {
         payload: new.payload,
     };
     let (stored, _) = codec::seal(&record, &head.hash).expect("seals");
-    tree.insert(keys::record_key(record.position), stored)
-        .expect("writes");
+    tree.insert(
+        keys::chunk_key(record.position),
+        chunk::encode([stored.as_slice()]),
+    )
+    .expect("writes");
     tree.insert(
         keys::stream_key(&record.stream, record.version),
         &keys::position_value(record.position),
@@ -102,11 +107,10 @@ async fn index_entries_of_groups_in_flight_at_a_crash_are_written_again() {
     with_store(dir.path(), |tree| {
         // The last two events' index entries never landed; the marker says so much.
         for position in [head.len - 2, head.len - 1] {
-            let stored = tree
-                .get(keys::record_key(Position(position)))
+            let stored = records::stored(tree, Position(position))
                 .expect("reads")
                 .expect("present");
-            let record = codec::open(&stored).expect("decodes").record;
+            let record = codec::open(stored.bytes()).expect("decodes").record;
             tree.remove(keys::stream_key(&record.stream, record.version))
                 .expect("removes");
             tree.remove(keys::event_key(&record.id)).expect("removes");
@@ -143,8 +147,7 @@ async fn a_tail_marker_past_the_last_record_is_reported_not_guessed_at() {
     let head = closed_log(dir.path()).await;
     with_store(dir.path(), |tree| {
         // Records the marker vouches for are gone: acknowledged events were lost.
-        tree.remove(keys::record_key(Position(head.len - 1)))
-            .expect("removes");
+        records::remove_stored(tree, Position(head.len - 1)).expect("removes");
     });
     match EventLog::open(Config::new(dir.path())) {
         Err(e @ LogError::Corrupt { .. }) => {
@@ -160,10 +163,13 @@ async fn a_broken_chain_in_the_tail_stops_the_open() {
     let dir = tempfile::tempdir().expect("temp dir");
     let head = closed_log(dir.path()).await;
     with_store(dir.path(), |tree| {
-        let key = keys::record_key(Position(head.len - 1));
-        let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+        let last = Position(head.len - 1);
+        let stored = records::stored(tree, last)
+            .expect("reads")
+            .expect("present");
+        let mut bytes = stored.bytes().to_vec();
         bytes[3] ^= 0x01;
-        tree.insert(key, bytes).expect("writes");
+        records::rewrite_stored(tree, last, &bytes).expect("writes");
         tree.insert(keys::TAIL_KEY, &keys::tail_value(head.len - 1, head.len))
             .expect("writes");
     });
@@ -174,4 +180,107 @@ async fn a_broken_chain_in_the_tail_stops_the_open() {
         Err(other) => panic!("expected Corrupt, got {other}"),
         Ok(_) => panic!("a broken chain must not be repaired silently"),
     }
+}
+
+/// The first positions of the chunks in `tree` from `from` on.
+fn chunk_keys_from(tree: &sled::Tree, from: u64) -> Vec<Position> {
+    tree.range(keys::chunk_key(Position(from))..=keys::chunk_key(Position(u64::MAX)))
+        .keys()
+        .map(|k| keys::position_of_chunk_key(&k.expect("reads")).expect("a chunk key"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_group_of_several_chunks_cut_short_after_its_first_chunk_is_removed_on_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = closed_log(dir.path()).await;
+    {
+        let log = EventLog::open(Config::new(dir.path())).expect("opens");
+        let big: Vec<_> = (0..6)
+            .map(|n| {
+                let mut e = event(200 + n);
+                e.payload = vec![1; 3000];
+                e
+            })
+            .collect();
+        log.append(&stream("post-7"), ExpectedVersion::NoStream, big)
+            .await
+            .expect("appends");
+    }
+    with_store(dir.path(), |tree| {
+        let chunks = chunk_keys_from(tree, head.len);
+        assert!(chunks.len() > 1, "a group past the byte cap: {chunks:?}");
+        // A crash after the group's first chunk landed: nothing written after it did.
+        for position in head.len..head.len + 6 {
+            let stored = records::stored(tree, Position(position))
+                .expect("reads")
+                .expect("present");
+            let record = codec::open(stored.bytes()).expect("decodes").record;
+            for key in keys::index_keys(&record) {
+                tree.remove(key).expect("removes");
+            }
+        }
+        for first in chunks.iter().skip(1) {
+            tree.remove(keys::chunk_key(*first)).expect("removes");
+        }
+        tree.insert(keys::TAIL_KEY, &keys::tail_value(head.len, head.len))
+            .expect("writes");
+    });
+
+    let log = EventLog::open(Config::new(dir.path())).expect("reopens");
+    assert!(log.recovery().removed_records > 0, "{:?}", log.recovery());
+    assert_eq!(log.head(), head);
+    assert_eq!(
+        log.stream_state(&stream("post-7")).expect("reads"),
+        StreamState::NoStream
+    );
+    let report = log.verify(|_| {}).expect("verifies");
+    assert!(report.is_intact(), "{report:?}");
+}
+
+#[tokio::test]
+async fn a_chunk_reaching_past_a_lowered_tail_marker_is_cut_short_on_open() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = closed_log(dir.path()).await;
+    {
+        let log = EventLog::open(Config::new(dir.path())).expect("opens");
+        log.append(&stream("post-8"), ExpectedVersion::NoStream, events(300, 9))
+            .await
+            .expect("appends");
+    }
+    let end = head.len + 3;
+    with_store(dir.path(), |tree| {
+        assert_eq!(chunk_keys_from(tree, head.len), [Position(head.len)]);
+        tree.insert(keys::TAIL_KEY, &keys::tail_value(end, end))
+            .expect("writes");
+    });
+
+    let log = EventLog::open(Config::new(dir.path())).expect("reopens");
+    assert_eq!(
+        log.recovery(),
+        RecoveryReport {
+            removed_records: 6,
+            reindexed_entries: 0
+        }
+    );
+    assert_eq!(log.head().len, end);
+    assert_eq!(
+        log.stream_state(&stream("post-8")).expect("reads"),
+        StreamState::At(StreamVersion(2))
+    );
+    assert!(log.verify(|_| {}).expect("verifies").is_intact());
+    let next = log
+        .append(
+            &stream("post-8"),
+            ExpectedVersion::Exact(StreamVersion(2)),
+            events(400, 2),
+        )
+        .await
+        .expect("appends");
+    assert_eq!(next.first_position, Position(end));
+    drop(log);
+    let log = EventLog::open(Config::new(dir.path())).expect("reopens cleanly");
+    assert_eq!(log.recovery(), RecoveryReport::default());
+    assert!(log.verify(|_| {}).expect("verifies").is_intact());
+    assert_eq!(log.read_all(Position(0), 100).expect("reads").len(), 17);
 }

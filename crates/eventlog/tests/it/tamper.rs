@@ -1,6 +1,6 @@
 use std::path::Path;
 
-use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys};
+use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys, records};
 use sparkfeed_events::{Position, StreamVersion};
 
 use crate::{append_spread, stream};
@@ -9,6 +9,20 @@ use crate::{append_spread, stream};
 async fn written_log(dir: &Path) {
     let log = EventLog::open(Config::new(dir)).expect("opens");
     append_spread(&log, 40, 4).await;
+}
+
+/// The stored bytes of the record at `position`, read from its chunk.
+fn stored(tree: &sled::Tree, position: u64) -> Vec<u8> {
+    records::stored(tree, Position(position))
+        .expect("reads")
+        .expect("present")
+        .bytes()
+        .to_vec()
+}
+
+/// Replaces the stored bytes of the record at `position` inside its chunk.
+fn rewrite(tree: &sled::Tree, position: u64, bytes: &[u8]) {
+    records::rewrite_stored(tree, Position(position), bytes).expect("writes");
 }
 
 /// Edits the closed store behind the log's back, the way an attacker with the files would.
@@ -31,12 +45,11 @@ async fn a_changed_byte_anywhere_in_a_record_is_reported_at_its_position() {
         written_log(dir.path()).await;
         assert!(verify(dir.path()).is_intact());
         edit_store(dir.path(), |tree| {
-            let key = keys::record_key(Position(position));
-            let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+            let mut bytes = stored(tree, position);
             // usize::MAX stands for the last byte: inside the stored hash.
             let at = offset.min(bytes.len() - 1);
             bytes[at] ^= 0x20;
-            tree.insert(key, bytes).expect("writes");
+            rewrite(tree, position, &bytes);
         });
         let report = verify(dir.path());
         let tamper = report.tamper.expect("tampering is found");
@@ -61,20 +74,11 @@ async fn a_record_rewritten_with_a_fresh_valid_hash_is_caught_at_its_own_leaf() 
     written_log(dir.path()).await;
     edit_store(dir.path(), |tree| {
         use sparkfeed_events::codec;
-        let prev = codec::open(
-            &tree
-                .get(keys::record_key(Position(9)))
-                .expect("r")
-                .expect("p"),
-        )
-        .expect("opens")
-        .hash;
-        let key = keys::record_key(Position(10));
-        let mut event =
-            codec::open(&tree.get(key).expect("reads").expect("present")).expect("opens");
+        let prev = codec::open(&stored(tree, 9)).expect("opens").hash;
+        let mut event = codec::open(&stored(tree, 10)).expect("opens");
         event.record.payload = b"forged".to_vec();
         let (forged, _) = codec::seal(&event.record, &prev).expect("seals");
-        tree.insert(key, forged).expect("writes");
+        rewrite(tree, 10, &forged);
     });
     // Its own link is valid (resealed on the real previous hash); the stored Merkle leaf
     // of position 10 is not its hash any more, and is named before the broken next link.
@@ -106,8 +110,7 @@ async fn removed_records_and_edited_indexes_are_reported() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
     edit_store(dir.path(), |tree| {
-        tree.remove(keys::record_key(Position(21)))
-            .expect("removes");
+        records::remove_stored(tree, Position(21)).expect("removes");
     });
     let tamper = verify(dir.path()).tamper.expect("found");
     assert_eq!(
@@ -134,10 +137,9 @@ async fn a_corrupt_last_record_fails_open_with_a_typed_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
     edit_store(dir.path(), |tree| {
-        let key = keys::record_key(Position(39));
-        let mut bytes = tree.get(key).expect("reads").expect("present").to_vec();
+        let mut bytes = stored(tree, 39);
         bytes[0] = 0xEE;
-        tree.insert(key, bytes).expect("writes");
+        rewrite(tree, 39, &bytes);
     });
     match EventLog::open(Config::new(dir.path())) {
         Err(
