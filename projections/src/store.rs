@@ -275,6 +275,9 @@ pub struct Rows<'a> {
     bytes: usize,
 }
 
+/// A row to write: its key, and its bytes (`None`: removed).
+type EncodedRow = (Vec<u8>, Option<Vec<u8>>);
+
 /// A row written in this batch: encoded, or still decoded (see [`Rows::change`]).
 enum Pending {
     /// The encoded row, or `None` for a removed one.
@@ -409,7 +412,7 @@ impl<'a> Rows<'a> {
     }
 
     /// The pending rows, every one encoded.
-    fn take_encoded(&mut self) -> Result<Vec<(Vec<u8>, Option<Vec<u8>>)>, ProjectionError> {
+    fn take_encoded(&mut self) -> Result<Vec<EncodedRow>, ProjectionError> {
         self.bytes = 0;
         std::mem::take(&mut self.pending)
             .into_iter()
@@ -439,7 +442,7 @@ impl<'a> Rows<'a> {
         let mut pending = self.take_encoded()?;
         pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let tree = self.tree;
-        let write = |rows: &[(Vec<u8>, Option<Vec<u8>>)]| -> Result<(), ProjectionError> {
+        let write = |rows: &[EncodedRow]| -> Result<(), ProjectionError> {
             for (key, value) in rows {
                 match value {
                     Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
