@@ -120,6 +120,14 @@ fn draw(plot: &Plot, path: &Path) -> anyhow::Result<()> {
     if !x_min.is_finite() {
         (x_min, x_max, y_max) = (1.0, 10.0, 1.0);
     }
+    // Ticks at the measured x's (writers, log sizes), not at powers of ten alone.
+    let mut ticks: Vec<f64> = plot
+        .lines
+        .iter()
+        .flat_map(|l| l.points.iter().map(|&(x, _)| x))
+        .collect();
+    ticks.sort_by(f64::total_cmp);
+    ticks.dedup();
     let root = SVGBackend::new(path, (900, 540)).into_drawing_area();
     root.fill(&WHITE)?;
     let mut chart = ChartBuilder::on(&root)
