@@ -8,6 +8,11 @@
 //! the viewer's state), the full replay decoded into domain events, and disk use for the
 //! same events; then, over worlds of `--sizes` events, the feed page's p99 and the feed's
 //! rebuild from the log. With `--plot`, SVG plots of the three axes ([`plot`]).
+//!
+//! The rebuilds do not do the same work: sparkfeed's `feeds` projection keeps more than
+//! the feed page reads (comments, members, products, orders, home feeds), PostgreSQL's
+//! feed tables only what the page reads; both replay and decode every event, and both
+//! end durable (PostgreSQL commits each page with synchronous_commit on).
 
 pub mod plot;
 mod report;
@@ -41,7 +46,8 @@ pub struct AllBench {
     pub seconds: f64,
     /// Feed pages read per feed measurement.
     pub reads: usize,
-    /// World sizes (events) of the feed page's size axis; posts are a tenth of them.
+    /// World sizes (events) of the size axis (feed page p99, feed rebuild); posts are a
+    /// tenth of them.
     pub sizes: Vec<u64>,
     /// Where the machine-readable report goes.
     pub json: PathBuf,
