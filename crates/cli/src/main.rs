@@ -347,10 +347,21 @@ enum BenchCommand {
     /// A feed page as the log grows (in process and over HTTP) and the server's resident
     /// memory while it serves them, at each log size.
     Scale(ScaleArgs),
-    /// Every workload of issue 17 (durable appends, batches, feed pages, replay, disk use)
-    /// interleaved round by round, in one table; with --vs-postgres, beside a throwaway
+    /// Every workload of issue 17 (durable appends by writers, batches, feed pages, replay,
+    /// disk use, feed page p99 and rebuild by log size) interleaved round by round, in one
+    /// table; with --vs-postgres, beside a throwaway
     /// PostgreSQL 15 the bench starts and stops itself.
     All(AllArgs),
+    /// Redraws the SVG plots of a saved `bench all` JSON report (append-by-writers.svg,
+    /// feed-p99-by-size.svg, rebuild-by-size.svg).
+    Plot {
+        /// The JSON report `bench all` wrote.
+        #[arg(long)]
+        json: PathBuf,
+        /// Where the SVG files go (created if missing).
+        #[arg(long)]
+        out: PathBuf,
+    },
 }
 
 #[derive(clap::Args)]
@@ -404,7 +415,8 @@ struct AllArgs {
     #[arg(long, default_value_t = 2_000,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     reads: usize,
-    /// World sizes (events) for the feed page's p99 by size; posts are a tenth of each.
+    /// World sizes (events) for the feed page's p99 and the feed rebuild by size; posts are a
+    /// tenth of each.
     #[arg(long, value_delimiter = ',', default_value = "10000,100000",
           value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
     sizes: Vec<u64>,
@@ -412,6 +424,10 @@ struct AllArgs {
     /// `sparkfeed-bench-all.json` in --dir unless given.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Also draw SVG plots into this directory (created if missing): append-by-writers.svg,
+    /// feed-p99-by-size.svg and rebuild-by-size.svg, a line per system measured.
+    #[arg(long, value_name = "DIR")]
+    plot: Option<PathBuf>,
     /// Where the scratch stores and the server's cluster go.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     dir: PathBuf,
@@ -883,10 +899,22 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
                 reads: args.reads,
                 sizes: args.sizes,
                 json,
+                plot: args.plot,
                 dir: args.dir,
             };
             let report = sparkfeed_bench::all::all(&config);
             report.context("bench all")?.to_string()
+        }
+        BenchCommand::Plot { json, out } => {
+            let text = std::fs::read_to_string(&json)
+                .with_context(|| format!("reading {}", json.display()))?;
+            let report: serde_json::Value = serde_json::from_str(&text)
+                .with_context(|| format!("{} is not JSON", json.display()))?;
+            let written = sparkfeed_bench::all::plot::write(&report, &out).context("bench plot")?;
+            written
+                .iter()
+                .map(|p| format!("wrote {}\n", p.display()))
+                .collect::<String>()
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };

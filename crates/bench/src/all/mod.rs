@@ -2,13 +2,21 @@
 //! with the peer, on a throwaway PostgreSQL 15, interleaved round by round, in one table
 //! with the raw sled ceilings, and every sample in a JSON file.
 //!
-//! The workloads: durable single appends with the expected-version check (1 and 64
-//! writers, each its own stream and connection), batches of 100 in one transaction, a
-//! feed page (the newest 20 posts of an interest with counters), the full replay decoded
-//! into domain events, and disk use for the same events; then the feed page's p99 over
-//! worlds of `--sizes` events.
+//! The workloads: durable single appends with the expected-version check (1, 4, 16 and
+//! 64 writers, each its own stream and connection), batches of 100 in one transaction, a
+//! feed page (the newest 20 posts of an interest with their cards, counters, badges and
+//! the viewer's state), the full replay decoded into domain events, and disk use for the
+//! same events; then, over worlds of `--sizes` events, the feed page's p99 and the feed's
+//! rebuild from the log. With `--plot`, SVG plots of the three axes ([`plot`]).
+//!
+//! The rebuilds do not do the same work: sparkfeed's `feeds` projection keeps more than
+//! the feed page reads (comments, members, products, orders, home feeds), PostgreSQL's
+//! feed tables only what the page reads; both replay and decode every event, and both
+//! end durable (PostgreSQL commits each page with synchronous_commit on).
 
+pub mod plot;
 mod report;
+mod table;
 mod world;
 
 use std::path::PathBuf;
@@ -38,15 +46,22 @@ pub struct AllBench {
     pub seconds: f64,
     /// Feed pages read per feed measurement.
     pub reads: usize,
-    /// World sizes (events) of the feed page's size axis; posts are a tenth of them.
+    /// World sizes (events) of the size axis (feed page p99, feed rebuild); posts are a
+    /// tenth of them.
     pub sizes: Vec<u64>,
     /// Where the machine-readable report goes.
     pub json: PathBuf,
+    /// Where the SVG plots go, when asked for.
+    pub plot: Option<PathBuf>,
     /// Parent directory of the scratch stores and of the server's cluster.
     pub dir: PathBuf,
 }
 
-/// The append workloads, the same on both sides: (writers, events per append).
+/// The writers axis: durable single appends, the same on both sides.
+pub const WRITERS: [usize; 4] = [1, 4, 16, 64];
+
+/// The append rows of the main table: (writers, events per append). Single appends are
+/// measured on the writers axis and shown here too.
 const APPENDS: [(usize, usize); 3] = [(1, 1), (64, 1), (1, 100)];
 
 /// The raw sled ceilings printed beside them.
@@ -84,9 +99,24 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
     rows.push(Row::latency("feed page p50"));
     rows.push(Row::latency("feed page p99"));
     rows.push(Row::throughput("replay, decoded", "events/s"));
+    let mut writers: Vec<(usize, Row)> = WRITERS.iter().map(|&w| (w, Row::append(w, 1))).collect();
     let mut raw: Vec<(String, Vec<f64>)> = RAW.iter().map(|s| (s.label(), Vec::new())).collect();
     raw.push(("sparkfeed log read, not decoded".into(), Vec::new()));
 
+    let append = |writers: usize, batch: usize| -> anyhow::Result<(f64, Option<f64>)> {
+        let scenario = Scenario::Log { writers, batch };
+        let sf = fresh(config, |dir| scenario.measure(dir, duration, &runtime))?;
+        let pg = match &peer {
+            Some(peer) => Some(runtime.block_on(workloads::appends(
+                &peer.appends(),
+                duration,
+                writers,
+                batch,
+            ))?),
+            None => None,
+        };
+        Ok((sf.events_per_sec, pg))
+    };
     let main = World::build(&config.dir, config.events, config.posts, pg, "world")?;
     for round in 0..config.runs {
         let say = |label: &str, sf: f64, pg: Option<f64>| {
@@ -97,20 +127,20 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
                 config.runs
             );
         };
+        for (writers, row) in &mut writers {
+            let (sf, pg) = append(*writers, 1)?;
+            say(&row.label, sf, pg);
+            row.push(sf, pg);
+            if let Some(i) = APPENDS.iter().position(|&a| a == (*writers, 1)) {
+                rows[i].push(sf, pg);
+            }
+        }
         for (i, &(writers, batch)) in APPENDS.iter().enumerate() {
-            let scenario = Scenario::Log { writers, batch };
-            let sf = fresh(config, |dir| scenario.measure(dir, duration, &runtime))?;
-            let pg = match &peer {
-                Some(peer) => Some(runtime.block_on(workloads::appends(
-                    &peer.appends(),
-                    duration,
-                    writers,
-                    batch,
-                ))?),
-                None => None,
-            };
-            say(&rows[i].label, sf.events_per_sec, pg);
-            rows[i].push(sf.events_per_sec, pg);
+            if batch > 1 {
+                let (sf, pg) = append(writers, batch)?;
+                say(&rows[i].label, sf, pg);
+                rows[i].push(sf, pg);
+            }
         }
         for (i, scenario) in RAW.iter().enumerate() {
             let sample = fresh(config, |dir| scenario.measure(dir, duration, &runtime))?;
@@ -142,7 +172,7 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
 
     let mut sizes = Vec::with_capacity(config.sizes.len());
     for (n, &size) in config.sizes.iter().enumerate() {
-        let world = World::build(
+        let mut world = World::build(
             &config.dir,
             size,
             (size / 10).max(1),
@@ -150,18 +180,25 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
             &format!("size{n}"),
         )?;
         let mut row = SizeRow::new(world.events(), world.posts());
+        let events = world.events();
         for round in 0..config.runs {
+            let say = |what: &str, unit: &str, sf: f64, pg: Option<f64>| {
+                eprintln!(
+                    "round {}/{}: {what} at {} events: sparkfeed {sf:.1} {unit}{}",
+                    round + 1,
+                    config.runs,
+                    events,
+                    pg.map_or_else(String::new, |p| format!(", PostgreSQL {p:.1} {unit}"))
+                );
+            };
             let sf = world.sparkfeed_pages(config.reads)?;
             let pg = world.postgres_pages(&runtime, config.reads)?;
-            eprintln!(
-                "round {}/{}: feed page p99 at {} events: sparkfeed {:.1} µs{}",
-                round + 1,
-                config.runs,
-                world.events(),
-                sf.p99,
-                pg.map_or_else(String::new, |p| format!(", PostgreSQL {:.1} µs", p.p99))
-            );
-            row.push(sf.p99, pg.map(|p| p.p99));
+            say("feed page p99", "µs", sf.p99, pg.map(|p| p.p99));
+            row.p99.push(sf.p99, pg.map(|p| p.p99));
+            let sf = world.sparkfeed_rebuild()?;
+            let pg = world.postgres_rebuild(&runtime)?;
+            say("feed rebuild", "events/s", sf, pg);
+            row.rebuild.push(sf, pg);
         }
         sizes.push(row);
         world.close(pg)?;
@@ -174,12 +211,16 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
             .map(|p| (p.version().to_owned(), p.settings.clone())),
         rows,
         raw,
+        writers,
         sizes,
         pg_database_bytes: pg_disk.map(|(_, db)| db),
         json: config.json.clone(),
     };
     report.write_json(&config.json)?;
     drop(peer);
+    if let Some(dir) = &config.plot {
+        plot::write(&report.to_json(), dir)?;
+    }
     Ok(report)
 }
 

@@ -1,6 +1,5 @@
 //! The report of `bench all`: one table for people, every sample in JSON for machines.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -11,7 +10,7 @@ use crate::stats::median;
 
 /// Which way a workload's figure is better.
 #[derive(Clone, Copy, PartialEq)]
-enum Better {
+pub(crate) enum Better {
     Higher,
     Lower,
 }
@@ -19,8 +18,8 @@ enum Better {
 /// One workload measured on both sides, a sample per round.
 pub(crate) struct Row {
     pub(crate) label: String,
-    unit: &'static str,
-    better: Better,
+    pub(crate) unit: &'static str,
+    pub(crate) better: Better,
     sparkfeed: Vec<f64>,
     postgres: Vec<f64>,
 }
@@ -68,8 +67,35 @@ impl Row {
     }
 
     /// The ratio oriented so that above 1 means sparkfeed wins, and what it divides.
-    fn ratio(&self) -> (Option<f64>, &'static str) {
+    pub(crate) fn ratio(&self) -> (Option<f64>, &'static str) {
         ratio(&self.sparkfeed, &self.postgres, self.better)
+    }
+
+    /// sparkfeed's median.
+    pub(crate) fn sparkfeed(&self) -> f64 {
+        median(self.sparkfeed.clone())
+    }
+
+    /// PostgreSQL's median, when it ran.
+    pub(crate) fn postgres(&self) -> Option<f64> {
+        (!self.postgres.is_empty()).then(|| median(self.postgres.clone()))
+    }
+
+    /// Its samples, medians and ratio.
+    fn to_json(&self) -> Value {
+        let side = |xs: &[f64]| {
+            (!xs.is_empty()).then(|| json!({ "samples": xs, "median": median(xs.to_vec()) }))
+        };
+        let (ratio, ratio_is) = self.ratio();
+        json!({
+            "workload": self.label,
+            "unit": self.unit,
+            "better": if self.better == Better::Higher { "higher" } else { "lower" },
+            "sparkfeed": side(&self.sparkfeed),
+            "postgres": side(&self.postgres),
+            "ratio": ratio,
+            "ratio_is": ratio_is,
+        })
     }
 }
 
@@ -83,12 +109,14 @@ fn ratio(sparkfeed: &[f64], postgres: &[f64], better: Better) -> (Option<f64>, &
     }
 }
 
-/// The feed page's p99 in a world of one size.
+/// The feed page's p99 and the feed's rebuild in a world of one size.
 pub(crate) struct SizeRow {
-    events: u64,
-    posts: usize,
-    sparkfeed: Vec<f64>,
-    postgres: Vec<f64>,
+    pub(crate) events: u64,
+    pub(crate) posts: usize,
+    /// Feed page p99, µs.
+    pub(crate) p99: Row,
+    /// Feed rebuild, events/s.
+    pub(crate) rebuild: Row,
 }
 
 impl SizeRow {
@@ -97,25 +125,19 @@ impl SizeRow {
         Self {
             events,
             posts,
-            sparkfeed: Vec::new(),
-            postgres: Vec::new(),
+            p99: Row::latency(&format!("feed page p99, {events} events")),
+            rebuild: Row::throughput(&format!("feed rebuild, {events} events"), "events/s"),
         }
-    }
-
-    /// One round's p99s.
-    pub(crate) fn push(&mut self, sparkfeed: f64, postgres: Option<f64>) {
-        self.sparkfeed.push(sparkfeed);
-        self.postgres.extend(postgres);
     }
 }
 
 /// What the run was asked for, and the main world as loaded.
 pub(crate) struct Settings {
-    runs: usize,
-    seconds: f64,
-    reads: usize,
-    events: u64,
-    posts: usize,
+    pub(crate) runs: usize,
+    pub(crate) seconds: f64,
+    pub(crate) reads: usize,
+    pub(crate) events: u64,
+    pub(crate) posts: usize,
 }
 
 impl Settings {
@@ -139,6 +161,8 @@ pub struct AllReport {
     pub(crate) rows: Vec<Row>,
     /// The raw sled ceilings (and the undecoded log read): sparkfeed only.
     pub(crate) raw: Vec<(String, Vec<f64>)>,
+    /// Durable single appends by writers: (writers, events/s).
+    pub(crate) writers: Vec<(usize, Row)>,
     pub(crate) sizes: Vec<SizeRow>,
     pub(crate) pg_database_bytes: Option<u64>,
     pub(crate) json: PathBuf,
@@ -150,40 +174,30 @@ impl AllReport {
         let side = |xs: &[f64]| {
             (!xs.is_empty()).then(|| json!({ "samples": xs, "median": median(xs.to_vec()) }))
         };
-        let rows: Vec<Value> = self
-            .rows
-            .iter()
-            .map(|r| {
-                let (ratio, ratio_is) = r.ratio();
-                json!({
-                    "workload": r.label,
-                    "unit": r.unit,
-                    "better": if r.better == Better::Higher { "higher" } else { "lower" },
-                    "sparkfeed": side(&r.sparkfeed),
-                    "postgres": side(&r.postgres),
-                    "ratio": ratio,
-                    "ratio_is": ratio_is,
-                })
-            })
-            .collect();
+        let rows: Vec<Value> = self.rows.iter().map(Row::to_json).collect();
         let raw: Vec<Value> = self
             .raw
             .iter()
             .map(|(label, xs)| json!({ "scenario": label, "unit": "events/s", "sparkfeed": side(xs) }))
             .collect();
+        let writers: Vec<Value> = self
+            .writers
+            .iter()
+            .map(|(writers, row)| {
+                let mut value = row.to_json();
+                value["writers"] = json!(writers);
+                value
+            })
+            .collect();
         let sizes: Vec<Value> = self
             .sizes
             .iter()
             .map(|s| {
-                let (ratio, ratio_is) = ratio(&s.sparkfeed, &s.postgres, Better::Lower);
                 json!({
                     "events": s.events,
                     "posts": s.posts,
-                    "unit": "µs",
-                    "sparkfeed_p99": side(&s.sparkfeed),
-                    "postgres_p99": side(&s.postgres),
-                    "ratio": ratio,
-                    "ratio_is": ratio_is,
+                    "feed_p99": s.p99.to_json(),
+                    "rebuild": s.rebuild.to_json(),
                 })
             })
             .collect();
@@ -204,6 +218,7 @@ impl AllReport {
             })),
             "rows": rows,
             "raw_sled": raw,
+            "writers": writers,
             "sizes": sizes,
         })
     }
@@ -237,108 +252,4 @@ fn machine() -> Value {
                 .map(|m| m.trim().to_owned())
         });
     json!({ "nproc": nproc, "kernel": kernel, "cpu": cpu, "memory": memory })
-}
-
-/// A figure for the table: whole numbers for rates and sizes, one decimal for latencies.
-fn figure(x: f64, unit: &str) -> String {
-    match unit {
-        "bytes" => format!("{:.1} MiB", x / f64::from(1u32 << 20)),
-        "µs" => format!("{x:.1}"),
-        _ => format!("{x:.0}"),
-    }
-}
-
-impl fmt::Display for AllReport {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let c = &self.config;
-        writeln!(
-            f,
-            "sparkfeed{}, median of {} interleaved rounds; appends {}s each, 200-byte payloads; \
-             feed: {} pages a round; world: {} events, {} posts",
-            self.postgres
-                .as_ref()
-                .map_or_else(String::new, |(v, _)| format!(" vs PostgreSQL {v}")),
-            c.runs,
-            c.seconds,
-            c.reads,
-            c.events,
-            c.posts
-        )?;
-        if let Some((_, settings)) = &self.postgres {
-            let shown: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
-            writeln!(f, "PostgreSQL settings: {}", shown.join(" "))?;
-        }
-        writeln!(
-            f,
-            "{:<48} {:>9} {:>12} {:>12} {:>8}  ratio (>1: sparkfeed wins)",
-            "workload", "unit", "sparkfeed", "PostgreSQL", ""
-        )?;
-        for row in &self.rows {
-            let unit = if row.unit == "bytes" {
-                "size"
-            } else {
-                row.unit
-            };
-            let pg = if row.postgres.is_empty() {
-                "-".to_owned()
-            } else {
-                figure(median(row.postgres.clone()), row.unit)
-            };
-            let (ratio, is) = row.ratio();
-            let ratio = ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"));
-            let is = if is == "sparkfeed/postgres" {
-                "sf/pg"
-            } else {
-                "pg/sf"
-            };
-            writeln!(
-                f,
-                "{:<48} {:>9} {:>12} {:>12} {:>8}  {is}",
-                row.label,
-                unit,
-                figure(median(row.sparkfeed.clone()), row.unit),
-                pg,
-                ratio
-            )?;
-        }
-        for (label, xs) in &self.raw {
-            writeln!(
-                f,
-                "{label:<48} {:>9} {:>12} {:>12} {:>8}",
-                "events/s",
-                figure(median(xs.clone()), ""),
-                "-",
-                "-"
-            )?;
-        }
-        if !self.sizes.is_empty() {
-            writeln!(f, "feed page p99 by world size (µs):")?;
-            writeln!(
-                f,
-                "{:>12} {:>10} {:>12} {:>12} {:>8}  pg/sf",
-                "events", "posts", "sparkfeed", "PostgreSQL", "ratio"
-            )?;
-            for s in &self.sizes {
-                let (ratio, _) = ratio(&s.sparkfeed, &s.postgres, Better::Lower);
-                let pg = (!s.postgres.is_empty()).then(|| median(s.postgres.clone()));
-                writeln!(
-                    f,
-                    "{:>12} {:>10} {:>12.1} {:>12} {:>8}",
-                    s.events,
-                    s.posts,
-                    median(s.sparkfeed.clone()),
-                    pg.map_or_else(|| "-".to_owned(), |p| format!("{p:.1}")),
-                    ratio.map_or_else(|| "-".to_owned(), |r| format!("{r:.2}x"))
-                )?;
-            }
-        }
-        if let Some(db) = self.pg_database_bytes {
-            writeln!(
-                f,
-                "PostgreSQL's whole world database (events, posts and their indexes): {}",
-                figure(db as f64, "bytes")
-            )?;
-        }
-        writeln!(f, "every sample: {}", self.json.display())
-    }
 }

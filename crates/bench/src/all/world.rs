@@ -7,7 +7,7 @@ use anyhow::Context;
 use sparkfeed_projections::Projections;
 use tokio_postgres::Client;
 
-use crate::postgres::{Peer, workloads};
+use crate::postgres::{Peer, feed, workloads};
 use crate::projections::reads;
 use crate::projections::world::{self, Loaded};
 use crate::stats::percentile;
@@ -117,8 +117,36 @@ impl World {
             .iter()
             .map(|i| i.as_str().to_owned())
             .collect();
-        let micros = runtime.block_on(workloads::feed_pages(client, &interests, reads))?;
+        let members: Vec<String> = self
+            .loaded
+            .members
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect();
+        let micros =
+            runtime.block_on(workloads::feed_pages(client, &interests, &members, reads))?;
         Pages::of(micros).map(Some)
+    }
+
+    /// sparkfeed's `feeds` projection rebuilt from the log, events/s.
+    pub(crate) fn sparkfeed_rebuild(&self) -> anyhow::Result<f64> {
+        let report = self
+            .runtime
+            .block_on(self.projections.rebuild("feeds", |_, _| {}))
+            .context("rebuilding the feeds")?;
+        Ok(report.events_per_sec())
+    }
+
+    /// PostgreSQL's feed tables rebuilt from the events table, events/s (`None` without
+    /// the peer).
+    pub(crate) fn postgres_rebuild(
+        &mut self,
+        runtime: &tokio::runtime::Runtime,
+    ) -> anyhow::Result<Option<f64>> {
+        let Some((_, client)) = &mut self.postgres else {
+            return Ok(None);
+        };
+        runtime.block_on(feed::rebuild(client)).map(Some)
     }
 
     /// The whole sparkfeed log read in pages: (records only, decoded into domain

@@ -1,11 +1,13 @@
 //! The PostgreSQL peer of `sparkfeed bench all --vs-postgres` (issue 17): a throwaway
-//! server ([`server`]), the tables PostgreSQL event stores use (`schema`), and the
+//! server ([`server`]), the tables PostgreSQL event stores use (`schema`) and the feed
+//! tables a projection keeps (`feed`), and the
 //! workloads that mirror sparkfeed's (`workloads`).
 //!
 //! Invariant: the peer gets the settings a careful operator ships (fsync and
 //! synchronous commit on, a page cache the size of sparkfeed's) and the same concurrency
 //! as the sparkfeed side; nothing here weakens durability to win a row.
 
+pub(crate) mod feed;
 pub(crate) mod schema;
 pub mod server;
 pub(crate) mod workloads;
@@ -55,7 +57,7 @@ impl Peer {
         self.server.config(APPENDS_DB)
     }
 
-    /// Creates database `name`, copies `log` into it (events, and the posts table the
+    /// Creates database `name`, copies `log` into it (events, and the feed tables the
     /// events make) and answers a connection to it. Run inside `runtime`.
     pub(crate) async fn world(&self, name: &str, log: &EventLog) -> anyhow::Result<Client> {
         let admin = server::connect(&self.server.config("postgres")).await?;

@@ -1,17 +1,18 @@
 //! The tables PostgreSQL event stores use (Marten, Python's `eventsourcing`): one events
-//! table with a global position, a per-stream version unique per stream, and a feed
-//! table a projection keeps; and the copy of a sparkfeed world into them.
+//! table with a global position, a per-stream version unique per stream, and the feed
+//! tables a projection keeps ([`super::feed`]); and the copy of a sparkfeed world into
+//! them.
 
-use std::collections::{HashMap, HashSet};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context;
 use sparkfeed_domain::events::{DomainEvent, upcasters};
 use sparkfeed_eventlog::EventLog;
-use sparkfeed_events::{Actor, Position, RecordedEvent};
+use sparkfeed_events::{Actor, Position};
 use tokio_postgres::Client;
 use uuid::Uuid;
 
+use super::feed::{self, FeedRows};
 use crate::projections::reads::LOG_READ_PAGE;
 
 /// The events table, its unique (stream, version) and its unique event id.
@@ -31,24 +32,6 @@ CREATE TABLE events (
     UNIQUE (stream, version)
 )";
 
-/// The feed table: a row per post and interest, with its counters; the index serves the
-/// newest posts of an interest.
-pub(crate) const POSTS: &str = "
-CREATE TABLE posts (
-    post_id text NOT NULL,
-    interest text NOT NULL,
-    position bigint NOT NULL,
-    author text NOT NULL,
-    caption bytea NOT NULL,
-    created_at timestamptz NOT NULL,
-    smiles bigint NOT NULL DEFAULT 0,
-    saves bigint NOT NULL DEFAULT 0,
-    shares bigint NOT NULL DEFAULT 0,
-    comments bigint NOT NULL DEFAULT 0,
-    PRIMARY KEY (post_id, interest)
-);
-CREATE INDEX posts_feed ON posts (interest, position DESC)";
-
 /// Copies a world's events, page by page, with explicit positions.
 const INSERT_EVENTS: &str = "
 INSERT INTO events (position, stream, version, event_id, type, schema_version, payload,
@@ -56,20 +39,6 @@ INSERT INTO events (position, stream, version, event_id, type, schema_version, p
 SELECT * FROM unnest($1::bigint[], $2::text[], $3::bigint[], $4::uuid[], $5::text[],
                      $6::smallint[], $7::bytea[], $8::text[], $9::uuid[], $10::uuid[],
                      $11::timestamptz[])";
-
-const INSERT_POSTS: &str = "
-INSERT INTO posts (post_id, interest, position, author, caption, created_at)
-SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bytea[],
-                     $6::timestamptz[])";
-
-const UPDATE_COUNTERS: &str = "
-UPDATE posts SET smiles = posts.smiles + d.smiles, saves = posts.saves + d.saves,
-                 shares = posts.shares + d.shares, comments = posts.comments + d.comments
-FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])
-     AS d(post_id, smiles, saves, shares, comments)
-WHERE posts.post_id = d.post_id";
-
-const DELETE_POSTS: &str = "DELETE FROM posts WHERE post_id = ANY($1::text[])";
 
 /// The time `micros` after the epoch.
 pub(crate) fn system_time(micros: i64) -> SystemTime {
@@ -85,101 +54,8 @@ pub(crate) fn actor_text(actor: &Actor) -> String {
 }
 
 /// A u64 as a bigint column; the log's positions and versions fit.
-fn big(n: u64) -> anyhow::Result<i64> {
+pub(crate) fn big(n: u64) -> anyhow::Result<i64> {
     i64::try_from(n).context("a position or version beyond bigint")
-}
-
-/// One page's rows of the posts table, applied in one transaction.
-#[derive(Default)]
-struct PostRows {
-    published: Published,
-    /// Per post: smiles, saves, shares, comments.
-    counters: HashMap<String, [i64; 4]>,
-    removed: HashSet<String>,
-}
-
-impl PostRows {
-    /// What `event` (at `recorded`) does to the feed table.
-    fn apply(&mut self, event: &DomainEvent, recorded: &RecordedEvent) -> anyhow::Result<()> {
-        let mut count = |post: &sparkfeed_domain::PostId, i: usize, by: i64| {
-            self.counters.entry(post.as_str().to_owned()).or_default()[i] += by;
-        };
-        match event {
-            DomainEvent::Smiled(e) => count(&e.post, 0, 1),
-            DomainEvent::Unsmiled(e) => count(&e.post, 0, -1),
-            DomainEvent::Saved(e) => count(&e.post, 1, 1),
-            DomainEvent::Unsaved(e) => count(&e.post, 1, -1),
-            DomainEvent::Shared(e) => count(&e.post, 2, 1),
-            DomainEvent::CommentPosted(e) => count(&e.post, 3, 1),
-            DomainEvent::CommentRemoved(e) => count(&e.post, 3, -1),
-            DomainEvent::PostRemoved(e) => {
-                self.removed.insert(e.post.as_str().to_owned());
-            }
-            DomainEvent::PostPublished(e) => {
-                let caption = sparkfeed_events::codec::encode_payload(&e.caption)?;
-                let p = &mut self.published;
-                for interest in &e.interests {
-                    p.posts.push(e.post.as_str().to_owned());
-                    p.interests.push(interest.as_str().to_owned());
-                    p.positions.push(big(recorded.record.position.0)?);
-                    p.authors.push(e.author.as_str().to_owned());
-                    p.captions.push(caption.clone());
-                    p.created.push(system_time(recorded.record.recorded_at.0));
-                }
-            }
-            _ => {}
-        }
-        Ok(())
-    }
-
-    /// Writes the page's rows: new posts first, then counters, then removals.
-    async fn write(self, tx: &tokio_postgres::Transaction<'_>) -> anyhow::Result<()> {
-        let p = &self.published;
-        if !p.posts.is_empty() {
-            let columns: [&(dyn tokio_postgres::types::ToSql + Sync); 6] = [
-                &p.posts,
-                &p.interests,
-                &p.positions,
-                &p.authors,
-                &p.captions,
-                &p.created,
-            ];
-            tx.execute(INSERT_POSTS, &columns)
-                .await
-                .context("inserting posts")?;
-        }
-        if !self.counters.is_empty() {
-            let mut cols: (Vec<String>, [Vec<i64>; 4]) = Default::default();
-            for (post, c) in self.counters {
-                cols.0.push(post);
-                for (col, by) in cols.1.iter_mut().zip(c) {
-                    col.push(by);
-                }
-            }
-            let [s, v, h, c] = &cols.1;
-            tx.execute(UPDATE_COUNTERS, &[&cols.0, s, v, h, c])
-                .await
-                .context("updating counters")?;
-        }
-        if !self.removed.is_empty() {
-            let removed: Vec<String> = self.removed.into_iter().collect();
-            tx.execute(DELETE_POSTS, &[&removed])
-                .await
-                .context("removing posts")?;
-        }
-        Ok(())
-    }
-}
-
-/// New rows of the posts table, a vector per column in `INSERT_POSTS` order.
-#[derive(Default)]
-struct Published {
-    posts: Vec<String>,
-    interests: Vec<String>,
-    positions: Vec<i64>,
-    authors: Vec<String>,
-    captions: Vec<Vec<u8>>,
-    created: Vec<SystemTime>,
 }
 
 /// Creates the tables in the (empty) database of `client`.
@@ -189,14 +65,14 @@ pub(crate) async fn create(client: &Client) -> anyhow::Result<()> {
         .await
         .context("creating events")?;
     client
-        .batch_execute(POSTS)
+        .batch_execute(feed::TABLES)
         .await
-        .context("creating posts")?;
+        .context("creating the feed tables")?;
     Ok(())
 }
 
 /// Copies every event of `log` into the events table (the stored payload bytes, the
-/// envelope in columns) and fills the posts table by applying them, a log page per
+/// envelope in columns) and fills the feed tables by applying them, a log page per
 /// transaction; then analyzes and checkpoints. Answers the events copied.
 pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<u64> {
     let upcasters = upcasters();
@@ -207,7 +83,7 @@ pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<
         let Some(last) = page.last() else { break };
         from = last.record.position.next();
         let mut cols: Columns = Default::default();
-        let mut posts = PostRows::default();
+        let mut feed = FeedRows::default();
         for event in &page {
             let r = &event.record;
             cols.0.push(big(r.position.0)?);
@@ -227,7 +103,7 @@ pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<
                     .map(|c| Uuid::from_bytes(*c.as_bytes())),
             );
             cols.10.push(system_time(r.recorded_at.0));
-            posts.apply(&DomainEvent::decode(&upcasters, event)?, event)?;
+            feed.apply(&DomainEvent::decode(&upcasters, event)?, event)?;
         }
         copied += page.len() as u64;
         let tx = client.transaction().await.context("begin")?;
@@ -240,7 +116,7 @@ pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<
         )
         .await
         .context("copying events")?;
-        posts.write(&tx).await?;
+        feed.write(&tx).await?;
         tx.commit().await.context("commit")?;
     }
     // One statement each: VACUUM refuses the implicit transaction of a multi-statement batch.
@@ -249,6 +125,9 @@ pub(crate) async fn load(client: &mut Client, log: &EventLog) -> anyhow::Result<
                        coalesce(max(position), 0) + 1, false) FROM events",
         "VACUUM ANALYZE events",
         "VACUUM ANALYZE posts",
+        "VACUUM ANALYZE engagements",
+        "VACUUM ANALYZE post_tags",
+        "VACUUM ANALYZE purchases",
         "CHECKPOINT",
     ] {
         client

@@ -28,13 +28,29 @@ SELECT $1, $2 + e.n - 1, e.id, 'bench.Appended', 1, e.payload, 'system:bench', $
 FROM unnest($3::uuid[], $4::bytea[]) WITH ORDINALITY AS e(id, payload, n)
 WHERE coalesce((SELECT max(version) FROM events WHERE stream = $1), -1) = $2 - 1";
 
-/// A feed page: the newest 20 posts of an interest before a position, with counters.
+/// A feed page as the API serves it, in one round trip: the newest 20 posts of an
+/// interest (`$1`) before a position (`$2`), each with its counters, whether the viewing
+/// member (`$3`) smiled at it and saved it, and a verified-purchaser badge per tag (did
+/// the author buy that product, not as a gift) — the work of sparkfeed's page (card,
+/// badges, viewer state). The engagements and purchases primary keys answer the
+/// lookups; the posts_feed index the page.
 const FEED: &str = "
-SELECT post_id, author, caption, position, created_at, smiles, saves, shares, comments
-FROM posts WHERE interest = $1 AND position < $2 ORDER BY position DESC LIMIT 20";
+SELECT p.post_id, p.author, p.caption, p.position, p.created_at,
+       p.smiles, p.saves, p.shares, p.comments,
+       EXISTS (SELECT 1 FROM engagements e
+               WHERE e.post_id = p.post_id AND e.member = $3 AND e.kind = 0) AS smiled,
+       EXISTS (SELECT 1 FROM engagements e
+               WHERE e.post_id = p.post_id AND e.member = $3 AND e.kind = 1) AS saved,
+       ARRAY(SELECT EXISTS (SELECT 1 FROM purchases b
+                            WHERE b.buyer = p.author AND b.asin = t.asin)
+             FROM post_tags t WHERE t.post_id = p.post_id
+             ORDER BY t.media_index, t.asin) AS verified
+FROM (SELECT * FROM posts WHERE interest = $1 AND position < $2
+      ORDER BY position DESC LIMIT 20) p
+ORDER BY p.position DESC";
 
 /// A page of the whole log, in position order.
-const REPLAY: &str = "
+pub(crate) const REPLAY: &str = "
 SELECT position, stream, version, event_id, type, schema_version, payload, actor,
        correlation_id, causation_id, recorded_at
 FROM events WHERE position >= $1 ORDER BY position LIMIT $2";
@@ -140,33 +156,43 @@ pub(crate) async fn appends(
     Ok(written as f64 / start.elapsed().as_secs_f64())
 }
 
-/// `reads` feed pages round `interests`, walking deeper into each feed and starting over
-/// every 50 pages, as the sparkfeed side does; each page's latency in microseconds.
+/// `reads` feed pages round `interests`, each for a viewer among `members` picked as the
+/// sparkfeed side picks them, walking deeper into each feed and starting over every 50
+/// pages, as the sparkfeed side does; each page's latency in microseconds.
 pub(crate) async fn feed_pages(
     client: &Client,
     interests: &[String],
+    members: &[String],
     reads: usize,
 ) -> anyhow::Result<Vec<f64>> {
-    anyhow::ensure!(!interests.is_empty(), "the world has no interest");
+    anyhow::ensure!(
+        !interests.is_empty() && !members.is_empty(),
+        "the world has no interest or no member"
+    );
     let statement = client.prepare(FEED).await.context("preparing the feed")?;
     let mut micros = Vec::with_capacity(reads);
     let mut cursors: Vec<i64> = vec![i64::MAX; interests.len()];
     for n in 0..reads {
         let i = n % interests.len();
+        let viewer = &members[n.wrapping_mul(7_919) % members.len()];
         let start = Instant::now();
         let rows = client
-            .query(&statement, &[&interests[i], &cursors[i]])
+            .query(&statement, &[&interests[i], &cursors[i], viewer])
             .await
             .context("reading a feed page")?;
         let mut last = None;
         for row in &rows {
             let _post: &str = row.try_get(0)?;
+            let _card: (&str, &[u8], std::time::SystemTime) =
+                (row.try_get(1)?, row.try_get(2)?, row.try_get(4)?);
             let _counters: [i64; 4] = [
                 row.try_get(5)?,
                 row.try_get(6)?,
                 row.try_get(7)?,
                 row.try_get(8)?,
             ];
+            let _viewer: (bool, bool) = (row.try_get(9)?, row.try_get(10)?);
+            let _badges: Vec<bool> = row.try_get(11)?;
             last = Some(row.try_get::<_, i64>(3)?);
         }
         micros.push(start.elapsed().as_secs_f64() * 1e6);
@@ -204,7 +230,7 @@ pub(crate) async fn replay(client: &Client) -> anyhow::Result<f64> {
 
 /// A row of the events table as the log's reader hands it out (the chain hash aside:
 /// this table keeps none).
-fn recorded(row: &Row) -> anyhow::Result<RecordedEvent> {
+pub(crate) fn recorded(row: &Row) -> anyhow::Result<RecordedEvent> {
     let unsigned = |i: usize| -> anyhow::Result<u64> {
         u64::try_from(row.try_get::<_, i64>(i)?).context("a negative position or version")
     };
