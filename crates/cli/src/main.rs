@@ -906,11 +906,8 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             report.context("bench all")?.to_string()
         }
         BenchCommand::Plot { json, out } => {
-            let text = std::fs::read_to_string(&json)
-                .with_context(|| format!("reading {}", json.display()))?;
-            let report: serde_json::Value = serde_json::from_str(&text)
-                .with_context(|| format!("{} is not JSON", json.display()))?;
-            let written = sparkfeed_bench::all::plot::write(&report, &out).context("bench plot")?;
+            let written =
+                sparkfeed_bench::all::plot::write_from_file(&json, &out).context("bench plot")?;
             written
                 .iter()
                 .map(|p| format!("wrote {}\n", p.display()))

@@ -41,6 +41,16 @@ struct Line {
     points: Vec<(f64, f64)>,
 }
 
+/// Redraws the plots of the `bench all` JSON report in the file `json` into `dir`
+/// (`sparkfeed bench plot`); the files written.
+pub fn write_from_file(json: &Path, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    let text =
+        std::fs::read_to_string(json).with_context(|| format!("reading {}", json.display()))?;
+    let report: Value =
+        serde_json::from_str(&text).with_context(|| format!("{} is not JSON", json.display()))?;
+    write(&report, dir)
+}
+
 /// Draws the three plots of `report` (a `bench all` JSON report) into `dir`, creating
 /// it; answers the files written.
 pub fn write(report: &Value, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
