@@ -91,7 +91,7 @@ fn issue_17_bench_all_vs_postgres_reports_every_workload_with_finite_ratios() {
         assert!(
             svg.starts_with("<svg"),
             "{file} starts {:?}",
-            &svg[..svg.len().min(40)]
+            svg.chars().take(40).collect::<String>()
         );
         assert_eq!(line_colours(&svg), 2, "a line per system in {file}:\n{svg}");
         for system in ["sparkfeed", "PostgreSQL"] {
