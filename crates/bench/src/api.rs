@@ -151,12 +151,8 @@ fn start_server(
     let mut token = None;
     for line in BufReader::new(stdout).lines() {
         let line = line.context("reading the server's output")?;
-        if let Some(url) = line.trim().strip_prefix("GraphiQL") {
-            let url = url
-                .trim()
-                .trim_start_matches("http://")
-                .trim_end_matches('/');
-            addr = Some(url.parse::<SocketAddr>().context("the server's address")?);
+        if let Some(found) = graphiql_address(&line) {
+            addr = Some(found?);
         }
         if let Some(rest) = line.trim().strip_prefix("member") {
             token = rest.split_whitespace().nth(1).map(str::to_owned);
@@ -167,6 +163,16 @@ fn start_server(
         (Some(addr), Some(token)) => Ok((server, addr, token)),
         _ => bail!("the server did not print its address and demo tokens"),
     }
+}
+
+/// The address in the `GraphiQL   http://ADDR/` line `serve` prints, if `line` is it.
+pub(crate) fn graphiql_address(line: &str) -> Option<anyhow::Result<SocketAddr>> {
+    let url = line.trim().strip_prefix("GraphiQL")?;
+    let url = url
+        .trim()
+        .trim_start_matches("http://")
+        .trim_end_matches('/');
+    Some(url.parse::<SocketAddr>().context("the server's address"))
 }
 
 /// One phase: `config.clients` clients, client `c` signed in with `tokens[c % len]`.

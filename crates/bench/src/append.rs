@@ -154,7 +154,9 @@ pub fn append(config: &AppendBench) -> anyhow::Result<AppendReport> {
     })
 }
 
-fn raw_sled(dir: &std::path::Path, duration: Duration, fdatasync: bool) -> anyhow::Result<Sample> {
+/// A fresh raw sled store in `dir` (the log's cache, no background flush) and its data
+/// file, for the fdatasync that sled's flush does not do.
+fn open_raw_sled(dir: &std::path::Path) -> anyhow::Result<(sled::Db, File)> {
     let sled_dir = dir.join("sled");
     let db = sled::Config::new()
         .path(&sled_dir)
@@ -163,6 +165,11 @@ fn raw_sled(dir: &std::path::Path, duration: Duration, fdatasync: bool) -> anyho
         .open()
         .context("opening raw sled")?;
     let data = File::open(sled_dir.join("db")).context("opening sled's data file")?;
+    Ok((db, data))
+}
+
+fn raw_sled(dir: &std::path::Path, duration: Duration, fdatasync: bool) -> anyhow::Result<Sample> {
+    let (db, data) = open_raw_sled(dir)?;
     let value = vec![7u8; PAYLOAD];
     let start = Instant::now();
     let mut n = 0u64;
@@ -182,14 +189,7 @@ fn raw_sled(dir: &std::path::Path, duration: Duration, fdatasync: bool) -> anyho
 }
 
 fn raw_sled_batches(dir: &std::path::Path, duration: Duration) -> anyhow::Result<Sample> {
-    let sled_dir = dir.join("sled");
-    let db = sled::Config::new()
-        .path(&sled_dir)
-        .cache_capacity(64 * 1024 * 1024)
-        .flush_every_ms(None)
-        .open()
-        .context("opening raw sled")?;
-    let data = File::open(sled_dir.join("db")).context("opening sled's data file")?;
+    let (db, data) = open_raw_sled(dir)?;
     let value = vec![7u8; PAYLOAD];
     let start = Instant::now();
     let mut n = 0u64;

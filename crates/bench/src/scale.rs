@@ -21,7 +21,7 @@ use serde_json::json;
 use sparkfeed_projections::Projections;
 use sparkfeed_testkit::client::Client;
 
-use crate::api::{ApiBench, FEED_PAGE, Phase, phase};
+use crate::api::{ApiBench, FEED_PAGE, Phase, graphiql_address, phase};
 use crate::projections::{reads, world};
 use crate::stats::percentile;
 use crate::usage::Memory;
@@ -239,13 +239,8 @@ impl Server {
         let stdout = child.stdout.take().context("server stdout")?;
         for line in BufReader::new(stdout).lines() {
             let line = line.context("reading the server's output")?;
-            if let Some(url) = line.trim().strip_prefix("GraphiQL") {
-                let url = url
-                    .trim()
-                    .trim_start_matches("http://")
-                    .trim_end_matches('/');
-                let addr = url.parse::<SocketAddr>().context("the server's address")?;
-                return Ok(Self { child, addr });
+            if let Some(addr) = graphiql_address(&line) {
+                return Ok(Self { child, addr: addr? });
             }
         }
         let _ = child.kill();

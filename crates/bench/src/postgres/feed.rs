@@ -13,8 +13,7 @@ use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Transaction};
 
 use super::schema::{big, system_time};
-use super::workloads::{REPLAY, recorded};
-use crate::projections::reads::LOG_READ_PAGE;
+use super::workloads::{EventPages, recorded};
 
 /// The feed tables: a row per post and interest with its counters (the index serves the
 /// newest posts of an interest); engagements (kind 0: smile, 1: save), keyed to answer
@@ -297,23 +296,13 @@ pub(crate) async fn analyze(client: &Client) -> anyhow::Result<()> {
 /// per (durable) transaction, and analyzes the tables; events/s.
 pub(crate) async fn rebuild(client: &mut Client) -> anyhow::Result<f64> {
     let upcasters = upcasters();
-    let statement = client.prepare(REPLAY).await.context("preparing replay")?;
-    let page = i64::try_from(LOG_READ_PAGE).context("page size")?;
+    let mut pages = EventPages::new(client).await?;
     let start = Instant::now();
     client
         .batch_execute(&format!("TRUNCATE {}", NAMES.join(", ")))
         .await
         .context("emptying the feed tables")?;
-    let mut from = 0i64;
-    let mut read = 0u64;
-    loop {
-        let rows = client
-            .query(&statement, &[&from, &page])
-            .await
-            .context("reading events")?;
-        let Some(last) = rows.last() else { break };
-        from = last.try_get::<_, i64>(0)? + 1;
-        read += rows.len() as u64;
+    while let Some(rows) = pages.next(client).await? {
         let mut feed = FeedRows::default();
         for row in &rows {
             let event = recorded(row)?;
@@ -324,5 +313,5 @@ pub(crate) async fn rebuild(client: &mut Client) -> anyhow::Result<f64> {
         tx.commit().await.context("commit")?;
     }
     analyze(client).await?;
-    Ok(read as f64 / start.elapsed().as_secs_f64())
+    Ok(pages.read as f64 / start.elapsed().as_secs_f64())
 }

@@ -204,28 +204,53 @@ pub(crate) async fn feed_pages(
     Ok(micros)
 }
 
+/// Every event in position order, a page of 8,192 at a time: what a replay walks.
+pub(crate) struct EventPages {
+    statement: tokio_postgres::Statement,
+    page: i64,
+    from: i64,
+    /// Events handed out so far.
+    pub(crate) read: u64,
+}
+
+impl EventPages {
+    /// A walk from the first event.
+    pub(crate) async fn new(client: &Client) -> anyhow::Result<Self> {
+        Ok(Self {
+            statement: client.prepare(REPLAY).await.context("preparing replay")?,
+            page: i64::try_from(LOG_READ_PAGE).context("page size")?,
+            from: 0,
+            read: 0,
+        })
+    }
+
+    /// The next page, or `None` past the last event.
+    pub(crate) async fn next(&mut self, client: &Client) -> anyhow::Result<Option<Vec<Row>>> {
+        let rows = client
+            .query(&self.statement, &[&self.from, &self.page])
+            .await
+            .context("reading events")?;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        self.from = last.try_get::<_, i64>(0)? + 1;
+        self.read += rows.len() as u64;
+        Ok(Some(rows))
+    }
+}
+
 /// Reads every event in position order, a page of 8,192 at a time, and decodes each into
 /// a domain event; events/s.
 pub(crate) async fn replay(client: &Client) -> anyhow::Result<f64> {
     let upcasters = upcasters();
-    let statement = client.prepare(REPLAY).await.context("preparing replay")?;
-    let page = i64::try_from(LOG_READ_PAGE).context("page size")?;
+    let mut pages = EventPages::new(client).await?;
     let start = Instant::now();
-    let mut from = 0i64;
-    let mut read = 0u64;
-    loop {
-        let rows = client
-            .query(&statement, &[&from, &page])
-            .await
-            .context("reading events")?;
-        let Some(last) = rows.last() else { break };
-        from = last.try_get::<_, i64>(0)? + 1;
-        read += rows.len() as u64;
+    while let Some(rows) = pages.next(client).await? {
         for row in &rows {
             DomainEvent::decode(&upcasters, &recorded(row)?)?;
         }
     }
-    Ok(read as f64 / start.elapsed().as_secs_f64())
+    Ok(pages.read as f64 / start.elapsed().as_secs_f64())
 }
 
 /// A row of the events table as the log's reader hands it out (the chain hash aside:
