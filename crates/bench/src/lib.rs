@@ -6,6 +6,7 @@
 //! - [`append`]: durable appends per second beside raw sled, measured in the same run;
 //! - [`projections`]: rebuild throughput and feed-page latency over a seed world;
 //! - [`api`]: GraphQL throughput and latency over loopback HTTP against `serve --demo`;
+//! - [`lag`]: how far the live projections run behind a steady write rate;
 //! - [`export`]: the analysts' export beside the log-read ceiling;
 //! - [`scale`]: a feed page and the server's memory as the log grows;
 //! - [`verify`]: `sparkfeed verify` from a copy beside the check in place.
@@ -17,6 +18,7 @@ pub mod all;
 pub mod api;
 pub mod append;
 pub mod export;
+pub mod lag;
 pub mod postgres;
 pub mod projections;
 pub mod scale;

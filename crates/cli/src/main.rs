@@ -347,6 +347,25 @@ enum BenchCommand {
     /// A feed page as the log grows (in process and over HTTP) and the server's resident
     /// memory while it serves them, at each log size.
     Scale(ScaleArgs),
+    /// How far the live projections run behind the log while members share posts at a
+    /// steady rate (durable acknowledgement to every projection applied).
+    Lag {
+        /// Events in the world first (about; a post every ten).
+        #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1_000..=100_000_000))]
+        events: u64,
+        /// Shares a second.
+        #[arg(long, default_value_t = 5_000, value_parser = clap::value_parser!(u64).range(1..=1_000_000))]
+        rate: u64,
+        /// Seconds of writing.
+        #[arg(long, default_value_t = 10.0, value_parser = seconds)]
+        seconds: f64,
+        /// The projections' page-cache budget, in MiB.
+        #[arg(long, default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
+        cache_mb: u64,
+        /// Where the scratch world goes.
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
     /// Every workload of issue 17 (durable appends by writers, batches, feed pages, replay,
     /// disk use, feed page p99 and rebuild by log size) interleaved round by round, in one
     /// table; with --vs-postgres, beside a throwaway
@@ -912,6 +931,23 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
                 .iter()
                 .map(|p| format!("wrote {}\n", p.display()))
                 .collect::<String>()
+        }
+        BenchCommand::Lag {
+            events,
+            rate,
+            seconds,
+            cache_mb,
+            dir,
+        } => {
+            let config = sparkfeed_bench::lag::LagBench {
+                events,
+                rate,
+                seconds,
+                cache_mb,
+                dir,
+            };
+            let report = sparkfeed_bench::lag::lag(&config);
+            report.context("lag benchmark")?.to_string()
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };

@@ -289,6 +289,41 @@ fn bench_scale_prints_a_feed_page_and_the_servers_memory_at_every_log_size() {
 }
 
 #[test]
+fn bench_lag_prints_how_far_the_live_projections_run_behind_a_write_rate() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "lag",
+        "--events",
+        "3000",
+        "--rate",
+        "200",
+        "--seconds",
+        "0.5",
+        "--cache-mb",
+        "32",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{err}");
+    for line in [
+        "live projection lag over a",
+        "written at",
+        "p99",
+        "(target: p99 at most 50 ms",
+    ] {
+        assert!(out.contains(line), "missing {line:?} in\n{out}");
+    }
+    let measured: u64 = out
+        .split(" measured)")
+        .next()
+        .and_then(|head| head.rsplit('(').next())
+        .and_then(|n| n.trim().parse().ok())
+        .expect("a count of shares measured");
+    assert!(measured > 0, "{out}");
+}
+
+#[test]
 fn bench_projections_rebuilds_only_the_projections_named() {
     let dir = tempfile::tempdir().expect("temp dir");
     let args = |only: &'static str| {
