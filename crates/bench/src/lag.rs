@@ -102,8 +102,9 @@ pub fn lag(config: &LagBench) -> anyhow::Result<LagReport> {
         let mut sent = 0u64;
         let mut writes = Vec::new();
         while started.elapsed() < duration {
-            // Due by now at `rate` a second.
-            let due = (started.elapsed().as_secs_f64() * rate as f64) as u64;
+            // Due by now at `rate` a second (whole milliseconds: integer arithmetic).
+            let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
+            let due = elapsed_ms.saturating_mul(rate) / 1000;
             if sent >= due {
                 tokio::time::sleep(Duration::from_millis(1)).await;
                 continue;
