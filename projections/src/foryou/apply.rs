@@ -113,10 +113,9 @@ fn engaged(
     how: Engagement,
     sign: f32,
 ) -> Result<(), ProjectionError> {
-    let facts = rows.change(keys::facts(post), |facts: &mut Option<PostFacts>| {
-        facts.clone()
-    })?;
-    let Some(facts) = facts else {
+    // Read, not changed: a row changed in place is written out again, and the post's
+    // facts do not change here.
+    let Some(facts) = rows.get::<PostFacts>(&keys::facts(post))? else {
         return Ok(());
     };
     if facts.author == *member {
