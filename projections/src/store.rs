@@ -291,6 +291,8 @@ enum Pending {
 trait DecodedRow: Send {
     /// The row's bytes (`None`: removed).
     fn encode(&self) -> Result<Option<Vec<u8>>, ProjectionError>;
+    /// Whether the row is there (not removed).
+    fn present(&self) -> bool;
     /// For [`Rows::change`] to find its own type again.
     fn as_any_mut(&mut self) -> &mut dyn Any;
 }
@@ -298,6 +300,10 @@ trait DecodedRow: Send {
 impl<T: Serialize + Send + 'static> DecodedRow for Option<T> {
     fn encode(&self) -> Result<Option<Vec<u8>>, ProjectionError> {
         self.as_ref().map(encode).transpose()
+    }
+
+    fn present(&self) -> bool {
+        self.is_some()
     }
 
     fn as_any_mut(&mut self) -> &mut dyn Any {
@@ -347,7 +353,7 @@ impl<'a> Rows<'a> {
     pub fn contains(&self, key: &[u8]) -> Result<bool, ProjectionError> {
         match self.pending.get(key) {
             Some(Pending::Encoded(v)) => Ok(v.is_some()),
-            Some(Pending::Decoded(row, _)) => Ok(row.encode()?.is_some()),
+            Some(Pending::Decoded(row, _)) => Ok(row.present()),
             None => Ok(self.tree.contains_key(key)?),
         }
     }
@@ -380,12 +386,22 @@ impl<'a> Rows<'a> {
         {
             return Ok(change(value));
         }
-        let mut value: Option<T> = self.get(&key)?;
+        // Decoded from the bytes it has now, whose length it is counted at.
+        let (mut value, encoded): (Option<T>, usize) = match self.pending.get(&key) {
+            Some(Pending::Encoded(Some(v))) => (Some(decode(v)?), v.len()),
+            Some(Pending::Encoded(None)) => (None, 0),
+            // Another type's decoded row: read through its bytes (rare).
+            Some(Pending::Decoded(row, _)) => match row.encode()? {
+                Some(v) => (Some(decode(&v)?), v.len()),
+                None => (None, 0),
+            },
+            None => match self.tree.get(&key)? {
+                Some(v) => (Some(decode(&v)?), v.len()),
+                None => (None, 0),
+            },
+        };
         let answer = change(&mut value);
-        // Counted at its size when first decoded, twice over for the decoded form.
-        let encoded = value
-            .as_ref()
-            .map_or(Ok(0), |v| encode(v).map(|b| b.len()))?;
+        // Counted twice over for the decoded form.
         let size = key.len() + 2 * encoded + PENDING_ROW_OVERHEAD;
         self.account(&key, size);
         self.pending

@@ -126,11 +126,7 @@ pub fn append(config: &AppendBench) -> anyhow::Result<AppendReport> {
     anyhow::ensure!(config.runs >= 1, "--runs must be at least 1");
     anyhow::ensure!(config.seconds > 0.0, "--seconds must be positive");
     let duration = Duration::from_secs_f64(config.seconds);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let runtime = crate::runtime()?;
     let mut rows: Vec<(Scenario, Vec<Sample>)> =
         SCENARIOS.iter().map(|s| (*s, Vec::new())).collect();
     for round in 0..config.runs {

@@ -14,7 +14,7 @@ use anyhow::Context as _;
 use sparkfeed_domain::events::ShareChannel;
 use sparkfeed_domain::{Caller, Command, Context, Domain, KeyStore, PostId};
 use sparkfeed_events::Position;
-use sparkfeed_projections::{Projections, read};
+use sparkfeed_projections::read;
 use tokio::sync::mpsc;
 
 use crate::projections::world;
@@ -59,15 +59,7 @@ pub fn lag(config: &LagBench) -> anyhow::Result<LagReport> {
     let data_dir = world::log_dir(scratch.path());
     let keys = KeyStore::open(&data_dir.join("keys")).context("key store")?;
     let domain = Domain::new(loaded.log.clone(), Arc::new(keys));
-    let projections = Projections::open_with_cache(
-        &data_dir.join("projections"),
-        loaded.log.clone(),
-        config.cache_mb << 20,
-    )
-    .context("opening projections")?;
-    runtime
-        .block_on(projections.catch_up())
-        .context("building the projections")?;
+    let projections = world::built_projections(&runtime, &data_dir, &loaded, config.cache_mb)?;
     let feeds = projections.tree("feeds")?;
     let mut posts: Vec<PostId> = Vec::new();
     for interest in &loaded.interests {
@@ -101,12 +93,14 @@ pub fn lag(config: &LagBench) -> anyhow::Result<LagReport> {
         let started = Instant::now();
         let mut sent = 0u64;
         let mut writes = Vec::new();
+        // A tick a millisecond; each sends what is due by then at `rate` a second.
+        let mut ticks = tokio::time::interval(Duration::from_millis(1));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
         while started.elapsed() < duration {
-            // Due by now at `rate` a second (whole milliseconds: integer arithmetic).
             let elapsed_ms = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
             let due = elapsed_ms.saturating_mul(rate) / 1000;
             if sent >= due {
-                tokio::time::sleep(Duration::from_millis(1)).await;
+                ticks.tick().await;
                 continue;
             }
             let slot = slots

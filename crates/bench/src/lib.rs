@@ -25,3 +25,13 @@ pub mod scale;
 mod stats;
 mod usage;
 pub mod verify;
+
+/// The benchmarks' tokio runtime: two workers, one a core of the machines measured on.
+pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    use anyhow::Context as _;
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("starting the runtime")
+}

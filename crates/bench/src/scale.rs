@@ -14,11 +14,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::{Context, bail};
 use serde_json::json;
-use sparkfeed_projections::Projections;
 use sparkfeed_testkit::client::Client;
 
 use crate::api::{ApiBench, FEED_PAGE, Phase, graphiql_address, phase};
@@ -106,15 +105,7 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
     let (runtime, scratch, loaded) = world::scratch(&config.dir, events, posts)?;
     let data_dir = world::log_dir(scratch.path());
     let in_process = {
-        let projections = Projections::open_with_cache(
-            &data_dir.join("projections"),
-            loaded.log.clone(),
-            config.cache_mb << 20,
-        )
-        .context("opening projections")?;
-        runtime
-            .block_on(projections.catch_up())
-            .context("building the projections")?;
+        let projections = world::built_projections(&runtime, &data_dir, &loaded, config.cache_mb)?;
         let mut micros = reads::feed_pages(&projections, &loaded, config.reads)?;
         micros.sort_by(f64::total_cmp);
         (percentile(&micros, 0.5), percentile(&micros, 0.99))
@@ -203,22 +194,9 @@ struct Server {
 }
 
 impl Server {
-    /// Starts the server and waits (at most a minute) until it prints its address. The
-    /// log's lock may still be held for a moment by the world's loader: it is retried.
+    /// Starts the server and waits until it prints its address. The directory is free:
+    /// dropping the last handle of a log waits until sled has let go of it.
     fn start(data_dir: &Path, cache_mb: u64) -> anyhow::Result<Self> {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            match Self::try_start(data_dir, cache_mb) {
-                Ok(server) => return Ok(server),
-                Err(_) if Instant::now() < deadline => {
-                    std::thread::sleep(Duration::from_millis(200));
-                }
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn try_start(data_dir: &Path, cache_mb: u64) -> anyhow::Result<Self> {
         let exe = std::env::current_exe().context("this binary")?;
         let mut child = Command::new(exe)
             .args(["serve", "--addr", "127.0.0.1:0", "--response-cache-ms", "0"])

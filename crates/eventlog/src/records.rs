@@ -52,7 +52,7 @@ pub(crate) fn chunk_at(
     position: Position,
 ) -> Result<Option<(Position, sled::IVec)>, LogError> {
     let Some(entry) = tree
-        .range(keys::chunk_prefix()..=&keys::chunk_key(position)[..])
+        .range(keys::chunk_prefix()..=keys::chunk_key(position).as_slice())
         .next_back()
     else {
         return Ok(None);

@@ -80,11 +80,7 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
         "--events and --posts must be at least 1"
     );
     let duration = Duration::from_secs_f64(config.seconds);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let runtime = crate::runtime()?;
     let peer = if config.vs_postgres {
         Some(Peer::start(&runtime, &config.pg_bin, &config.dir)?)
     } else {

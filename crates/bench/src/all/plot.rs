@@ -59,8 +59,14 @@ pub fn write(report: &Value, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
         "not a `bench all` report with its writers and sizes sections"
     );
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
-    let writers = report["writers"].as_array().map_or(&[][..], Vec::as_slice);
-    let sizes = report["sizes"].as_array().map_or(&[][..], Vec::as_slice);
+    let writers = report["writers"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
+    let sizes = report["sizes"]
+        .as_array()
+        .map(Vec::as_slice)
+        .unwrap_or_default();
     let plots = [
         Plot {
             file: FILES[0],

@@ -8,7 +8,7 @@
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use anyhow::Context;
 
@@ -179,26 +179,19 @@ impl Drop for Server {
     }
 }
 
-/// Connects to `config`, retrying until `deadline` passes (the server may still be
-/// starting up or recovering).
+/// Connects to `config`. The server is ready: `pg_ctl start -w` returned only once it
+/// accepted connections.
 pub async fn connect(config: &tokio_postgres::Config) -> anyhow::Result<tokio_postgres::Client> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        match config.connect(tokio_postgres::NoTls).await {
-            Ok((client, connection)) => {
-                tokio::spawn(async move {
-                    if let Err(e) = connection.await {
-                        eprintln!("postgres connection: {e}");
-                    }
-                });
-                return Ok(client);
-            }
-            Err(e) if Instant::now() >= deadline => {
-                return Err(e).context("connecting to the bench's postgres");
-            }
-            Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+    let (client, connection) = config
+        .connect(tokio_postgres::NoTls)
+        .await
+        .context("connecting to the bench's postgres")?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            eprintln!("postgres connection: {e}");
         }
-    }
+    });
+    Ok(client)
 }
 
 /// A TCP port on 127.0.0.1 that nothing listens on right now.

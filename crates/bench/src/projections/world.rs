@@ -148,15 +148,31 @@ pub(crate) fn scratch(
     posts: u64,
 ) -> anyhow::Result<(tokio::runtime::Runtime, tempfile::TempDir, Loaded)> {
     anyhow::ensure!(posts >= 1, "--posts must be at least 1");
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .context("starting the runtime")?;
+    let runtime = crate::runtime()?;
     let scratch =
         tempfile::tempdir_in(dir).with_context(|| format!("temp dir in {}", dir.display()))?;
     let loaded = load(&runtime, scratch.path(), size(events, posts))?;
     Ok((runtime, scratch, loaded))
+}
+
+/// The projections of the world loaded into `data_dir` (a [`log_dir`]), with a page-cache
+/// budget of `cache_mb`, brought up to its log.
+pub(crate) fn built_projections(
+    runtime: &tokio::runtime::Runtime,
+    data_dir: &Path,
+    loaded: &Loaded,
+    cache_mb: u64,
+) -> anyhow::Result<sparkfeed_projections::Projections> {
+    let projections = sparkfeed_projections::Projections::open_with_cache(
+        &data_dir.join("projections"),
+        loaded.log.clone(),
+        cache_mb << 20,
+    )
+    .context("opening projections")?;
+    runtime
+        .block_on(projections.catch_up())
+        .context("building the projections")?;
+    Ok(projections)
 }
 
 #[cfg(test)]
