@@ -5,7 +5,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 
 use sparkfeed_e2e::Ack;
-use sparkfeed_eventlog::{Config, EventLog};
+use sparkfeed_eventlog::{Config, EventLog, LogError};
 use sparkfeed_events::{EventId, Position};
 
 const KILLS: u64 = 24;
@@ -78,8 +78,23 @@ fn every_acknowledged_append_survives_sigkill_at_random_moments() {
     );
 }
 
+/// Opens the log in `dir`, waiting out a lock that only this test process's own fork
+/// holds: a child forked by a test running beside this one inherits the lock file's
+/// descriptor until its exec closes it, so a reopen right after a close can meet it.
+pub(crate) fn open_again(dir: &std::path::Path) -> Result<EventLog, LogError> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        match EventLog::open(Config::new(dir)) {
+            Err(LogError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::yield_now();
+            }
+            opened => return opened,
+        }
+    }
+}
+
 pub(crate) fn check_reopened_log(dir: &std::path::Path, acked: &[Ack], round: u64) {
-    let log = EventLog::open(Config::new(dir)).expect("reopens after SIGKILL");
+    let log = open_again(dir).expect("reopens after SIGKILL");
     let recovery = log.recovery();
     if recovery != Default::default() {
         eprintln!("round {round}: recovery put right {recovery:?}");

@@ -18,7 +18,7 @@ use sparkfeed_eventlog::{Config, EventLog};
 use sparkfeed_events::Position;
 use sparkfeed_faultfs::{FaultFs, Options};
 
-use crate::crash::{XorShift, check_reopened_log};
+use crate::crash::{XorShift, check_reopened_log, open_again};
 
 /// What one run of cuts saw.
 #[derive(Debug, Default)]
@@ -144,7 +144,7 @@ fn reopen_and_check(
     let fs = FaultFs::mount(backing, mountpoint, Options::default()).expect("mount");
     let dir = mountpoint.join("log");
     if !acked.is_empty() {
-        match EventLog::open(Config::new(&dir)) {
+        match open_again(&dir) {
             Ok(log) => drop(log),
             Err(e) => {
                 figures.failed_opens += 1;
