@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use sparkfeed_eventlog::{EventLog, LogError};
+use sparkfeed_eventlog::{Log, LogError, SharedLog};
 use sparkfeed_treehead::{HeadKey, PublicKey, SignedTreeHead, now_micros};
 use tokio::sync::watch;
 
@@ -39,7 +39,7 @@ impl TreeHeads {
     ///
     /// # Errors
     /// A [`LogError`] when the tree's root cannot be read.
-    pub fn current(&self, log: &EventLog) -> Result<Arc<SignedTreeHead>, LogError> {
+    pub fn current(&self, log: &dyn Log) -> Result<Arc<SignedTreeHead>, LogError> {
         let size = log.head().len;
         if let Some(last) = self.published.borrow().as_ref()
             && last.tree_size == size
@@ -54,7 +54,7 @@ impl TreeHeads {
     ///
     /// # Errors
     /// A [`LogError`] when the tree's root cannot be read.
-    pub fn publish(&self, log: &EventLog) -> Result<Arc<SignedTreeHead>, LogError> {
+    pub fn publish(&self, log: &dyn Log) -> Result<Arc<SignedTreeHead>, LogError> {
         let size = log.head().len;
         let root = log.tree_root(size)?;
         let head = Arc::new(self.key.sign(size, root, now_micros()));
@@ -76,14 +76,14 @@ impl TreeHeads {
     }
 
     /// Publishes a head at least every interval, for as long as the task runs.
-    pub async fn run(self: Arc<Self>, log: EventLog) {
+    pub async fn run(self: Arc<Self>, log: SharedLog) {
         let mut ticks = tokio::time::interval(self.every.max(Duration::from_millis(10)));
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
             let heads = Arc::clone(&self);
             let log = log.clone();
-            let signed = tokio::task::spawn_blocking(move || heads.current(&log)).await;
+            let signed = tokio::task::spawn_blocking(move || heads.current(log.as_ref())).await;
             if let Ok(Err(e)) = signed {
                 tracing::warn!(error = %e, "could not publish a signed tree head");
             }

@@ -316,7 +316,7 @@ impl Query {
         let api = api(ctx);
         let head = api
             .heads
-            .current(api.domain.log())
+            .current(api.domain.log().as_ref())
             .map_err(|e| proof_refused("treeSize", e))?;
         Ok(TreeHead(head))
     }
@@ -370,7 +370,7 @@ impl Query {
     async fn verify_log(&self, ctx: &Context<'_>) -> Gql<VerifyReport> {
         with_role(ctx, &[DomainRole::Auditor, DomainRole::Admin])?;
         let log = api(ctx).domain.log().clone();
-        let report = tokio::task::spawn_blocking(move || log.verify(|_| {}))
+        let report = tokio::task::spawn_blocking(move || log.verify(&mut |_| {}))
             .await
             .map_err(|_| ApiError::Internal { code: "INTERNAL" })??;
         Ok(VerifyReport {

@@ -128,7 +128,7 @@ impl Subscription {
         let mut published = api.heads.subscribe();
         let first = api
             .heads
-            .current(api.domain.log())
+            .current(api.domain.log().as_ref())
             .map_err(ApiError::from)?;
         published.mark_unchanged();
         Ok(futures_util::stream::unfold(

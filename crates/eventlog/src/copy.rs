@@ -13,7 +13,9 @@ use sparkfeed_events::{NewEvent, Position, RecordedEvent};
 use tokio::sync::oneshot;
 
 use crate::writer::Request;
-use crate::{AppendError, Appended, EventLog, ExpectedVersion, LogError, LogHead};
+use crate::{
+    AppendError, Appended, EventLog, ExpectedVersion, LogError, LogHead, MAX_EVENTS_PER_APPEND,
+};
 
 /// Appends sent ahead of the first unanswered one: enough for the writer to fold them into
 /// large groups, few enough to bound the memory a copy holds.
@@ -26,37 +28,63 @@ impl EventLog {
     /// chain hashes equal the source's: the answer is the new head, or `CORRUPT` naming the
     /// first record that did not land as in the source. Records already sent may stay
     /// appended after a failure: copy into a fresh directory and discard it on error.
+    ///
+    /// Consecutive records of one stream recorded at one time are copied as one append, so
+    /// the events of a source append (which share their stream and time) appear together or
+    /// not at all to the copy's readers.
     pub async fn copy_records(
         &self,
         records: impl IntoIterator<Item = RecordedEvent>,
     ) -> Result<LogHead, AppendError> {
-        let mut waiting: VecDeque<(Pending, RecordedEvent)> = VecDeque::new();
+        let mut waiting: VecDeque<(Pending, Run)> = VecDeque::new();
+        let mut in_flight = 0usize;
+        let mut run = Run::default();
+        let mut last_hash = None;
         for source in records {
-            if waiting.len() >= IN_FLIGHT
+            last_hash = Some(source.hash);
+            if run.continues_with(&source) {
+                run.records.push(source);
+                continue;
+            }
+            let full = std::mem::replace(&mut run, Run::starting(source));
+            if full.records.is_empty() {
+                continue;
+            }
+            while in_flight >= IN_FLIGHT
                 && let Some((answer, sent)) = waiting.pop_front()
             {
+                in_flight -= sent.records.len();
                 landed(answer.await, &sent)?;
             }
-            let answer = self.send_copy(&source).await?;
-            waiting.push_back((answer, source));
+            in_flight += full.records.len();
+            let answer = self.send_copy(&full).await?;
+            waiting.push_back((answer, full));
         }
-        let mut last = None;
+        if !run.records.is_empty() {
+            let answer = self.send_copy(&run).await?;
+            waiting.push_back((answer, run));
+        }
         while let Some((answer, sent)) = waiting.pop_front() {
             landed(answer.await, &sent)?;
-            last = Some(sent);
         }
         let head = self.head();
-        match last {
-            Some(last) if last.hash != head.hash => Err(mismatch(
-                last.record.position,
+        match last_hash {
+            Some(hash) if hash != head.hash => Err(mismatch(
+                Position(head.len.saturating_sub(1)),
                 "the copy's chain hash differs from the source's",
             )),
             _ => Ok(head),
         }
     }
 
-    async fn send_copy(&self, source: &RecordedEvent) -> Result<Pending, AppendError> {
-        let record = &source.record;
+    async fn send_copy(&self, run: &Run) -> Result<Pending, AppendError> {
+        let Some(first) = run.records.first() else {
+            return Err(mismatch(
+                Position(self.head().len),
+                "an empty run was copied",
+            ));
+        };
+        let record = &first.record;
         let expected = match record.version.0.checked_sub(1) {
             None => ExpectedVersion::NoStream,
             Some(previous) => ExpectedVersion::Exact(sparkfeed_events::StreamVersion(previous)),
@@ -65,13 +93,18 @@ impl EventLog {
         let request = Request {
             stream: record.stream.clone(),
             expected,
-            events: vec![NewEvent {
-                id: record.id,
-                event_type: record.event_type.clone(),
-                schema_version: record.schema_version,
-                payload: record.payload.clone(),
-                metadata: record.metadata.clone(),
-            }],
+            events: run
+                .records
+                .iter()
+                .map(|source| NewEvent {
+                    id: source.record.id,
+                    event_type: source.record.event_type.clone(),
+                    schema_version: source.record.schema_version,
+                    payload: source.record.payload.clone(),
+                    metadata: source.record.metadata.clone(),
+                })
+                .collect(),
+            conditions: Vec::new(),
             recorded_at: Some(record.recorded_at),
             reply,
         };
@@ -83,17 +116,44 @@ impl EventLog {
     }
 }
 
+/// Consecutive source records copied as one append: one stream, consecutive positions and
+/// versions, one recorded time, at most [`MAX_EVENTS_PER_APPEND`].
+#[derive(Default)]
+struct Run {
+    records: Vec<RecordedEvent>,
+}
+
+impl Run {
+    fn starting(first: RecordedEvent) -> Self {
+        Self {
+            records: vec![first],
+        }
+    }
+
+    fn continues_with(&self, next: &RecordedEvent) -> bool {
+        let Some(last) = self.records.last() else {
+            return false;
+        };
+        self.records.len() < MAX_EVENTS_PER_APPEND
+            && last.record.stream == next.record.stream
+            && last.record.recorded_at == next.record.recorded_at
+            && last.record.position.0 + 1 == next.record.position.0
+            && last.record.version.0 + 1 == next.record.version.0
+    }
+}
+
 type Pending = oneshot::Receiver<Result<Appended, AppendError>>;
 
-/// Checks that the copy of `source` landed where the source has it.
+/// Checks that the copy of `run` landed where the source has it.
 fn landed(
     answer: Result<Result<Appended, AppendError>, oneshot::error::RecvError>,
-    source: &RecordedEvent,
+    run: &Run,
 ) -> Result<(), AppendError> {
     let appended = answer.map_err(|_| LogError::Closed)??;
-    if appended.deduplicated || appended.first_position != source.record.position {
+    let first = run.records.first().map(|r| r.record.position);
+    if appended.deduplicated || Some(appended.first_position) != first {
         return Err(mismatch(
-            source.record.position,
+            first.unwrap_or(appended.first_position),
             "the copy does not continue the log at this position",
         ));
     }

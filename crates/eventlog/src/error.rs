@@ -141,6 +141,11 @@ pub enum LogError {
     /// The log was closed. Code: `LOG_CLOSED`.
     #[error("the log is closed")]
     Closed,
+    /// A shared log (NATS JetStream) did not answer in time: an append may or may not have
+    /// been written, and retrying it with the same event ids is safe (it is written once).
+    /// Code: `LOG_UNAVAILABLE`.
+    #[error("the shared log is unavailable: {0}; retry with the same event ids")]
+    Unavailable(String),
 }
 
 impl LogError {
@@ -158,6 +163,7 @@ impl LogError {
             LogError::PastHead { .. } => "PAST_HEAD",
             LogError::Proof(e) => e.code(),
             LogError::Closed => "LOG_CLOSED",
+            LogError::Unavailable(_) => "LOG_UNAVAILABLE",
         }
     }
 

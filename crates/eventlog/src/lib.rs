@@ -21,6 +21,7 @@
 //!   while the file system keeps [`Config::storage_reserve_bytes`] free beyond it, and is
 //!   otherwise refused whole with `STORAGE_FULL` ([`LogError::StorageFull`]).
 
+mod backend;
 pub mod chunk;
 mod copy;
 pub mod durable;
@@ -41,8 +42,9 @@ mod writer;
 use std::fmt;
 use std::path::PathBuf;
 
+pub use backend::{AppendFuture, Condition, Log, Replication, SharedLog};
 pub use error::{AppendError, AppendRefused, LogError};
-pub use log::{Direction, EventLog, LogStats, StreamSlice};
+pub use log::{Direction, EventLog, LogStats, StreamSlice, check_append};
 pub use recovery::RecoveryReport;
 use sparkfeed_events::{Hash, Position, StreamName, StreamVersion};
 pub use subscription::{SUBSCRIPTION_PAGE, Subscription};

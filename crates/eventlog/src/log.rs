@@ -23,7 +23,7 @@ use crate::subscription::Subscription;
 use crate::verify::{self, VerifyReport};
 use crate::writer::{Counters, Request, Stop, Syncer, Writer, stored_stream_state};
 use crate::{
-    AppendError, AppendRefused, Appended, Config, ExpectedVersion, LogError, LogHead,
+    AppendError, AppendRefused, Appended, Condition, Config, ExpectedVersion, LogError, LogHead,
     MAX_EVENTS_PER_APPEND, StreamState, keys,
 };
 
@@ -280,7 +280,24 @@ impl EventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, AppendError> {
-        self.request(stream, expected, events)?.send().await
+        self.request(stream, expected, events, Vec::new())?
+            .send()
+            .await
+    }
+
+    /// [`EventLog::append`], also refused unless every stream in `conditions` is still
+    /// where the caller saw it ([`Condition`]); checked by the writer like the stream's own
+    /// expected version, against the heads it holds, where the append lands.
+    pub async fn append_when(
+        &self,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        events: Vec<NewEvent>,
+        conditions: Vec<Condition>,
+    ) -> Result<Appended, AppendError> {
+        self.request(stream, expected, events, conditions)?
+            .send()
+            .await
     }
 
     /// [`EventLog::append`] for threads outside an async runtime (it panics inside one).
@@ -290,7 +307,8 @@ impl EventLog {
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
     ) -> Result<Appended, AppendError> {
-        self.request(stream, expected, events)?.send_blocking()
+        self.request(stream, expected, events, Vec::new())?
+            .send_blocking()
     }
 
     /// Checks what can be checked without the log, and wraps the append for the writer's
@@ -300,44 +318,9 @@ impl EventLog {
         stream: &StreamName,
         expected: ExpectedVersion,
         events: Vec<NewEvent>,
+        conditions: Vec<Condition>,
     ) -> Result<Submission<'_>, AppendError> {
-        let invalid = |reason: String| -> AppendError {
-            AppendRefused::Invalid {
-                reason,
-                code: "VALIDATION",
-            }
-            .into()
-        };
-        if events.is_empty() {
-            return Err(invalid("an append needs at least one event".into()));
-        }
-        if events.len() > MAX_EVENTS_PER_APPEND {
-            return Err(invalid(format!(
-                "{} events in one append; the most is {MAX_EVENTS_PER_APPEND}",
-                events.len()
-            )));
-        }
-        let mut seen = HashSet::with_capacity(events.len());
-        if let Some(dup) = events.iter().find(|e| !seen.insert(e.id)) {
-            return Err(invalid(format!(
-                "event id {} appears twice in one append",
-                dup.id
-            )));
-        }
-        if let Some(big) = events
-            .iter()
-            .find(|e| e.payload.len() > codec::MAX_RECORD_BYTES)
-        {
-            return Err(AppendRefused::TooLarge {
-                reason: format!(
-                    "event {} has a {} byte payload; records are at most {} bytes",
-                    big.id,
-                    big.payload.len(),
-                    codec::MAX_RECORD_BYTES
-                ),
-            }
-            .into());
-        }
+        check_append(&events)?;
         let queue = self.queue()?;
         let (reply, answer) = oneshot::channel();
         Ok(Submission {
@@ -346,6 +329,7 @@ impl EventLog {
                 stream: stream.clone(),
                 expected,
                 events,
+                conditions,
                 recorded_at: None,
                 reply,
             },
@@ -526,6 +510,50 @@ impl EventLog {
     pub fn verify(&self, progress: impl FnMut(u64)) -> Result<VerifyReport, LogError> {
         verify::verify(self.tree(), self.head(), &[], progress)
     }
+}
+
+/// Checks what can be checked of an append without the log: at least one event, at most
+/// [`MAX_EVENTS_PER_APPEND`], no id twice, no payload over the record limit. Every backend
+/// refuses such an append this way before it reaches the log.
+pub fn check_append(events: &[NewEvent]) -> Result<(), AppendError> {
+    let invalid = |reason: String| -> AppendError {
+        AppendRefused::Invalid {
+            reason,
+            code: "VALIDATION",
+        }
+        .into()
+    };
+    if events.is_empty() {
+        return Err(invalid("an append needs at least one event".into()));
+    }
+    if events.len() > MAX_EVENTS_PER_APPEND {
+        return Err(invalid(format!(
+            "{} events in one append; the most is {MAX_EVENTS_PER_APPEND}",
+            events.len()
+        )));
+    }
+    let mut seen = HashSet::with_capacity(events.len());
+    if let Some(dup) = events.iter().find(|e| !seen.insert(e.id)) {
+        return Err(invalid(format!(
+            "event id {} appears twice in one append",
+            dup.id
+        )));
+    }
+    if let Some(big) = events
+        .iter()
+        .find(|e| e.payload.len() > codec::MAX_RECORD_BYTES)
+    {
+        return Err(AppendRefused::TooLarge {
+            reason: format!(
+                "event {} has a {} byte payload; records are at most {} bytes",
+                big.id,
+                big.payload.len(),
+                codec::MAX_RECORD_BYTES
+            ),
+        }
+        .into());
+    }
+    Ok(())
 }
 
 pub(crate) fn take_lock(dir: &Path) -> Result<File, LogError> {

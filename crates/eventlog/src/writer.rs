@@ -41,7 +41,8 @@ use crate::chunk::Chunker;
 use crate::merkle::{Frontier, Tails, leaf_of_stored};
 use crate::space::{Full, Space};
 use crate::{
-    AppendError, AppendRefused, Appended, ExpectedVersion, LogError, LogHead, StreamState,
+    AppendError, AppendRefused, Appended, Condition, ExpectedVersion, LogError, LogHead,
+    StreamState,
 };
 use crate::{keys, records};
 
@@ -57,6 +58,8 @@ pub(crate) struct Request {
     pub(crate) stream: StreamName,
     pub(crate) expected: ExpectedVersion,
     pub(crate) events: Vec<NewEvent>,
+    /// Streams the append reads but does not write, each checked like `expected`.
+    pub(crate) conditions: Vec<Condition>,
     /// The time a source log recorded these events, for a byte-identical copy of it
     /// ([`crate::EventLog::copy_records`]); `None` for a new append, recorded now.
     pub(crate) recorded_at: Option<Timestamp>,
@@ -263,13 +266,21 @@ impl Writer {
             stream,
             expected,
             events,
+            conditions,
             recorded_at,
             reply,
         } = request;
         open.events += events.len();
         let answer = match self.stop.get() {
             Some(why) => Err(LogError::Stopped(why).into()),
-            None => self.stage(stream, expected, events, recorded_at, &mut open.group),
+            None => self.stage(
+                stream,
+                expected,
+                &conditions,
+                events,
+                recorded_at,
+                &mut open.group,
+            ),
         };
         if let Err(AppendError::Failed(e)) = &answer {
             self.stop.set(e.to_string());
@@ -360,12 +371,24 @@ impl Writer {
         &mut self,
         stream: StreamName,
         expected: ExpectedVersion,
+        conditions: &[Condition],
         events: Vec<NewEvent>,
         recorded_at: Option<Timestamp>,
         group: &mut Group,
     ) -> Result<Appended, AppendError> {
         if let Some(done) = self.already_appended(&stream, &events, group)? {
             return Ok(done);
+        }
+        for condition in conditions {
+            let actual = self.stream_state(&condition.stream, group)?;
+            if !actual.satisfies(condition.expected) {
+                return Err(AppendRefused::WrongExpectedVersion {
+                    stream: condition.stream.clone(),
+                    expected: condition.expected,
+                    actual,
+                }
+                .into());
+            }
         }
         let state = self.stream_state(&stream, group)?;
         if !state.satisfies(expected) {

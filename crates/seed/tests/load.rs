@@ -47,7 +47,13 @@ async fn the_demo_world_seeds_into_a_verifiable_log() {
         "retried clicks are in the world and write nothing"
     );
     assert_eq!(report.events, domain.log().head().len);
-    assert!(domain.log().verify(|_| {}).expect("verifies").is_intact());
+    assert!(
+        domain
+            .log()
+            .verify(&mut |_| {})
+            .expect("verifies")
+            .is_intact()
+    );
 
     let types = event_types(&domain);
     assert_eq!(types["PostPublished"], 600);
@@ -95,7 +101,7 @@ async fn the_demo_world_loaded_concurrently_holds_the_same_events_as_loaded_in_o
     assert!(
         concurrently
             .log()
-            .verify(|_| {})
+            .verify(&mut |_| {})
             .expect("verifies")
             .is_intact()
     );

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use sparkfeed_domain::events::{DomainEvent, upcasters};
-use sparkfeed_eventlog::EventLog;
+use sparkfeed_eventlog::SharedLog;
 use sparkfeed_events::{Position, RecordedEvent, Upcasters};
 use tokio::sync::{Mutex, watch};
 
@@ -36,7 +36,7 @@ struct Entry {
 /// Every projection of one data directory, and their runner.
 #[derive(Clone)]
 pub struct Projections {
-    log: EventLog,
+    log: SharedLog,
     /// Holds the catalog and one directory per projection generation.
     root: PathBuf,
     /// The page-cache budget every generation's cache is a share of.
@@ -51,7 +51,7 @@ pub struct Projections {
 impl Projections {
     /// Opens the projection store in `dir` (a catalog and one sled store per projection
     /// generation), following `log`, with the default page cache ([`DEFAULT_CACHE_BYTES`]).
-    pub fn open(dir: &Path, log: EventLog) -> Result<Self, ProjectionError> {
+    pub fn open(dir: &Path, log: impl Into<SharedLog>) -> Result<Self, ProjectionError> {
         Self::open_with_cache(dir, log, DEFAULT_CACHE_BYTES)
     }
 
@@ -63,9 +63,10 @@ impl Projections {
     /// every projection) is removed first: its rows are replayed from the log.
     pub fn open_with_cache(
         dir: &Path,
-        log: EventLog,
+        log: impl Into<SharedLog>,
         cache_bytes: u64,
     ) -> Result<Self, ProjectionError> {
+        let log = log.into();
         if dir.join("conf").is_file() && !dir.join("catalog").exists() {
             tracing::warn!(
                 dir = %dir.display(),
@@ -300,7 +301,7 @@ impl Projections {
     }
 
     /// The log the projections follow.
-    pub fn log(&self) -> &EventLog {
+    pub fn log(&self) -> &SharedLog {
         &self.log
     }
 }

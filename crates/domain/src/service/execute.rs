@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use sparkfeed_eventlog::ExpectedVersion;
+use sparkfeed_eventlog::{Condition, ExpectedVersion};
 use sparkfeed_events::StreamName;
 
 use crate::commands::{Caller, Command, Context};
@@ -251,7 +251,8 @@ impl Domain {
         })
     }
 
-    /// Interests and products: their own streams; a product under its write lock.
+    /// Interests and products: their own streams. A reprice needs no lock: a buy is
+    /// conditioned on the product's version it priced, so one of the two loses the race.
     async fn run_catalog(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         if let Command::AddInterest { interest, .. } = command {
             let stream = streams::interest(interest);
@@ -275,8 +276,6 @@ impl Domain {
             _ => return Err(misrouted("catalog")),
         };
         let stream = streams::product(asin);
-        // Held until the append: no buy reads the price between the check and the change.
-        let _guard = self.write_lock(&stream).await;
         let loaded = self.load::<ProductState>(&stream)?;
         let given = catalog::Given {
             actor,
@@ -288,8 +287,8 @@ impl Domain {
         self.commit(ctx, &stream, &loaded, decided).await
     }
 
-    /// Posts: the post stream; the catalog for interests and tags; a sponsored post's
-    /// contract under its read lock.
+    /// Posts: the post stream; the catalog for interests and tags; a sponsored post
+    /// conditioned on its contract's version, so a contract ended meanwhile refuses it.
     async fn run_post(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let (id, named, tagged, contract_id) = match command {
             Command::PublishPost {
@@ -310,14 +309,10 @@ impl Domain {
             | Command::RemovePost { post, .. } => (post, &[][..], vec![], None),
             _ => return Err(misrouted("post")),
         };
-        // Held until the post is appended: the contract cannot end in between.
-        let (_guard, contract) = match contract_id {
-            Some(id) => {
-                let stream = streams::contract(id);
-                let guard = self.read_lock(&stream).await;
-                (Some(guard), self.state::<ContractState>(&stream)?)
-            }
-            None => (None, ContractState::default()),
+        let mut conditions = Vec::new();
+        let contract = match contract_id {
+            Some(id) => self.condition::<ContractState>(&streams::contract(id), &mut conditions)?,
+            None => ContractState::default(),
         };
         let stream = streams::post(id);
         let loaded = self.load::<PostState>(&stream)?;
@@ -329,7 +324,8 @@ impl Domain {
             contract,
         };
         let decided = post::decide(&given, command, ctx.now)?;
-        self.commit(ctx, &stream, &loaded, decided).await
+        self.commit_when(ctx, &stream, &loaded, decided, conditions)
+            .await
     }
 
     /// Smiles and saves (the member's engagement stream of the post), shares (the member's
@@ -401,8 +397,9 @@ impl Domain {
         }
     }
 
-    /// A buy: the order stream of the buyer's key; the product (and a sponsored post's
-    /// contract) under read locks.
+    /// A buy: the order stream of the buyer's key, conditioned on the versions of the
+    /// product (and of a sponsored post's contract) it read, so the price charged is the
+    /// catalog's at the order's position and no contract ended in between.
     async fn run_order(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let Command::Buy {
             post,
@@ -422,18 +419,14 @@ impl Domain {
             _ => None,
         };
         let post_state = self.state::<PostState>(&streams::post(post))?;
-        // Held until the order is appended: the price (and the contract) cannot change in
-        // between, so the price charged is the catalog's at the order's position.
-        let product_stream = streams::product(asin);
-        let _price_guard = self.read_lock(&product_stream).await;
-        let product = self.state::<ProductState>(&product_stream)?;
-        let (_contract_guard, contract) = match &post_state.sponsorship {
-            Some(disclosure) => {
-                let stream = streams::contract(&disclosure.contract);
-                let guard = self.read_lock(&stream).await;
-                (Some(guard), self.state::<ContractState>(&stream)?)
-            }
-            None => (None, ContractState::default()),
+        let mut conditions = Vec::new();
+        let product = self.condition::<ProductState>(&streams::product(asin), &mut conditions)?;
+        let contract = match &post_state.sponsorship {
+            Some(disclosure) => self.condition::<ContractState>(
+                &streams::contract(&disclosure.contract),
+                &mut conditions,
+            )?,
+            None => ContractState::default(),
         };
         let author = match (&post_state.sponsorship, &post_state.author) {
             (None, Some(author)) => self.state::<UserState>(&streams::user(author))?,
@@ -454,10 +447,12 @@ impl Domain {
         let Some((stream, loaded)) = order else {
             return Err(accepted_without("a buyer"));
         };
-        self.commit(ctx, &stream, &loaded, decided).await
+        self.commit_when(ctx, &stream, &loaded, decided, conditions)
+            .await
     }
 
-    /// Contracts: the contract stream, under its write lock.
+    /// Contracts: the contract stream. Ending one needs no lock: a sponsored post or buy is
+    /// conditioned on the contract's version it read.
     async fn run_contract(&self, ctx: &Context, command: &Command, actor: Actor) -> Attempt {
         let (id, enthusiast) = match command {
             Command::OpenContract {
@@ -469,8 +464,6 @@ impl Domain {
             _ => return Err(misrouted("contract")),
         };
         let stream = streams::contract(id);
-        // Held until the append: no post is published under it between the check and it.
-        let _guard = self.write_lock(&stream).await;
         let loaded = self.load::<ContractState>(&stream)?;
         let given = contract::Given {
             actor,
@@ -515,6 +508,21 @@ impl Domain {
         Ok(products)
     }
 
+    /// The state of `stream`, which the command reads but does not write, and the condition
+    /// that it is still there when the command's append lands.
+    fn condition<S: Aggregate>(
+        &self,
+        stream: &StreamName,
+        conditions: &mut Vec<Condition>,
+    ) -> Result<S, CommandError> {
+        let loaded = self.load::<S>(stream)?;
+        conditions.push(Condition {
+            stream: stream.clone(),
+            expected: loaded.expected(),
+        });
+        Ok(loaded.state)
+    }
+
     /// Appends what was decided to `stream`, where `loaded` was read, as the command's only
     /// part. Nothing decided means the command was carried out already: its stream's last
     /// event answers.
@@ -525,6 +533,20 @@ impl Domain {
         loaded: &Loaded<S>,
         decided: Vec<Decided>,
     ) -> Attempt {
+        self.commit_when(ctx, stream, loaded, decided, Vec::new())
+            .await
+    }
+
+    /// [`Domain::commit`], refused unless every stream in `conditions` is still where the
+    /// command read it.
+    pub(super) async fn commit_when<S>(
+        &self,
+        ctx: &Context,
+        stream: &StreamName,
+        loaded: &Loaded<S>,
+        decided: Vec<Decided>,
+        conditions: Vec<Condition>,
+    ) -> Attempt {
         if decided.is_empty() {
             let Some(position) = loaded.last_position else {
                 return Err(accepted_without("anything to do"));
@@ -534,7 +556,7 @@ impl Domain {
                 deduplicated: true,
             }));
         }
-        self.append(ctx, 0, stream, loaded.expected(), decided)
+        self.append_when(ctx, 0, stream, loaded.expected(), decided, conditions)
             .await
     }
 
@@ -547,12 +569,26 @@ impl Domain {
         expected: ExpectedVersion,
         decided: Vec<Decided>,
     ) -> Attempt {
+        self.append_when(ctx, part, stream, expected, decided, Vec::new())
+            .await
+    }
+
+    /// [`Domain::append`] under `conditions`.
+    async fn append_when(
+        &self,
+        ctx: &Context,
+        part: u32,
+        stream: &StreamName,
+        expected: ExpectedVersion,
+        decided: Vec<Decided>,
+        conditions: Vec<Condition>,
+    ) -> Attempt {
         let mut events = Vec::with_capacity(decided.len());
         for d in decided {
             events.push(self.seal(d)?);
         }
         Ok(self
-            .write(ctx, part, stream, expected, events)
+            .write(ctx, part, stream, expected, events, conditions)
             .await?
             .map(Executed::from))
     }

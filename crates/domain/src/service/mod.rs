@@ -1,18 +1,20 @@
 //! The command side: [`Domain::execute`] loads the states a command reads, asks the rules
 //! ([`crate::rules`]) to decide, seals what is personal and appends, retrying a lost race.
 //!
-//! - `store`: loading a stream's state (through a cache), the in-process stream locks,
-//!   and the one append path;
-//! - `execute`: for each command, which streams to lock and load, which rule decides, and
-//!   where its events go.
+//! - `store`: loading a stream's state (through a cache), and the one append path;
+//! - `execute`: for each command, which streams to load, which rule decides, and where its
+//!   events go.
 //!
-//! Invariant: every write goes through `EventLog::append`; a refusal appends nothing.
+//! Invariant: every write goes through [`Log::append_when`]; a refusal appends nothing.
 //! Invariant: a command's event ids derive from its command id, so a retried command is
 //! written once (the log deduplicates the ids).
 //! Invariant: where two streams must agree (a buy and the product's price, a sponsored post
-//! and its contract), the command holds the other stream's lock in this process while it
-//! reads and appends, so the price charged is the catalog price at the order's position,
-//! and a contract cannot end between the check and the post.
+//! and its contract), the append is conditioned on the version of the other stream that
+//! the rule read ([`sparkfeed_eventlog::Condition`]). The log checks it where the append
+//! lands, in every process that shares the log, so the price charged is the catalog price
+//! at the order's position and a contract cannot end between the check and the post; the
+//! loser of such a race decides again on the new state. No in-process lock is involved,
+//! so the rules hold the same with one API node or many.
 
 mod execute;
 mod moderation;
@@ -22,10 +24,9 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
-use sparkfeed_eventlog::{Appended, Direction, EventLog};
+use sparkfeed_eventlog::{Appended, Direction, SharedLog};
 use sparkfeed_events::Upcasters;
 use sparkfeed_events::{EventId, Position, StreamName};
-use tokio::sync::RwLock;
 
 use crate::commands::{Caller, Command, Context};
 use crate::events::DomainEvent;
@@ -60,10 +61,11 @@ impl From<Appended> for Executed {
 /// The write side of sparkfeed.
 #[derive(Clone)]
 pub struct Domain {
-    log: EventLog,
+    log: SharedLog,
     keys: Arc<KeyStore>,
     upcasters: Arc<Upcasters>,
-    locks: Arc<Mutex<HashMap<StreamName, Arc<RwLock<()>>>>>,
+    /// Report streams being resolved in this process (`write_lock`).
+    locks: Arc<Mutex<HashMap<StreamName, Arc<tokio::sync::Mutex<()>>>>>,
     /// Folded states by stream. Only a cache: a load always reads the stream's events
     /// after the cached version, so it is never stale.
     cache: Arc<Mutex<HashMap<StreamName, Cached>>>,
@@ -71,9 +73,9 @@ pub struct Domain {
 
 impl Domain {
     /// The write side over `log`, sealing personal data with `keys`.
-    pub fn new(log: EventLog, keys: Arc<KeyStore>) -> Self {
+    pub fn new(log: impl Into<SharedLog>, keys: Arc<KeyStore>) -> Self {
         Self {
-            log,
+            log: log.into(),
             keys,
             upcasters: Arc::new(crate::events::upcasters()),
             locks: Arc::default(),
@@ -82,7 +84,7 @@ impl Domain {
     }
 
     /// The log this domain writes.
-    pub fn log(&self) -> &EventLog {
+    pub fn log(&self) -> &SharedLog {
         &self.log
     }
 

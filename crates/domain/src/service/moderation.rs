@@ -28,7 +28,10 @@ impl Domain {
             _ => return Err(misrouted("moderation")),
         };
         // Held until the decision is appended: two moderators deciding one report at once
-        // must not leave a post removed under a report that was dismissed.
+        // must not leave a post removed under a report that was dismissed. A resolution
+        // writes two streams in two appends, so no single append condition covers it: this
+        // lock excludes only resolutions taken by this process (ARCHITECTURE.md, "Rules
+        // across nodes").
         let mut _guard = None;
         let report = match &report_id {
             Some(id) => {

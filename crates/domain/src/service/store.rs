@@ -1,12 +1,12 @@
-//! The I/O of the command side: a stream's state loaded through the cache, the
-//! in-process stream locks, and the one append path.
+//! The I/O of the command side: a stream's state loaded through the cache, and the one
+//! append path.
 
 use sparkfeed_eventlog::{
-    AppendError, AppendRefused, Appended, Direction, ExpectedVersion, StreamState,
+    AppendError, AppendRefused, Appended, Condition, Direction, ExpectedVersion, StreamState,
 };
 use sparkfeed_events::{Actor, ActorId, EventType, Metadata, NewEvent, Position, StreamName};
 use std::sync::Arc;
-use tokio::sync::{OwnedRwLockReadGuard, OwnedRwLockWriteGuard, RwLock};
+use tokio::sync::OwnedMutexGuard;
 
 use crate::commands::{Caller, Context};
 use crate::events::DomainEvent;
@@ -103,19 +103,18 @@ impl Domain {
         Ok(self.load::<S>(stream)?.state)
     }
 
-    fn lock(&self, stream: &StreamName) -> Arc<RwLock<()>> {
-        let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
-        locks.entry(stream.clone()).or_default().clone()
-    }
-
-    /// Shares `stream` with other readers: it does not change until the guard is dropped.
-    pub(super) async fn read_lock(&self, stream: &StreamName) -> OwnedRwLockReadGuard<()> {
-        self.lock(stream).read_owned().await
-    }
-
-    /// Holds `stream` alone: no command that read-locks it reads it meanwhile.
-    pub(super) async fn write_lock(&self, stream: &StreamName) -> OwnedRwLockWriteGuard<()> {
-        self.lock(stream).write_owned().await
+    /// Holds `stream` alone in this process until the guard is dropped. Only a report's
+    /// resolution takes it (see `moderation.rs`); the rules that span streams hold through
+    /// append conditions instead, across processes.
+    pub(super) async fn write_lock(&self, stream: &StreamName) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(|p| p.into_inner());
+            if locks.len() >= MAX_CACHED {
+                locks.retain(|_, lock| Arc::strong_count(lock) > 1);
+            }
+            Arc::clone(locks.entry(stream.clone()).or_default())
+        };
+        lock.lock_owned().await
     }
 
     /// Appends `events` as part `part` of the command; a lost race is `Ok(None)`.
@@ -126,6 +125,7 @@ impl Domain {
         stream: &StreamName,
         expected: ExpectedVersion,
         events: Vec<DomainEvent>,
+        conditions: Vec<Condition>,
     ) -> Result<Option<Appended>, CommandError> {
         let actor = match &ctx.caller {
             Caller::User(id) => Actor::User(actor_id(id.as_str())),
@@ -149,7 +149,11 @@ impl Domain {
                 },
             });
         }
-        match self.log.append(stream, expected, batch).await {
+        match self
+            .log
+            .append_when(stream, expected, batch, conditions)
+            .await
+        {
             Ok(done) => Ok(Some(done)),
             Err(AppendError::Refused(AppendRefused::WrongExpectedVersion { .. })) => Ok(None),
             Err(AppendError::Refused(AppendRefused::TooLarge { reason })) => {

@@ -92,7 +92,13 @@ async fn forgetting_a_member_leaves_the_log_verifiable_and_their_data_unreadable
     assert_eq!(w.open(&caption).as_deref(), Some("my morning kit"));
     w.domain.keys().forget(&user("uana")).expect("forgets");
     assert_eq!(w.open(&caption), None);
-    assert!(w.domain.log().verify(|_| {}).expect("verifies").is_intact());
+    assert!(
+        w.domain
+            .log()
+            .verify(&mut |_| {})
+            .expect("verifies")
+            .is_intact()
+    );
 }
 
 #[tokio::test]

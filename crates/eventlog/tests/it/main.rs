@@ -1,6 +1,7 @@
 //! The event log's specification, as tests against real sled directories in temp dirs.
 
 mod append;
+mod conformance;
 mod copy;
 mod disk_full;
 mod layout;

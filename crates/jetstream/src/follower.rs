@@ -1,0 +1,228 @@
+//! The follower: copies the shared log into the node's local copy, in stream order.
+//!
+//! Invariant: the local copy is always a prefix of the shared log. Each message's records
+//! are copied only when they continue the copy exactly (its first position at the copy's
+//! head, or below it for a message partly copied before a restart), and the copy's chain
+//! must end at the hash of the message's last record; anything else stops the follower,
+//! and the node then refuses appends (`LOG_FAILED`) rather than serve a diverged log.
+//! Invariant: the follower is the only code that writes the local copy.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use async_nats::jetstream::consumer::{DeliverPolicy, pull};
+use async_nats::jetstream::stream::Stream;
+use futures_util::{FutureExt, StreamExt};
+use sparkfeed_eventlog::{EventLog, LogError};
+use sparkfeed_events::RecordedEvent;
+use tokio::sync::watch;
+
+use crate::message;
+use crate::{Counters, JetStreamError};
+
+/// The most messages copied together (one local group commit for all of them).
+const MESSAGES_PER_COPY: usize = 256;
+
+/// How far the local copy has applied the shared log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Applied {
+    /// The stream sequence of the last message applied (0: none).
+    pub(crate) sequence: u64,
+    /// The local copy's event count after it.
+    pub(crate) len: u64,
+    /// Why the follower stopped, if it did.
+    pub(crate) failure: Option<String>,
+}
+
+/// The stream sequence to follow from: the first message holding a record the local copy
+/// does not have. Found by binary search over the messages' headers (positions only grow
+/// with the sequence); checks that the copy's last record is the shared log's.
+pub(crate) async fn start_sequence(
+    shared: &Stream,
+    local: &EventLog,
+) -> Result<u64, JetStreamError> {
+    let have = local.head();
+    let info = shared
+        .get_info()
+        .await
+        .map_err(|e| JetStreamError::Stream(e.to_string()))?;
+    let (first, last) = (info.state.first_sequence.max(1), info.state.last_sequence);
+    if have.len == 0 {
+        return Ok(first);
+    }
+    if last == 0 {
+        return Err(diverged(format!(
+            "the local copy holds {} events and the shared log none: it belongs to another log",
+            have.len
+        )));
+    }
+    // The first sequence whose message ends past what the copy has.
+    let (mut low, mut high) = (first, last + 1);
+    while low < high {
+        let mid = low + (high - low) / 2;
+        let span = message::span(&raw(shared, mid).await?, mid)?;
+        if span.end() > have.len {
+            high = mid;
+        } else {
+            low = mid + 1;
+        }
+    }
+    // The copy's last record must be the shared log's record at that position.
+    let holder = if low <= last {
+        let span = message::span(&raw(shared, low).await?, low)?;
+        if span.first_position < have.len {
+            low
+        } else {
+            low - 1
+        }
+    } else {
+        last
+    };
+    let records = message::decode(&raw(shared, holder).await?, holder)?;
+    let theirs = records
+        .into_iter()
+        .flatten()
+        .find(|e| e.record.position.0 + 1 == have.len)
+        .ok_or_else(|| {
+            diverged(format!(
+                "the local copy ends at {} events, inside no message of the shared log",
+                have.len
+            ))
+        })?;
+    if theirs.hash != have.hash {
+        return Err(diverged(format!(
+            "the local copy's chain hash at {} events is not the shared log's",
+            have.len
+        )));
+    }
+    Ok(low)
+}
+
+async fn raw(shared: &Stream, sequence: u64) -> Result<Vec<u8>, JetStreamError> {
+    let message = shared
+        .get_raw_message(sequence)
+        .await
+        .map_err(|e| JetStreamError::Stream(format!("reading message {sequence}: {e}")))?;
+    Ok(message.payload.to_vec())
+}
+
+fn diverged(reason: String) -> JetStreamError {
+    JetStreamError::Log(LogError::Corrupt {
+        position: None,
+        reason,
+    })
+}
+
+/// Follows the shared log from `start` into `local` until the task is dropped or the copy
+/// fails; every message applied is published on `applied`.
+pub(crate) async fn follow(
+    shared: Stream,
+    local: EventLog,
+    start: u64,
+    applied: watch::Sender<Applied>,
+    counters: Arc<Counters>,
+) {
+    let mut retry = tokio::time::interval(Duration::from_millis(200));
+    loop {
+        // The first pass starts at `start`; `applied` says `start - 1` until then.
+        let next = (applied.borrow().sequence + 1).max(start);
+        let failure = match copy_from(&shared, &local, next, &applied, &counters).await {
+            Ok(()) => continue,
+            Err(Stop::Retry(why)) => {
+                tracing::warn!(error = %why, "following the shared log: retrying");
+                retry.tick().await;
+                continue;
+            }
+            Err(Stop::Fail(why)) => why,
+        };
+        tracing::error!(error = %failure, "the local copy stopped following the shared log");
+        applied.send_modify(|a| a.failure = Some(failure));
+        return;
+    }
+}
+
+enum Stop {
+    /// The consumer broke (a server went away): follow again from the last applied.
+    Retry(String),
+    /// The local copy failed or the shared log does not continue it: stop for good.
+    Fail(String),
+}
+
+/// Copies from sequence `next` on through one ordered consumer, until it breaks.
+async fn copy_from(
+    shared: &Stream,
+    local: &EventLog,
+    next: u64,
+    applied: &watch::Sender<Applied>,
+    counters: &Counters,
+) -> Result<(), Stop> {
+    let consumer = shared
+        .create_consumer(pull::OrderedConfig {
+            deliver_policy: DeliverPolicy::ByStartSequence {
+                start_sequence: next,
+            },
+            ..Default::default()
+        })
+        .await
+        .map_err(|e| Stop::Retry(format!("creating the ordered consumer: {e}")))?;
+    let mut messages = consumer
+        .messages()
+        .await
+        .map_err(|e| Stop::Retry(format!("reading the ordered consumer: {e}")))?;
+    loop {
+        let Some(first) = messages.next().await else {
+            return Err(Stop::Retry("the ordered consumer ended".into()));
+        };
+        let mut batch = vec![first.map_err(|e| Stop::Retry(e.to_string()))?];
+        while batch.len() < MESSAGES_PER_COPY {
+            match messages.next().now_or_never() {
+                Some(Some(Ok(more))) => batch.push(more),
+                Some(Some(Err(e))) => return Err(Stop::Retry(e.to_string())),
+                _ => break,
+            }
+        }
+        let mut records: Vec<RecordedEvent> = Vec::new();
+        let mut last_sequence = applied.borrow().sequence;
+        let mut pending = 0;
+        let have = local.head().len;
+        for m in &batch {
+            let info = m.info().map_err(|e| Stop::Retry(e.to_string()))?;
+            if info.stream_sequence <= last_sequence {
+                continue; // delivered again after a consumer reset
+            }
+            last_sequence = info.stream_sequence;
+            pending = info.pending;
+            let appends = message::decode(&m.payload, info.stream_sequence)
+                .map_err(|e| Stop::Fail(e.to_string()))?;
+            for event in appends.into_iter().flatten() {
+                let position = event.record.position.0;
+                let next_position = have + records.len() as u64;
+                if position < next_position {
+                    continue; // copied before a restart
+                }
+                if position != next_position {
+                    return Err(Stop::Fail(format!(
+                        "message {} puts a record at position {position}, the local copy is at \
+                         {next_position}",
+                        info.stream_sequence
+                    )));
+                }
+                records.push(event);
+            }
+        }
+        let head = if records.is_empty() {
+            local.head()
+        } else {
+            local
+                .copy_records(records)
+                .await
+                .map_err(|e| Stop::Fail(format!("copying into the local copy: {e}")))?
+        };
+        counters.lag.store(pending, Ordering::Relaxed);
+        applied.send_modify(|a| {
+            a.sequence = last_sequence;
+            a.len = head.len;
+        });
+    }
+}
