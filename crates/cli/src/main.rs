@@ -222,6 +222,12 @@ enum Command {
         /// `treeHead` is asked after the log grew).
         #[arg(long, default_value_t = 60.0, value_parser = seconds)]
         tree_head_every: f64,
+        /// Where the log is: `sled`, the embedded log in the data directory, or
+        /// `nats://HOST:PORT[,HOST:PORT…]`, a NATS JetStream cluster shared by any number
+        /// of API nodes (the data directory then keeps this node's copy of it, its
+        /// projections and keys; README, "Running a cluster").
+        #[arg(long, env = "SPARKFEED_LOG", default_value = "sled", value_parser = log_backend)]
+        log: server::LogBackend,
     },
     /// Write a new data directory holding the log up to a position or a time, and every
     /// projection as of then (serve it with `serve --read-only`). The source is not
@@ -299,6 +305,11 @@ fn seconds(text: &str) -> Result<f64, String> {
             "expected seconds above 0 and at most 86400, got {text}"
         ))
     }
+}
+
+/// `serve --log`: `sled` or `nats://HOST:PORT[,HOST:PORT…]`.
+fn log_backend(text: &str) -> Result<server::LogBackend, String> {
+    server::LogBackend::parse(text).map_err(|e| format!("{e:#}"))
 }
 
 /// A `bench export-one` scenario, by name.
@@ -696,8 +707,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             address_mutation_burst,
             read_only,
             tree_head_every,
+            log,
         } => {
             server::serve(&server::ServeOptions {
+                log,
                 read_only,
                 tree_head_every: std::time::Duration::from_secs_f64(tree_head_every),
                 addr,

@@ -18,8 +18,9 @@ use std::time::Duration;
 use anyhow::Context;
 use sparkfeed_api::rate::RateLimit;
 use sparkfeed_api::{Api, Limits, Tokens};
-use sparkfeed_domain::{Role, UserId};
-use sparkfeed_eventlog::durable;
+use sparkfeed_domain::{Domain, KeyStore, Role, UserId};
+use sparkfeed_eventlog::{SharedLog, durable};
+use sparkfeed_jetstream::JetStreamLog;
 use sparkfeed_projections::Projections;
 
 /// Where the generated token secret is kept when none is configured.
@@ -87,6 +88,30 @@ pub struct ServeOptions {
     pub read_only: bool,
     /// Publish a signed tree head at least this often.
     pub tree_head_every: Duration,
+    /// Where the log is.
+    pub log: LogBackend,
+}
+
+/// Where `serve` keeps the log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum LogBackend {
+    /// The embedded sled log in the data directory (the default).
+    Embedded,
+    /// A NATS JetStream cluster: these servers; the data directory keeps this node's local
+    /// copy of the shared log, its projections and its keys.
+    JetStream(Vec<String>),
+}
+
+impl LogBackend {
+    /// Parses `--log`: `sled`, or `nats://HOST:PORT[,HOST:PORT…]`.
+    pub fn parse(text: &str) -> anyhow::Result<Self> {
+        if text == "sled" {
+            return Ok(LogBackend::Embedded);
+        }
+        let servers = sparkfeed_jetstream::Config::parse_servers(text)
+            .map_err(|e| anyhow::anyhow!("--log: {e} (or `sled`, the embedded log)"))?;
+        Ok(LogBackend::JetStream(servers))
+    }
 }
 
 /// Opens the API over a data directory.
@@ -97,6 +122,36 @@ pub fn open_api(
     limits: Limits,
 ) -> anyhow::Result<Arc<Api>> {
     let domain = crate::demo::open_domain(data_dir)?;
+    open_api_on(domain, data_dir, secret, cache_mb, limits)
+}
+
+/// Opens the log `backend` names for the data directory: the embedded one, or this node's
+/// copy of a JetStream cluster's log, caught up with it.
+async fn open_log(data_dir: &Path, backend: &LogBackend) -> anyhow::Result<SharedLog> {
+    match backend {
+        LogBackend::Embedded => Ok(crate::inspect::open(data_dir)?.into()),
+        LogBackend::JetStream(servers) => {
+            durable::create_dir_all_durably(data_dir)
+                .with_context(|| format!("creating {}", data_dir.display()))?;
+            let log =
+                JetStreamLog::open(sparkfeed_jetstream::Config::new(servers.clone(), data_dir))
+                    .await
+                    .with_context(|| {
+                        format!("joining the JetStream log at {}", servers.join(","))
+                    })?;
+            Ok(log.into())
+        }
+    }
+}
+
+/// Opens the API over `domain`, its projections and keys in the data directory.
+fn open_api_on(
+    domain: Domain,
+    data_dir: &Path,
+    secret: &[u8],
+    cache_mb: u64,
+    limits: Limits,
+) -> anyhow::Result<Arc<Api>> {
     let projections = Projections::open_with_cache(
         &data_dir.join("projections"),
         domain.log().clone(),
@@ -124,8 +179,12 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         tree_head_every: options.tree_head_every,
         ..Limits::default()
     };
-    let api = open_api(&options.data_dir, &secret, options.cache_mb, limits)?;
     runtime.block_on(async {
+        let log = open_log(&options.data_dir, &options.log).await?;
+        let keys = KeyStore::open(&options.data_dir.join("keys"))
+            .with_context(|| format!("opening the key store in {}", options.data_dir.display()))?;
+        let domain = Domain::new(log, Arc::new(keys));
+        let api = open_api_on(domain, &options.data_dir, &secret, options.cache_mb, limits)?;
         if options.demo {
             seed_demo(&api).await?;
         }
@@ -145,9 +204,15 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         std::fs::write(&address_file, format!("http://{addr}\n"))
             .with_context(|| format!("writing {}", address_file.display()))?;
         say!(
-            "sparkfeed is serving {} events from {}{}",
+            "sparkfeed is serving {} events from {}{}{}",
             api.domain.log().head().len,
             options.data_dir.display(),
+            match &options.log {
+                LogBackend::Embedded => String::new(),
+                LogBackend::JetStream(servers) => {
+                    format!(" (a copy of the JetStream log at {})", servers.join(","))
+                }
+            },
             if options.read_only {
                 " (read-only: mutations are refused)"
             } else {

@@ -634,6 +634,39 @@ fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("--cache-mb") && err.contains("16"), "{err}");
     assert!(!data_dir.exists(), "nothing was created");
+    // A log URL that names no server is refused before anything opens or connects.
+    for url in [
+        "http://127.0.0.1:4222",
+        "nats://",
+        "nats://host",
+        "nats://127.0.0.1:99999",
+    ] {
+        let (code, _, err) = sparkfeed(&[
+            "serve",
+            "--log",
+            url,
+            "--data-dir",
+            data_dir.to_str().expect("utf-8"),
+        ]);
+        assert_eq!(code, 2, "{url}: {err}");
+        assert!(
+            err.contains("--log") && err.contains("nats://"),
+            "{url}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{url}: {err}");
+        assert!(!data_dir.exists(), "nothing was created");
+    }
+    // No server answers at a well-formed URL: a clear failure, nothing served.
+    let (code, _, err) = sparkfeed(&[
+        "serve",
+        "--log",
+        "nats://127.0.0.1:1",
+        "--data-dir",
+        data_dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("joining the JetStream log"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
     // A world whose contract starts a trillion days from now: a bad line, not an overflow.
     let world = tempfile::tempdir().expect("temp dir");
     let data = tempfile::tempdir().expect("temp dir");

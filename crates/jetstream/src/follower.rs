@@ -35,13 +35,14 @@ pub(crate) struct Applied {
     pub(crate) failure: Option<String>,
 }
 
-/// The stream sequence to follow from: the first message holding a record the local copy
-/// does not have. Found by binary search over the messages' headers (positions only grow
-/// with the sequence); checks that the copy's last record is the shared log's.
+/// Where to follow from: the first message holding a record the local copy does not have
+/// (found by binary search over the messages' headers, as positions only grow with the
+/// sequence), and the shared log's last sequence now. Checks that the copy's last record
+/// is the shared log's.
 pub(crate) async fn start_sequence(
     shared: &Stream,
     local: &EventLog,
-) -> Result<u64, JetStreamError> {
+) -> Result<(u64, u64), JetStreamError> {
     let have = local.head();
     let info = shared
         .get_info()
@@ -49,7 +50,7 @@ pub(crate) async fn start_sequence(
         .map_err(|e| JetStreamError::Stream(e.to_string()))?;
     let (first, last) = (info.state.first_sequence.max(1), info.state.last_sequence);
     if have.len == 0 {
-        return Ok(first);
+        return Ok((first, last));
     }
     if last == 0 {
         return Err(diverged(format!(
@@ -96,7 +97,7 @@ pub(crate) async fn start_sequence(
             have.len
         )));
     }
-    Ok(low)
+    Ok((low, last))
 }
 
 async fn raw(shared: &Stream, sequence: u64) -> Result<Vec<u8>, JetStreamError> {

@@ -201,7 +201,7 @@ impl JetStreamLog {
             .build(client.clone());
         let shared = create_stream(&context, &config).await?;
         let counters = Arc::new(Counters::default());
-        let start = follower::start_sequence(&shared, &local).await?;
+        let (start, last) = follower::start_sequence(&shared, &local).await?;
         let (applied_tx, applied) = watch::channel(Applied {
             sequence: start.saturating_sub(1),
             len: local.head().len,
@@ -227,7 +227,7 @@ impl JetStreamLog {
             }
             .run(queue),
         );
-        Ok(Self {
+        let log = Self {
             inner: Arc::new(Inner {
                 local,
                 client,
@@ -236,7 +236,32 @@ impl JetStreamLog {
                 counters,
                 tasks: vec![follow, write],
             }),
-        })
+        };
+        // A node answers nothing before it holds the log as it was when it joined: a
+        // fresh node must not take an empty copy for an empty log.
+        log.wait_for_sequence(last, config.timeout.max(Duration::from_secs(600)))
+            .await?;
+        Ok(log)
+    }
+
+    /// Waits until the local copy applied the shared log up to stream sequence `sequence`.
+    async fn wait_for_sequence(&self, sequence: u64, timeout: Duration) -> Result<(), LogError> {
+        let mut applied = self.inner.applied.clone();
+        let reached = tokio::time::timeout(
+            timeout,
+            applied.wait_for(|a| a.sequence >= sequence || a.failure.is_some()),
+        )
+        .await;
+        match reached {
+            Ok(Ok(a)) => match &a.failure {
+                Some(why) => Err(LogError::Stopped(why.clone())),
+                None => Ok(()),
+            },
+            Ok(Err(_)) => Err(LogError::Closed),
+            Err(_) => Err(LogError::Unavailable(format!(
+                "the local copy did not catch up with the shared log within {timeout:?}"
+            ))),
+        }
     }
 
     /// The local copy.

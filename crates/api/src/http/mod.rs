@@ -90,10 +90,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
         }
     };
     let running = state.live_runners.load(Ordering::Relaxed);
-    let ready = running == names.len() && lag.iter().all(|(_, l)| *l <= api.limits.ready_max_lag);
+    let log = api.domain.log().replication();
+    let log_ready =
+        log.connected && log.failure.is_none() && log.lag_messages <= api.limits.ready_max_lag;
+    let ready = log_ready
+        && running == names.len()
+        && lag.iter().all(|(_, l)| *l <= api.limits.ready_max_lag);
     let body = serde_json::json!({
         "ready": ready,
         "logHead": api.domain.log().head().len,
+        "log": {
+            "backend": log.backend,
+            "connected": log.connected,
+            "lagMessages": log.lag_messages,
+            "failure": log.failure,
+        },
         "projectionsRunning": running,
         "lag": lag.iter().map(|(n, l)| (n.to_string(), serde_json::json!(l))).collect::<serde_json::Map<_, _>>(),
     });
