@@ -228,6 +228,10 @@ enum Command {
         /// projections and keys; README, "Running a cluster").
         #[arg(long, env = "SPARKFEED_LOG", default_value = "sled", value_parser = log_backend)]
         log: server::LogBackend,
+        /// Replicas of the JetStream stream and key bucket, when this node is the first to
+        /// join (3 on a 3-server cluster; 1 on a lone nats-server).
+        #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=5))]
+        log_replicas: u64,
     },
     /// Write a new data directory holding the log up to a position or a time, and every
     /// projection as of then (serve it with `serve --read-only`). The source is not
@@ -708,9 +712,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             read_only,
             tree_head_every,
             log,
+            log_replicas,
         } => {
             server::serve(&server::ServeOptions {
                 log,
+                log_replicas: usize::try_from(log_replicas).unwrap_or(3),
                 read_only,
                 tree_head_every: std::time::Duration::from_secs_f64(tree_head_every),
                 addr,

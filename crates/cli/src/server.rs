@@ -20,7 +20,7 @@ use sparkfeed_api::rate::RateLimit;
 use sparkfeed_api::{Api, Limits, Tokens};
 use sparkfeed_domain::{Domain, KeyStore, Role, UserId};
 use sparkfeed_eventlog::{SharedLog, durable};
-use sparkfeed_jetstream::JetStreamLog;
+use sparkfeed_jetstream::{JetStreamKeys, JetStreamLog};
 use sparkfeed_projections::Projections;
 
 /// Where the generated token secret is kept when none is configured.
@@ -90,6 +90,8 @@ pub struct ServeOptions {
     pub tree_head_every: Duration,
     /// Where the log is.
     pub log: LogBackend,
+    /// Replicas of the JetStream stream and key bucket, when this node creates them.
+    pub log_replicas: usize,
 }
 
 /// Where `serve` keeps the log.
@@ -125,23 +127,41 @@ pub fn open_api(
     open_api_on(domain, data_dir, secret, cache_mb, limits)
 }
 
-/// Opens the log `backend` names for the data directory: the embedded one, or this node's
-/// copy of a JetStream cluster's log, caught up with it.
-async fn open_log(data_dir: &Path, backend: &LogBackend) -> anyhow::Result<SharedLog> {
-    match backend {
-        LogBackend::Embedded => Ok(crate::inspect::open(data_dir)?.into()),
+/// Opens the log and the key store the options name for the data directory: the embedded
+/// log and the directory's keys, or this node's copy of a JetStream cluster's log (caught
+/// up with it) and the cluster's keys, cached in the directory.
+async fn open_domain(options: &ServeOptions) -> anyhow::Result<Domain> {
+    let data_dir = &options.data_dir;
+    let (log, shared_keys): (SharedLog, _) = match &options.log {
+        LogBackend::Embedded => (crate::inspect::open(data_dir)?.into(), None),
         LogBackend::JetStream(servers) => {
             durable::create_dir_all_durably(data_dir)
                 .with_context(|| format!("creating {}", data_dir.display()))?;
-            let log =
-                JetStreamLog::open(sparkfeed_jetstream::Config::new(servers.clone(), data_dir))
-                    .await
-                    .with_context(|| {
-                        format!("joining the JetStream log at {}", servers.join(","))
-                    })?;
-            Ok(log.into())
+            let joining = || format!("joining the JetStream log at {}", servers.join(","));
+            let mut config = sparkfeed_jetstream::Config::new(servers.clone(), data_dir);
+            config.replicas = options.log_replicas;
+            let log = JetStreamLog::open(config).await.with_context(joining)?;
+            let keys = JetStreamKeys::open(
+                servers.clone(),
+                options.log_replicas,
+                Duration::from_secs(30),
+            )
+            .with_context(joining)?;
+            (log.into(), Some(Arc::new(keys)))
         }
-    }
+    };
+    let keys = KeyStore::open(&data_dir.join("keys"))
+        .with_context(|| format!("opening the key store in {}", data_dir.display()))?;
+    let keys = match shared_keys {
+        None => Arc::new(keys),
+        Some(shared) => {
+            let cluster: Arc<dyn sparkfeed_domain::SharedKeys> = shared.clone();
+            let keys = Arc::new(keys.shared_with(cluster).context("the cluster's keys")?);
+            shared.follow_forgets(Arc::clone(&keys));
+            keys
+        }
+    };
+    Ok(Domain::new(log, keys))
 }
 
 /// Opens the API over `domain`, its projections and keys in the data directory.
@@ -180,10 +200,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         ..Limits::default()
     };
     runtime.block_on(async {
-        let log = open_log(&options.data_dir, &options.log).await?;
-        let keys = KeyStore::open(&options.data_dir.join("keys"))
-            .with_context(|| format!("opening the key store in {}", options.data_dir.display()))?;
-        let domain = Domain::new(log, Arc::new(keys));
+        let domain = open_domain(options).await?;
         let api = open_api_on(domain, &options.data_dir, &secret, options.cache_mb, limits)?;
         if options.demo {
             seed_demo(&api).await?;

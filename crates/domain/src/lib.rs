@@ -39,5 +39,5 @@ pub use ids::{
     Asin, CommentId, ContractId, Currency, DerivedId, Handle, InterestSlug, Money, PostId,
     ReportId, Role, UserId,
 };
-pub use seal::{KeyStore, Sealed};
+pub use seal::{KeyStore, Sealed, SharedKeys};
 pub use service::{Domain, Executed, order_id};

@@ -59,11 +59,32 @@ impl Serialize for Sealed {
 
 const PEPPER_KEY: &[u8] = b"!pepper";
 
+/// Where the keys of a cluster live when several API nodes share one log: every node's
+/// [`KeyStore`] keeps its own store as a cache of it. `sparkfeed-jetstream` keeps them in
+/// a replicated JetStream key-value bucket.
+///
+/// Names are `pepper`, `key.<user>` and `forgotten.<user>`.
+pub trait SharedKeys: Send + Sync {
+    /// The value under `name`, if the cluster has one.
+    fn get(&self, name: &str) -> Result<Option<Vec<u8>>, Failure>;
+    /// Stores `value` under `name` unless the cluster has a value there already; answers the
+    /// value the cluster keeps (ours, or the one another node stored first).
+    fn create(&self, name: &str, value: &[u8]) -> Result<Vec<u8>, Failure>;
+    /// Destroys the value under `key` for good, on every replica, and stores a marker under
+    /// `marker`.
+    fn destroy(&self, key: &str, marker: &str) -> Result<(), Failure>;
+}
+
 /// The members' keys, kept outside the log.
+///
+/// Invariant: with [`SharedKeys`], a key is in the cluster before anything sealed with it
+/// is appended (created there first, or found there), so any node that reads the value can
+/// find its key; a forgotten member's key is destroyed in the cluster before here.
 pub struct KeyStore {
     db: sled::Db,
     data: Option<File>,
     pepper: [u8; 32],
+    shared: Option<Arc<dyn SharedKeys>>,
     /// Values opened recently, by owner and nonce: a feed page opens the same captions and
     /// handles over and over, and a decryption with its key schedule costs more than the
     /// rest of a card. Invariant: `forget` empties an owner's entries before it returns.
@@ -152,6 +173,7 @@ impl KeyStore {
             db,
             data,
             pepper: [0; 32],
+            shared: None,
             opened: std::array::from_fn(|_| RwLock::default()),
         };
         store.pepper = match store.db.get(PEPPER_KEY).map_err(keys_err)? {
@@ -167,6 +189,21 @@ impl KeyStore {
             }
         };
         Ok(store)
+    }
+
+    /// This store as a node's cache of the cluster's keys: the cluster's pepper replaces a
+    /// local one (a node's own pepper would name handles differently from the others'), and
+    /// keys missing here are looked up there.
+    pub fn shared_with(mut self, shared: Arc<dyn SharedKeys>) -> Result<Self, Failure> {
+        let pepper = shared.create("pepper", &self.pepper)?;
+        self.pepper = pepper
+            .as_slice()
+            .try_into()
+            .map_err(|_| Failure::Keys("the cluster's pepper is malformed".into()))?;
+        self.db.insert(PEPPER_KEY, &self.pepper).map_err(keys_err)?;
+        self.sync()?;
+        self.shared = Some(shared);
+        Ok(self)
     }
 
     /// Keys must be on stable storage before anything sealed with them is acknowledged.
@@ -187,15 +224,23 @@ impl KeyStore {
                 .map(Some)
                 .map_err(|_| Failure::Keys(format!("malformed key of {owner}")));
         }
-        if !create
-            || self
-                .db
-                .contains_key(forgotten_key(owner))
-                .map_err(keys_err)?
-        {
+        if self.is_forgotten(owner)? {
             return Ok(None);
         }
-        let key = random::<32>()?;
+        let key = match &self.shared {
+            Some(shared) => {
+                let name = format!("key.{owner}");
+                let found = match shared.get(&name)? {
+                    Some(found) => found,
+                    None if create => shared.create(&name, &random::<32>()?)?,
+                    None => return Ok(None),
+                };
+                <[u8; 32]>::try_from(found.as_slice())
+                    .map_err(|_| Failure::Keys(format!("malformed key of {owner}")))?
+            }
+            None if create => random::<32>()?,
+            None => return Ok(None),
+        };
         self.db.insert(id, &key).map_err(keys_err)?;
         self.sync()?;
         Ok(Some(key))
@@ -278,13 +323,46 @@ impl KeyStore {
         Ok(Some(text))
     }
 
-    /// Whether `owner`'s key was destroyed.
+    /// Whether `owner`'s key was destroyed (here, or in the cluster).
     pub fn is_forgotten(&self, owner: &UserId) -> Result<bool, Failure> {
-        self.db.contains_key(forgotten_key(owner)).map_err(keys_err)
+        if self
+            .db
+            .contains_key(forgotten_key(owner))
+            .map_err(keys_err)?
+        {
+            return Ok(true);
+        }
+        // A key held here is not forgotten as far as this node knows: the cluster's watch
+        // (`forget_here`) tells it otherwise. Without one, the cluster is asked.
+        let Some(shared) = &self.shared else {
+            return Ok(false);
+        };
+        if self
+            .db
+            .contains_key(owner.as_str().as_bytes())
+            .map_err(keys_err)?
+        {
+            return Ok(false);
+        }
+        if shared.get(&format!("forgotten.{owner}"))?.is_some() {
+            self.forget_here(owner)?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
-    /// Destroys `owner`'s key: everything sealed for them becomes unreadable.
+    /// Destroys `owner`'s key: everything sealed for them becomes unreadable, in the
+    /// cluster first when the keys are shared.
     pub fn forget(&self, owner: &UserId) -> Result<(), Failure> {
+        if let Some(shared) = &self.shared {
+            shared.destroy(&format!("key.{owner}"), &format!("forgotten.{owner}"))?;
+        }
+        self.forget_here(owner)
+    }
+
+    /// Destroys this node's copy of `owner`'s key, and what it opened with it: what a node
+    /// does when the cluster tells it another node forgot them.
+    pub fn forget_here(&self, owner: &UserId) -> Result<(), Failure> {
         // Every shard stays locked until the key is gone: an open racing this cannot add
         // an entry after the purge.
         let mut shards: Vec<_> = self

@@ -32,6 +32,7 @@
 //! lag).
 
 mod follower;
+pub mod keys;
 pub mod message;
 mod writer;
 
@@ -50,6 +51,8 @@ use sparkfeed_events::{
     EventId, Hash, NewEvent, Position, RecordedEvent, StreamName, StreamVersion,
 };
 use tokio::sync::{mpsc, oneshot, watch};
+
+pub use crate::keys::JetStreamKeys;
 
 use crate::follower::Applied;
 use crate::writer::Request;

@@ -1,0 +1,240 @@
+//! Two `sparkfeed serve --log nats://…` API nodes on one real 3-server NATS JetStream
+//! cluster (R3): both take writes, both serve the same feeds (personal data included, as the
+//! members' keys are the cluster's), and a node killed with SIGKILL and started again
+//! catches up with what was written without it.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use sparkfeed_testkit::nats::NatsCluster;
+
+const SECRET: &str = "a-cluster-wide-token-secret-of-32-bytes-or-more";
+
+/// A running `sparkfeed serve` and what it printed.
+struct Node {
+    child: Child,
+    addr: String,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Node {
+    /// Starts a node over `data` on the cluster and waits for it to serve.
+    fn start(cluster: &NatsCluster, data: &Path, demo: bool) -> Node {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_sparkfeed"));
+        command
+            // No response cache: the comparisons below read what each node holds now.
+            .args(["serve", "--addr", "127.0.0.1:0", "--response-cache-ms", "0"])
+            .args(["--secret", SECRET, "--log"])
+            .arg(cluster.log_url())
+            .arg("--data-dir")
+            .arg(data)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null());
+        if demo {
+            command.arg("--demo");
+        }
+        let mut child = command.spawn().expect("serve starts");
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    return;
+                }
+            }
+        });
+        let deadline = Instant::now() + Duration::from_secs(300);
+        let addr = loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = lines
+                .recv_timeout(left)
+                .unwrap_or_else(|_| panic!("the node did not serve within 300 s"));
+            if let Some(rest) = line.trim().strip_prefix("GraphQL    http://") {
+                break rest.split('/').next().expect("an address").to_owned();
+            }
+        };
+        Node { child, addr, lines }
+    }
+
+    /// The demo token of the Prime member it printed.
+    fn member_token(&self) -> (String, String) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let line = self
+                .lines
+                .recv_timeout(left)
+                .expect("demo tokens are printed");
+            let words: Vec<&str> = line.split_whitespace().collect();
+            if let ["member", user, token] = words.as_slice() {
+                return ((*user).to_owned(), (*token).to_owned());
+            }
+        }
+    }
+
+    fn graphql(&self, token: Option<&str>, query: &str) -> serde_json::Value {
+        let body = serde_json::json!({ "query": query }).to_string();
+        let answer = post(&self.addr, "/graphql", token, &body);
+        let json = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}"))
+    }
+
+    fn readyz(&self) -> serde_json::Value {
+        let answer = get(&self.addr, "/readyz");
+        let json = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
+        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}"))
+    }
+
+    /// Waits (bounded) until the node's log holds `len` events and it is ready.
+    fn wait_for_head(&self, len: u64) {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let ready = self.readyz();
+            if ready["logHead"].as_u64() >= Some(len) && ready["ready"] == true {
+                return;
+            }
+            assert!(Instant::now() < deadline, "not caught up: {ready}");
+            // Paced by the round trip of the next /readyz itself.
+        }
+    }
+
+    fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Node {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn request(addr: &str, head: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(60)))
+        .expect("timeout");
+    let request = format!(
+        "{head}\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("send");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("answer");
+    answer
+}
+
+fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> String {
+    let auth = token.map_or(String::new(), |t| format!("\r\nauthorization: Bearer {t}"));
+    request(
+        addr,
+        &format!("POST {path} HTTP/1.1\r\ncontent-type: application/json{auth}"),
+        body,
+    )
+}
+
+fn get(addr: &str, path: &str) -> String {
+    request(addr, &format!("GET {path} HTTP/1.1"), "")
+}
+
+const FEED: &str = "{ feed(interest: \"SLUG\", first: 20) { edges { node { id caption \
+    author { handle displayName } smileCount sponsored tags { product { asin } } } } } }";
+
+fn feed(node: &Node, slug: &str) -> serde_json::Value {
+    let answer = node.graphql(None, &FEED.replace("SLUG", slug));
+    assert!(answer["errors"].is_null(), "{answer}");
+    answer["data"]["feed"].clone()
+}
+
+#[test]
+fn two_api_nodes_on_one_jetstream_log_serve_the_same_data_and_a_killed_node_catches_up() {
+    let cluster = NatsCluster::start(3);
+    let dirs = tempfile::tempdir().expect("temp dir");
+    let (dir_a, dir_b) = (dirs.path().join("a"), dirs.path().join("b"));
+    let a = Node::start(&cluster, &dir_a, true);
+    let (member, token) = a.member_token();
+    let b = Node::start(&cluster, &dir_b, false);
+    let head = a.readyz()["logHead"].as_u64().expect("a head");
+    assert!(
+        head > 1000,
+        "the demo world was seeded through node A: {head}"
+    );
+    b.wait_for_head(head);
+    let ready = b.readyz();
+    assert_eq!(ready["log"]["backend"], "jetstream", "{ready}");
+    assert_eq!(ready["log"]["connected"], true, "{ready}");
+
+    let interests = a.graphql(None, "{ interests(first: 1) { edges { node { slug } } } }");
+    let slug = interests["data"]["interests"]["edges"][0]["node"]["slug"]
+        .as_str()
+        .expect("an interest")
+        .to_owned();
+    let on_a = feed(&a, &slug);
+    let edges = on_a["edges"].as_array().expect("edges");
+    assert_eq!(edges.len(), 20, "{on_a}");
+    assert!(
+        edges
+            .iter()
+            .all(|e| e["node"]["caption"].is_string() && e["node"]["author"]["handle"].is_string()),
+        "captions and handles open on the node that wrote them: {on_a}"
+    );
+    assert_eq!(
+        feed(&b, &slug),
+        on_a,
+        "node B serves the same feed, personal data included"
+    );
+
+    // A write through each node: each reads its own at once, the other once it applied it.
+    let post_id = edges[0]["node"]["id"].as_str().expect("a post").to_owned();
+    let smile =
+        format!("mutation {{ smile(postId: \"{post_id}\") {{ position post {{ smileCount }} }} }}");
+    let smiled = b.graphql(Some(&token), &smile);
+    assert!(
+        smiled["errors"].is_null(),
+        "{member} smiles through B: {smiled}"
+    );
+    let position = smiled["data"]["smile"]["position"]
+        .as_u64()
+        .expect("a position");
+    a.wait_for_head(position + 1);
+    let on_a = feed(&a, &slug);
+    assert_eq!(
+        on_a["edges"][0]["node"]["smileCount"].as_u64(),
+        edges[0]["node"]["smileCount"].as_u64().map(|n| n + 1),
+        "node A shows the smile taken through node B"
+    );
+    assert_eq!(feed(&b, &slug), on_a, "both nodes show the smile");
+
+    // Node B dies; writes go on through A; B comes back and catches up.
+    b.kill();
+    let share =
+        format!("mutation {{ sharePost(postId: \"{post_id}\", channel: LINK) {{ position }} }}");
+    let mut last = 0;
+    for _ in 0..5 {
+        let shared = a.graphql(Some(&token), &share);
+        assert!(shared["errors"].is_null(), "{shared}");
+        last = shared["data"]["sharePost"]["position"]
+            .as_u64()
+            .expect("a position");
+    }
+    let b = Node::start(&cluster, &dir_b, false);
+    b.wait_for_head(last + 1);
+    assert_eq!(
+        feed(&b, &slug),
+        feed(&a, &slug),
+        "the restarted node caught up"
+    );
+    let (ready_a, ready_b) = (a.readyz(), b.readyz());
+    assert_eq!(ready_a["logHead"], ready_b["logHead"]);
+    println!(
+        "two nodes: head {} on both; B restarted and caught up {} events written without it",
+        ready_b["logHead"],
+        last + 1 - position
+    );
+}
