@@ -226,7 +226,7 @@ enum Command {
         /// `nats://HOST:PORT[,HOST:PORT…]`, a NATS JetStream cluster shared by any number
         /// of API nodes (the data directory then keeps this node's copy of it, its
         /// projections and keys; README, "Running a cluster").
-        #[arg(long, env = "SPARKFEED_LOG", default_value = "sled", value_parser = log_backend)]
+        #[arg(long, env = "SPARKFEED_LOG_URL", default_value = "sled", value_parser = log_backend)]
         log: server::LogBackend,
         /// Replicas of the JetStream stream and key bucket, when this node is the first to
         /// join (3 on a 3-server cluster; 1 on a lone nats-server).
