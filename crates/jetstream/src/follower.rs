@@ -163,6 +163,10 @@ async fn copy_from(
             deliver_policy: DeliverPolicy::ByStartSequence {
                 start_sequence: next,
             },
+            // Pulls expire (and heartbeats come) within seconds: the consumer lives on one
+            // server, and with the defaults (30 s, 15 s) a node whose connection survived
+            // that server's death noticed it only 30 to 65 s later (the fault test).
+            max_expires: Duration::from_secs(2),
             ..Default::default()
         })
         .await

@@ -135,7 +135,8 @@ impl Writer {
             match self.publish(&building, deadline).await {
                 Published::Landed(sequence) => {
                     if !self.wait(deadline, |a| a.sequence >= sequence).await {
-                        let requests = accepted.into_iter().map(|(r, _)| r).collect();
+                        // What did not fit in this group is answered too, never dropped.
+                        let requests = accepted.into_iter().map(|(r, _)| r).chain(batch).collect();
                         return unavailable(requests, "the local copy did not apply the message");
                     }
                     let events: usize = accepted.iter().map(|(r, _)| r.events.len()).sum();
@@ -154,7 +155,8 @@ impl Writer {
                         .wait(deadline, |a| a.sequence > building.sequence)
                         .await
                     {
-                        let requests = accepted.into_iter().map(|(r, _)| r).collect();
+                        // What did not fit in this group is answered too, never dropped.
+                        let requests = accepted.into_iter().map(|(r, _)| r).chain(batch).collect();
                         return unavailable(requests, "the local copy did not catch up");
                     }
                     let mut again: Vec<Request> = accepted.into_iter().map(|(r, _)| r).collect();
@@ -162,7 +164,8 @@ impl Writer {
                     batch = again;
                 }
                 Published::Unavailable(why) => {
-                    let requests = accepted.into_iter().map(|(r, _)| r).collect();
+                    // What did not fit in this group is answered too, never dropped.
+                    let requests = accepted.into_iter().map(|(r, _)| r).chain(batch).collect();
                     return unavailable(requests, &why);
                 }
             }

@@ -150,6 +150,12 @@ impl NatsCluster {
         );
     }
 
+    /// The index of the server named `name` (`n1`, `n2`, … as JetStream reports a stream's
+    /// leader), for [`kill`](Self::kill) and [`restart`](Self::restart).
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.servers.iter().position(|s| s.name == name)
+    }
+
     /// The client URL of each server.
     pub fn urls(&self) -> Vec<String> {
         self.servers
