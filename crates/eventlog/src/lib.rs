@@ -35,6 +35,7 @@ pub mod records;
 mod recovery;
 pub mod snapshot;
 mod space;
+pub mod staging;
 mod subscription;
 mod verify;
 mod writer;

@@ -31,19 +31,14 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, mpsc as std_mpsc};
 
-use sparkfeed_events::{
-    CodecError, EventId, EventRecord, NewEvent, Position, StreamName, StreamVersion, Timestamp,
-    codec,
-};
+use sparkfeed_events::{EventId, NewEvent, Position, StreamName, StreamVersion, Timestamp, codec};
 use tokio::sync::{mpsc, oneshot, watch};
 
 use crate::chunk::Chunker;
 use crate::merkle::{Frontier, Tails, leaf_of_stored};
 use crate::space::{Full, Space};
-use crate::{
-    AppendError, AppendRefused, Appended, Condition, ExpectedVersion, LogError, LogHead,
-    StreamState,
-};
+use crate::staging::{self, Placed};
+use crate::{AppendError, Appended, Condition, ExpectedVersion, LogError, LogHead, StreamState};
 use crate::{keys, records};
 
 /// How many sealed groups may wait for the syncer while it syncs; beyond that the stager
@@ -97,13 +92,6 @@ impl Stop {
             *guard = Some(why);
         }
     }
-}
-
-/// Where an event id already is.
-struct Placed {
-    position: Position,
-    stream: StreamName,
-    version: StreamVersion,
 }
 
 /// What one group accumulates while it is staged.
@@ -376,61 +364,24 @@ impl Writer {
         recorded_at: Option<Timestamp>,
         group: &mut Group,
     ) -> Result<Appended, AppendError> {
-        if let Some(done) = self.already_appended(&stream, &events, group)? {
+        if let Some(done) = staging::repeated(&stream, &events, |id| self.find(id, group))? {
             return Ok(done);
         }
-        for condition in conditions {
-            let actual = self.stream_state(&condition.stream, group)?;
-            if !actual.satisfies(condition.expected) {
-                return Err(AppendRefused::WrongExpectedVersion {
-                    stream: condition.stream.clone(),
-                    expected: condition.expected,
-                    actual,
-                }
-                .into());
-            }
-        }
-        let state = self.stream_state(&stream, group)?;
-        if !state.satisfies(expected) {
-            return Err(AppendRefused::WrongExpectedVersion {
-                stream,
-                expected,
-                actual: state,
-            }
-            .into());
-        }
-
+        let state = staging::check_versions(&stream, expected, conditions, |s| {
+            self.stream_state(s, group)
+        })?;
         let recorded_at =
             recorded_at.unwrap_or_else(|| Timestamp::now().max(self.last_recorded_at));
         let first_position = Position(self.head.len);
         let first_version = state.next_version();
-        let mut hash = self.head.hash;
-        let mut staged = Vec::with_capacity(events.len());
-        for (offset, event) in (0u64..).zip(events) {
-            let record = EventRecord {
-                position: Position(first_position.0 + offset),
-                stream: stream.clone(),
-                version: StreamVersion(first_version.0 + offset),
-                id: event.id,
-                event_type: event.event_type.clone(),
-                schema_version: event.schema_version,
-                recorded_at,
-                metadata: event.metadata,
-                payload: event.payload,
-            };
-            let (stored, next_hash) = codec::seal(&record, &hash).map_err(|e| {
-                let reason = format!("event {}: {e}", event.id);
-                match e {
-                    CodecError::TooLarge { .. } => AppendRefused::TooLarge { reason },
-                    _ => AppendRefused::Invalid {
-                        reason,
-                        code: e.code(),
-                    },
-                }
-            })?;
-            hash = next_hash;
-            staged.push((record, stored));
-        }
+        let (staged, hash) = staging::seal(
+            &stream,
+            first_position,
+            first_version,
+            recorded_at,
+            events,
+            self.head.hash,
+        )?;
 
         let count = u64::try_from(staged.len()).unwrap_or(u64::MAX);
         for (record, stored) in staged {
@@ -440,14 +391,7 @@ impl Writer {
                 group.index.push((key, position));
             }
             self.max_id = Some(self.max_id.map_or(record.id, |max| max.max(record.id)));
-            group.ids.insert(
-                record.id,
-                Placed {
-                    position: record.position,
-                    stream: record.stream,
-                    version: record.version,
-                },
-            );
+            group.ids.insert(record.id, Placed::of(&record));
         }
         let last_version = StreamVersion(first_version.0 + count - 1);
         group
@@ -468,65 +412,9 @@ impl Writer {
         })
     }
 
-    /// If every event id of `request` is already in the log as exactly this append, the
-    /// original placement; if none is, `None`; anything in between is a conflict.
-    fn already_appended(
-        &self,
-        stream: &StreamName,
-        events: &[NewEvent],
-        group: &Group,
-    ) -> Result<Option<Appended>, AppendError> {
-        let mut found = Vec::new();
-        for event in events {
-            if let Some(placed) = self.find(&event.id, group)? {
-                found.push((event.id, placed));
-            }
-        }
-        if found.is_empty() {
-            return Ok(None);
-        }
-        let conflict = |event_id, reason| -> AppendError {
-            AppendRefused::EventIdConflict { event_id, reason }.into()
-        };
-        if found.len() != events.len() {
-            let first = found[0].0;
-            return Err(conflict(
-                first,
-                "some of the append's event ids are in the log and some are not",
-            ));
-        }
-        let (_, first) = &found[0];
-        for (offset, (id, placed)) in (0u64..).zip(&found) {
-            if placed.stream != *stream {
-                return Err(conflict(*id, "the id was appended to another stream"));
-            }
-            if placed.position.0 != first.position.0 + offset
-                || placed.version.0 != first.version.0 + offset
-            {
-                return Err(conflict(
-                    *id,
-                    "the ids were appended in another order or split",
-                ));
-            }
-        }
-        let (_, last) = &found[found.len() - 1];
-        Ok(Some(Appended {
-            stream: stream.clone(),
-            first_position: first.position,
-            last_position: last.position,
-            first_version: first.version,
-            last_version: last.version,
-            deduplicated: true,
-        }))
-    }
-
     fn find(&self, id: &EventId, group: &Group) -> Result<Option<Placed>, LogError> {
-        if let Some(p) = group.ids.get(id) {
-            return Ok(Some(Placed {
-                position: p.position,
-                stream: p.stream.clone(),
-                version: p.version,
-            }));
+        if let Some(placed) = group.ids.get(id) {
+            return Ok(Some(placed.clone()));
         }
         if self.max_id.is_none_or(|max| *id > max) {
             return Ok(None);
@@ -543,11 +431,7 @@ impl Writer {
             reason: format!("event index points {id} at a missing record"),
         })?;
         let record = codec::open(stored.bytes()).map_err(|e| LogError::corrupt(position, e))?;
-        Ok(Some(Placed {
-            position,
-            stream: record.record.stream,
-            version: record.record.version,
-        }))
+        Ok(Some(Placed::of(&record.record)))
     }
 
     fn stream_state(&self, stream: &StreamName, group: &Group) -> Result<StreamState, LogError> {

@@ -21,14 +21,11 @@ use async_nats::jetstream::context::PublishErrorKind;
 use async_nats::jetstream::message::PublishMessage;
 use async_nats::jetstream::{self};
 use sha2::{Digest, Sha256};
+use sparkfeed_eventlog::staging::{self, Placed};
 use sparkfeed_eventlog::{
-    AppendError, AppendRefused, Appended, Condition, EventLog, ExpectedVersion, LogError,
-    StreamState,
+    AppendError, Appended, Condition, EventLog, ExpectedVersion, LogError, StreamState,
 };
-use sparkfeed_events::{
-    CodecError, EventId, EventRecord, Hash, NewEvent, Position, StreamName, StreamVersion,
-    Timestamp, codec,
-};
+use sparkfeed_events::{EventId, Hash, NewEvent, Position, StreamName, StreamVersion, Timestamp};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 
@@ -57,13 +54,6 @@ pub(crate) struct Writer {
     pub(crate) counters: Arc<Counters>,
     pub(crate) timeout: Duration,
     pub(crate) max_group_events: usize,
-}
-
-/// Where an event id already is.
-struct Placed {
-    position: Position,
-    stream: StreamName,
-    version: StreamVersion,
 }
 
 /// A group being built on the local copy at one stream sequence.
@@ -239,71 +229,41 @@ impl Writer {
     }
 
     fn stage(&self, request: &Request, building: &mut Building) -> Result<Staged, AppendError> {
-        if let Some(done) = self.already_appended(request, building)? {
+        let repeated = staging::repeated(&request.stream, &request.events, |id| {
+            match building.ids.get(id) {
+                Some(placed) => Ok(Some(placed.clone())),
+                None => Ok(self.local.find_event(id)?.map(|e| Placed::of(&e.record))),
+            }
+        })?;
+        if let Some(done) = repeated {
             return Ok(Staged::Answered(done));
         }
-        for condition in &request.conditions {
-            let actual = self.state(&condition.stream, building)?;
-            if !actual.satisfies(condition.expected) {
-                return Err(AppendRefused::WrongExpectedVersion {
-                    stream: condition.stream.clone(),
-                    expected: condition.expected,
-                    actual,
-                }
-                .into());
-            }
-        }
-        let state = self.state(&request.stream, building)?;
-        if !state.satisfies(request.expected) {
-            return Err(AppendRefused::WrongExpectedVersion {
-                stream: request.stream.clone(),
-                expected: request.expected,
-                actual: state,
-            }
-            .into());
-        }
-        let first_position =
-            building.first_position + building.appends.iter().map(Vec::len).sum::<usize>() as u64;
+        let state = staging::check_versions(
+            &request.stream,
+            request.expected,
+            &request.conditions,
+            |stream| match building.heads.get(stream) {
+                Some(state) => Ok(*state),
+                None => self.local.stream_state(stream),
+            },
+        )?;
+        let first_position = Position(
+            building.first_position + building.appends.iter().map(Vec::len).sum::<usize>() as u64,
+        );
         let first_version = state.next_version();
-        let mut hash = building.hash;
-        let mut sealed = Vec::with_capacity(request.events.len());
-        for (offset, event) in (0u64..).zip(&request.events) {
-            let record = EventRecord {
-                position: Position(first_position + offset),
-                stream: request.stream.clone(),
-                version: StreamVersion(first_version.0 + offset),
-                id: event.id,
-                event_type: event.event_type.clone(),
-                schema_version: event.schema_version,
-                recorded_at: building.recorded_at,
-                metadata: event.metadata.clone(),
-                payload: event.payload.clone(),
-            };
-            let (stored, next) = codec::seal(&record, &hash).map_err(|e| {
-                let reason = format!("event {}: {e}", event.id);
-                match e {
-                    CodecError::TooLarge { .. } => AppendRefused::TooLarge { reason },
-                    _ => AppendRefused::Invalid {
-                        reason,
-                        code: e.code(),
-                    },
-                }
-            })?;
-            hash = next;
-            sealed.push((record, stored));
-        }
+        let (sealed, hash) = staging::seal(
+            &request.stream,
+            first_position,
+            first_version,
+            building.recorded_at,
+            request.events.clone(),
+            building.hash,
+        )?;
         let count = sealed.len() as u64;
         let mut stored_records = Vec::with_capacity(sealed.len());
         for (record, stored) in sealed {
             building.bytes += stored.len() + 4;
-            building.ids.insert(
-                record.id,
-                Placed {
-                    position: record.position,
-                    stream: record.stream,
-                    version: record.version,
-                },
-            );
+            building.ids.insert(record.id, Placed::of(&record));
             stored_records.push(stored);
         }
         building.appends.push(stored_records);
@@ -314,78 +274,11 @@ impl Writer {
             .insert(request.stream.clone(), StreamState::At(last_version));
         Ok(Staged::Written(Appended {
             stream: request.stream.clone(),
-            first_position: Position(first_position),
-            last_position: Position(first_position + count - 1),
+            first_position,
+            last_position: Position(first_position.0 + count - 1),
             first_version,
             last_version,
             deduplicated: false,
-        }))
-    }
-
-    fn state(&self, stream: &StreamName, building: &Building) -> Result<StreamState, LogError> {
-        match building.heads.get(stream) {
-            Some(state) => Ok(*state),
-            None => self.local.stream_state(stream),
-        }
-    }
-
-    /// The original placement when every id of `request` is in the log as exactly this
-    /// append; `None` when none is; a conflict otherwise (as the embedded log answers).
-    fn already_appended(
-        &self,
-        request: &Request,
-        building: &Building,
-    ) -> Result<Option<Appended>, AppendError> {
-        let mut found = Vec::new();
-        for event in &request.events {
-            let placed = match building.ids.get(&event.id) {
-                Some(p) => Some(Placed {
-                    position: p.position,
-                    stream: p.stream.clone(),
-                    version: p.version,
-                }),
-                None => self.local.find_event(&event.id)?.map(|e| Placed {
-                    position: e.record.position,
-                    stream: e.record.stream,
-                    version: e.record.version,
-                }),
-            };
-            if let Some(placed) = placed {
-                found.push((event.id, placed));
-            }
-        }
-        let conflict = |event_id, reason| -> AppendError {
-            AppendRefused::EventIdConflict { event_id, reason }.into()
-        };
-        let (Some((first_id, first)), Some((_, last))) = (found.first(), found.last()) else {
-            return Ok(None);
-        };
-        if found.len() != request.events.len() {
-            return Err(conflict(
-                *first_id,
-                "some of the append's event ids are in the log and some are not",
-            ));
-        }
-        for (offset, (id, placed)) in (0u64..).zip(&found) {
-            if placed.stream != request.stream {
-                return Err(conflict(*id, "the id was appended to another stream"));
-            }
-            if placed.position.0 != first.position.0 + offset
-                || placed.version.0 != first.version.0 + offset
-            {
-                return Err(conflict(
-                    *id,
-                    "the ids were appended in another order or split",
-                ));
-            }
-        }
-        Ok(Some(Appended {
-            stream: request.stream.clone(),
-            first_position: first.position,
-            last_position: last.position,
-            first_version: first.version,
-            last_version: last.version,
-            deduplicated: true,
         }))
     }
 
