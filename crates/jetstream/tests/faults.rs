@@ -63,6 +63,45 @@ async fn stream_leader(urls: Vec<String>, name: String) -> Option<String> {
         .flatten()
 }
 
+/// How the restarted server `name` stands in the stream once it is a current replica (or
+/// the leader) with no lag, asked every 200 ms for at most 60 s; `None` if it never is.
+async fn replica_current(urls: Vec<String>, stream: String, name: String) -> Option<String> {
+    let client = async_nats::ConnectOptions::new()
+        .connection_timeout(Duration::from_secs(3))
+        .connect(urls)
+        .await
+        .ok()?;
+    let context = async_nats::jetstream::new(client);
+    let asked = async {
+        let mut pace = tokio::time::interval(Duration::from_millis(200));
+        loop {
+            pace.tick().await;
+            let Ok(mut found) = context.get_stream(stream.clone()).await else {
+                continue;
+            };
+            let Ok(info) = found.info().await else {
+                continue;
+            };
+            let Some(cluster) = info.cluster.clone() else {
+                continue;
+            };
+            if cluster.leader.as_deref() == Some(name.as_str()) {
+                return format!("{name} is the leader");
+            }
+            if let Some(peer) = cluster.replicas.iter().find(|p| p.name == name)
+                && peer.current
+                && !peer.offline
+                && peer.lag.unwrap_or(0) == 0
+            {
+                return format!("{name} is a current replica, lag 0");
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(60), asked)
+        .await
+        .ok()
+}
+
 /// Seconds from `origin` to `at`, negative when `at` came first.
 fn since(origin: Instant, at: Instant) -> f64 {
     at.saturating_duration_since(origin).as_secs_f64()
@@ -199,7 +238,7 @@ async fn a_nats_server_killed_under_write_load_loses_no_acknowledged_event() {
     .await
     .expect("restart");
     let down_for = killed_at.elapsed();
-    let new_leader = stream_leader(cluster.urls(), stream_name).await;
+    let new_leader = stream_leader(cluster.urls(), stream_name.clone()).await;
 
     hold(Duration::from_secs(2)).await;
     stop_tx.send(true).expect("the writers listen");
@@ -230,6 +269,18 @@ async fn a_nats_server_killed_under_write_load_loses_no_acknowledged_event() {
 
     // Every event a writer made was acknowledged, once: the log holds exactly them.
     conformance::converge(&nodes, total).await;
+    let rejoined = replica_current(
+        cluster.urls(),
+        stream_name.clone(),
+        format!("n{}", victim + 1),
+    )
+    .await
+    .unwrap_or_else(|| {
+        panic!(
+            "the restarted server n{} caught up with the stream",
+            victim + 1
+        )
+    });
     let mut lost = 0usize;
     let mut misplaced = Vec::new();
     let mut repeated = Vec::new();
@@ -264,7 +315,7 @@ async fn a_nats_server_killed_under_write_load_loses_no_acknowledged_event() {
         "faults/kill: killed n{} (stream leader {}; after restart {}), down {:.1} s, \
          log grew by {} events in the 4 s after the kill; acknowledged {total}, lost {lost}, retries after \
          LOG_UNAVAILABLE {unavailable}, duplicates answered {duplicates}, longest wait for an \
-         ack {:.1} s; heads: node-0 {}, node-1 {}; test {:.1} s",
+         ack {:.1} s; heads: node-0 {}, node-1 {}; rejoined: {rejoined}; test {:.1} s",
         victim + 1,
         leader.as_deref().unwrap_or("unknown"),
         new_leader.as_deref().unwrap_or("unknown"),
