@@ -14,6 +14,7 @@ mod hostile;
 mod ledger;
 mod merkle;
 mod operations;
+mod over_http;
 mod rebuilds;
 mod refusals;
 mod reports;

@@ -132,7 +132,7 @@ async fn a_websocket_with_a_forged_token_is_closed_at_connection_init() {
             Duration::from_secs(60),
         );
     assert!(Subscriber::connect(h.addr(), Some(&forged)).await.is_err());
-    // Without the graphql-transport-ws subprotocol, GET /graphql explains itself.
+    // A GET with neither a WebSocket upgrade nor a query is a 400 that says why.
     let answer = h.client().get("/graphql").await.expect("get");
     refused(&answer, 400, "BAD_REQUEST");
 }

@@ -3,8 +3,11 @@
 //!
 //! Status codes say what happened to the request itself: 200 for every executed GraphQL
 //! operation (its errors are in the body, each with `extensions.code`); 400 for JSON that
-//! is not a GraphQL request; 401 for a bad token; 413 for a body over the cap; 415 for a
-//! body that is not JSON; 503 for a request that ran out of time.
+//! is not a GraphQL request, and, to a client that accepts
+//! `application/graphql-response+json`, for a document that does not parse or validate
+//! (no `data`); 401 for a bad token; 405 for a mutation sent with GET; 406 for an
+//! `Accept` of neither JSON type; 413 for a body over the cap; 415 for a body that is not
+//! JSON; 503 for a request that ran out of time.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -25,6 +28,7 @@ use crate::schema::build_schema;
 use crate::sockets::MemberSockets;
 
 mod export;
+mod media;
 mod post;
 mod respond;
 mod state;

@@ -1,17 +1,23 @@
-//! `POST /graphql`: a query or mutation, read within the request's deadline, answered from
-//! the response cache or executed, with the status HTTP has a word for.
+//! `POST /graphql` (a query or mutation) and `GET /graphql?query=…` (a query only), read
+//! within the request's deadline, answered from the response cache or executed, with the
+//! media type the client accepts and the status HTTP has a word for (GraphQL over HTTP:
+//! `media.rs`).
+//!
+//! Invariant: a GET never executes a mutation (405, `Allow: POST`); only a GET's answer
+//! to an anonymous reader, with no error, says `Cache-Control: public`.
 
 use std::time::Instant;
 
 use axum::Extension;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::Response;
 use http_body_util::BodyExt;
 use hyper::body::Bytes;
 use tokio::time::Instant as Deadline;
 
+use super::media::{Media, is_request_error};
 use super::respond::{json, json_bytes, unauthenticated};
 use super::state::{AppState, identity};
 use crate::Api;
@@ -22,6 +28,24 @@ use crate::rate::ClientAddr;
 /// mutation is never a 429, so a client that retries 429s without keys writes nothing twice.
 pub(crate) const WROTE_HEADER: &str = "x-sparkfeed-wrote";
 
+/// Where a request's GraphQL comes from.
+pub(super) enum Source {
+    /// A POST's JSON body.
+    Post(Body),
+    /// A GET's URL parameters (`query`, `variables`, `operationName`, `extensions`).
+    Get(Uri),
+}
+
+/// The GET parameters of a query.
+#[derive(serde::Deserialize)]
+struct GetParams {
+    query: Option<String>,
+    variables: Option<String>,
+    #[serde(rename = "operationName")]
+    operation_name: Option<String>,
+    extensions: Option<String>,
+}
+
 /// The handler: executes the request and counts it by status and latency.
 pub(super) async fn graphql_post(
     State(state): State<AppState>,
@@ -29,8 +53,18 @@ pub(super) async fn graphql_post(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
+    graphql(&state, address.map(|a| a.0), &headers, Source::Post(body)).await
+}
+
+/// A request from either method, counted by status and latency.
+pub(super) async fn graphql(
+    state: &AppState,
+    address: Option<ClientAddr>,
+    headers: &HeaderMap,
+    source: Source,
+) -> Response {
     let started = Instant::now();
-    let response = execute(&state, address.map(|a| a.0), &headers, body).await;
+    let response = execute(state, address, headers, source).await;
     state
         .api
         .metrics
@@ -48,9 +82,17 @@ async fn execute(
     state: &AppState,
     address: Option<ClientAddr>,
     headers: &HeaderMap,
-    body: Body,
+    source: Source,
 ) -> Response {
     let api = &state.api;
+    let Some(media) = Media::accepted(headers) else {
+        return refuse(
+            api,
+            StatusCode::NOT_ACCEPTABLE,
+            "NOT_ACCEPTABLE",
+            "accept application/graphql-response+json or application/json",
+        );
+    };
     let identity = match identity(api, headers) {
         Ok(identity) => identity,
         Err(e) => {
@@ -61,14 +103,34 @@ async fn execute(
     // One deadline for the whole request, body included: a client that trickles its body
     // would otherwise hold its connection (and one of `max_connections`) for ever.
     let deadline = Deadline::now() + api.limits.request_timeout;
-    let bytes = match read_body(api, headers, body, deadline).await {
-        Ok(bytes) => bytes,
-        Err(refused) => return refused,
+    let get = matches!(source, Source::Get(_));
+    let public = get && identity.user.is_none();
+    let (bytes, parsed) = match source {
+        Source::Post(body) => match read_body(api, headers, body, deadline).await {
+            Ok(bytes) => (bytes, None),
+            Err(refused) => return refused,
+        },
+        Source::Get(uri) => match get_request(&uri) {
+            // The cache key of a GET: its URL parameters, apart from any POST body.
+            Ok(request) => (
+                Bytes::from(format!("GET {}", uri.query().unwrap_or(""))),
+                Some(request),
+            ),
+            Err((status, code, why)) => {
+                let mut refused = refuse(api, status, code, &why);
+                if status == StatusCode::METHOD_NOT_ALLOWED {
+                    refused
+                        .headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                }
+                return refused;
+            }
+        },
     };
     if let Some(answer) = api.responses.get(&bytes, identity.user.as_ref()) {
-        return json_bytes(answer);
+        return with_media(json_bytes(answer), media, get.then_some(public));
     }
-    let mut request = match parse_request(&bytes) {
+    let mut request = match parsed.map_or_else(|| parse_request(&bytes), Ok) {
         Ok(request) => request,
         Err(why) => return refuse(api, StatusCode::BAD_REQUEST, "BAD_REQUEST", &why),
     };
@@ -110,7 +172,87 @@ async fn execute(
     };
     let cache =
         response.errors.is_empty() && query.as_deref().is_some_and(crate::cache::only_queries);
-    answer(api, &response, cache.then_some((bytes, viewer, applied)))
+    let public = public && response.errors.is_empty();
+    with_media(
+        answer(
+            api,
+            &response,
+            cache.then_some((bytes, viewer, applied)),
+            media,
+        ),
+        media,
+        get.then_some(public),
+    )
+}
+
+/// The request a GET's URL parameters hold: a query (never a mutation: 405), or why not.
+fn get_request(uri: &Uri) -> Result<async_graphql::Request, (StatusCode, &'static str, String)> {
+    let bad = |why: String| (StatusCode::BAD_REQUEST, "BAD_REQUEST", why);
+    let params = axum::extract::Query::<GetParams>::try_from_uri(uri)
+        .map_err(|e| bad(format!("the URL parameters are not a GraphQL request: {e}")))?
+        .0;
+    let query = params
+        .query
+        .filter(|q| !q.trim().is_empty())
+        .ok_or_else(|| bad("GET /graphql needs a `query` parameter".into()))?;
+    if is_mutation(&query, params.operation_name.as_deref()) {
+        return Err((
+            StatusCode::METHOD_NOT_ALLOWED,
+            "METHOD_NOT_ALLOWED",
+            "mutations are sent with POST, never GET".into(),
+        ));
+    }
+    let mut request = async_graphql::Request::new(query);
+    if let Some(name) = params.operation_name {
+        request = request.operation_name(name);
+    }
+    if let Some(variables) = params.variables {
+        let value: serde_json::Value = serde_json::from_str(&variables)
+            .map_err(|e| bad(format!("`variables` is not JSON: {e}")))?;
+        request = request.variables(async_graphql::Variables::from_json(value));
+    }
+    if let Some(extensions) = params.extensions {
+        let _: serde_json::Map<String, serde_json::Value> = serde_json::from_str(&extensions)
+            .map_err(|e| bad(format!("`extensions` is not a JSON object: {e}")))?;
+    }
+    Ok(request)
+}
+
+/// Whether the operation `query` would run (the one named, or the only one) is a mutation.
+/// A document that does not parse is left to the executor, which says why.
+fn is_mutation(query: &str, operation: Option<&str>) -> bool {
+    use async_graphql::parser::types::{DocumentOperations, OperationType};
+    let Ok(document) = async_graphql::parser::parse_query(query) else {
+        return false;
+    };
+    let kind = match (&document.operations, operation) {
+        (DocumentOperations::Single(op), _) => Some(op.node.ty),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name).map(|op| op.node.ty),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => {
+            ops.values().next().map(|op| op.node.ty)
+        }
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    kind == Some(OperationType::Mutation)
+}
+
+/// `response` with the negotiated `Content-Type`, and for a GET its `Cache-Control`:
+/// `public` (for the response cache's time) when `public`, else `private, no-store`.
+fn with_media(mut response: Response, media: Media, get_public: Option<bool>) -> Response {
+    if response.status() == StatusCode::OK || response.status() == StatusCode::BAD_REQUEST {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, media.content_type());
+    }
+    if let Some(public) = get_public {
+        let value = if public && response.status() == StatusCode::OK {
+            HeaderValue::from_static("public, max-age=1")
+        } else {
+            HeaderValue::from_static("private, no-store")
+        };
+        response.headers_mut().insert(header::CACHE_CONTROL, value);
+    }
+    response
 }
 
 /// The body of a JSON request, read whole before `deadline` and within the size cap, or
@@ -192,6 +334,7 @@ fn answer(
         Option<sparkfeed_domain::UserId>,
         sparkfeed_events::Position,
     )>,
+    media: Media,
 ) -> Response {
     for error in &response.errors {
         let code = error
@@ -204,7 +347,14 @@ fn answer(
             );
         api.metrics.error(&code);
     }
-    let Ok(body) = serde_json::to_vec(response) else {
+    // Nothing executed, and the client understands status codes: 400 and no `data`.
+    let request_error = media == Media::GraphqlResponse && is_request_error(response);
+    let encoded = if request_error {
+        serde_json::to_vec(&serde_json::json!({ "errors": response.errors }))
+    } else {
+        serde_json::to_vec(response)
+    };
+    let Ok(body) = encoded else {
         return refuse(
             api,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -217,6 +367,9 @@ fn answer(
         api.responses.put(request, viewer, applied, body.clone());
     }
     let mut answer = json_bytes(body);
+    if request_error {
+        *answer.status_mut() = StatusCode::BAD_REQUEST;
+    }
     // A mutation over its rate, and nothing written: 429 with the wait it set.
     if let Some(wait) = response.http_headers.get(header::RETRY_AFTER)
         && !response.http_headers.contains_key(WROTE_HEADER)

@@ -38,7 +38,13 @@ pub(super) async fn graphql_ws(
     headers: HeaderMap,
     protocol: Result<GraphQLProtocol, StatusCode>,
     upgrade: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
+    uri: axum::http::Uri,
 ) -> Response {
+    // A plain GET (no upgrade asked for) is a query over HTTP.
+    if !headers.contains_key(header::UPGRADE) {
+        let source = super::post::Source::Get(uri);
+        return super::post::graphql(&state, address.map(|a| a.0), &headers, source).await;
+    }
     let offered = headers
         .get(header::SEC_WEBSOCKET_PROTOCOL)
         .and_then(|v| v.to_str().ok())
@@ -48,8 +54,8 @@ pub(super) async fn graphql_ws(
             StatusCode::BAD_REQUEST,
             &request_error(
                 "BAD_REQUEST",
-                "GET /graphql is for subscriptions over WebSocket with the \
-                 graphql-transport-ws subprotocol; send queries and mutations with POST",
+                "a WebSocket on /graphql speaks the graphql-transport-ws subprotocol; \
+                 send queries with GET or POST, mutations with POST",
             ),
         );
     };
