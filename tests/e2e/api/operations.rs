@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use serde_json::json;
+use sha2::Digest;
 
 use super::*;
 
@@ -16,11 +17,42 @@ async fn graphiql_health_and_readiness_answer_over_http() {
     let page = client.get("/").await.expect("graphiql");
     assert_eq!(page.status, 200);
     assert!(
-        page.text.contains("graphiql"),
+        page.text.contains("/graphiql/graphiql.min.js"),
         "GraphiQL page: {}",
         page.text
     );
-    assert!(page.text.contains("/graphql"), "points at the endpoint");
+    assert!(
+        !page.text.contains("http://") && !page.text.contains("https://"),
+        "the page loads nothing from elsewhere: {}",
+        page.text
+    );
+    let policy = page
+        .headers
+        .get("content-security-policy")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert_eq!(
+        policy,
+        sparkfeed_api::http::graphiql::CONTENT_SECURITY_POLICY
+    );
+    assert!(policy.contains("script-src 'self';") && policy.contains("connect-src 'self';"));
+    // Every file it loads is served from the binary, byte for byte the pinned build.
+    let sums = include_str!("../../../crates/api/assets/graphiql/SHA256SUMS");
+    for line in sums.lines() {
+        let (sum, name) = line.split_once("  ").expect("a sha256sum line");
+        let file = client
+            .get(&format!("/graphiql/{name}"))
+            .await
+            .expect("asset");
+        assert_eq!(file.status, 200, "{name}");
+        let served = sha2::Sha256::digest(file.text.as_bytes());
+        let hex: String = served.iter().map(|b| format!("{b:02x}")).collect();
+        assert_eq!(hex, sum, "{name} is the recorded build");
+    }
+    let start = client.get("/graphiql/start.js").await.expect("start");
+    assert!(start.text.contains("'/graphql'"), "points at the endpoint");
+    let missing = client.get("/graphiql/nope.js").await.expect("404");
+    assert_eq!(missing.status, 404);
 
     let health = client.get("/healthz").await.expect("healthz");
     assert_eq!((health.status, health.text.as_str()), (200, "ok\n"));

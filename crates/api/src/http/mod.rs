@@ -14,11 +14,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use async_graphql::http::GraphiQLSource;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use tokio::sync::{Semaphore, watch};
 
@@ -28,6 +27,7 @@ use crate::schema::build_schema;
 use crate::sockets::MemberSockets;
 
 mod export;
+pub mod graphiql;
 mod media;
 mod post;
 mod respond;
@@ -62,23 +62,14 @@ fn router_with(
         closing,
     };
     Router::new()
-        .route("/", get(graphiql))
+        .route("/", get(graphiql::page))
+        .route("/graphiql/{name}", get(graphiql::asset))
         .route("/graphql", get(ws::graphql_ws).post(post::graphql_post))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics))
         .route("/export", get(export::export))
         .with_state(state)
-}
-
-async fn graphiql() -> Html<String> {
-    Html(
-        GraphiQLSource::build()
-            .endpoint("/graphql")
-            .subscription_endpoint("/graphql")
-            .title("sparkfeed")
-            .finish(),
-    )
 }
 
 async fn readyz(State(state): State<AppState>) -> Response {
