@@ -11,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
@@ -56,23 +57,23 @@ pub struct Phase {
 
 /// One server configuration's measurements.
 pub struct Setup {
-    label: String,
-    feed: Vec<Phase>,
+    pub(crate) label: String,
+    pub(crate) feed: Vec<Phase>,
     /// `forYou` first pages (a fresh ranking each, unless the response cache answers).
-    for_you: Vec<Phase>,
-    mutations: Vec<Phase>,
+    pub(crate) for_you: Vec<Phase>,
+    pub(crate) mutations: Vec<Phase>,
     /// Feed pages read while [`MIXED_WRITERS`] clients share posts, and those shares.
-    mixed_feed: Vec<Phase>,
-    mixed_writes: Vec<Phase>,
+    pub(crate) mixed_feed: Vec<Phase>,
+    pub(crate) mixed_writes: Vec<Phase>,
     /// Response-cache hits over lookups during the feed phases.
-    hit_ratio: Option<f64>,
+    pub(crate) hit_ratio: Option<f64>,
 }
 
 /// What `bench api` measured.
 pub struct ApiReport {
     clients: usize,
     seconds: f64,
-    setups: Vec<Setup>,
+    pub(crate) setups: Vec<Setup>,
 }
 
 /// The feed page the benchmark reads: 20 post cards with author, media, tags and products.
@@ -105,12 +106,13 @@ pub const FOR_YOU_PAGE: &str = "query {
 
 /// Writers in the mixed phase: they share the posts the readers' feeds show, so every
 /// share invalidates rows the feed pages read.
-const MIXED_WRITERS: usize = 4;
+pub(crate) const MIXED_WRITERS: usize = 4;
 
 const SHARE: &str =
     "mutation($p: ID!) { sharePost(postId: $p, channel: LINK) { position post { shareCount } } }";
 
-struct ServerProcess {
+/// A `sparkfeed serve` child process and its scratch data directory: killed when dropped.
+pub(crate) struct ServerProcess {
     child: Child,
     _dir: tempfile::TempDir,
 }
@@ -131,37 +133,98 @@ fn start_server(
     response_cache_ms: u64,
     rate_limits: bool,
 ) -> anyhow::Result<(ServerProcess, SocketAddr, String)> {
-    let rate = if rate_limits { "1000000000" } else { "0" };
+    let node = Node {
+        response_cache_ms,
+        rate_limits,
+        demo: true,
+        extra: Vec::new(),
+    };
+    match start_node(dir, &node)? {
+        (server, addr, Some(token)) => Ok((server, addr, token)),
+        _ => bail!("the server did not print its address and demo tokens"),
+    }
+}
+
+/// How to start a `sparkfeed serve` child ([`start_node`]).
+pub(crate) struct Node {
+    /// `--response-cache-ms`.
+    pub(crate) response_cache_ms: u64,
+    /// The mutation limits checked at a rate no client reaches, or turned off.
+    pub(crate) rate_limits: bool,
+    /// `--demo`: seed the demo world if the log is empty, and print the demo tokens.
+    pub(crate) demo: bool,
+    /// More flags (`--log nats://…`, `--secret …`).
+    pub(crate) extra: Vec<String>,
+}
+
+/// How long a child `serve` may take to print its address (and with `--demo` its tokens):
+/// seeding the demo world, or catching up with a shared log, included.
+const STARTUP: Duration = Duration::from_secs(300);
+
+/// Starts `sparkfeed serve` as `node` says on a free loopback port over a scratch data
+/// directory in `dir`; answers its address and, with `--demo`, the demo member's token.
+pub(crate) fn start_node(
+    dir: &std::path::Path,
+    node: &Node,
+) -> anyhow::Result<(ServerProcess, SocketAddr, Option<String>)> {
+    let rate = if node.rate_limits { "1000000000" } else { "0" };
     let data = tempfile::tempdir_in(dir).context("scratch data directory")?;
     let exe = std::env::current_exe().context("this binary")?;
-    let mut child = Command::new(exe)
-        .args(["serve", "--demo", "--addr", "127.0.0.1:0", "--data-dir"])
+    let mut command = Command::new(exe);
+    command.arg("serve");
+    if node.demo {
+        command.arg("--demo");
+    }
+    let mut child = command
+        .args(["--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data.path())
         .arg("--response-cache-ms")
-        .arg(response_cache_ms.to_string())
+        .arg(node.response_cache_ms.to_string())
         .args(["--member-mutations-per-second", rate])
         .args(["--address-mutations-per-second", rate])
+        .args(&node.extra)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
-        .context("starting sparkfeed serve --demo")?;
+        .context("starting sparkfeed serve")?;
     let stdout = child.stdout.take().context("server stdout")?;
     let server = ServerProcess { child, _dir: data };
+    // The lines are read on a thread of their own so that a server that never prints them
+    // is given up on after STARTUP (and killed as `server` drops).
+    let (lines, read) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + STARTUP;
     let mut addr = None;
     let mut token = None;
-    for line in BufReader::new(stdout).lines() {
-        let line = line.context("reading the server's output")?;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let line = match read.recv_timeout(left) {
+            Ok(line) => line.context("reading the server's output")?,
+            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+                bail!("the server did not print its address within {STARTUP:?}")
+            }
+            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => break,
+        };
         if let Some(found) = graphiql_address(&line) {
             addr = Some(found?);
+            if !node.demo {
+                break;
+            }
         }
         if let Some(rest) = line.trim().strip_prefix("member") {
             token = rest.split_whitespace().nth(1).map(str::to_owned);
             break;
         }
     }
-    match (addr, token) {
-        (Some(addr), Some(token)) => Ok((server, addr, token)),
-        _ => bail!("the server did not print its address and demo tokens"),
+    match addr {
+        Some(addr) => Ok((server, addr, token)),
+        None => bail!("the server did not print its address"),
     }
 }
 
@@ -185,12 +248,29 @@ pub(crate) async fn phase<F>(
 where
     F: Fn(usize, usize) -> (&'static str, Value) + Send + Sync + Clone + 'static,
 {
+    phase_on(&[addr], tokens, config, request).await
+}
+
+/// [`phase`] with the clients spread over several servers: client `c` on `addrs[c % len]`.
+pub(crate) async fn phase_on<F>(
+    addrs: &[SocketAddr],
+    tokens: &[Option<String>],
+    config: &ApiBench,
+    request: F,
+) -> anyhow::Result<Phase>
+where
+    F: Fn(usize, usize) -> (&'static str, Value) + Send + Sync + Clone + 'static,
+{
+    let Some(&first) = addrs.first() else {
+        bail!("no server to drive");
+    };
     let deadline = Instant::now() + Duration::from_secs_f64(config.seconds);
     let per_client = config.max_requests.div_ceil(config.clients.max(1));
     let started = Instant::now();
     let mut tasks = Vec::new();
     for c in 0..config.clients {
         let request = request.clone();
+        let addr = addrs.get(c % addrs.len()).copied().unwrap_or(first);
         let mut client = Client::new(addr);
         client.set_token(tokens.get(c % tokens.len().max(1)).cloned().flatten());
         tasks.push(tokio::spawn(async move {
@@ -256,6 +336,16 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
 
+/// The response cache's (hits, misses) from `/metrics`, summed over `addrs`.
+async fn cache_counts_of(addrs: &[SocketAddr]) -> (u64, u64) {
+    let mut sum = (0, 0);
+    for addr in addrs {
+        let (hits, misses) = cache_counts(*addr).await;
+        sum = (sum.0 + hits, sum.1 + misses);
+    }
+    sum
+}
+
 /// The response cache's (hits, misses) from `/metrics`.
 async fn cache_counts(addr: SocketAddr) -> (u64, u64) {
     let Ok(answer) = Client::new(addr).get("/metrics").await else {
@@ -273,10 +363,11 @@ async fn cache_counts(addr: SocketAddr) -> (u64, u64) {
     (count("hit"), count("miss"))
 }
 
-/// A server under test and what it needs.
-struct Target {
+/// A server under test (or several sharing one log) and what it needs.
+pub(crate) struct Target {
     label: String,
-    addr: SocketAddr,
+    /// The servers the clients are spread over; the first registered the readers.
+    addrs: Vec<SocketAddr>,
     token: Option<String>,
     interests: Vec<String>,
     posts: Vec<String>,
@@ -285,21 +376,31 @@ struct Target {
     _process: Option<ServerProcess>,
 }
 
-async fn prepare(
+/// Targets prepared so far in this process: servers sharing one log must not register
+/// the same reader handles twice.
+static PREPARED: AtomicUsize = AtomicUsize::new(0);
+
+/// Registers one reader per client on `addrs[0]` and lists the interests and posts there.
+pub(crate) async fn prepare(
     label: String,
-    addr: SocketAddr,
+    addrs: Vec<SocketAddr>,
     token: Option<String>,
     process: Option<ServerProcess>,
     clients: usize,
 ) -> anyhow::Result<Target> {
+    let Some(&addr) = addrs.first() else {
+        bail!("no server to prepare");
+    };
     let mut probe = Client::new(addr);
     let mut readers = Vec::with_capacity(clients);
     let run = std::process::id();
+    let target = PREPARED.fetch_add(1, Ordering::Relaxed);
     for c in 0..clients {
+        let handle = format!("bench_{run}_{target}_{c}");
         let answer = probe
             .graphql(
                 "mutation($h: String!) { registerUser(handle: $h, displayName: \"Bench reader\") { token } }",
-                json!({ "h": format!("bench_{run}_{c}") }),
+                json!({ "h": handle }),
             )
             .await
             .context("registering a reader")?;
@@ -344,7 +445,7 @@ async fn prepare(
     }
     Ok(Target {
         label,
-        addr,
+        addrs,
         token,
         interests,
         posts,
@@ -361,7 +462,7 @@ async fn targets(config: &ApiBench) -> anyhow::Result<Vec<Target>> {
         Some(addr) => {
             let label = "server at --addr".into();
             let token = config.token.clone();
-            targets.push(prepare(label, addr, token, None, config.clients).await?);
+            targets.push(prepare(label, vec![addr], token, None, config.clients).await?);
         }
         None => {
             for (label, ms, rate_limits) in [
@@ -371,8 +472,14 @@ async fn targets(config: &ApiBench) -> anyhow::Result<Vec<Target>> {
             ] {
                 let (process, addr, token) = start_server(&config.dir, ms, rate_limits)?;
                 let process = Some(process);
-                targets
-                    .push(prepare(label.into(), addr, Some(token), process, config.clients).await?);
+                let target = prepare(
+                    label.into(),
+                    vec![addr],
+                    Some(token),
+                    process,
+                    config.clients,
+                );
+                targets.push(target.await?);
             }
         }
     }
@@ -388,85 +495,90 @@ pub fn api(config: &ApiBench) -> anyhow::Result<ApiReport> {
         .context("starting the runtime")?;
     runtime.block_on(async {
         let targets = targets(config).await?;
-        let warm = ApiBench {
-            seconds: 1.0,
-            addr: None,
-            token: None,
-            dir: PathBuf::new(),
-            ..*config
-        };
-        let mut setups: Vec<Setup> = targets
-            .iter()
-            .map(|t| Setup {
-                label: t.label.clone(),
-                feed: Vec::new(),
-                for_you: Vec::new(),
-                mutations: Vec::new(),
-                mixed_feed: Vec::new(),
-                mixed_writes: Vec::new(),
-                hit_ratio: None,
-            })
-            .collect();
-        let mut lookups = vec![(0u64, 0u64); targets.len()];
-        for run in 0..=config.runs.max(1) {
-            for (i, target) in targets.iter().enumerate() {
-                let interests = target.interests.clone();
-                let feed_request = move |c: usize, i: usize| {
-                    let interest = &interests[(c * 7 + i) % interests.len()];
-                    (FEED_PAGE, json!({ "interest": interest }))
-                };
-                let posts = target.posts.clone();
-                let share_request = move |c: usize, i: usize| {
-                    let post = &posts[(c * 13 + i * 7) % posts.len().max(1)];
-                    (SHARE, json!({ "p": post }))
-                };
-                let writer = [target.token.clone()];
-                if run == 0 {
-                    // Warm the caches and connections; not reported.
-                    phase(target.addr, &target.readers, &warm, feed_request.clone()).await?;
-                    continue;
-                }
-                let before = cache_counts(target.addr).await;
-                setups[i]
-                    .feed
-                    .push(phase(target.addr, &target.readers, config, feed_request.clone()).await?);
-                let after = cache_counts(target.addr).await;
-                lookups[i].0 += after.0 - before.0.min(after.0);
-                lookups[i].1 += after.1 - before.1.min(after.1);
-                let for_you_request = |_: usize, _: usize| (FOR_YOU_PAGE, json!({}));
-                setups[i]
-                    .for_you
-                    .push(phase(target.addr, &target.readers, config, for_you_request).await?);
-                if target.token.is_some() && !target.posts.is_empty() {
-                    setups[i]
-                        .mutations
-                        .push(phase(target.addr, &writer, config, share_request.clone()).await?);
-                    let writers = ApiBench {
-                        clients: MIXED_WRITERS,
-                        addr: None,
-                        token: None,
-                        dir: PathBuf::new(),
-                        ..*config
-                    };
-                    let (reads, writes) = tokio::join!(
-                        phase(target.addr, &target.readers, config, feed_request),
-                        phase(target.addr, &writer, &writers, share_request),
-                    );
-                    setups[i].mixed_feed.push(reads?);
-                    setups[i].mixed_writes.push(writes?);
-                }
-            }
-        }
-        for (setup, (hits, misses)) in setups.iter_mut().zip(lookups) {
-            if hits + misses > 0 {
-                setup.hit_ratio = Some(hits as f64 / (hits + misses) as f64);
-            }
-        }
-        Ok(ApiReport {
-            clients: config.clients,
-            seconds: config.seconds,
-            setups,
+        measure(config, &targets).await
+    })
+}
+
+/// Measures `targets`, all running, in interleaved runs (the first a warm-up, not reported).
+pub(crate) async fn measure(config: &ApiBench, targets: &[Target]) -> anyhow::Result<ApiReport> {
+    let warm = ApiBench {
+        seconds: 1.0,
+        addr: None,
+        token: None,
+        dir: PathBuf::new(),
+        ..*config
+    };
+    let mut setups: Vec<Setup> = targets
+        .iter()
+        .map(|t| Setup {
+            label: t.label.clone(),
+            feed: Vec::new(),
+            for_you: Vec::new(),
+            mutations: Vec::new(),
+            mixed_feed: Vec::new(),
+            mixed_writes: Vec::new(),
+            hit_ratio: None,
         })
+        .collect();
+    let mut lookups = vec![(0u64, 0u64); targets.len()];
+    for run in 0..=config.runs.max(1) {
+        for (i, target) in targets.iter().enumerate() {
+            let interests = target.interests.clone();
+            let feed_request = move |c: usize, i: usize| {
+                let interest = &interests[(c * 7 + i) % interests.len()];
+                (FEED_PAGE, json!({ "interest": interest }))
+            };
+            let posts = target.posts.clone();
+            let share_request = move |c: usize, i: usize| {
+                let post = &posts[(c * 13 + i * 7) % posts.len().max(1)];
+                (SHARE, json!({ "p": post }))
+            };
+            let writer = [target.token.clone()];
+            if run == 0 {
+                // Warm the caches and connections; not reported.
+                phase_on(&target.addrs, &target.readers, &warm, feed_request.clone()).await?;
+                continue;
+            }
+            let before = cache_counts_of(&target.addrs).await;
+            setups[i].feed.push(
+                phase_on(&target.addrs, &target.readers, config, feed_request.clone()).await?,
+            );
+            let after = cache_counts_of(&target.addrs).await;
+            lookups[i].0 += after.0 - before.0.min(after.0);
+            lookups[i].1 += after.1 - before.1.min(after.1);
+            let for_you_request = |_: usize, _: usize| (FOR_YOU_PAGE, json!({}));
+            setups[i]
+                .for_you
+                .push(phase_on(&target.addrs, &target.readers, config, for_you_request).await?);
+            if target.token.is_some() && !target.posts.is_empty() {
+                setups[i]
+                    .mutations
+                    .push(phase_on(&target.addrs, &writer, config, share_request.clone()).await?);
+                let writers = ApiBench {
+                    clients: MIXED_WRITERS,
+                    addr: None,
+                    token: None,
+                    dir: PathBuf::new(),
+                    ..*config
+                };
+                let (reads, writes) = tokio::join!(
+                    phase_on(&target.addrs, &target.readers, config, feed_request),
+                    phase_on(&target.addrs, &writer, &writers, share_request),
+                );
+                setups[i].mixed_feed.push(reads?);
+                setups[i].mixed_writes.push(writes?);
+            }
+        }
+    }
+    for (setup, (hits, misses)) in setups.iter_mut().zip(lookups) {
+        if hits + misses > 0 {
+            setup.hit_ratio = Some(hits as f64 / (hits + misses) as f64);
+        }
+    }
+    Ok(ApiReport {
+        clients: config.clients,
+        seconds: config.seconds,
+        setups,
     })
 }
 

@@ -4,6 +4,8 @@
 //! - [`all`]: every workload of issue 17 in one run, beside a throwaway PostgreSQL 15
 //!   ([`postgres`]) with `--vs-postgres`;
 //! - [`append`]: durable appends per second beside raw sled, measured in the same run;
+//! - [`cluster`]: appends and the API on a 3-server NATS JetStream cluster, one node and
+//!   two, beside the embedded sled log in the same run;
 //! - [`projections`]: rebuild throughput and feed-page latency over a seed world;
 //! - [`api`]: GraphQL throughput and latency over loopback HTTP against `serve --demo`;
 //! - [`lag`]: how far the live projections run behind a steady write rate;
@@ -17,6 +19,7 @@
 pub mod all;
 pub mod api;
 pub mod append;
+pub mod cluster;
 pub mod export;
 pub mod lag;
 pub mod postgres;

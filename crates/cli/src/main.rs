@@ -356,6 +356,29 @@ enum BenchCommand {
     /// Feed-page and mutation throughput and latency of the GraphQL API over loopback HTTP,
     /// with N concurrent clients; starts `serve --demo` in a child process unless --addr.
     Api(ApiArgs),
+    /// Durable appends and the GraphQL API on a 3-server NATS JetStream cluster it starts
+    /// (one API node and two), next to the embedded sled log, in one run (needs
+    /// nats-server).
+    Cluster {
+        /// Concurrent writers of the append measurements, one measurement per count.
+        #[arg(long, value_delimiter = ',', default_value = "1,16,64",
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=4096))]
+        writers: Vec<usize>,
+        /// Seconds per append measurement and per API phase.
+        #[arg(long, default_value_t = 2.0, value_parser = seconds)]
+        seconds: f64,
+        /// Rounds (interleaved); medians are reported.
+        #[arg(long, default_value_t = 3,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
+        runs: usize,
+        /// Concurrent API clients (on two nodes, half on each).
+        #[arg(long, default_value_t = 32,
+              value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(2..=10_000))]
+        clients: usize,
+        /// Where the scratch logs and data directories go.
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
     /// Rebuild throughput of every projection over a seed world of about a million events,
     /// and feed-page read latency over its 100,000 posts.
     Projections(ProjectionsArgs),
@@ -972,6 +995,23 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             let config = bench_append::AppendBench { seconds, runs, dir };
             let report = bench_append::append(&config);
             report.context("append benchmark")?.to_string()
+        }
+        BenchCommand::Cluster {
+            writers,
+            seconds,
+            runs,
+            clients,
+            dir,
+        } => {
+            let config = sparkfeed_bench::cluster::ClusterBench {
+                writers,
+                seconds,
+                runs,
+                clients,
+                dir,
+            };
+            let report = sparkfeed_bench::cluster::cluster(&config);
+            report.context("cluster benchmark")?.to_string()
         }
     };
     print!("{report}");

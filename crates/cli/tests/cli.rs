@@ -697,3 +697,44 @@ fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
     assert!(err.contains("contracts.jsonl"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+#[test]
+fn bench_cluster_prints_appends_and_api_on_sled_and_on_one_and_two_jetstream_nodes() {
+    // A real 3-server cluster: without nats-server this fails, it does not skip.
+    sparkfeed_testkit::nats::nats_server();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (code, out, err) = sparkfeed(&[
+        "bench",
+        "cluster",
+        "--writers",
+        "1,4",
+        "--seconds",
+        "0.3",
+        "--runs",
+        "1",
+        "--clients",
+        "2",
+        "--dir",
+        dir.path().to_str().expect("utf-8"),
+    ]);
+    assert_eq!(code, 0, "{out}{err}");
+    for workload in [
+        "append, 1 writer ",
+        "append, 4 writers",
+        "API feed page (first: 20)",
+    ] {
+        for setup in [
+            "embedded sled log",
+            "JetStream R3, 1 node ",
+            "JetStream R3, 2 nodes",
+        ] {
+            assert!(
+                out.lines()
+                    .any(|l| l.starts_with(workload) && l.contains(setup)),
+                "missing {workload:?} on {setup:?} in\n{out}"
+            );
+        }
+    }
+    assert!(out.contains("API mutation (sharePost)"), "{out}");
+    assert!(!out.contains("first failed answer"), "{out}");
+}

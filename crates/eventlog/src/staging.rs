@@ -113,6 +113,9 @@ pub fn check_versions(
     Ok(own)
 }
 
+/// Records with their stored bytes, in log order, and the chain hash after the last.
+pub type SealedRecords = (Vec<(EventRecord, Vec<u8>)>, Hash);
+
 /// `events` as the records of `stream` from `first_position` and `first_version`, recorded
 /// at `recorded_at`, each sealed onto the chain after `hash`; with the chain's new end.
 pub fn seal(
@@ -122,7 +125,7 @@ pub fn seal(
     recorded_at: Timestamp,
     events: Vec<NewEvent>,
     mut hash: Hash,
-) -> Result<(Vec<(EventRecord, Vec<u8>)>, Hash), AppendError> {
+) -> Result<SealedRecords, AppendError> {
     let mut sealed = Vec::with_capacity(events.len());
     for (offset, event) in (0u64..).zip(events) {
         let record = EventRecord {
