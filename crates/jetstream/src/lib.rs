@@ -272,24 +272,6 @@ impl JetStreamLog {
         &self.inner.local
     }
 
-    /// Waits until the local copy holds at least `len` events, up to `timeout`.
-    pub async fn wait_for_len(&self, len: u64, timeout: Duration) -> Result<(), LogError> {
-        let mut applied = self.inner.applied.clone();
-        let reached = tokio::time::timeout(
-            timeout,
-            applied.wait_for(|a| a.len >= len || a.failure.is_some()),
-        )
-        .await;
-        match reached {
-            Ok(Ok(a)) if a.len >= len => Ok(()),
-            Ok(Ok(a)) => Err(LogError::Stopped(a.failure.clone().unwrap_or_default())),
-            Ok(Err(_)) => Err(LogError::Closed),
-            Err(_) => Err(LogError::Unavailable(format!(
-                "the local copy did not reach {len} events within {timeout:?}"
-            ))),
-        }
-    }
-
     async fn submit(
         &self,
         stream: &StreamName,

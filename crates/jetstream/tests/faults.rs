@@ -102,6 +102,17 @@ async fn replica_current(urls: Vec<String>, stream: String, name: String) -> Opt
         .ok()
 }
 
+/// Each node's head as `count@chain hash`, for the figures the tests print.
+fn heads(nodes: &[SharedLog]) -> Vec<String> {
+    nodes
+        .iter()
+        .map(|n| {
+            let head = n.head();
+            format!("{}@{}", head.len, head.hash.to_hex())
+        })
+        .collect()
+}
+
 /// Seconds from `origin` to `at`, negative when `at` came first.
 fn since(origin: Instant, at: Instant) -> f64 {
     at.saturating_duration_since(origin).as_secs_f64()
@@ -304,13 +315,7 @@ async fn a_nats_server_killed_under_write_load_loses_no_acknowledged_event() {
             }
         }
     }
-    let heads: Vec<String> = nodes
-        .iter()
-        .map(|n| {
-            let head = n.head();
-            format!("{}@{}", head.len, head.hash.to_hex())
-        })
-        .collect();
+    let heads = heads(&nodes);
     println!(
         "faults/kill: killed n{} (stream leader {}; after restart {}), down {:.1} s, \
          log grew by {} events in the 4 s after the kill; acknowledged {total}, lost {lost}, retries after \
@@ -469,13 +474,7 @@ async fn a_node_stopped_and_reopened_catches_up() {
         let report = log.verify(&mut |_| {}).expect("verifies");
         assert!(report.is_intact(), "the chain and indexes check out");
     }
-    let heads: Vec<String> = nodes
-        .iter()
-        .map(|n| {
-            let head = n.head();
-            format!("{}@{}", head.len, head.hash.to_hex())
-        })
-        .collect();
+    let heads = heads(&nodes);
     println!(
         "faults/reopen: B stopped at {} events, A went on to {}; B reopened in {tries} \
          tries and {:.3} s, caught up; heads after B's append: A {}, B {}; test {:.1} s",
