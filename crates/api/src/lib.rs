@@ -102,6 +102,10 @@ pub struct Limits {
     pub response_cache: Duration,
     /// Refuse every mutation with `READ_ONLY` (a replayed directory served as it stood).
     pub read_only: bool,
+    /// Demo mode (`serve --demo`): `/app/demo.json` hands out tokens of the demo world's
+    /// members, and `/demo/media` draws placeholder pictures for its media URLs. Never on a
+    /// deployment with real members: anyone may sign in as them.
+    pub demo: bool,
     /// A signed tree head is published at least this often (and whenever `treeHead` is
     /// asked after the log grew).
     pub tree_head_every: Duration,
@@ -119,6 +123,7 @@ impl Default for Limits {
             read_your_writes: Duration::from_secs(5),
             ready_max_lag: 1_000,
             read_only: false,
+            demo: false,
             header_read_timeout: Duration::from_secs(10),
             max_connections: 10_000,
             max_subscriptions: 10_000,

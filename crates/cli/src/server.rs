@@ -196,6 +196,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         member_mutations: options.member_mutations,
         address_mutations: options.address_mutations,
         read_only: options.read_only,
+        demo: options.demo,
         tree_head_every: options.tree_head_every,
         ..Limits::default()
     };
@@ -236,6 +237,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
                 ""
             }
         );
+        say!("  storefront http://{addr}/app");
         say!("  GraphiQL   http://{addr}/");
         say!("  GraphQL    http://{addr}/graphql (POST; WebSocket graphql-transport-ws)");
         say!("  health     http://{addr}/healthz  http://{addr}/readyz  http://{addr}/metrics");

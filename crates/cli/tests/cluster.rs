@@ -3,60 +3,44 @@
 //! members' keys are the cluster's), and a node killed with SIGKILL and started again
 //! catches up with what was written without it.
 
-use std::io::{BufRead, BufReader};
+use std::ffi::OsStr;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use common::served::Served;
 
 use sparkfeed_testkit::nats::NatsCluster;
 
+mod common;
+
 const SECRET: &str = "a-cluster-wide-token-secret-of-32-bytes-or-more";
 
-/// A running `sparkfeed serve` and what it printed.
+/// A running `sparkfeed serve --log nats://…`.
 struct Node {
-    child: Child,
-    addr: String,
-    lines: mpsc::Receiver<String>,
+    served: Served,
 }
 
 impl Node {
     /// Starts a node over `data` on the cluster and waits for it to serve.
     fn start(cluster: &NatsCluster, data: &Path, demo: bool) -> Node {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_sparkfeed"));
-        command
+        let log_url = cluster.log_url();
+        let mut args: Vec<&OsStr> = vec![
             // No response cache: the comparisons below read what each node holds now.
-            .args(["serve", "--addr", "127.0.0.1:0", "--response-cache-ms", "0"])
-            .args(["--secret", SECRET, "--log"])
-            .arg(cluster.log_url())
-            .arg("--data-dir")
-            .arg(data)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null());
+            "--response-cache-ms".as_ref(),
+            "0".as_ref(),
+            "--secret".as_ref(),
+            SECRET.as_ref(),
+            "--log".as_ref(),
+            log_url.as_ref(),
+            "--data-dir".as_ref(),
+            data.as_os_str(),
+        ];
         if demo {
-            command.arg("--demo");
+            args.push("--demo".as_ref());
         }
-        let mut child = command.spawn().expect("serve starts");
-        let stdout = child.stdout.take().expect("stdout");
-        let (tx, lines) = mpsc::channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if tx.send(line).is_err() {
-                    return;
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(300);
-        let addr = loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            let line = lines
-                .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("the node did not serve within 300 s"));
-            if let Some(rest) = line.trim().strip_prefix("GraphQL    http://") {
-                break rest.split('/').next().expect("an address").to_owned();
-            }
-        };
-        Node { child, addr, lines }
+        Node {
+            served: Served::start(&args),
+        }
     }
 
     /// The demo token of the Prime member it printed.
@@ -65,6 +49,7 @@ impl Node {
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = self
+                .served
                 .lines
                 .recv_timeout(left)
                 .expect("demo tokens are printed");
@@ -76,14 +61,11 @@ impl Node {
     }
 
     fn graphql(&self, token: Option<&str>, query: &str) -> serde_json::Value {
-        let body = serde_json::json!({ "query": query }).to_string();
-        let answer = post(&self.addr, "/graphql", token, &body);
-        let json = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
-        serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}"))
+        self.served.graphql(token, query)
     }
 
     fn readyz(&self) -> serde_json::Value {
-        let answer = get(&self.addr, "/readyz");
+        let answer = self.served.get("/readyz");
         let json = answer.split_once("\r\n\r\n").map_or("", |(_, b)| b);
         serde_json::from_str(json).unwrap_or_else(|e| panic!("{e}: {answer}"))
     }
@@ -101,46 +83,9 @@ impl Node {
         }
     }
 
-    fn kill(mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+    fn kill(self) {
+        self.served.kill();
     }
-}
-
-impl Drop for Node {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn request(addr: &str, head: &str, body: &str) -> String {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(60)))
-        .expect("timeout");
-    let request = format!(
-        "{head}\r\nhost: {addr}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("send");
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).expect("answer");
-    answer
-}
-
-fn post(addr: &str, path: &str, token: Option<&str>, body: &str) -> String {
-    let auth = token.map_or(String::new(), |t| format!("\r\nauthorization: Bearer {t}"));
-    request(
-        addr,
-        &format!("POST {path} HTTP/1.1\r\ncontent-type: application/json{auth}"),
-        body,
-    )
-}
-
-fn get(addr: &str, path: &str) -> String {
-    request(addr, &format!("GET {path} HTTP/1.1"), "")
 }
 
 const FEED: &str = "{ feed(interest: \"SLUG\", first: 20) { edges { node { id caption \

@@ -194,7 +194,7 @@ fn products(rng: &mut Rng, size: Size) -> Vec<ProductLine> {
                 }
             }
             ProductLine {
-                asin: format!("B{:09}", 100_000 + n),
+                asin: crate::media::product_asin(n),
                 title: format!(
                     "{} {} {}",
                     rng.pick(&ADJECTIVES),
@@ -203,10 +203,7 @@ fn products(rng: &mut Rng, size: Size) -> Vec<ProductLine> {
                 ),
                 price_cents: 499 + 100 * u64::try_from(rng.below(245)).unwrap_or(0),
                 currency: "USD".into(),
-                image_url: format!(
-                    "https://images.sparkfeed.example/products/{}.jpg",
-                    100_000 + n
-                ),
+                image_url: crate::media::product_image_url(n),
                 interests: tags,
                 consumable: INTERESTS[main].2.is_some() && n % 2 == 0,
             }
@@ -344,10 +341,7 @@ fn posts(
         let media: Vec<MediaLine> = (0..media_count)
             .map(|m| MediaLine {
                 kind: if rng.chance(15) { "video" } else { "image" }.into(),
-                url: format!(
-                    "https://media.sparkfeed.example/posts/p{:05}/{m}.jpg",
-                    n + 1
-                ),
+                url: crate::media::post_media_url(n + 1, m),
                 width: 1080,
                 height: if rng.chance(50) { 1350 } else { 1080 },
                 alt: format!("Photo {} of post {}", m + 1, n + 1),

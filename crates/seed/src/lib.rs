@@ -7,6 +7,7 @@
 mod concurrent;
 mod generate;
 mod load;
+pub mod media;
 pub mod model;
 
 use std::path::Path;

@@ -4,21 +4,9 @@
 
 use std::time::Duration;
 
-use super::Harness;
+use sparkfeed_testkit::js::chromium;
 
-/// The browser binary: `$CHROMIUM`, else `chromium` on the PATH.
-fn chromium() -> String {
-    let binary = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
-    let found = std::process::Command::new(&binary)
-        .arg("--version")
-        .output();
-    assert!(
-        found.as_ref().is_ok_and(|o| o.status.success()),
-        "{binary} is not installed: the browser tests need the Debian chromium package \
-         (`apt-get install -y chromium`; .ci/run installs it), or CHROMIUM=/path/to/it"
-    );
-    binary
-}
+use super::Harness;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn graphiql_renders_offline_from_the_binary_with_nothing_refused() {

@@ -5,6 +5,7 @@
 //! (as the seeder and an operator do); everything else goes through the API.
 
 mod analytics;
+mod app;
 mod browser;
 mod creators;
 mod direct;

@@ -3,12 +3,11 @@
 //! on public reads, and the specification's own audit (`graphql-http`'s `auditServer`,
 //! run with Node from `tests/js`) passing with no warning and no failure.
 
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::json;
 use sparkfeed_testkit::client::Client;
+use sparkfeed_testkit::js::js_packages;
 
 use super::Harness;
 
@@ -128,33 +127,6 @@ async fn a_request_that_is_not_executed_is_a_400_with_no_data_to_a_client_that_a
         .await
         .expect("answers");
     assert_eq!(html.status, 406, "{}", html.text);
-}
-
-/// `tests/js` with its packages installed (`npm ci` from the committed lock file when they
-/// are missing); panics saying what is missing when Node or npm is not there.
-fn js_packages() -> PathBuf {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("js");
-    for tool in ["node", "npm"] {
-        let found = Command::new(tool).arg("--version").output();
-        assert!(
-            found.as_ref().is_ok_and(|o| o.status.success()),
-            "{tool} is not installed: the GraphQL-over-HTTP audit runs graphql-http with Node \
-             (.ci/run installs nodejs and npm)"
-        );
-    }
-    if !dir.join("node_modules/graphql-http/package.json").is_file() {
-        let installed = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .expect("npm runs");
-        assert!(
-            installed.status.success(),
-            "npm ci in tests/js failed: {}",
-            String::from_utf8_lossy(&installed.stderr)
-        );
-    }
-    dir
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

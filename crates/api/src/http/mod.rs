@@ -26,7 +26,10 @@ use crate::listener::{ConnectionLimits, serve_connections};
 use crate::schema::build_schema;
 use crate::sockets::MemberSockets;
 
+pub mod app;
+mod demo;
 mod export;
+mod files;
 pub mod graphiql;
 mod media;
 mod post;
@@ -64,6 +67,11 @@ fn router_with(
     Router::new()
         .route("/", get(graphiql::page))
         .route("/graphiql/{name}", get(graphiql::asset))
+        .route("/app", get(app::page))
+        .route("/app/", get(app::page))
+        .route("/app/demo.json", get(demo::members))
+        .route("/app/{name}", get(app::asset))
+        .route("/demo/media", get(demo::picture))
         .route("/graphql", get(ws::graphql_ws).post(post::graphql_post))
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))

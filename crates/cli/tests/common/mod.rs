@@ -1,6 +1,10 @@
 //! What the binary's tests share.
+// Each test binary uses a part of this.
+#![allow(dead_code)]
 
 use std::process::Command;
+
+pub mod served;
 
 /// Runs `sparkfeed` with `args`: its exit code, stdout and stderr.
 pub fn sparkfeed(args: &[&str]) -> (i32, String, String) {
