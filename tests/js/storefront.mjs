@@ -151,6 +151,21 @@ try {
     },
     { timeout: WAIT },
   );
+  // Keyboard and screen-reader basics: the first Tab reaches the skip link, which leads
+  // to the feed; every control has a name, every field a label, every picture an alt.
+  await page.keyboard.press("Tab");
+  check(await page.evaluate(() => document.activeElement.classList.contains("skip")), "the first Tab reaches the skip link");
+  const unnamed = await page.evaluate(() => {
+    const named = (e) => (e.getAttribute("aria-label") || e.textContent || "").trim().length > 0;
+    const out = [];
+    for (const b of document.querySelectorAll("button")) if (!named(b)) out.push(`button ${b.className}`);
+    for (const f of document.querySelectorAll("input, select, textarea")) {
+      if (f.type !== "hidden" && f.labels.length === 0 && !f.getAttribute("aria-label")) out.push(`field ${f.id || f.name}`);
+    }
+    for (const i of document.querySelectorAll("img")) if (!i.hasAttribute("alt")) out.push(`img ${i.src}`);
+    return out;
+  });
+  check(unnamed.length === 0, `every control is named: ${unnamed.join(", ")}`);
   seen.cards = cards.length;
   seen.cardsWithTags = tagged.length;
   seen.pins = pins.length;
@@ -170,6 +185,14 @@ try {
   await page.waitForSelector("#feed article.card");
   await page.waitForSelector("#live-state[data-state=live]");
   seen.signedInAs = member.id;
+
+  // Their interests' merged feed.
+  await page.click('#feeds button[data-feed="home"]');
+  await page.waitForSelector('#feeds button[data-feed="home"][aria-current=page]');
+  await page.waitForFunction(() => document.querySelectorAll("#feed article.card").length === 20);
+  await page.click('#feeds button[data-feed="forYou"]');
+  await page.waitForSelector('#feeds button[data-feed="forYou"][aria-current=page]');
+  await page.waitForSelector("#feed article.card");
 
   // 3. A smile changes the count, on the page and on the server.
   const smiled = await page.$$eval("#feed article.card", (nodes) => {
@@ -309,6 +332,31 @@ try {
   await page.click("#feed article.card li.product .buy");
   await page.waitForSelector('#error:not([hidden]) .error-message[data-code="NOT_PRIME"]');
   seen.notPrime = await page.$eval("#error", (e) => e.textContent.replace(/\s+/g, " ").trim());
+
+  await page.click("#error .dismiss");
+  await page.waitForSelector("#error[hidden]");
+
+  // 9. Picking interests: the visitor adds one, and the server has it.
+  const before = (await graphql("{ viewer { interests } }", {}, visitor.token)).viewer.interests;
+  const added = interests.map((i) => i.slug).find((slug) => !before.includes(slug));
+  const dropped = before[0];
+  await page.click("#interest-picker summary");
+  if (dropped) await page.click(`#interest-${dropped}`);
+  await page.click(`#interest-${added}`);
+  await page.click("#interest-form button[type=submit]");
+  await page.waitForFunction(
+    () =>
+      document.querySelector("#status").textContent.startsWith("Your interests are saved") ||
+      !document.querySelector("#error").hidden,
+  );
+  const refused = await page.$eval("#error", (e) => (e.hidden ? null : e.textContent));
+  check(refused === null, `the interests were saved: ${refused}`);
+  const now = (await graphql("{ viewer { interests } }", {}, visitor.token)).viewer.interests;
+  check(
+    now.includes(added) && !now.includes(dropped) && now.length === before.length,
+    `${added} replaced ${dropped} in ${before}: ${now}`,
+  );
+  seen.interests = { added, dropped, now };
   // That error was expected: it is the API's answer, not the page's failure.
   check(problems.length === 0, `the page ran with no error:\n${problems.join("\n")}`);
   seen.requests = sent.requests;
