@@ -7,10 +7,7 @@
 //! it; pictures may come from any `https:` host (a post's media live where its author
 //! put them), and pictures never see a token.
 
-use axum::extract::Path;
-use axum::response::Response;
-
-use super::files::{self, Asset, file};
+use super::files::{Asset, Page, embedded};
 
 /// The page's policy: scripts, styles and connections from this origin only.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -19,11 +16,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 macro_rules! asset {
     ($name:literal, $type:literal) => {
-        Asset {
-            name: $name,
-            bytes: include_bytes!(concat!("../../assets/app/", $name)),
-            content_type: $type,
-        }
+        embedded!("app", $name, $type)
     };
 }
 
@@ -39,17 +32,9 @@ pub const ASSETS: [Asset; 6] = [
 
 const INDEX: &[u8] = include_bytes!("../../assets/app/index.html");
 
-/// `GET /app`: the page.
-pub(super) async fn page() -> Response {
-    file(
-        INDEX,
-        "text/html; charset=utf-8",
-        CONTENT_SECURITY_POLICY,
-        "no-cache",
-    )
-}
-
-/// `GET /app/NAME`: one of its files, or 404.
-pub(super) async fn asset(Path(name): Path<String>) -> Response {
-    files::asset(&ASSETS, &name, CONTENT_SECURITY_POLICY)
-}
+/// The storefront, as the router serves it.
+pub const PAGE: Page = Page {
+    index: INDEX,
+    assets: &ASSETS,
+    policy: CONTENT_SECURITY_POLICY,
+};

@@ -13,6 +13,7 @@ use sparkfeed_domain::{Asin, PostId, Role, UserId};
 use sparkfeed_projections::read;
 use sparkfeed_seed::media::{DemoPicture, PLACEHOLDER_HOSTS, Placeholder, demo_picture};
 
+use super::files::file;
 use super::respond::json;
 use super::state::AppState;
 use crate::Api;
@@ -112,6 +113,9 @@ fn cast(api: &Api) -> Result<Vec<serde_json::Value>, String> {
     Ok(wanted.into_iter().flat_map(|(.., chosen)| chosen).collect())
 }
 
+/// A picture's policy: an SVG drawn here runs nothing and loads nothing.
+const PICTURE_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
 /// `?url=` of `/demo/media`.
 #[derive(Deserialize)]
 pub(super) struct PictureQuery {
@@ -132,27 +136,7 @@ pub(super) async fn picture(
         return (StatusCode::NOT_FOUND, "not a demo picture URL\n").into_response();
     };
     match draw(api, &picture) {
-        Ok(Some(svg)) => {
-            let mut response = (StatusCode::OK, svg).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("image/svg+xml"),
-            );
-            headers.insert(
-                header::CACHE_CONTROL,
-                HeaderValue::from_static("public, max-age=3600"),
-            );
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'"),
-            );
-            headers.insert(
-                header::X_CONTENT_TYPE_OPTIONS,
-                HeaderValue::from_static("nosniff"),
-            );
-            response
-        }
+        Ok(Some(svg)) => file(svg, "image/svg+xml", PICTURE_POLICY, "public, max-age=3600"),
         Ok(None) => (StatusCode::NOT_FOUND, "no such post or product\n").into_response(),
         Err(reason) => (StatusCode::SERVICE_UNAVAILABLE, format!("{reason}\n")).into_response(),
     }

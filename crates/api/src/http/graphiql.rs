@@ -5,11 +5,8 @@
 //! browser: its Content-Security-Policy allows scripts, styles, fonts, images and
 //! connections from this origin only, so no third-party script sees a pasted token.
 
-use axum::extract::Path;
-use axum::response::Response;
-
 pub use super::files::Asset;
-use super::files::{self, file};
+use super::files::{Page, embedded};
 
 /// The page's policy: this origin only (inline styles: GraphiQL's editor sets some).
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
@@ -18,11 +15,7 @@ pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'
 
 macro_rules! asset {
     ($name:literal, $type:literal) => {
-        Asset {
-            name: $name,
-            bytes: include_bytes!(concat!("../../assets/graphiql/", $name)),
-            content_type: $type,
-        }
+        embedded!("graphiql", $name, $type)
     };
 }
 
@@ -41,17 +34,9 @@ pub const ASSETS: [Asset; 6] = [
 
 const INDEX: &[u8] = include_bytes!("../../assets/graphiql/index.html");
 
-/// `GET /`: the page.
-pub(super) async fn page() -> Response {
-    file(
-        INDEX,
-        "text/html; charset=utf-8",
-        CONTENT_SECURITY_POLICY,
-        "no-cache",
-    )
-}
-
-/// `GET /graphiql/NAME`: one of its files, or 404.
-pub(super) async fn asset(Path(name): Path<String>) -> Response {
-    files::asset(&ASSETS, &name, CONTENT_SECURITY_POLICY)
-}
+/// GraphiQL, as the router serves it.
+pub const PAGE: Page = Page {
+    index: INDEX,
+    assets: &ASSETS,
+    policy: CONTENT_SECURITY_POLICY,
+};

@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::State;
+use axum::extract::{Path, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -65,12 +65,18 @@ fn router_with(
         closing,
     };
     Router::new()
-        .route("/", get(graphiql::page))
-        .route("/graphiql/{name}", get(graphiql::asset))
-        .route("/app", get(app::page))
-        .route("/app/", get(app::page))
+        .route("/", get(|| async { graphiql::PAGE.index() }))
+        .route(
+            "/graphiql/{name}",
+            get(|Path(name): Path<String>| async move { graphiql::PAGE.asset(&name) }),
+        )
+        .route("/app", get(|| async { app::PAGE.index() }))
+        .route("/app/", get(|| async { app::PAGE.index() }))
         .route("/app/demo.json", get(demo::members))
-        .route("/app/{name}", get(app::asset))
+        .route(
+            "/app/{name}",
+            get(|Path(name): Path<String>| async move { app::PAGE.asset(&name) }),
+        )
         .route("/demo/media", get(demo::picture))
         .route("/graphql", get(ws::graphql_ws).post(post::graphql_post))
         .route("/healthz", get(|| async { "ok\n" }))
