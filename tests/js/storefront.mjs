@@ -151,6 +151,25 @@ try {
     },
     { timeout: WAIT },
   );
+  // The verified-purchaser badges: one per product its author bought, as the API says.
+  const firstSlug = await page.$eval("#feeds button[aria-current=page]", (b) => b.dataset.feed.slice(9));
+  const firstFeed = await graphql(
+    `query($i: String!) { feed(interest: $i, first: 20) { nodes { id tags { asin verifiedPurchaser } } } }`,
+    { i: firstSlug },
+  );
+  const verified = firstFeed.feed.nodes.flatMap((n) =>
+    [...new Set(n.tags.filter((t) => t.verifiedPurchaser).map((t) => `${n.id}/${t.asin}`))],
+  );
+  const badges = await page.$$eval("#feed li.product .verified", (nodes) =>
+    nodes.map((b) => `${b.closest("article").dataset.postId}/${b.closest("li").dataset.asin}`),
+  );
+  check(verified.length > 0, `the ${firstSlug} feed has a verified purchaser to show`);
+  check(
+    JSON.stringify(badges.sort()) === JSON.stringify(verified.sort()),
+    `the badges ${badges} are the verified purchasers ${verified}`,
+  );
+  seen.verifiedBadges = badges.length;
+
   // Keyboard and screen-reader basics: the first Tab reaches the skip link, which leads
   // to the feed; every control has a name, every field a label, every picture an alt.
   await page.keyboard.press("Tab");
