@@ -49,3 +49,31 @@ pub fn files_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     }
     files
 }
+
+/// Runs `edit` on the `log` tree of the closed store in `dir` with raw sled (as an
+/// attacker with the files, or an older version, would), flushes, and returns once sled
+/// has let go of the directory: sled 0.34.7's IO threads can hold its lock for a moment
+/// after the last handle is dropped, and a log opened right then is refused `LOG_LOCKED`.
+/// Panics if the lock is still held after 10 s.
+pub fn edit_closed_log<T>(dir: &Path, edit: impl FnOnce(&sled::Tree) -> T) -> T {
+    let sled_dir = dir.join("sled");
+    let db = sled::open(&sled_dir).expect("raw sled opens");
+    let tree = db.open_tree("log").expect("tree");
+    let out = edit(&tree);
+    db.flush().expect("flushes");
+    drop(tree);
+    drop(db);
+    let file = std::fs::File::open(sled_dir.join("db")).expect("sled's data file");
+    let (free_tx, free) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        // A blocking flock: returns as soon as sled's last IO thread closes the file.
+        if file.lock().is_ok() {
+            let _ = file.unlock();
+        }
+        drop(file);
+        let _ = free_tx.send(());
+    });
+    free.recv_timeout(std::time::Duration::from_secs(10))
+        .expect("sled lets go of its directory within 10 s");
+    out
+}

@@ -7,7 +7,7 @@ use std::path::Path;
 use sparkfeed_eventlog::offline::{open_dir, verify_dir};
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, RecoveryReport, keys, records};
 use sparkfeed_events::{Position, RecordedEvent};
-use sparkfeed_testkit::log::files_of;
+use sparkfeed_testkit::log::{edit_closed_log, files_of};
 
 use crate::{append_spread, events, stream};
 
@@ -32,18 +32,10 @@ async fn written_log(dir: &Path) -> Vec<RecordedEvent> {
     log.read_all(Position(0), usize::MAX).expect("reads")
 }
 
-fn with_store<T>(dir: &Path, edit: impl FnOnce(&sled::Tree) -> T) -> T {
-    let db = sled::open(dir.join("sled")).expect("raw sled opens");
-    let tree = db.open_tree("log").expect("tree");
-    let out = edit(&tree);
-    db.flush().expect("flushes");
-    out
-}
-
 /// Rewrites the closed store in `dir` the way layout version 1 kept it: each record under
 /// its own `p` key, no chunk; with the layout key at 1, or with none (older still).
 fn to_layout_1(dir: &Path, layout_key: bool) {
-    with_store(dir, |tree| {
+    edit_closed_log(dir, |tree| {
         let mut p = Position(0);
         while let Some(stored) = records::stored(tree, p).expect("reads") {
             tree.insert(keys::legacy_record_key(p), stored.bytes())
@@ -64,7 +56,7 @@ fn to_layout_1(dir: &Path, layout_key: bool) {
 
 /// What the store in `dir` holds: its layout key, and how many `p` keys and chunks.
 fn layout_of(dir: &Path) -> (Option<Vec<u8>>, usize, usize) {
-    with_store(dir, |tree| {
+    edit_closed_log(dir, |tree| {
         let layout = tree
             .get(keys::LAYOUT_KEY)
             .expect("reads")
@@ -143,7 +135,7 @@ async fn records_past_the_tail_marker_of_a_layout_1_store_are_named_offline_and_
     let before = written_log(data.path()).await;
     to_layout_1(data.path(), true);
     // The 30-event group never got its marker: it was not acknowledged.
-    with_store(data.path(), |tree| {
+    edit_closed_log(data.path(), |tree| {
         tree.insert(keys::TAIL_KEY, &keys::tail_value(21, 21))
             .expect("writes");
     });
@@ -167,13 +159,13 @@ async fn a_migration_a_crash_cut_short_is_finished_by_the_next_open() {
     // way) already written. The next open starts the migration over.
     let data = tempfile::tempdir().expect("temp dir");
     let before = written_log(data.path()).await;
-    let chunks = with_store(data.path(), |tree| {
+    let chunks = edit_closed_log(data.path(), |tree| {
         tree.scan_prefix(keys::chunk_prefix())
             .collect::<Result<Vec<_>, _>>()
             .expect("reads")
     });
     to_layout_1(data.path(), true);
-    with_store(data.path(), |tree| {
+    edit_closed_log(data.path(), |tree| {
         let (key, value) = &chunks[chunks.len() / 2];
         tree.insert(key, value).expect("writes");
     });
@@ -183,7 +175,7 @@ async fn a_migration_a_crash_cut_short_is_finished_by_the_next_open() {
     // removed. Nothing reads them; the next open removes them.
     let data = tempfile::tempdir().expect("temp dir");
     let before = written_log(data.path()).await;
-    with_store(data.path(), |tree| {
+    edit_closed_log(data.path(), |tree| {
         for event in before.iter().skip(7) {
             let p = event.record.position;
             let stored = records::stored(tree, p).expect("reads").expect("present");

@@ -8,6 +8,7 @@ use sparkfeed_events::Position;
 use sparkfeed_merkle::{MemoryTree, leaf_hash, verify_consistency, verify_inclusion};
 
 use crate::{append_spread, events, stream};
+use sparkfeed_testkit::log::edit_closed_log;
 
 /// The tree of the log's records, built here from their bytes alone.
 fn independent_tree(log: &EventLog) -> MemoryTree {
@@ -26,13 +27,6 @@ async fn filled(dir: &Path) -> EventLog {
         .await
         .expect("appends");
     log
-}
-
-fn edit_store(dir: &Path, edit: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(dir.join("sled")).expect("raw sled opens");
-    let tree = db.open_tree("log").expect("tree");
-    edit(&tree);
-    db.flush().expect("flushes");
 }
 
 #[tokio::test]
@@ -104,7 +98,7 @@ async fn subtrees_past_the_head_go_and_missing_ones_come_back_on_open() {
     // chunk of three levels, and a chunk of their own); and three chunks below the head
     // lost, each holding a subtree of the right edge (as if a crash took them).
     let chunk = |level, chunk| keys::tree_key(level, chunk);
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         for (level, number) in [(0, 1), (1, 0), (2, 0)] {
             let mut bytes = tree
                 .get(chunk(level, number))
@@ -120,7 +114,7 @@ async fn subtrees_past_the_head_go_and_missing_ones_come_back_on_open() {
     assert_eq!(log.tree_root(21).expect("root"), root);
     assert!(log.verify(|_| {}).expect("verifies").is_intact());
     drop(log);
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let held = |level, number| {
             tree.get(chunk(level, number))
                 .expect("reads")
@@ -156,7 +150,7 @@ async fn a_log_written_before_the_tree_existed_gets_it_whole_on_open() {
     let log = filled(dir.path()).await;
     let root = log.tree_root(21).expect("root");
     drop(log);
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let all: Vec<_> = tree
             .scan_prefix(keys::tree_prefix())
             .keys()
@@ -181,7 +175,7 @@ async fn a_rewritten_subtree_is_named_by_verify() {
     let dir = tempfile::tempdir().expect("temp dir");
     drop(filled(dir.path()).await);
     // Subtree 2 of level 1 (leaves 4 and 5) is the third hash of that level's first chunk.
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let key = keys::tree_key(1, 0);
         let mut bytes = tree.get(key).expect("reads").expect("held").to_vec();
         bytes[64..96].copy_from_slice(&[9u8; 32]);

@@ -6,7 +6,7 @@ use std::path::Path;
 use sparkfeed_eventlog::offline::verify_dir;
 use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys};
 use sparkfeed_events::Position;
-use sparkfeed_testkit::log::files_of;
+use sparkfeed_testkit::log::{edit_closed_log, files_of};
 
 use crate::append_spread;
 
@@ -18,11 +18,10 @@ async fn closed_log(dir: &Path) {
 
 /// Sets the tail marker of the closed store in `dir` to `(from, end)` with raw sled.
 fn set_tail_marker(dir: &Path, from: u64, end: u64) {
-    let db = sled::open(dir.join("sled")).expect("raw sled opens");
-    let tree = db.open_tree("log").expect("tree");
-    tree.insert(keys::TAIL_KEY, &keys::tail_value(from, end))
-        .expect("writes");
-    db.flush().expect("flushes");
+    edit_closed_log(dir, |tree| {
+        tree.insert(keys::TAIL_KEY, &keys::tail_value(from, end))
+            .expect("writes");
+    });
 }
 
 #[tokio::test]

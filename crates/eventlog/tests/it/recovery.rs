@@ -10,20 +10,13 @@ use sparkfeed_eventlog::{
 use sparkfeed_events::{EventRecord, Position, StreamVersion, Timestamp, codec};
 
 use crate::{append_spread, event, events, stream};
+use sparkfeed_testkit::log::edit_closed_log;
 
 /// A log of 12 single-event appends over three streams, closed cleanly; its head.
 async fn closed_log(dir: &Path) -> LogHead {
     let log = EventLog::open(Config::new(dir)).expect("opens");
     append_spread(&log, 12, 3).await;
     log.head()
-}
-
-fn with_store<T>(dir: &Path, edit: impl FnOnce(&sled::Tree) -> T) -> T {
-    let db = sled::open(dir.join("sled")).expect("raw sled opens");
-    let tree = db.open_tree("log").expect("tree");
-    let out = edit(&tree);
-    db.flush().expect("flushes");
-    out
 }
 
 /// Writes what the writer writes first for a new event at the head: the record's chunk,
@@ -59,7 +52,7 @@ fn write_unfinished_group(tree: &sled::Tree, head: LogHead) {
 async fn a_group_whose_writes_did_not_all_land_is_removed_on_open() {
     let dir = tempfile::tempdir().expect("temp dir");
     let head = closed_log(dir.path()).await;
-    with_store(dir.path(), |tree| write_unfinished_group(tree, head));
+    edit_closed_log(dir.path(), |tree| write_unfinished_group(tree, head));
 
     let log = EventLog::open(Config::new(dir.path())).expect("reopens");
     assert_eq!(
@@ -104,7 +97,7 @@ async fn a_group_whose_writes_did_not_all_land_is_removed_on_open() {
 async fn index_entries_of_groups_in_flight_at_a_crash_are_written_again() {
     let dir = tempfile::tempdir().expect("temp dir");
     let head = closed_log(dir.path()).await;
-    with_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         // The last two events' index entries never landed; the marker says so much.
         for position in [head.len - 2, head.len - 1] {
             let stored = records::stored(tree, Position(position))
@@ -145,7 +138,7 @@ async fn index_entries_of_groups_in_flight_at_a_crash_are_written_again() {
 async fn a_tail_marker_past_the_last_record_is_reported_not_guessed_at() {
     let dir = tempfile::tempdir().expect("temp dir");
     let head = closed_log(dir.path()).await;
-    with_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         // Records the marker vouches for are gone: acknowledged events were lost.
         records::remove_stored(tree, Position(head.len - 1)).expect("removes");
     });
@@ -162,7 +155,7 @@ async fn a_tail_marker_past_the_last_record_is_reported_not_guessed_at() {
 async fn a_broken_chain_in_the_tail_stops_the_open() {
     let dir = tempfile::tempdir().expect("temp dir");
     let head = closed_log(dir.path()).await;
-    with_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let last = Position(head.len - 1);
         let stored = records::stored(tree, last)
             .expect("reads")
@@ -207,7 +200,7 @@ async fn a_group_of_several_chunks_cut_short_after_its_first_chunk_is_removed_on
             .await
             .expect("appends");
     }
-    with_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let chunks = chunk_keys_from(tree, head.len);
         assert!(chunks.len() > 1, "a group past the byte cap: {chunks:?}");
         // A crash after the group's first chunk landed: nothing written after it did.
@@ -249,7 +242,7 @@ async fn a_chunk_reaching_past_a_lowered_tail_marker_is_cut_short_on_open() {
             .expect("appends");
     }
     let end = head.len + 3;
-    with_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         assert_eq!(chunk_keys_from(tree, head.len), [Position(head.len)]);
         tree.insert(keys::TAIL_KEY, &keys::tail_value(end, end))
             .expect("writes");

@@ -4,6 +4,7 @@ use sparkfeed_eventlog::{Config, EventLog, LogError, TamperKind, keys, records};
 use sparkfeed_events::{Position, StreamVersion};
 
 use crate::{append_spread, stream};
+use sparkfeed_testkit::log::edit_closed_log;
 
 /// A log of 40 events over four streams, closed again.
 async fn written_log(dir: &Path) {
@@ -26,13 +27,6 @@ fn rewrite(tree: &sled::Tree, position: u64, bytes: &[u8]) {
 }
 
 /// Edits the closed store behind the log's back, the way an attacker with the files would.
-fn edit_store(dir: &Path, edit: impl FnOnce(&sled::Tree)) {
-    let db = sled::open(dir.join("sled")).expect("raw sled opens");
-    let tree = db.open_tree("log").expect("tree");
-    edit(&tree);
-    db.flush().expect("flushes");
-}
-
 fn verify(dir: &Path) -> sparkfeed_eventlog::VerifyReport {
     let log = EventLog::open(Config::new(dir)).expect("opens");
     log.verify(|_| {}).expect("verify runs")
@@ -44,7 +38,7 @@ async fn a_changed_byte_anywhere_in_a_record_is_reported_at_its_position() {
         let dir = tempfile::tempdir().expect("temp dir");
         written_log(dir.path()).await;
         assert!(verify(dir.path()).is_intact());
-        edit_store(dir.path(), |tree| {
+        edit_closed_log(dir.path(), |tree| {
             let mut bytes = stored(tree, position);
             // usize::MAX stands for the last byte: inside the stored hash.
             let at = offset.min(bytes.len() - 1);
@@ -72,7 +66,7 @@ async fn a_changed_byte_anywhere_in_a_record_is_reported_at_its_position() {
 async fn a_record_rewritten_with_a_fresh_valid_hash_is_caught_at_its_own_leaf() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         use sparkfeed_events::codec;
         let prev = codec::open(&stored(tree, 9)).expect("opens").hash;
         let mut event = codec::open(&stored(tree, 10)).expect("opens");
@@ -97,7 +91,7 @@ async fn a_record_rewritten_with_a_fresh_valid_hash_is_caught_at_its_own_leaf() 
 async fn removed_records_and_edited_indexes_are_reported() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         tree.remove(keys::stream_key(&stream("post-2"), StreamVersion(3)))
             .expect("removes");
     });
@@ -109,7 +103,7 @@ async fn removed_records_and_edited_indexes_are_reported() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         records::remove_stored(tree, Position(21)).expect("removes");
     });
     let tamper = verify(dir.path()).tamper.expect("found");
@@ -120,7 +114,7 @@ async fn removed_records_and_edited_indexes_are_reported() {
 
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let stray = keys::stream_key(&stream("post-9"), StreamVersion(0));
         tree.insert(stray, &keys::position_value(Position(5)))
             .expect("writes");
@@ -136,7 +130,7 @@ async fn removed_records_and_edited_indexes_are_reported() {
 async fn a_corrupt_last_record_fails_open_with_a_typed_error() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
-    edit_store(dir.path(), |tree| {
+    edit_closed_log(dir.path(), |tree| {
         let mut bytes = stored(tree, 39);
         bytes[0] = 0xEE;
         rewrite(tree, 39, &bytes);
