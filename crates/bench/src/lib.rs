@@ -20,6 +20,7 @@ pub mod all;
 pub mod api;
 pub mod append;
 pub mod cluster;
+pub mod disk;
 pub mod export;
 pub mod lag;
 pub mod postgres;
@@ -37,4 +38,20 @@ pub(crate) fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
         .context("starting the runtime")
+}
+
+/// The bytes of the files under `dir` (their lengths).
+pub(crate) fn dir_bytes(dir: &std::path::Path) -> anyhow::Result<u64> {
+    use anyhow::Context as _;
+    let mut total = 0;
+    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
+        let entry = entry?;
+        let meta = entry.metadata()?;
+        total += if meta.is_dir() {
+            dir_bytes(&entry.path())?
+        } else {
+            meta.len()
+        };
+    }
+    Ok(total)
 }

@@ -379,6 +379,28 @@ enum BenchCommand {
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
     },
+    /// Where the log's disk goes: the log directory of a seed world beside the bytes of its
+    /// keys and values by family, and beside sled's floor for those bytes (imported into a
+    /// fresh store); with --vs-postgres, PostgreSQL's events table and its rows too.
+    Disk {
+        /// Also load the world into a throwaway PostgreSQL 15 and measure its events table.
+        #[arg(long)]
+        vs_postgres: bool,
+        /// Where PostgreSQL's initdb, pg_ctl and postgres are.
+        #[arg(long, default_value = sparkfeed_bench::postgres::DEFAULT_BIN)]
+        pg_bin: PathBuf,
+        /// Events in the world (about).
+        #[arg(long, default_value_t = 100_000,
+              value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
+        events: u64,
+        /// Posts among them.
+        #[arg(long, default_value_t = 10_000,
+              value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
+        posts: u64,
+        /// Where the scratch stores go.
+        #[arg(long, default_value_os_t = std::env::temp_dir())]
+        dir: PathBuf,
+    },
     /// Rebuild throughput of every projection over a seed world of about a million events,
     /// and feed-page read latency over its 100,000 posts.
     Projections(ProjectionsArgs),
@@ -990,6 +1012,23 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             };
             let report = sparkfeed_bench::lag::lag(&config);
             report.context("lag benchmark")?.to_string()
+        }
+        BenchCommand::Disk {
+            vs_postgres,
+            pg_bin,
+            events,
+            posts,
+            dir,
+        } => {
+            let config = sparkfeed_bench::disk::DiskBench {
+                events,
+                posts,
+                dir,
+                vs_postgres,
+                pg_bin,
+            };
+            let report = sparkfeed_bench::disk::disk(&config);
+            report.context("disk benchmark")?.to_string()
         }
         BenchCommand::Append { seconds, runs, dir } => {
             let config = bench_append::AppendBench { seconds, runs, dir };

@@ -169,7 +169,7 @@ impl World {
 
     /// Bytes of sparkfeed's log directory.
     pub(crate) fn sparkfeed_disk(&self) -> anyhow::Result<u64> {
-        dir_bytes(&world::log_dir(self.scratch.path()))
+        crate::dir_bytes(&world::log_dir(self.scratch.path()))
     }
 
     /// PostgreSQL's events table (with indexes) and whole database, in bytes.
@@ -204,19 +204,4 @@ impl World {
         }
         Ok(())
     }
-}
-
-/// The bytes of the files under `dir` (their lengths).
-fn dir_bytes(dir: &Path) -> anyhow::Result<u64> {
-    let mut total = 0;
-    for entry in std::fs::read_dir(dir).with_context(|| format!("reading {}", dir.display()))? {
-        let entry = entry?;
-        let meta = entry.metadata()?;
-        total += if meta.is_dir() {
-            dir_bytes(&entry.path())?
-        } else {
-            meta.len()
-        };
-    }
-    Ok(total)
 }

@@ -315,6 +315,19 @@ pub(crate) async fn disk(client: &Client) -> anyhow::Result<(u64, u64)> {
     Ok((bytes(0)?, bytes(1)?))
 }
 
+/// The bytes of the events table's rows themselves (`pg_column_size` of each), without
+/// page overhead or indexes.
+pub(crate) async fn row_bytes(client: &Client) -> anyhow::Result<u64> {
+    let row = client
+        .query_one(
+            "SELECT coalesce(sum(pg_column_size(e.*)), 0)::bigint FROM events e",
+            &[],
+        )
+        .await
+        .context("row sizes")?;
+    u64::try_from(row.try_get::<_, i64>(0)?).context("a negative size")
+}
+
 /// The server's version and the settings that decide what a commit costs.
 pub(crate) async fn settings(client: &Client) -> anyhow::Result<Vec<(String, String)>> {
     let names = [
