@@ -219,7 +219,8 @@ try {
     return card && { id: card.dataset.postId, count: Number(card.querySelector(".smile .count").textContent) };
   });
   check(smiled, "a card the member has not smiled at");
-  await page.click(`article.card[data-post-id="${smiled.id}"] .smile`);
+  // A double click smiles once: the button is disabled while its request is in flight.
+  await page.click(`article.card[data-post-id="${smiled.id}"] .smile`, { count: 2 });
   await page.waitForFunction(
     (id, count) => {
       const button = document.querySelector(`article.card[data-post-id="${id}"] .smile`);
@@ -234,6 +235,7 @@ try {
   );
   const after = await graphql(`query($id: ID!) { post(id: $id) { smileCount viewerHasSmiled } }`, { id: smiled.id }, member.token);
   check(Number(after.post.smileCount) === smiled.count + 1 && after.post.viewerHasSmiled, "the server counts the smile");
+  check(await page.$eval("#error", (e) => e.hidden), "the double click raised no error (ALREADY_SMILED)");
   seen.smile = { post: smiled.id, from: smiled.count, to: smiled.count + 1 };
 
   // 4. A buy shows the order, and the server has it.

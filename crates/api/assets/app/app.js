@@ -15,11 +15,15 @@ const state = {
   interests: [],
   demo: null, // { members, placeholderHosts, placeholderPath } in demo mode
   view: null, // { kind: "interest" | "home" | "forYou", interest? }
+  // Bumped by every show(): an answer or a live post of an older one is dropped, so no
+  // card, cursor or subscription of a view that is gone reaches the one on screen.
+  generation: 0,
+  // Bumped by every signIn(): an older sign-in's answer changes nothing.
+  signIns: 0,
   cursor: null,
   cards: new Map(), // post id -> { element, post }
   unsubscribeFeed: null,
   openCounts: new Map(), // post id -> unsubscribe
-  loading: 0,
 };
 
 const live = new LiveConnection((kind, detail) => {
@@ -88,6 +92,7 @@ function showError(error, doing) {
       text: "Dismiss",
       onclick: () => {
         box.hidden = true;
+        byId("feed").focus();
       },
     }),
   );
@@ -127,15 +132,18 @@ function plural(n, one, many) {
 // ---------------------------------------------------------------- signing in
 
 async function signIn(token, announce) {
+  const attempt = ++state.signIns;
   state.token = token || null;
   if (token) sessionStorage.setItem(TOKEN_KEY, token);
   else sessionStorage.removeItem(TOKEN_KEY);
   state.viewer = null;
   if (token) {
     try {
-      const data = await api(QUERIES.viewer);
-      state.viewer = data.viewer;
+      const viewer = (await request(QUERIES.viewer, {}, token)).viewer;
+      if (attempt !== state.signIns) return;
+      state.viewer = viewer;
     } catch (e) {
+      if (attempt !== state.signIns) return;
       showError(e, "sign in");
       state.token = null;
       sessionStorage.removeItem(TOKEN_KEY);
@@ -208,6 +216,8 @@ function sameView(a, b) {
 
 function renderFeedsNav() {
   const list = byId("feeds");
+  // The buttons are made anew: a keyboard user keeps their place.
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.feed : null;
   const views = [];
   if (state.viewer && state.viewer.kind === "MEMBER") {
     views.push({ kind: "forYou" }, { kind: "home" });
@@ -227,6 +237,10 @@ function renderFeedsNav() {
       ]),
     ),
   );
+  if (focused) {
+    const again = list.querySelector(`button[data-feed="${CSS.escape(focused)}"]`);
+    if (again) again.focus();
+  }
 }
 
 function renderInterestPicker() {
@@ -272,6 +286,7 @@ async function saveInterests(event) {
 async function show(view) {
   if (!view || (view.kind === "interest" && !view.interest)) return;
   state.view = view;
+  const generation = ++state.generation;
   state.cursor = null;
   state.cards.clear();
   for (const stop of state.openCounts.values()) stop();
@@ -283,18 +298,18 @@ async function show(view) {
   byId("feed-note").textContent = "";
   renderFeedsNav();
   const first = await loadPage();
-  if (!sameView(view, state.view)) return;
-  subscribeFeed(view, first);
+  if (generation !== state.generation) return;
+  subscribeFeed(view, generation, first);
 }
 
 /** Loads the next page of the current view; resolves the newest cursor of the first. */
 async function loadPage() {
   const view = state.view;
+  const generation = state.generation;
   const more = byId("more");
   more.disabled = true;
   const feed = byId("feed");
   feed.setAttribute("aria-busy", "true");
-  state.loading += 1;
   try {
     const variables = { first: PAGE, after: state.cursor };
     let connection;
@@ -304,16 +319,17 @@ async function loadPage() {
       connection = (await api(QUERIES.home, variables)).homeFeed;
     } else {
       connection = (await api(QUERIES.forYou, variables)).forYou;
+      if (generation !== state.generation) return null;
       byId("feed-note").textContent =
         connection.mode === "CHRONOLOGICAL"
           ? "Newest first, with no profiling (your feed mode is chronological)."
           : "Ranked for you from your interests, creators you follow and posts like ones you engaged with.";
     }
-    if (!sameView(view, state.view)) return null;
+    if (generation !== state.generation) return null;
     const newest = state.cursor === null && connection.edges[0] ? connection.edges[0].cursor : null;
     for (const edge of connection.edges) {
       const why = edge.reasons ? edge.reasons.map((r) => r.text) : edge.because;
-      addCard(edge.node, { why });
+      addCardToView(edge.node, { why });
     }
     if (state.cursor === null && !connection.edges.length) {
       byId("feed-note").textContent = "Nothing here yet.";
@@ -323,18 +339,23 @@ async function loadPage() {
     clearError();
     return newest;
   } catch (e) {
-    showError(e, "load the feed");
+    if (generation === state.generation) showError(e, "load the feed");
     return null;
   } finally {
-    state.loading -= 1;
-    more.disabled = false;
+    if (generation === state.generation) more.disabled = false;
     feed.setAttribute("aria-busy", "false");
     feed.dataset.loaded = String(state.cards.size);
   }
 }
 
-function subscribeFeed(view, newestCursor) {
-  const onError = (e) => showError(e, "keep the feed live");
+function subscribeFeed(view, generation, newestCursor) {
+  const onError = (e) => {
+    if (generation === state.generation) showError(e, "keep the feed live");
+  };
+  // A live post of a view that is gone is dropped (its subscription is ending).
+  const addCard = (post, options) => {
+    if (generation === state.generation) addCardToView(post, options);
+  };
   if (view.kind === "interest") {
     state.unsubscribeFeed = live.subscribe(
       SUBSCRIPTIONS.feed,
@@ -365,7 +386,7 @@ function subscribeFeed(view, newestCursor) {
 
 // ---------------------------------------------------------------- post cards
 
-function addCard(post, { fresh = false, why = null } = {}) {
+function addCardToView(post, { fresh = false, why = null } = {}) {
   if (!post || state.cards.has(post.id)) return;
   const element = renderCard(post, why);
   state.cards.set(post.id, { element, post });
@@ -383,6 +404,7 @@ function addCard(post, { fresh = false, why = null } = {}) {
 function renderCard(post, why) {
   const titleId = `post-${post.id}-title`;
   const card = el("article", {
+    id: `post-${post.id}`,
     class: post.sponsored ? "card sponsored" : "card",
     dataset: { postId: post.id },
     "aria-labelledby": titleId,
@@ -512,7 +534,10 @@ function renderProducts(post) {
           class: "buy",
           disabled: Boolean(product && product.delisted),
           text: product && product.delisted ? "No longer sold" : "Buy now",
-          "aria-label": `Buy ${title} now${product ? ` for ${product.price.formatted}` : ""}`,
+          "aria-label":
+            product && product.delisted
+              ? `${title} is no longer sold`
+              : `Buy ${title} now${product ? ` for ${product.price.formatted}` : ""}`,
           onclick: (event) => buy(post, tag.asin, title, event.currentTarget),
         }),
       ]),
@@ -585,8 +610,26 @@ function needSignIn(doing) {
   return true;
 }
 
+/** Runs `action` with `button` disabled, so a double click does not send it twice. */
+async function busy(button, action) {
+  if (!button || button.disabled) return;
+  button.disabled = true;
+  try {
+    await action();
+  } finally {
+    button.disabled = false;
+  }
+}
+
 async function toggle(post, kind) {
-  const current = state.cards.get(post.id).post;
+  const entry = state.cards.get(post.id);
+  if (!entry) return;
+  const button = entry.element.querySelector(kind === "smile" ? ".smile" : ".save");
+  await busy(button, () => toggleNow(entry.post, kind));
+}
+
+async function toggleNow(current, kind) {
+  const post = current;
   const on = kind === "smile" ? current.viewerHasSmiled : current.viewerHasSaved;
   const doing = kind === "smile" ? (on ? "take back the smile" : "smile") : on ? "unsave" : "save";
   if (needSignIn(doing)) return;
@@ -610,6 +653,12 @@ async function toggle(post, kind) {
 }
 
 async function share(post) {
+  const entry = state.cards.get(post.id);
+  if (!entry) return;
+  await busy(entry.element.querySelector(".share"), () => shareNow(post));
+}
+
+async function shareNow(post) {
   if (needSignIn("share")) return;
   try {
     const data = await api(MUTATIONS.share, { id: post.id, key: idempotencyKey() });
@@ -648,8 +697,7 @@ async function buy(post, asin, title, button) {
     section.hidden = false;
     clearError();
     say(`Order placed: ${order.quantity} × ${order.product ? order.product.title : title} for ${order.total.formatted}.`);
-    const entry = state.cards.get(post.id);
-    if (entry) applyCounts({ id: post.id, purchaseCount: Number(entry.post.purchaseCount) + 1 });
+    bumpCount(post.id, "purchaseCount");
   } catch (e) {
     showError(e, `buy ${title}`);
   } finally {
@@ -659,6 +707,7 @@ async function buy(post, asin, title, button) {
 
 async function toggleComments(post) {
   const entry = state.cards.get(post.id);
+  if (!entry) return;
   const section = entry.element.querySelector(".comments");
   const button = entry.element.querySelector(".comments-toggle");
   if (!section.hidden) {
@@ -672,20 +721,25 @@ async function toggleComments(post) {
   section.hidden = false;
   button.setAttribute("aria-expanded", "true");
   section.replaceChildren(el("p", { class: "note", text: "Loading comments…" }));
+  const opening = (section.dataset.opening = String(Number(section.dataset.opening || 0) + 1));
   try {
     const data = await api(QUERIES.comments, { id: post.id });
+    // Closed (or opened again) while loading, or the card is gone: that later click decides.
+    if (section.hidden || section.dataset.opening !== opening || !state.cards.has(post.id)) return;
     const found = data.post;
     const list = el("ul", { class: "comment-list" });
     for (const comment of found ? found.comments.nodes : []) list.append(renderComment(comment));
     const fieldId = `comment-${post.id}`;
     const form = el("form", { class: "comment-form" }, [
       el("label", { for: fieldId, text: "Add a comment" }),
-      el("textarea", { id: fieldId, rows: 2, maxlength: 2000, required: true }),
+      el("textarea", { id: fieldId, rows: 2, maxlength: 1000, required: true }),
       el("button", { type: "submit", text: "Post comment" }),
     ]);
     form.addEventListener("submit", (event) => sendComment(event, post, form, list));
     section.replaceChildren(list, form);
     // While the card is open its counts follow the log.
+    const previous = state.openCounts.get(post.id);
+    if (previous) previous();
     state.openCounts.set(
       post.id,
       live.subscribe(
@@ -696,6 +750,7 @@ async function toggleComments(post) {
       ),
     );
   } catch (e) {
+    if (section.dataset.opening !== opening) return;
     section.replaceChildren();
     showError(e, "load the comments");
   }
@@ -703,7 +758,7 @@ async function toggleComments(post) {
 
 function renderComment(comment) {
   return el("li", { class: "comment" }, [
-    el("strong", { text: name(comment.author) }),
+    el("strong", { text: comment.author ? name(comment.author) : "A former member" }),
     " ",
     el("span", { text: comment.text || "" }),
   ]);
@@ -715,17 +770,32 @@ async function sendComment(event, post, form, list) {
   const field = form.querySelector("textarea");
   const text = field.value.trim();
   if (!text) return;
-  try {
-    const data = await api(MUTATIONS.comment, { id: post.id, text, key: idempotencyKey() });
-    list.append(renderComment(data.comment.comment));
-    field.value = "";
-    const entry = state.cards.get(post.id);
-    applyCounts({ id: post.id, commentCount: Number(entry.post.commentCount) + 1 });
-    clearError();
-    say("Comment posted.");
-  } catch (e) {
-    showError(e, "post the comment");
+  // The same text sent again (a retry after a failure) keeps its key: posted once.
+  if (form.dataset.keyFor !== text) {
+    form.dataset.key = idempotencyKey();
+    form.dataset.keyFor = text;
   }
+  const key = form.dataset.key;
+  await busy(form.querySelector("button[type=submit]"), async () => {
+    try {
+      const data = await api(MUTATIONS.comment, { id: post.id, text, key });
+      delete form.dataset.keyFor;
+      list.append(renderComment(data.comment.comment));
+      field.value = "";
+      clearError();
+      say("Comment posted.");
+      bumpCount(post.id, "commentCount");
+    } catch (e) {
+      showError(e, "post the comment");
+    }
+  });
+}
+
+/** One more of `field` on a card, unless the card's live counts already follow the log. */
+function bumpCount(postId, field) {
+  const entry = state.cards.get(postId);
+  if (!entry || state.openCounts.has(postId)) return;
+  applyCounts({ id: postId, [field]: Number(entry.post[field]) + 1 });
 }
 
 // ---------------------------------------------------------------- start
@@ -742,9 +812,17 @@ async function start() {
     const member = state.demo && state.demo.members.find((m) => m.id === id);
     if (member) signIn(member.token, true);
   });
-  byId("signout").addEventListener("click", () => signIn(null, true));
+  byId("signout").addEventListener("click", async () => {
+    await signIn(null, true);
+    // The button is gone: the keyboard goes on from where one signs in again.
+    (state.demo ? byId("member-select") : byId("token-input")).focus();
+  });
   byId("interest-form").addEventListener("submit", saveInterests);
-  byId("more").addEventListener("click", () => loadPage());
+  byId("more").addEventListener("click", async () => {
+    await loadPage();
+    // The last page hides the button: the keyboard goes on in the feed.
+    if (byId("more").hidden) byId("feed").focus();
+  });
 
   try {
     const response = await fetch("/app/demo.json", { headers: { Accept: "application/json" } });

@@ -53,7 +53,8 @@ export async function request(query, variables, token) {
 /**
  * One WebSocket carrying every live subscription of the page, by the graphql-transport-ws
  * protocol: `connection_init` with the token, `subscribe`/`next`/`complete`, `ping`/`pong`.
- * It reconnects after a drop (backing off up to 10 s) and subscribes again.
+ * It reconnects after a drop (backing off up to 10 s) and subscribes again, but not after
+ * the server refused the token.
  */
 export class LiveConnection {
   constructor(onState) {
@@ -63,7 +64,6 @@ export class LiveConnection {
     this.nextId = 1;
     this.acked = false;
     this.retries = 0;
-    this.closedByUs = false;
     this.onState = onState || (() => {});
   }
 
@@ -74,11 +74,7 @@ export class LiveConnection {
   }
 
   reconnect() {
-    if (this.socket) {
-      this.closedByUs = true;
-      this.socket.close(1000, "reconnecting");
-    }
-    this.closedByUs = false;
+    if (this.socket) this.socket.close(1000, "reconnecting");
     this.acked = false;
     const scheme = location.protocol === "https:" ? "wss:" : "ws:";
     const socket = new WebSocket(`${scheme}//${location.host}/graphql`, "graphql-transport-ws");
@@ -93,7 +89,9 @@ export class LiveConnection {
       if (socket !== this.socket) return;
       this.acked = false;
       this.onState("offline", event.reason || `closed (${event.code})`);
-      if (this.closedByUs) return;
+      // Refused for who we are (4401 unauthorized, 4403 forbidden): trying again with the
+      // same token cannot help; signing in again reconnects.
+      if (event.code === 4401 || event.code === 4403) return;
       const wait = Math.min(10000, 500 * 2 ** this.retries++);
       setTimeout(() => {
         if (socket === this.socket) this.reconnect();

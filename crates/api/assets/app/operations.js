@@ -30,7 +30,7 @@ export const QUERIES = {
       edges { cursor reasons { text } node { ${POST_FIELDS} } } } }`,
   comments: `query Comments($id: ID!) {
     post(id: $id) { id commentCount
-      comments(first: 20) { nodes { id text author { handle displayName } } } } }`,
+      comments(first: 20) { nodes { id text author { id handle displayName } } } } }`,
 };
 
 const COUNTS = `id smileCount saveCount shareCount commentCount purchaseCount viewerHasSmiled viewerHasSaved`;
@@ -42,7 +42,7 @@ export const MUTATIONS = {
   unsave: `mutation Unsave($id: ID!, $key: String) { unsavePost(postId: $id, idempotencyKey: $key) { post { ${COUNTS} } } }`,
   share: `mutation Share($id: ID!, $key: String) { sharePost(postId: $id, channel: LINK, idempotencyKey: $key) { post { ${COUNTS} } } }`,
   comment: `mutation Comment($id: ID!, $text: String!, $key: String) {
-    comment(postId: $id, text: $text, idempotencyKey: $key) { comment { id text author { handle displayName } } } }`,
+    comment(postId: $id, text: $text, idempotencyKey: $key) { comment { id text author { id handle displayName } } } }`,
   buy: `mutation Buy($input: BuyInput!) {
     buy(input: $input) { deduplicated position
       order { id quantity gift total { formatted } product { title } post { id } } } }`,
