@@ -383,20 +383,8 @@ enum BenchCommand {
     /// keys and values by family, and beside sled's floor for those bytes (imported into a
     /// fresh store); with --vs-postgres, PostgreSQL's events table and its rows too.
     Disk {
-        /// Also load the world into a throwaway PostgreSQL 15 and measure its events table.
-        #[arg(long)]
-        vs_postgres: bool,
-        /// Where PostgreSQL's initdb, pg_ctl and postgres are.
-        #[arg(long, default_value = sparkfeed_bench::postgres::DEFAULT_BIN)]
-        pg_bin: PathBuf,
-        /// Events in the world (about).
-        #[arg(long, default_value_t = 100_000,
-              value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
-        events: u64,
-        /// Posts among them.
-        #[arg(long, default_value_t = 10_000,
-              value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
-        posts: u64,
+        #[command(flatten)]
+        world: PeerWorldArgs,
         /// Where the scratch stores go.
         #[arg(long, default_value_os_t = std::env::temp_dir())]
         dir: PathBuf,
@@ -465,17 +453,17 @@ struct ScaleArgs {
     dir: PathBuf,
 }
 
-// The flags of `bench all`. (Plain comments: a doc comment here would become the
-// subcommand's help.)
+// A seed world measured beside a throwaway PostgreSQL: the flags `bench all` and `bench disk`
+// share.
 #[derive(clap::Args)]
-struct AllArgs {
-    /// Run every workload on a throwaway PostgreSQL 15 too (Debian's postgresql-15).
+struct PeerWorldArgs {
+    /// Measure the same on a throwaway PostgreSQL 15 too (Debian's postgresql-15).
     #[arg(long)]
     vs_postgres: bool,
     /// Where PostgreSQL's initdb, pg_ctl and postgres are.
     #[arg(long, default_value = sparkfeed_bench::postgres::DEFAULT_BIN)]
     pg_bin: PathBuf,
-    /// Events in the world of the feed, replay and disk rows (about).
+    /// Events in the seed world (about).
     #[arg(long, default_value_t = 100_000,
           value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
     events: u64,
@@ -483,6 +471,14 @@ struct AllArgs {
     #[arg(long, default_value_t = 10_000,
           value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     posts: u64,
+}
+
+// The flags of `bench all`. (Plain comments: a doc comment here would become the
+// subcommand's help.)
+#[derive(clap::Args)]
+struct AllArgs {
+    #[command(flatten)]
+    world: PeerWorldArgs,
     /// Rounds (every workload once a round, interleaved); medians are reported.
     #[arg(long, default_value_t = 3,
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
@@ -973,10 +969,10 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
                 .json
                 .unwrap_or_else(|| args.dir.join("sparkfeed-bench-all.json"));
             let config = sparkfeed_bench::all::AllBench {
-                vs_postgres: args.vs_postgres,
-                pg_bin: args.pg_bin,
-                events: args.events,
-                posts: args.posts,
+                vs_postgres: args.world.vs_postgres,
+                pg_bin: args.world.pg_bin,
+                events: args.world.events,
+                posts: args.world.posts,
                 runs: args.runs,
                 seconds: args.seconds,
                 reads: args.reads,
@@ -1013,19 +1009,13 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             let report = sparkfeed_bench::lag::lag(&config);
             report.context("lag benchmark")?.to_string()
         }
-        BenchCommand::Disk {
-            vs_postgres,
-            pg_bin,
-            events,
-            posts,
-            dir,
-        } => {
+        BenchCommand::Disk { world, dir } => {
             let config = sparkfeed_bench::disk::DiskBench {
-                events,
-                posts,
+                events: world.events,
+                posts: world.posts,
                 dir,
-                vs_postgres,
-                pg_bin,
+                vs_postgres: world.vs_postgres,
+                pg_bin: world.pg_bin,
             };
             let report = sparkfeed_bench::disk::disk(&config);
             report.context("disk benchmark")?.to_string()
