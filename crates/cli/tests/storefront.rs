@@ -12,7 +12,7 @@ use std::ffi::OsStr;
 use std::time::Duration;
 
 use common::served::Served;
-use sparkfeed_testkit::js::{chromium, js_packages};
+use sparkfeed_testkit::js::{chromium, js_packages, run_node};
 
 mod common;
 
@@ -77,27 +77,18 @@ fn the_storefront_works_in_a_real_browser_against_serve_demo() {
     }
 
     // The page, in the browser.
-    let mut run = tokio::process::Command::new("node");
-    run.arg("storefront.mjs")
-        .arg(server.url())
-        .env("CHROMIUM", &browser)
-        .current_dir(&js)
-        .kill_on_drop(true);
-    if let Some(dir) = std::env::var_os("SPARKFEED_SCREENSHOTS") {
-        run.arg(dir);
-    }
+    let url = server.url();
+    let shots = std::env::var_os("SPARKFEED_SCREENSHOTS");
+    let mut args: Vec<&OsStr> = vec![url.as_ref()];
+    args.extend(shots.as_deref());
     let runtime = tokio::runtime::Runtime::new().expect("a runtime");
-    let output = runtime
-        .block_on(async { tokio::time::timeout(Duration::from_secs(300), run.output()).await })
-        .expect("the browser test finishes within 300 s")
-        .expect("node runs");
-    let printed = String::from_utf8_lossy(&output.stdout);
-    println!("{printed}");
-    assert!(
-        output.status.success(),
-        "the browser test failed:\n{printed}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let printed = runtime.block_on(run_node(
+        &js,
+        "storefront.mjs",
+        &args,
+        &[("CHROMIUM", browser.as_os_str())],
+        Duration::from_secs(300),
+    ));
     let seen: serde_json::Value =
         serde_json::from_str(printed.lines().last().unwrap_or("")).expect("one JSON line");
     assert_eq!(seen["ok"], true);

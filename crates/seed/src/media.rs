@@ -96,8 +96,9 @@ pub struct Placeholder<'a> {
     pub title: &'a str,
     /// The small line under it.
     pub caption: &'a str,
-    /// Varies the shapes between pictures of one interest.
-    pub variant: u64,
+    /// What it is a picture of (an ASIN, a post's photo): varies the shapes between
+    /// pictures of one interest.
+    pub of: &'a str,
 }
 
 /// Two colours (background, accent) per interest: chosen by a hash of the slug, so any
@@ -146,7 +147,7 @@ impl Placeholder<'_> {
         let (w, h) = (self.width.clamp(16, 4096), self.height.clamp(16, 4096));
         let (background, accent) = PALETTE[usize::try_from(fnv(self.interest) % 12).unwrap_or(0)];
         let mut shapes = String::new();
-        let mut seed = fnv(self.interest) ^ self.variant.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut seed = fnv(self.interest) ^ fnv(self.of).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         for _ in 0..5 {
             seed = seed
                 .wrapping_mul(6_364_136_223_846_793_005)
@@ -218,7 +219,7 @@ mod tests {
             interest: "coffee",
             title: "Mug <script>alert(1)</script> & \"co\"",
             caption: "photo 1",
-            variant: 9,
+            of: "B000100009",
         }
         .svg();
         assert!(svg.starts_with("<svg ") && svg.ends_with("</svg>"));

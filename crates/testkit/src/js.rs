@@ -60,3 +60,33 @@ pub fn chromium() -> PathBuf {
         .find(|candidate| candidate.is_file())
         .unwrap_or_else(|| panic!("{named} answers --version but is not on the PATH"))
 }
+
+/// Runs `node SCRIPT ARGS…` in `dir` (with `env` added), killed if it runs past `limit`,
+/// and answers what it printed on stdout (printed here too). Panics with its stdout and
+/// stderr if it exits with a failure, and says so if it ran out of time.
+pub async fn run_node(
+    dir: &Path,
+    script: &str,
+    args: &[&std::ffi::OsStr],
+    env: &[(&str, &std::ffi::OsStr)],
+    limit: std::time::Duration,
+) -> String {
+    let mut node = tokio::process::Command::new("node");
+    node.arg(script)
+        .args(args)
+        .envs(env.iter().copied())
+        .current_dir(dir)
+        .kill_on_drop(true);
+    let output = tokio::time::timeout(limit, node.output())
+        .await
+        .unwrap_or_else(|_| panic!("node {script} did not finish within {limit:?}"))
+        .expect("node runs");
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned();
+    println!("{printed}");
+    assert!(
+        output.status.success(),
+        "node {script} failed:\n{printed}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    printed
+}

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use sparkfeed_api::http::app::{ASSETS, CONTENT_SECURITY_POLICY};
-use sparkfeed_testkit::js::js_packages;
+use sparkfeed_testkit::js::{js_packages, run_node};
 
 use super::Harness;
 
@@ -146,22 +146,7 @@ async fn every_operation_of_the_page_is_valid_against_schema_graphql() {
     let dir = tokio::task::spawn_blocking(js_packages)
         .await
         .expect("installs");
-    let mut check = tokio::process::Command::new("node");
-    check
-        .arg("operations.mjs")
-        .current_dir(&dir)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(60), check.output())
-        .await
-        .expect("the check finishes within 60 s")
-        .expect("node runs");
-    let printed = String::from_utf8_lossy(&output.stdout);
-    println!("{printed}");
-    assert!(
-        output.status.success(),
-        "{printed}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let printed = run_node(&dir, "operations.mjs", &[], &[], Duration::from_secs(60)).await;
     for operation in ["QUERIES.feed", "MUTATIONS.buy", "SUBSCRIPTIONS.feed"] {
         assert!(printed.contains(operation), "{operation} was checked");
     }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use sparkfeed_testkit::client::Client;
-use sparkfeed_testkit::js::js_packages;
+use sparkfeed_testkit::js::{js_packages, run_node};
 
 use super::Harness;
 
@@ -136,22 +136,13 @@ async fn the_graphql_over_http_audit_passes_with_no_warning() {
         .expect("installs");
     let h = Harness::start().await;
     let url = format!("http://{}/graphql", h.addr());
-    let mut audit = tokio::process::Command::new("node");
-    audit
-        .arg("audit.mjs")
-        .arg(&url)
-        .current_dir(&dir)
-        .kill_on_drop(true);
-    let output = tokio::time::timeout(Duration::from_secs(120), audit.output())
-        .await
-        .expect("the audit finishes within 120 s")
-        .expect("node runs");
-    let printed = String::from_utf8_lossy(&output.stdout);
-    println!("{printed}");
-    assert!(
-        output.status.success(),
-        "the audit found warnings or failures:\n{printed}{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let printed = run_node(
+        &dir,
+        "audit.mjs",
+        &[url.as_ref()],
+        &[],
+        Duration::from_secs(120),
+    )
+    .await;
     assert!(printed.contains(" 0 warnings, 0 failures"), "{printed}");
 }

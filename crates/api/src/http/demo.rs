@@ -161,7 +161,7 @@ fn draw(api: &Api, picture: &DemoPicture) -> Result<Option<String>, String> {
                     interest,
                     title: &row.title,
                     caption: &row.price.to_string(),
-                    variant: asin_variant(row.asin.as_str()),
+                    of: row.asin.as_str(),
                 }
                 .svg(),
             ))
@@ -199,6 +199,7 @@ fn draw(api: &Api, picture: &DemoPicture) -> Result<Option<String>, String> {
                 (None, None) => "A post".to_owned(),
             };
             let caption = format!("Photo {} of post {post}", index + 1);
+            let of = format!("{post}/{index}");
             Ok(Some(
                 Placeholder {
                     width: medium.width,
@@ -206,16 +207,10 @@ fn draw(api: &Api, picture: &DemoPicture) -> Result<Option<String>, String> {
                     interest,
                     title: &title,
                     caption: &caption,
-                    variant: asin_variant(post) ^ u64::try_from(*index).unwrap_or(0),
+                    of: &of,
                 }
                 .svg(),
             ))
         }
     }
-}
-
-/// Varies the shapes of pictures of one interest by what they show.
-fn asin_variant(text: &str) -> u64 {
-    text.bytes()
-        .fold(17, |h, b| h.wrapping_mul(31).wrapping_add(u64::from(b)))
 }
