@@ -45,7 +45,36 @@ pub struct NatsCluster {
 impl NatsCluster {
     /// Starts `n` servers as one JetStream cluster (one server alone when `n` is 1) and
     /// waits until each reports healthy (`/healthz`: JetStream has a meta leader).
+    ///
+    /// Its ports are picked free, then let go for the servers to take: another test may
+    /// take one in between, and then the cluster is started again on fresh ports (at most
+    /// 3 times).
     pub fn start(n: usize) -> NatsCluster {
+        for _ in 1..3 {
+            let cluster = Self::launch(n);
+            match (0..n).try_for_each(|i| cluster.poll_healthy(i)) {
+                Ok(()) => return cluster,
+                Err(_) if cluster.lost_a_port() => continue,
+                Err(_) => break,
+            }
+        }
+        let cluster = Self::launch(n);
+        for i in 0..n {
+            cluster.wait_healthy(i);
+        }
+        cluster
+    }
+
+    /// Whether a server could not bind one of its ports.
+    fn lost_a_port(&self) -> bool {
+        self.servers.iter().any(|server| {
+            std::fs::read_to_string(&server.log)
+                .is_ok_and(|log| log.contains("address already in use"))
+        })
+    }
+
+    /// Starts the `n` servers without waiting for them.
+    fn launch(n: usize) -> NatsCluster {
         let binary = nats_server();
         let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
         let ports = free_ports(3 * n);
@@ -89,9 +118,6 @@ impl NatsCluster {
         for i in 0..n {
             cluster.spawn(i, &binary);
         }
-        for i in 0..n {
-            cluster.wait_healthy(i);
-        }
         cluster
     }
 
@@ -130,6 +156,18 @@ impl NatsCluster {
 
     /// Waits (up to 30 s) until server `i` answers `/healthz` with 200.
     pub fn wait_healthy(&self, i: usize) {
+        if let Err(last) = self.poll_healthy(i) {
+            let server = self.server(i);
+            panic!(
+                "nats-server {} was not healthy within 30 s: {last}\n{}",
+                server.name,
+                std::fs::read_to_string(&server.log).unwrap_or_default()
+            );
+        }
+    }
+
+    /// Polls server `i`'s `/healthz` for up to 30 s: the last answer if it never said 200.
+    fn poll_healthy(&self, i: usize) -> Result<(), String> {
         let server = self.server(i);
         let deadline = Instant::now() + Duration::from_secs(30);
         let mut last = String::new();
@@ -137,17 +175,16 @@ impl NatsCluster {
         let (_never, pace) = std::sync::mpsc::channel::<()>();
         while Instant::now() < deadline {
             match http_get(server.http_port, "/healthz") {
-                Ok((200, _)) => return,
+                Ok((200, _)) => return Ok(()),
                 Ok((status, body)) => last = format!("{status} {body}"),
                 Err(e) => last = e,
             }
+            if self.lost_a_port() {
+                return Err(format!("a port was taken: {last}"));
+            }
             let _ = pace.recv_timeout(Duration::from_millis(50));
         }
-        panic!(
-            "nats-server {} was not healthy within 30 s: {last}\n{}",
-            server.name,
-            std::fs::read_to_string(&server.log).unwrap_or_default()
-        );
+        Err(last)
     }
 
     /// The index of the server named `name` (`n1`, `n2`, … as JetStream reports a stream's
