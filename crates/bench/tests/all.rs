@@ -6,7 +6,7 @@
 //! It needs PostgreSQL 15's binaries (Debian's postgresql-15; `.ci/run` installs it) and
 //! fails, saying so, without them.
 
-use std::path::Path;
+mod common;
 
 use serde_json::{Value, json};
 use sparkfeed_bench::all::plot::{self, FILES};
@@ -15,11 +15,7 @@ use sparkfeed_bench::postgres::DEFAULT_BIN;
 
 #[test]
 fn issue_17_bench_all_vs_postgres_reports_every_workload_with_finite_ratios() {
-    assert!(
-        Path::new(DEFAULT_BIN).join("initdb").is_file(),
-        "PostgreSQL 15 is not installed ({DEFAULT_BIN}/initdb is missing): \
-         apt-get install -y --no-install-recommends postgresql-15"
-    );
+    common::require_postgres();
     let dir = tempfile::tempdir().expect("temp dir");
     let json = dir.path().join("all.json");
     let plots = dir.path().join("plots");

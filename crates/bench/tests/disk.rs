@@ -6,18 +6,14 @@
 //! It needs PostgreSQL 15's binaries (Debian's postgresql-15; `.ci/run` installs it) and
 //! fails, saying so, without them.
 
-use std::path::Path;
+mod common;
 
 use sparkfeed_bench::disk::{DiskBench, disk};
 use sparkfeed_bench::postgres::DEFAULT_BIN;
 
 #[test]
 fn issue_17_bench_disk_splits_the_log_into_its_families_beside_sled_and_postgres() {
-    assert!(
-        Path::new(DEFAULT_BIN).join("initdb").is_file(),
-        "PostgreSQL 15 is not installed ({DEFAULT_BIN}/initdb is missing): \
-         apt-get install -y --no-install-recommends postgresql-15"
-    );
+    common::require_postgres();
     let dir = tempfile::tempdir().expect("temp dir");
     let report = disk(&DiskBench {
         events: 2_000,
