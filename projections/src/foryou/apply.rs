@@ -152,7 +152,7 @@ fn credit<K: Clone + PartialEq>(
             a.weight += weight;
             if weight > 0.0 {
                 a.via = a.via.max(how);
-                a.post = post.clone();
+                a.post.clone_from(post);
             }
         }
         None if weight > 0.0 => affinities.push(Affinity {
@@ -163,7 +163,10 @@ fn credit<K: Clone + PartialEq>(
         }),
         None => {}
     }
-    affinities.retain(|a| a.weight > 0.01);
+    // Only a taken-back engagement lowers a weight: a credit adds at least 1.
+    if weight < 0.0 {
+        affinities.retain(|a| a.weight > 0.01);
+    }
     if affinities.len() > MAX_AFFINITIES {
         // The weakest goes (the first of equals: deterministic).
         if let Some(weakest) = affinities
