@@ -117,6 +117,15 @@ pub const DEFAULT_CACHE_BYTES: u64 = 192 * 1024 * 1024;
 /// touched them) and go to the fresh tree in key order. Bounds a rebuild's extra memory.
 pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 64 << 20;
 
+/// From how many events in the log a projection that has applied none catches up by a
+/// rebuild ([`Projections::catch_up`]) rather than batch by batch. Batch by batch, every
+/// first read of a row goes through the store's share of the page cache and every batch
+/// is synced: at 10^7 events that took about 30 minutes on one core, reading some 620 GB
+/// from the files' page cache, and at 10^6 about 81 s against 27-33 s rebuilt
+/// (`BENCHMARKS.md`). A short log catches up batch by batch: a rebuild starts a
+/// generation of its own.
+pub const DEFAULT_REBUILD_FROM_EVENTS: u64 = 100_000;
+
 /// Every projection, in the order they are opened.
 fn all() -> Vec<Arc<dyn Projection>> {
     vec![

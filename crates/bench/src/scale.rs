@@ -57,6 +57,9 @@ pub struct AtSize {
     pub rss_peak: u64,
     /// The data directory's size on disk (log, keys and projections), in bytes.
     pub disk_bytes: u64,
+    /// How long the projections, opened empty, took to catch up with the loaded log
+    /// (`Projections::catch_up`, as `serve` does on a fresh data directory), in seconds.
+    pub built_secs: f64,
 }
 
 /// What `bench scale` measured.
@@ -104,11 +107,16 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
     let posts = (events / 10).max(10);
     let (runtime, scratch, loaded) = world::scratch(&config.dir, events, posts)?;
     let data_dir = world::log_dir(scratch.path());
-    let in_process = {
+    let started = std::time::Instant::now();
+    let (in_process, built_secs) = {
         let projections = world::built_projections(&runtime, &data_dir, &loaded, config.cache_mb)?;
+        let built_secs = started.elapsed().as_secs_f64();
         let mut micros = reads::feed_pages(&projections, &loaded, config.reads)?;
         micros.sort_by(f64::total_cmp);
-        (percentile(&micros, 0.5), percentile(&micros, 0.99))
+        (
+            (percentile(&micros, 0.5), percentile(&micros, 0.99)),
+            built_secs,
+        )
     };
     let (shape_events, shape_posts, interests) = (
         loaded.shape.events,
@@ -169,6 +177,7 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
         rss_started,
         rss_peak,
         disk_bytes,
+        built_secs,
     })
 }
 
@@ -286,7 +295,7 @@ impl fmt::Display for ScaleReport {
         )?;
         writeln!(
             f,
-            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>10}",
+            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>10} {:>9}",
             "events",
             "posts",
             "proc p50",
@@ -296,12 +305,13 @@ impl fmt::Display for ScaleReport {
             "req/s",
             "rss started",
             "rss peak",
-            "disk"
+            "disk",
+            "built in"
         )?;
         for s in &self.sizes {
             writeln!(
                 f,
-                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>6} MiB",
+                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>6} MiB {:>8.1}s",
                 s.events,
                 s.posts,
                 s.in_process.0,
@@ -311,7 +321,8 @@ impl fmt::Display for ScaleReport {
                 s.http.per_sec,
                 s.rss_started >> 20,
                 s.rss_peak >> 20,
-                s.disk_bytes >> 20
+                s.disk_bytes >> 20,
+                s.built_secs
             )?;
         }
         if let (Some(first), Some(last)) = (self.sizes.first(), self.sizes.last()) {

@@ -19,7 +19,8 @@ use crate::cache::{Source, View};
 use crate::catalog::Catalog;
 use crate::store::{Generation, Rows, Slot, checkpoint};
 use crate::{
-    CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_REPLAY_BUFFER_BYTES, Projection, ProjectionError,
+    CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_REBUILD_FROM_EVENTS, DEFAULT_REPLAY_BUFFER_BYTES,
+    Projection, ProjectionError,
 };
 
 /// The most events one projection batch applies before committing.
@@ -46,6 +47,8 @@ pub struct Projections {
     upcasters: Arc<Upcasters>,
     /// See [`DEFAULT_REPLAY_BUFFER_BYTES`].
     replay_buffer_bytes: usize,
+    /// See [`DEFAULT_REBUILD_FROM_EVENTS`].
+    rebuild_from_events: u64,
 }
 
 impl Projections {
@@ -113,6 +116,7 @@ impl Projections {
             entries: Arc::new(entries),
             upcasters: Arc::new(upcasters()),
             replay_buffer_bytes: DEFAULT_REPLAY_BUFFER_BYTES,
+            rebuild_from_events: DEFAULT_REBUILD_FROM_EVENTS,
         })
     }
 
@@ -120,6 +124,13 @@ impl Projections {
     /// [`DEFAULT_REPLAY_BUFFER_BYTES`]; 0 writes after every event).
     pub fn with_replay_buffer(mut self, bytes: usize) -> Self {
         self.replay_buffer_bytes = bytes;
+        self
+    }
+
+    /// These projections catching up by a rebuild when they have applied nothing and the
+    /// log holds at least `events` (see [`DEFAULT_REBUILD_FROM_EVENTS`]; `u64::MAX`: never).
+    pub fn with_rebuild_from(mut self, events: u64) -> Self {
+        self.rebuild_from_events = events;
         self
     }
 
@@ -206,12 +217,17 @@ impl Projections {
     }
 
     /// Brings every projection up to the log's head now, then returns.
+    ///
+    /// A projection that has applied nothing, over a log of at least
+    /// [`Projections::with_rebuild_from`] events, is rebuilt first (the replay's reader
+    /// thread and key-ordered write-out, [`Projections::rebuild`]); the rows are the same
+    /// either way (`tests/read_side/rebuild.rs`).
     pub async fn catch_up(&self) -> Result<(), ProjectionError> {
         self.catch_up_in_batches(BATCH, |_, _| {}).await
     }
 
     /// [`Projections::catch_up`] in batches of `batch` events; `committed` is told each
-    /// projection's checkpoint after every batch it commits.
+    /// projection's checkpoint after every batch it commits (and after a rebuild).
     pub async fn catch_up_in_batches(
         &self,
         batch: usize,
@@ -219,6 +235,12 @@ impl Projections {
     ) -> Result<(), ProjectionError> {
         for name in self.names() {
             let entry = self.entry(name)?;
+            if entry.slot.checkpoint()? == Position::START
+                && self.log.head().len >= self.rebuild_from_events
+            {
+                self.rebuild(name, |_, _| {}).await?;
+                committed(name, entry.slot.checkpoint()?);
+            }
             loop {
                 let _writer = entry.writer.lock().await;
                 let view = entry.slot.view();

@@ -105,3 +105,88 @@ async fn a_store_in_the_old_single_store_layout_is_replaced_and_replayed() {
         .await
         .expect("replays the (empty) log");
 }
+
+/// A projection that has applied nothing catches up by a rebuild once the log is long
+/// enough, and ends with the rows that catching up batch by batch gives; a projection that
+/// has applied something catches up batch by batch, whatever the log's length.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn catching_up_from_nothing_rebuilds_and_ends_with_the_batch_by_batch_rows() {
+    let w = World::empty();
+    let demo = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../fixtures/demo"));
+    let report = sparkfeed_seed::load(demo, &w.domain, |_, _| {})
+        .await
+        .expect("seeds");
+    let log = w.projections.log().clone();
+    let dir = tempfile::tempdir().expect("temp dir");
+    let open = |name: &str, rebuild_from: u64| {
+        sparkfeed_projections::Projections::open(&dir.path().join(name), log.clone())
+            .expect("opens")
+            .with_rebuild_from(rebuild_from)
+    };
+    let batched = open("batched", u64::MAX);
+    batched.catch_up().await.expect("catches up batch by batch");
+    let rebuilt = open("rebuilt", report.events);
+    let mut told = Vec::new();
+    rebuilt
+        .catch_up_in_batches(64, |name, next| told.push((name.to_owned(), next)))
+        .await
+        .expect("catches up by rebuilds");
+
+    let generations = |name: &str| -> Vec<String> {
+        let mut stores: Vec<String> = std::fs::read_dir(dir.path().join(name))
+            .expect("lists")
+            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+            .filter(|store| store != "catalog")
+            .collect();
+        stores.sort();
+        stores
+    };
+    let names = rebuilt.names();
+    assert_eq!(
+        generations("rebuilt"),
+        names.iter().map(|n| format!("{n}-1")).collect::<Vec<_>>(),
+        "each projection was rebuilt into generation 1, and generation 0 removed"
+    );
+    assert_eq!(
+        generations("batched"),
+        names.iter().map(|n| format!("{n}-0")).collect::<Vec<_>>(),
+    );
+    let head = Position(report.events);
+    assert_eq!(
+        told,
+        names
+            .iter()
+            .map(|n| ((*n).to_owned(), head))
+            .collect::<Vec<_>>(),
+        "one checkpoint told per projection, at the head: no batch was needed after the rebuild"
+    );
+    for name in &names {
+        let (a, b) = (
+            rows(&batched.tree(name).expect("tree")),
+            rows(&rebuilt.tree(name).expect("tree")),
+        );
+        assert_eq!(a.len(), b.len(), "{name}: same number of rows");
+        assert!(a == b, "{name}: the same rows either way");
+    }
+    drop(rebuilt);
+
+    // Opened again with something applied, it catches up batch by batch: the new events
+    // go to the same generations, and no rebuild happens.
+    w.run(
+        crate::Caller::User(crate::user("u0020")),
+        sparkfeed_domain::Command::SharePost {
+            post: crate::post("p00002"),
+            channel: sparkfeed_domain::events::ShareChannel::Link,
+        },
+    )
+    .await;
+    let again = open("rebuilt", 1);
+    again.catch_up().await.expect("catches up");
+    assert_eq!(
+        generations("rebuilt"),
+        names.iter().map(|n| format!("{n}-1")).collect::<Vec<_>>(),
+    );
+    for (name, lag) in again.lag().expect("lag") {
+        assert_eq!(lag, 0, "{name} is caught up");
+    }
+}
