@@ -53,11 +53,7 @@ async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world()
 
     // Each rebuild retired the generation it replaced, and nobody reads it any more: on
     // disk there is the catalog and one store per projection.
-    let mut stores: Vec<String> = std::fs::read_dir(w.dir().join("projections"))
-        .expect("lists")
-        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-        .collect();
-    stores.sort();
+    let stores = stores(&w.dir().join("projections"));
     let mut expected: Vec<String> = w
         .projections
         .names()
@@ -133,13 +129,9 @@ async fn catching_up_from_nothing_rebuilds_and_ends_with_the_batch_by_batch_rows
         .expect("catches up by rebuilds");
 
     let generations = |name: &str| -> Vec<String> {
-        let mut stores: Vec<String> = std::fs::read_dir(dir.path().join(name))
-            .expect("lists")
-            .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
-            .filter(|store| store != "catalog")
-            .collect();
-        stores.sort();
-        stores
+        let mut listed = stores(&dir.path().join(name));
+        listed.retain(|store| store != "catalog");
+        listed
     };
     let names = rebuilt.names();
     assert_eq!(
@@ -189,4 +181,15 @@ async fn catching_up_from_nothing_rebuilds_and_ends_with_the_batch_by_batch_rows
     for (name, lag) in again.lag().expect("lag") {
         assert_eq!(lag, 0, "{name} is caught up");
     }
+}
+
+/// The names in a projections directory (the catalog and one store per generation),
+/// sorted.
+fn stores(dir: &Path) -> Vec<String> {
+    let mut stores: Vec<String> = std::fs::read_dir(dir)
+        .expect("lists")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    stores.sort();
+    stores
 }
