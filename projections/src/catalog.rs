@@ -31,10 +31,10 @@ impl Catalog {
     /// Opens (or creates) the catalog under `root`, its name durable in `root`.
     pub(crate) fn open(root: &Path) -> Result<Self, ProjectionError> {
         let dir = root.join("catalog");
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(&dir)
-            .cache_capacity(CATALOG_CACHE_BYTES)
-            .open()?;
+            .cache_capacity(CATALOG_CACHE_BYTES);
+        let db = sparkfeed_eventlog::sled_lock::open(&config, &dir)?;
         sync_names(&dir)?;
         let data = File::open(dir.join("db")).map_err(|e| ProjectionError::Store(e.into()))?;
         Ok(Self { db, data })

@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use sparkfeed_eventlog::sled_lock;
 use sparkfeed_events::{Position, codec};
 
 use crate::ProjectionError;
@@ -100,13 +101,15 @@ impl Generation {
         }
     }
 
-    /// Opens (or creates) the store in `dir` with a page cache of `cache_bytes`.
+    /// Opens (or creates) the store in `dir` with a page cache of `cache_bytes`. A store
+    /// this process held a moment ago may still be locked by sled's IO threads: that is
+    /// waited out ([`sled_lock::open`]).
     pub(crate) fn open(dir: PathBuf, cache_bytes: u64) -> Result<Arc<Self>, ProjectionError> {
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(&dir)
             .cache_capacity(cache_bytes)
-            .mode(sled::Mode::HighThroughput)
-            .open()?;
+            .mode(sled::Mode::HighThroughput);
+        let db = sled_lock::open(&config, &dir)?;
         sync_names(&dir)?;
         let data = File::open(dir.join("db")).map_err(|e| ProjectionError::Store(e.into()))?;
         Ok(Arc::new(Self {
@@ -273,6 +276,8 @@ pub struct Rows<'a> {
     pending: HashMap<Vec<u8>, Pending, foldhash::fast::RandomState>,
     /// About how much memory `pending` holds.
     bytes: usize,
+    /// What the projection keeps in memory beside these rows ([`Rows::take_memo`]).
+    memo: Option<Box<dyn Any + Send>>,
 }
 
 /// A row to write: its key, and its bytes (`None`: removed).
@@ -335,7 +340,29 @@ impl<'a> Rows<'a> {
             generation: view.generation(),
             pending: HashMap::default(),
             bytes: 0,
+            memo: None,
         }
+    }
+
+    /// Takes out what the projection keeps in memory beside these rows for as long as
+    /// they are being written: one live batch, or a whole replay, across its write-outs.
+    /// An `M` of its default when there is none yet (or the one there is another type).
+    /// Hand it back with [`Rows::keep_memo`]; in between, the rows can be changed freely.
+    ///
+    /// Invariant: a memo only caches what the rows hold. Every fact in it was written to
+    /// a row too, or read from one, so a memo lost at any point (an error between take
+    /// and keep, a new batch) changes no row: the projection reads the row instead. A
+    /// replay uses it to skip a row read back through `pending` or sled at every event.
+    pub fn take_memo<M: Default + Send + 'static>(&mut self) -> Box<M> {
+        self.memo
+            .take()
+            .and_then(|memo| memo.downcast::<M>().ok())
+            .unwrap_or_default()
+    }
+
+    /// Hands back the memo taken with [`Rows::take_memo`].
+    pub fn keep_memo<M: Send + 'static>(&mut self, memo: Box<M>) {
+        self.memo = Some(memo);
     }
 
     /// The row at `key`, seeing this batch's own writes.
@@ -544,6 +571,43 @@ pub(crate) mod tests {
             Generation::dir(dir.path(), "layout", 5).exists(),
             "a generation never retired stays"
         );
+    }
+
+    /// Whether a thread of this process is named `name` (as the kernel shows it: at most
+    /// 15 bytes).
+    fn thread_named(name: &str) -> bool {
+        let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+            return false;
+        };
+        tasks.flatten().any(|task| {
+            std::fs::read_to_string(task.path().join("comm"))
+                .is_ok_and(|comm| comm.trim_end() == &name[..name.len().min(15)])
+        })
+    }
+
+    #[test]
+    fn a_store_still_locked_by_a_handle_just_dropped_opens_once_it_lets_go() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = Generation::dir(dir.path(), "layout", 1);
+        drop(Generation::open(path.clone(), 1 << 20).expect("creates"));
+        // What sled's IO thread does for a moment after the last handle is dropped.
+        let held = File::open(path.join("db")).expect("opens the data file");
+        held.lock().expect("locks");
+        let opener = std::thread::spawn(move || Generation::open(path, 1 << 20).map(drop));
+        // Let go once the open waits for the lock (bounded: a slow machine, not a hang).
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !thread_named("sparkfeed-sled-close") && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
+        assert!(
+            thread_named("sparkfeed-sled-close"),
+            "the open waits for the lock"
+        );
+        held.unlock().expect("unlocks");
+        opener
+            .join()
+            .expect("the opener ran")
+            .expect("opened once the lock was let go");
     }
 
     #[test]

@@ -149,11 +149,10 @@ impl KeyStore {
     /// server showed it).
     pub fn open(dir: &Path) -> Result<Self, Failure> {
         sparkfeed_eventlog::durable::create_dir_all_durably(dir).map_err(keys_err)?;
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(dir)
-            .cache_capacity(8 * 1024 * 1024)
-            .open()
-            .map_err(keys_err)?;
+            .cache_capacity(8 * 1024 * 1024);
+        let db = sparkfeed_eventlog::sled_lock::open(&config, dir).map_err(keys_err)?;
         sparkfeed_eventlog::durable::sync_dir(dir).map_err(keys_err)?;
         let data = File::open(dir.join("db")).map_err(keys_err)?;
         Self::with_db(db, Some(data))

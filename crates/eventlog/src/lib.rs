@@ -33,6 +33,7 @@ mod merkle;
 pub mod offline;
 pub mod records;
 mod recovery;
+pub mod sled_lock;
 pub mod snapshot;
 mod space;
 pub mod staging;

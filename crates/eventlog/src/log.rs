@@ -6,7 +6,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::thread::JoinHandle;
-use std::time::Duration;
 
 use sparkfeed_events::{
     EventId, NewEvent, Position, RecordedEvent, StreamName, StreamVersion, codec,
@@ -116,46 +115,8 @@ impl Drop for Inner {
         let subscribed = tree.as_ref().is_some_and(|t| Arc::strong_count(t) > 1);
         drop(tree);
         if !subscribed {
-            wait_for_sled_to_let_go(&self.dir.join("sled"));
+            crate::sled_lock::wait_for_sled_to_let_go(&self.dir.join("sled"));
         }
-    }
-}
-
-/// How long a dropped log waits for sled to release its files.
-const SLED_CLOSE_WAIT: Duration = Duration::from_secs(5);
-
-/// Waits (at most [`SLED_CLOSE_WAIT`]) until nothing holds sled's lock on its data file.
-/// sled 0.34.7 hands each full log buffer to an IO thread of its own pool with a reference
-/// to the store's files, so for a moment after its last handle is dropped the store can
-/// still be locked: a reopen right then failed with `WouldBlock`. That thread cannot be
-/// joined from here, so a helper thread takes the lock as soon as it is free (a blocking
-/// `flock`), and the wait ends then or at the deadline; past the deadline the helper
-/// gives the lock back whenever it gets it.
-fn wait_for_sled_to_let_go(sled_dir: &Path) {
-    let Ok(file) = File::open(sled_dir.join("db")) else {
-        return;
-    };
-    match file.try_lock() {
-        Ok(()) => {
-            let _ = file.unlock();
-            return;
-        }
-        Err(TryLockError::WouldBlock) => {}
-        Err(_) => return,
-    }
-    let (locked_tx, locked) = std::sync::mpsc::channel();
-    let waiter = std::thread::Builder::new()
-        .name("sparkfeed-log-close".into())
-        .spawn(move || {
-            if file.lock().is_ok() {
-                let _ = file.unlock();
-            }
-            // Closed before the wait ends: nothing of ours holds the directory then.
-            drop(file);
-            let _ = locked_tx.send(());
-        });
-    if waiter.is_ok() {
-        let _ = locked.recv_timeout(SLED_CLOSE_WAIT);
     }
 }
 
@@ -578,29 +539,23 @@ pub(crate) fn take_lock(dir: &Path) -> Result<File, LogError> {
 ///
 /// Our `LOCK` is already held, so no other sparkfeed process has the directory. sled's own
 /// lock can still be held for a moment after an earlier handle in this process was dropped,
-/// while sled's background threads let go of their file handles; that is waited out, up to
-/// two seconds, before the directory is reported as locked.
+/// while sled's background threads let go of their file handles; that is waited out
+/// ([`crate::sled_lock::open`]) before the directory is reported as locked.
 fn open_sled(config: &Config, sled_dir: &Path) -> Result<sled::Db, LogError> {
     let sled_config = sled::Config::new()
         .path(sled_dir)
         .cache_capacity(config.cache_capacity_bytes)
         .flush_every_ms(None);
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    loop {
-        match sled_config.open() {
-            Ok(db) => return Ok(db),
-            Err(sled::Error::Io(io)) if io.to_string().contains("could not acquire lock") => {
-                if std::time::Instant::now() >= deadline {
-                    return Err(LogError::Locked {
-                        dir: config.dir.clone(),
-                        lock: sled_dir.join("db"),
-                    });
-                }
-                std::thread::sleep(std::time::Duration::from_millis(10));
+    crate::sled_lock::open(&sled_config, sled_dir).map_err(|e| {
+        if crate::sled_lock::is_locked(&e) {
+            LogError::Locked {
+                dir: config.dir.clone(),
+                lock: sled_dir.join("db"),
             }
-            Err(other) => return Err(LogError::Store(other)),
+        } else {
+            LogError::Store(e)
         }
-    }
+    })
 }
 
 /// Brings a store of an older layout to this one ([`crate::layout`]), and gives a new store

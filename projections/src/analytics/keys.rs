@@ -5,8 +5,7 @@
 //!
 //! | key | row |
 //! | --- | --- |
-//! | `postint\|post` | the post's interests |
-//! | `postkind\|post` | whether the post is sponsored (`bool`) |
+//! | `post\|post` | [`PostFacts`](super::rows::PostFacts): its interests and kind |
 //! | `day\|interest\|day` | [`DayCounters`](super::rows::DayCounters) |
 //! | `kind\|sponsored\|day`, `kind\|organic\|day` | [`KindDay`](super::rows::KindDay) |
 //! | `pday\|day\|asin` | [`Sales`](super::rows::Sales) of a product that day |
@@ -16,14 +15,9 @@ use sparkfeed_domain::{Asin, InterestSlug, PostId};
 
 use crate::store::{key, prefix};
 
-/// A post's interests: `postint|post`.
-pub fn post_interests(post: &PostId) -> Vec<u8> {
-    key(&["postint", post.as_str()], None)
-}
-
-/// Whether a post is sponsored: `postkind|post`.
-pub fn post_kind(post: &PostId) -> Vec<u8> {
-    key(&["postkind", post.as_str()], None)
+/// What the projection counts a post's engagements and orders under: `post|post`.
+pub fn post(post: &PostId) -> Vec<u8> {
+    key(&["post", post.as_str()], None)
 }
 
 /// An interest's counters of one day: `day|interest|day`.

@@ -1,6 +1,17 @@
 //! The rows of the analytics projection.
 
 use serde::{Deserialize, Serialize};
+use sparkfeed_domain::InterestSlug;
+
+/// Per post, what its engagements and orders are counted under: written when it is
+/// published, never changed.
+#[derive(Clone, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
+pub struct PostFacts {
+    /// Whether the post is sponsored (its orders count as the sponsored kind's).
+    pub sponsored: bool,
+    /// Its interests (each one's day counters count what happens to it).
+    pub interests: Vec<InterestSlug>,
+}
 
 /// Per interest and day: what happened.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
