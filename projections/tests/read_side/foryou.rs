@@ -1,8 +1,8 @@
 //! The "For you" ranking, given what members did, when one asks, then what they see:
 //! given/when/then over a real log, domain and projections.
 
-use sparkfeed_domain::events::{FeedMode, FeedTarget};
-use sparkfeed_domain::{Caller, Command, UserId};
+use sparkfeed_domain::events::{FeedMode, FeedTarget, ShareChannel};
+use sparkfeed_domain::{Caller, Command, TagInput, UserId};
 use sparkfeed_projections::feeds::policy::SPONSORED_SPACING;
 use sparkfeed_projections::feeds::read;
 use sparkfeed_projections::feeds::walk::FeedCursor;
@@ -435,4 +435,52 @@ async fn a_feed_whose_scan_budget_finds_nothing_to_show_ends_instead_of_stalling
         interest_feed(&w.feeds(), &interest("fitness"), None, 1, None, w.now()).expect("a page");
     assert_eq!(visitor.shown.len(), 1);
     assert!(visitor.has_next);
+}
+
+#[tokio::test]
+async fn tags_added_and_removed_between_engagements_are_credited_the_same_rebuilt_as_live() {
+    // A rebuild remembers each post's facts through the whole replay; a tag added or
+    // removed must be what the next engagement credits, as it is live (batch by batch,
+    // every engagement reads the post's row).
+    let (w, _live) = World::small_live().await;
+    w.run(
+        as_user("uana"),
+        publish("p1", &["fitness"], &["B000000001"], None),
+    )
+    .await;
+    w.run(as_user("ubob"), Command::Smile { post: post("p1") })
+        .await;
+    w.run(
+        as_user("uana"),
+        Command::TagProduct {
+            post: post("p1"),
+            tag: TagInput {
+                asin: asin("B000000002"),
+                media_index: 0,
+                x: 0.5,
+                y: 0.5,
+            },
+        },
+    )
+    .await;
+    w.run(as_user("ubob"), Command::SavePost { post: post("p1") })
+        .await;
+    w.run(
+        as_user("uana"),
+        Command::UntagProduct {
+            post: post("p1"),
+            asin: asin("B000000001"),
+            media_index: 0,
+        },
+    )
+    .await;
+    w.run_and_read(
+        as_user("ubob"),
+        Command::SharePost {
+            post: post("p1"),
+            channel: ShareChannel::Link,
+        },
+    )
+    .await;
+    w.assert_rebuild_equals_live("foryou").await;
 }
