@@ -231,6 +231,7 @@ fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latenc
         "events/s decoded as domain events",
         "peak memory +",
         "CPU s/M events",
+        "x decoded read",
         "feeds ",
         "analytics ",
         "audit ",

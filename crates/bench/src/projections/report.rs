@@ -29,10 +29,18 @@ impl fmt::Display for ProjectionsReport {
 
 impl ProjectionsReport {
     fn rebuilds(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The ceiling every rebuild is held to (issue 17: at least 0.7x of it).
+        let decoded_read = median(self.log_reads.iter().map(|r| r.1).collect());
         writeln!(
             f,
-            "{:<22} {:>16} {:>12} {:>12} {:>16} {:>16}",
-            "rebuild", "median events/s", "min", "max", "CPU s/M events", "peak memory +"
+            "{:<22} {:>16} {:>12} {:>12} {:>15} {:>16} {:>16}",
+            "rebuild",
+            "median events/s",
+            "min",
+            "max",
+            "x decoded read",
+            "CPU s/M events",
+            "peak memory +"
         )?;
         for (name, runs) in &self.rebuilds {
             let rates: Vec<f64> = runs.iter().map(|r| r.events_per_sec).collect();
@@ -48,16 +56,25 @@ impl ProjectionsReport {
                 .map(|r| r.cpu_secs_per_million)
                 .collect::<Option<Vec<f64>>>()
                 .map_or_else(|| "n/a".into(), |c| format!("{:.2}", median(c)));
+            let rate = median(rates);
+            let ratio = if decoded_read > 0.0 {
+                format!("{:.2}x", rate / decoded_read)
+            } else {
+                "n/a".into()
+            };
             writeln!(
                 f,
-                "{name:<22} {:>16.0} {min:>12.0} {max:>12.0} {cpu:>16} {:>16}",
-                median(rates),
+                "{name:<22} {rate:>16.0} {min:>12.0} {max:>12.0} {ratio:>15} {cpu:>16} {:>16}",
                 mib(growth)
             )?;
         }
         writeln!(
             f,
-            "(CPU s/M events: median CPU seconds of the whole process, every thread, per million events replayed;"
+            "(x decoded read: the median rebuild over the median whole-log read decoded as domain events, above; target 0.7x;"
+        )?;
+        writeln!(
+            f,
+            " CPU s/M events: median CPU seconds of the whole process, every thread, per million events replayed;"
         )?;
         writeln!(
             f,
