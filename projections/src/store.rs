@@ -581,7 +581,7 @@ pub(crate) mod tests {
         };
         tasks.flatten().any(|task| {
             std::fs::read_to_string(task.path().join("comm"))
-                .is_ok_and(|comm| comm.trim_end() == &name[..name.len().min(15)])
+                .is_ok_and(|comm| comm.trim_end() == name.get(..15).unwrap_or(name))
         })
     }
 
