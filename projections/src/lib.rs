@@ -32,6 +32,7 @@ pub mod creators;
 pub mod decoded;
 pub mod feeds;
 pub mod foryou;
+mod bucket;
 pub mod list;
 pub mod moderation;
 pub mod read;

@@ -79,28 +79,3 @@ pub(crate) fn page<T: DeserializeOwned>(
     }
     Ok(Page { items, has_next })
 }
-
-/// Up to `max` items of the list under `prefix` newer than `since` (all when `None`),
-/// oldest first.
-pub(crate) fn newer_than<T: DeserializeOwned>(
-    tree: &sled::Tree,
-    prefix: Vec<u8>,
-    since: Option<Position>,
-    max: usize,
-) -> Result<Vec<(Position, T)>, ProjectionError> {
-    let mut end = prefix.clone();
-    match since {
-        Some(c) => end.extend_from_slice(&newest_first(c).to_be_bytes()),
-        None => end.extend_from_slice(&[0xff; 9]),
-    }
-    let mut items = Vec::new();
-    // Newest-first keys read last first go oldest first.
-    for entry in tree.range(prefix..end).rev() {
-        let (k, v) = entry?;
-        items.push((cursor_of(&k)?, decode(&v)?));
-        if items.len() == max {
-            break;
-        }
-    }
-    Ok(items)
-}

@@ -15,8 +15,9 @@
 //! every page allocation of the store takes. Removing a directory costs neither.
 
 use std::any::Any;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::fs::File;
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
@@ -278,6 +279,9 @@ pub struct Rows<'a> {
     bytes: usize,
     /// What the projection keeps in memory beside these rows ([`Rows::take_memo`]).
     memo: Option<Box<dyn Any + Send>>,
+    /// The keys of `pending` written through [`Rows::change_ordered`], sorted: what
+    /// [`Rows::last_in`] sees of this batch. Emptied with `pending`.
+    ordered: BTreeSet<Vec<u8>>,
 }
 
 /// A row to write: its key, and its bytes (`None`: removed).
@@ -341,6 +345,7 @@ impl<'a> Rows<'a> {
             pending: HashMap::default(),
             bytes: 0,
             memo: None,
+            ordered: BTreeSet::new(),
         }
     }
 
@@ -436,6 +441,69 @@ impl<'a> Rows<'a> {
         Ok(answer)
     }
 
+    /// [`Rows::change`], for a row that [`Rows::last_in`] must find: a bucket of a list
+    /// ([`crate::bucket`]). `bytes` answers about how much memory the changed row holds.
+    ///
+    /// Invariant: a row under a range that `last_in` searches is written through this
+    /// alone (never `put` or `delete`), or a seek would miss it in this batch.
+    pub(crate) fn change_ordered<T, A>(
+        &mut self,
+        key: Vec<u8>,
+        change: impl FnOnce(&mut Option<T>) -> A,
+        bytes: impl FnOnce(&Option<T>) -> usize,
+    ) -> Result<A, ProjectionError>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+    {
+        if !self.ordered.contains(&key) {
+            self.ordered.insert(key.clone());
+        }
+        let mut held = 0;
+        let answer = self.change(key.clone(), |row: &mut Option<T>| {
+            let answer = change(row);
+            held = bytes(row);
+            answer
+        })?;
+        // Counted at what it holds now (a bucket grows from one entry to many).
+        let size = key.len() + 2 * held + PENDING_ROW_OVERHEAD;
+        self.account(&key, size);
+        if let Some(Pending::Decoded(_, counted)) = self.pending.get_mut(&key) {
+            *counted = size;
+        }
+        Ok(answer)
+    }
+
+    /// The greatest key in `low..=high` that holds a row, seeing this batch's writes
+    /// (those made through [`Rows::change_ordered`]: see its invariant).
+    pub(crate) fn last_in(
+        &self,
+        low: &[u8],
+        high: &[u8],
+    ) -> Result<Option<Vec<u8>>, ProjectionError> {
+        let present = |pending: &Pending| match pending {
+            Pending::Encoded(v) => v.is_some(),
+            Pending::Decoded(row, _) => row.present(),
+        };
+        let mut last = self
+            .ordered
+            .range::<[u8], _>((Bound::Included(low), Bound::Included(high)))
+            .rev()
+            .find(|k| self.pending.get(k.as_slice()).is_some_and(present))
+            .cloned();
+        for stored in self.tree.range(low..=high).rev() {
+            let (k, _) = stored?;
+            if last.as_deref().is_some_and(|l| l >= &k[..]) {
+                break;
+            }
+            // Removed in this batch: look further; changed in it: there all the same.
+            if self.pending.get(&k[..]).is_none_or(present) {
+                last = Some(k.to_vec());
+                break;
+            }
+        }
+        Ok(last)
+    }
+
     fn pend(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let size = key.len() + value.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD;
         self.account(&key, size);
@@ -457,6 +525,7 @@ impl<'a> Rows<'a> {
     /// The pending rows, every one encoded.
     fn take_encoded(&mut self) -> Result<Vec<EncodedRow>, ProjectionError> {
         self.bytes = 0;
+        self.ordered.clear();
         std::mem::take(&mut self.pending)
             .into_iter()
             .map(|(key, row)| Ok((key, row.encoded()?)))

@@ -1,13 +1,14 @@
 //! How the feeds projection folds each event into its rows.
 
 use sparkfeed_domain::events::{self as ev, DomainEvent, Tag};
-use sparkfeed_domain::{Asin, PostId};
+use sparkfeed_domain::{Asin, CommentId, PostId};
 use sparkfeed_events::{Position, RecordedEvent};
 
 use super::engagement::{change_stats, disengage, engage};
 use super::keys;
 use super::rows::*;
 use super::{FEEDS, Feeds};
+use crate::bucket;
 use crate::store::Rows;
 use crate::{Applied, Projection, ProjectionError};
 
@@ -18,7 +19,8 @@ impl Projection for Feeds {
 
     fn version(&self) -> u32 {
         // 2: smiles and saves listed in the post's `stats|post` row until it has many.
-        2
+        // 3: lists held in buckets of entries ([`crate::bucket`]), not a row an entry.
+        3
     }
 
     /// Every feed page reads cards, counts and list rows from here.
@@ -168,11 +170,11 @@ fn published(
     )?;
     rows.put(keys::stats(&e.post), &StatsRow::default())?;
     for interest in &e.interests {
-        rows.put(keys::feed_entry(interest, at), &e.post)?;
+        bucket::append(rows, &keys::feed_prefix(interest), at, e.post.clone())?;
     }
-    rows.put(keys::by_author_entry(&e.author, at), &e.post)?;
+    bucket::append(rows, &keys::by_author_prefix(&e.author), at, e.post.clone())?;
     for asin in distinct_asins(&e.tags) {
-        rows.put(keys::product_post_entry(asin, at), &e.post)?;
+        bucket::append(rows, &keys::product_posts_prefix(asin), at, e.post.clone())?;
     }
     change_member(rows, &e.author, |m| m.posts += 1)
 }
@@ -184,9 +186,12 @@ fn tagged(rows: &mut Rows<'_>, e: &ev::ProductTagged) -> Result<(), ProjectionEr
     let newly = !card.tags.iter().any(|t| t.asin == e.tag.asin);
     card.tags.push(e.tag.clone());
     if newly && !card.removed {
-        rows.put(
-            keys::product_post_entry(&e.tag.asin, card.published_at),
-            &e.post,
+        // Listed where the post was published, below newer posts of the product.
+        bucket::insert(
+            rows,
+            &keys::product_posts_prefix(&e.tag.asin),
+            card.published_at,
+            e.post.clone(),
         )?;
     }
     rows.put(keys::card(&e.post), &card)
@@ -199,7 +204,11 @@ fn untagged(rows: &mut Rows<'_>, e: &ev::ProductUntagged) -> Result<(), Projecti
     card.tags
         .retain(|t| !(t.asin == e.asin && t.media_index == e.media_index));
     if !card.tags.iter().any(|t| t.asin == e.asin) {
-        rows.delete(keys::product_post_entry(&e.asin, card.published_at));
+        bucket::remove::<PostId>(
+            rows,
+            &keys::product_posts_prefix(&e.asin),
+            card.published_at,
+        )?;
     }
     rows.put(keys::card(&e.post), &card)
 }
@@ -210,11 +219,11 @@ fn removed(rows: &mut Rows<'_>, e: &ev::PostRemoved) -> Result<(), ProjectionErr
     };
     let published = card.published_at;
     for interest in &card.interests {
-        rows.delete(keys::feed_entry(interest, published));
+        bucket::remove::<PostId>(rows, &keys::feed_prefix(interest), published)?;
     }
-    rows.delete(keys::by_author_entry(&card.author, published));
+    bucket::remove::<PostId>(rows, &keys::by_author_prefix(&card.author), published)?;
     for asin in distinct_asins(&card.tags) {
-        rows.delete(keys::product_post_entry(asin, published));
+        bucket::remove::<PostId>(rows, &keys::product_posts_prefix(asin), published)?;
     }
     card.removed = true;
     rows.put(keys::card(&e.post), &card)
@@ -249,7 +258,7 @@ fn saved(rows: &mut Rows<'_>, e: &ev::Saved, at: Position) -> Result<(), Project
         Ok(newly)
     })?;
     if newly == Some(true) {
-        rows.put(keys::saved_entry(&e.member, at), &e.post)?;
+        bucket::append(rows, &keys::saved_prefix(&e.member), at, e.post.clone())?;
     }
     Ok(())
 }
@@ -263,7 +272,7 @@ fn unsaved(rows: &mut Rows<'_>, e: &ev::Unsaved) -> Result<(), ProjectionError> 
         Ok(saved_at)
     })?;
     if let Some(Some(saved_at)) = saved_at {
-        rows.delete(keys::saved_entry(&e.member, saved_at));
+        bucket::remove::<PostId>(rows, &keys::saved_prefix(&e.member), saved_at)?;
     }
     Ok(())
 }
@@ -294,7 +303,12 @@ fn comment_posted(
             position: at,
         },
     )?;
-    rows.put(keys::post_comment_entry(&e.post, at), &e.comment)?;
+    bucket::append(
+        rows,
+        &keys::post_comments_prefix(&e.post),
+        at,
+        e.comment.clone(),
+    )?;
     change_counts(rows, &e.post, |c| c.comments += 1)
 }
 
@@ -303,7 +317,11 @@ fn comment_removed(rows: &mut Rows<'_>, e: &ev::CommentRemoved) -> Result<(), Pr
     let Some(comment) = rows.get::<CommentRow>(&comment_key)? else {
         return Ok(());
     };
-    rows.delete(keys::post_comment_entry(&comment.post, comment.position));
+    bucket::remove::<CommentId>(
+        rows,
+        &keys::post_comments_prefix(&comment.post),
+        comment.position,
+    )?;
     rows.delete(comment_key);
     change_counts(rows, &e.post, |c| c.comments = c.comments.saturating_sub(1))
 }
@@ -316,9 +334,11 @@ fn order_placed(
 ) -> Result<(), ProjectionError> {
     change_counts(rows, &e.post, |c| c.purchases += 1)?;
     change_product(rows, &e.asin, |p| p.purchases += 1)?;
-    rows.put(
-        keys::order_entry(&e.buyer, at),
-        &OrderRow {
+    bucket::append(
+        rows,
+        &keys::orders_prefix(&e.buyer),
+        at,
+        OrderRow {
             order: e.order.clone(),
             post: e.post.clone(),
             asin: e.asin.clone(),

@@ -11,7 +11,7 @@ use super::walk::{FeedCursor, SCAN_FACTOR, WalkPage, walk};
 use super::{keys, read};
 use crate::ProjectionError;
 use crate::cache::Source;
-use crate::list::scan;
+use crate::bucket::scan;
 
 /// The member's home feed: their interests' feeds merged, newest first, without
 /// duplicates, under the feed policy ([`super::walk`]): no removed post, at most one

@@ -8,10 +8,9 @@ use sparkfeed_domain::{InterestSlug, PostId};
 use sparkfeed_events::Position;
 
 use crate::ProjectionError;
-use crate::store::decode;
 
 /// Entries of one list: each post id with its cursor, newest first.
-pub(super) type Entries = dyn Iterator<Item = Result<(Position, sled::IVec), ProjectionError>>;
+pub(super) type Entries = dyn Iterator<Item = Result<(Position, PostId), ProjectionError>>;
 
 /// Interest feeds being merged.
 pub(super) struct Merge {
@@ -59,7 +58,7 @@ impl Merge {
             if matches!(source.peek(), Some(Ok((c, _))) if *c == cursor)
                 && let Some(Ok((_, value))) = source.next()
             {
-                post = Some(decode(&value)?);
+                post = Some(value);
                 because.push(interest.clone());
             }
         }

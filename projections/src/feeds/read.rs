@@ -12,7 +12,8 @@ use super::stats_view::StatsRowView;
 use crate::ProjectionError;
 use crate::cache::Source;
 use crate::decoded::DecodedRows;
-use crate::list::{Page, newer_than, page, row};
+use crate::bucket::{newer_than, page};
+use crate::list::{Page, row};
 use crate::store::decode;
 
 /// Posts of an interest, newest first. Removed posts are gone.

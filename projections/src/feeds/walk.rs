@@ -20,8 +20,7 @@ use super::policy::SPONSORED_SPACING;
 use super::{keys, read};
 use crate::ProjectionError;
 use crate::cache::Source;
-use crate::list::scan;
-use crate::store::decode;
+use crate::bucket::scan;
 
 /// The most sponsored posts one walk keeps waiting (a feed of nothing but sponsored posts
 /// shows one in five of them; beyond this many waiting, the oldest waiting is shown no more).
@@ -213,12 +212,12 @@ pub fn interest_feed(
     after: Option<&FeedCursor>,
     now: i64,
 ) -> Result<WalkPage<()>, ProjectionError> {
-    let entries = scan(
+    let entries = scan::<PostId>(
         feeds.tree(),
         keys::feed_prefix(interest),
         after.map(|a| a.position),
     )
-    .map(|e| e.and_then(|(at, value)| Ok((at, decode::<PostId>(&value)?, ()))));
+    .map(|e| e.map(|(at, post)| (at, post, ())));
     let mut purchases = viewer.map(|v| PurchaseReader::new(feeds, v));
     let budget = first.saturating_mul(SCAN_FACTOR).max(200);
     walk(
