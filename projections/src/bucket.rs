@@ -97,7 +97,11 @@ where
 }
 
 /// Removes the entry at `position`, if the list holds one.
-pub fn remove<T>(rows: &mut Rows<'_>, prefix: &[u8], position: Position) -> Result<(), ProjectionError>
+pub fn remove<T>(
+    rows: &mut Rows<'_>,
+    prefix: &[u8],
+    position: Position,
+) -> Result<(), ProjectionError>
 where
     T: Serialize + DeserializeOwned + Send + 'static,
 {
@@ -260,15 +264,17 @@ pub(crate) fn scan<T: DeserializeOwned + 'static>(
         }
     };
     buckets.flat_map(move |bucket| {
-        let entries: Vec<Result<(Position, T), ProjectionError>> =
-            match bucket.map_err(ProjectionError::from).and_then(|b| decode::<Entries<T>>(&b)) {
-                Ok(entries) => entries
-                    .into_iter()
-                    .filter(|(at, _)| *at < below)
-                    .map(|(at, v)| Ok((Position(at), v)))
-                    .collect(),
-                Err(e) => vec![Err(e)],
-            };
+        let entries: Vec<Result<(Position, T), ProjectionError>> = match bucket
+            .map_err(ProjectionError::from)
+            .and_then(|b| decode::<Entries<T>>(&b))
+        {
+            Ok(entries) => entries
+                .into_iter()
+                .filter(|(at, _)| *at < below)
+                .map(|(at, v)| Ok((Position(at), v)))
+                .collect(),
+            Err(e) => vec![Err(e)],
+        };
         entries
     })
 }

@@ -25,6 +25,7 @@
 
 pub mod analytics;
 pub mod audit;
+mod bucket;
 pub mod budget;
 pub mod cache;
 mod catalog;
@@ -32,7 +33,6 @@ pub mod creators;
 pub mod decoded;
 pub mod feeds;
 pub mod foryou;
-mod bucket;
 pub mod list;
 pub mod moderation;
 pub mod read;

@@ -1,5 +1,7 @@
-//! Reading rows back: single rows, and cursor-paged lists whose keys end in a reversed
-//! position (newest first), as every projection's `read` module does.
+//! Reading rows back: single rows, and cursor-paged lists of a row an entry whose keys end
+//! in a reversed position (newest first), as every projection's `read` module does. The
+//! feeds projection's lists are held in buckets of entries instead ([`crate::bucket`]),
+//! with the same cursors.
 //!
 //! A cursor is the log position of the item it points at (a post's publication, a save,
 //! an order). Walking pages with `after = last cursor` never repeats an item and never

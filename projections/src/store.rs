@@ -329,6 +329,14 @@ impl Pending {
     }
 }
 
+/// The bytes of an encoded pending row's value (none for a removed one or a decoded one).
+fn row_len(row: &Pending) -> usize {
+    match row {
+        Pending::Encoded(v) => v.as_ref().map_or(0, Vec::len),
+        Pending::Decoded(..) => 0,
+    }
+}
+
 /// From this many rows on, [`Rows::write_unserved`] writes with two threads.
 const PARALLEL_WRITE_ROWS: usize = 4_096;
 
@@ -550,8 +558,49 @@ impl<'a> Rows<'a> {
     /// The tree's row cache is left alone: nobody has read through it (the tree is not
     /// served), so it holds nothing to forget.
     pub(crate) fn write_unserved(&mut self, next: Position) -> Result<(), ProjectionError> {
+        let pending = self.take_encoded()?;
+        self.write_sorted(pending)?;
+        self.tree.insert(CHECKPOINT, &next.0.to_be_bytes())?;
+        Ok(())
+    }
+
+    /// Makes room in a replay's full buffer, for a tree nobody reads yet: writes out the
+    /// rows written whole (`put`, `delete`: a card, a comment, mostly written once) and
+    /// keeps the rows changed in place ([`Rows::change`]: a post's stats, a member's
+    /// signals, a list's head), which the next events change again, unless they alone
+    /// hold more than half of `limit`: then everything is written.
+    ///
+    /// A row written out and changed again is read back from sled and written again: with
+    /// every row written at each write-out, a post's stats were written once per write-out
+    /// (three to five times over a million events) and read back as often.
+    ///
+    /// No checkpoint is written: rows past the tree's checkpoint sit in it meanwhile,
+    /// which is fine for a tree that is swapped in only after its last
+    /// [`Rows::write_unserved`] and otherwise thrown away (a rebuild starts over).
+    pub(crate) fn make_room_unserved(&mut self, limit: usize) -> Result<(), ProjectionError> {
+        let whole: Vec<(Vec<u8>, Pending)> = self
+            .pending
+            .extract_if(|_, row| matches!(row, Pending::Encoded(_)))
+            .collect();
+        let mut rows = Vec::with_capacity(whole.len());
+        for (key, row) in whole {
+            self.bytes = self
+                .bytes
+                .saturating_sub(key.len() + PENDING_ROW_OVERHEAD + row_len(&row));
+            rows.push((key, row.encoded()?));
+        }
+        self.ordered.retain(|k| self.pending.contains_key(k));
+        self.write_sorted(rows)?;
+        if self.bytes > limit / 2 {
+            let rest = self.take_encoded()?;
+            self.write_sorted(rest)?;
+        }
+        Ok(())
+    }
+
+    /// Writes `pending` in key order (see [`Rows::write_unserved`]).
+    fn write_sorted(&self, mut pending: Vec<EncodedRow>) -> Result<(), ProjectionError> {
         debug_assert!(self.cache.is_empty(), "an unserved tree's cache was read");
-        let mut pending = self.take_encoded()?;
         pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let tree = self.tree;
         let write = |rows: &[EncodedRow]| -> Result<(), ProjectionError> {
@@ -579,7 +628,6 @@ impl<'a> Rows<'a> {
         } else {
             write(&pending)?;
         }
-        self.tree.insert(CHECKPOINT, &next.0.to_be_bytes())?;
         Ok(())
     }
 
@@ -725,6 +773,37 @@ pub(crate) mod tests {
         assert_eq!(read(b"gone"), None);
         assert_eq!(read(b"put-then-deleted"), None);
         assert_eq!(checkpoint(&store.tree()).expect("reads"), Position(5));
+    }
+
+    #[test]
+    fn making_room_writes_the_rows_written_whole_and_keeps_those_changed_in_place_while_they_fit() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = generation(dir.path(), 1);
+        let view = View::of(Arc::clone(&store));
+        let mut rows = Rows::new(&view);
+        let bump = |n: &mut Option<u32>| *n = Some(n.unwrap_or(0) + 1);
+        rows.put(b"card".to_vec(), &1u32).expect("puts");
+        rows.change(b"stats".to_vec(), bump).expect("changes");
+        let in_tree = |key: &[u8]| store.tree().contains_key(key).expect("reads");
+
+        rows.make_room_unserved(1 << 20).expect("makes room");
+        assert!(in_tree(b"card"), "written whole: out");
+        assert!(!in_tree(b"stats"), "changed in place: kept");
+        assert!(!in_tree(CHECKPOINT), "no checkpoint before the end");
+        rows.change(b"stats".to_vec(), bump).expect("changes");
+        assert_eq!(rows.get::<u32>(b"card").expect("reads"), Some(1));
+        assert_eq!(rows.get::<u32>(b"stats").expect("reads"), Some(2));
+
+        // Rows changed in place holding more than half the buffer go out too.
+        rows.make_room_unserved(0).expect("makes room");
+        assert!(in_tree(b"stats"));
+        assert_eq!(rows.buffered_bytes(), 0);
+        rows.change(b"stats".to_vec(), bump).expect("changes");
+        rows.write_unserved(Position(9)).expect("writes");
+        let stats: u32 =
+            decode(&store.tree().get(b"stats").expect("reads").expect("row")).expect("decodes");
+        assert_eq!(stats, 3);
+        assert_eq!(checkpoint(&store.tree()).expect("reads"), Position(9));
     }
 
     #[test]

@@ -24,8 +24,10 @@ enum Op {
     Remove(u64),
     /// The batch committed, as a live projection does.
     Commit,
-    /// The rows written out, as a rebuild does when its buffer fills.
+    /// The rows written out, as a rebuild does at its end.
     WriteOut,
+    /// Room made in a rebuild's full buffer: rows written whole go out, buckets stay.
+    MakeRoom,
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -35,6 +37,7 @@ fn op() -> impl Strategy<Value = Op> {
         3 => (0u64..64).prop_map(Op::Remove),
         1 => Just(Op::Commit),
         1 => Just(Op::WriteOut),
+        1 => Just(Op::MakeRoom),
     ]
 }
 
@@ -60,7 +63,10 @@ fn buckets_hold_the_partition(tree: &sled::Tree) -> Vec<(u64, u32)> {
         all.extend(entries);
     }
     // Sibling lists are not touched.
-    assert_eq!(tree.get(b"list\0b\0x").expect("reads").as_deref(), Some(&b"other"[..]));
+    assert_eq!(
+        tree.get(b"list\0b\0x").expect("reads").as_deref(),
+        Some(&b"other"[..])
+    );
     all
 }
 
@@ -103,6 +109,7 @@ proptest! {
                     rows = Rows::new(&view);
                 }
                 Op::WriteOut => rows.write_unserved(Position(next)).expect("writes"),
+                Op::MakeRoom => rows.make_room_unserved(1 << 20).expect("writes"),
             }
         }
         rows.commit(Position(next)).expect("commits");
@@ -154,12 +161,14 @@ fn a_cursor_at_the_last_position_of_all_reads_the_whole_list() {
         append_within(&mut rows, PREFIX, Position(at), at as u32, CAPACITY).expect("appends");
     }
     rows.commit(Position(10)).expect("commits");
-    let page = page::<u32>(&store.tree(), PREFIX.to_vec(), 20, Some(Position(u64::MAX)))
-        .expect("pages");
+    let page =
+        page::<u32>(&store.tree(), PREFIX.to_vec(), 20, Some(Position(u64::MAX))).expect("pages");
     assert_eq!(page.items.len(), 10);
-    assert!(newer_than::<u32>(&store.tree(), PREFIX.to_vec(), Some(Position(u64::MAX)), 5)
-        .expect("reads")
-        .is_empty());
+    assert!(
+        newer_than::<u32>(&store.tree(), PREFIX.to_vec(), Some(Position(u64::MAX)), 5)
+            .expect("reads")
+            .is_empty()
+    );
 }
 
 #[test]

@@ -10,8 +10,8 @@ use super::policy::{Candidate, Purchase, Purchases, already_bought};
 use super::walk::{FeedCursor, SCAN_FACTOR, WalkPage, walk};
 use super::{keys, read};
 use crate::ProjectionError;
-use crate::cache::Source;
 use crate::bucket::scan;
+use crate::cache::Source;
 
 /// The member's home feed: their interests' feeds merged, newest first, without
 /// duplicates, under the feed policy ([`super::walk`]): no removed post, at most one

@@ -10,9 +10,9 @@ use super::keys;
 use super::rows::*;
 use super::stats_view::StatsRowView;
 use crate::ProjectionError;
+use crate::bucket::{newer_than, page};
 use crate::cache::Source;
 use crate::decoded::DecodedRows;
-use crate::bucket::{newer_than, page};
 use crate::list::{Page, row};
 use crate::store::decode;
 

@@ -19,8 +19,8 @@ use super::home::PurchaseReader;
 use super::policy::SPONSORED_SPACING;
 use super::{keys, read};
 use crate::ProjectionError;
-use crate::cache::Source;
 use crate::bucket::scan;
+use crate::cache::Source;
 
 /// The most sponsored posts one walk keeps waiting (a feed of nothing but sponsored posts
 /// shows one in five of them; beyond this many waiting, the oldest waiting is shown no more).

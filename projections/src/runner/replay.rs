@@ -116,8 +116,10 @@ impl Projections {
     }
 
     /// Applies the decoded batches of `ready` to `view`, an unserved tree: the rows are held
-    /// in memory across batches (up to [`Projections::with_replay_buffer`]) and written out in key
-    /// order, each time with the checkpoint they reach.
+    /// in memory across batches (up to [`Projections::with_replay_buffer`]); a full buffer
+    /// writes out the rows written whole and keeps those changed in place while they fit
+    /// ([`Rows::make_room_unserved`]); at the end every row is written, in key order, with
+    /// the checkpoint reached.
     fn apply_batches(
         &self,
         projection: &dyn Projection,
@@ -139,7 +141,7 @@ impl Projections {
             for event in &events {
                 next = apply_to(projection, &mut rows, next, std::slice::from_ref(event))?;
                 if rows.buffered_bytes() > self.replay_buffer_bytes {
-                    rows.write_unserved(next)?;
+                    rows.make_room_unserved(self.replay_buffer_bytes)?;
                 }
             }
             progress(replayed, self.log.head().len);
