@@ -33,7 +33,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use sparkfeed_events::Position;
 
 use crate::ProjectionError;
-use crate::list::Page;
+use crate::list::{Page, page_of};
 use crate::store::{Rows, decode, newest_first};
 
 /// The most entries a bucket holds: about 2 KiB of post ids, small enough that appending to
@@ -286,17 +286,7 @@ pub(crate) fn page<T: DeserializeOwned + 'static>(
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<T>, ProjectionError> {
-    let mut items = Vec::with_capacity(first.min(100));
-    let mut has_next = false;
-    for entry in scan(tree, prefix, after) {
-        let entry = entry?;
-        if items.len() == first {
-            has_next = true;
-            break;
-        }
-        items.push(entry);
-    }
-    Ok(Page { items, has_next })
+    page_of(scan(tree, prefix, after), first)
 }
 
 /// Up to `max` entries of the list under `prefix` above `since` (all when `None`), oldest

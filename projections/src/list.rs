@@ -69,15 +69,26 @@ pub(crate) fn page<T: DeserializeOwned>(
     first: usize,
     after: Option<Position>,
 ) -> Result<Page<T>, ProjectionError> {
+    page_of(
+        scan(tree, prefix, after).map(|e| e.and_then(|(at, v)| Ok((at, decode(&v)?)))),
+        first,
+    )
+}
+
+/// The first `first` of `entries` (newest first), and whether more follow.
+pub(crate) fn page_of<T>(
+    entries: impl Iterator<Item = Result<(Position, T), ProjectionError>>,
+    first: usize,
+) -> Result<Page<T>, ProjectionError> {
     let mut items = Vec::with_capacity(first.min(100));
     let mut has_next = false;
-    for entry in scan(tree, prefix, after) {
-        let (cursor, value) = entry?;
+    for entry in entries {
+        let entry = entry?;
         if items.len() == first {
             has_next = true;
             break;
         }
-        items.push((cursor, decode(&value)?));
+        items.push(entry);
     }
     Ok(Page { items, has_next })
 }

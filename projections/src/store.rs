@@ -404,6 +404,18 @@ impl<'a> Rows<'a> {
         Ok(())
     }
 
+    /// Sets the row at `key` to `value`, held decoded as [`Rows::change`] holds a row: for
+    /// a row the next events change in place (a new post's stats).
+    pub fn put_in_place<T>(&mut self, key: Vec<u8>, value: T)
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+    {
+        let size = key.len() + PENDING_ROW_OVERHEAD + 2 * std::mem::size_of::<T>();
+        self.account(&key, size);
+        self.pending
+            .insert(key, Pending::Decoded(Box::new(Some(value)), size));
+    }
+
     /// Removes the row at `key`.
     pub fn delete(&mut self, key: Vec<u8>) {
         self.pend(key, None);

@@ -168,7 +168,7 @@ fn published(
             removed: false,
         },
     )?;
-    rows.put(keys::stats(&e.post), &StatsRow::default())?;
+    rows.put_in_place(keys::stats(&e.post), StatsRow::default());
     for interest in &e.interests {
         bucket::append(rows, &keys::feed_prefix(interest), at, e.post.clone())?;
     }
@@ -283,8 +283,12 @@ fn change_counts(
     post: &PostId,
     change: impl FnOnce(&mut PostStats),
 ) -> Result<(), ProjectionError> {
-    update(rows, keys::stats(post), |s: &mut StatsRow| {
-        change(&mut s.counts)
+    // In place: a post's stats change at every engagement, and a row written whole would
+    // go out at a rebuild's next write-out only to be read back ([`Rows::make_room_unserved`]).
+    rows.change(keys::stats(post), |s: &mut Option<StatsRow>| {
+        if let Some(s) = s {
+            change(&mut s.counts);
+        }
     })
 }
 
