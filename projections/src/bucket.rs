@@ -158,7 +158,7 @@ where
         head,
         |head: &mut Option<Entries<T>>| {
             let entries = head.as_mut()?;
-            if !entries.first().is_some_and(|(newest, _)| *newest < at) {
+            if entries.first().is_none_or(|(newest, _)| *newest >= at) {
                 return None;
             }
             let v = value.take()?;

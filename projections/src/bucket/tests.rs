@@ -44,11 +44,11 @@ fn op() -> impl Strategy<Value = Op> {
 const PREFIX: &[u8] = b"list\0a\0";
 
 /// Every bucket of the list, in key order, checked against the partition invariant.
-fn buckets_hold_the_partition(tree: &sled::Tree) -> Vec<(u64, u32)> {
-    let mut all: Vec<(u64, u32)> = Vec::new();
+fn buckets_hold_the_partition(tree: &sled::Tree) -> Vec<(u64, u64)> {
+    let mut all: Vec<(u64, u64)> = Vec::new();
     for (i, row) in tree.scan_prefix(PREFIX).enumerate() {
         let (key, value) = row.expect("reads");
-        let entries: Entries<u32> = decode(&value).expect("a bucket");
+        let entries: Entries<u64> = decode(&value).expect("a bucket");
         assert!(!entries.is_empty(), "no empty bucket is kept");
         assert!(entries.len() <= CAPACITY, "no bucket over capacity");
         assert!(entries.windows(2).all(|w| w[0].0 > w[1].0), "newest first");
@@ -82,26 +82,26 @@ proptest! {
         let store = generation(dir.path(), 1);
         store.tree().insert(b"list\0b\0x", b"other").expect("insert");
         let view = View::of(Arc::clone(&store));
-        let mut model: BTreeMap<u64, u32> = BTreeMap::new();
+        let mut model: BTreeMap<u64, u64> = BTreeMap::new();
         let mut next = 0u64;
         let mut rows = Rows::new(&view);
         for op in ops {
             match op {
                 Op::Append => {
-                    append_within(&mut rows, PREFIX, Position(next), next as u32, CAPACITY)
+                    append_within(&mut rows, PREFIX, Position(next), next, CAPACITY)
                         .expect("appends");
-                    model.insert(next, next as u32);
+                    model.insert(next, next);
                     next += 1;
                 }
                 Op::Insert(at) => {
                     let at = at.min(next);
-                    insert_within(&mut rows, PREFIX, Position(at), 1000 + at as u32, CAPACITY)
+                    insert_within(&mut rows, PREFIX, Position(at), 1000 + at, CAPACITY)
                         .expect("inserts");
-                    model.insert(at, 1000 + at as u32);
+                    model.insert(at, 1000 + at);
                     next = next.max(at + 1);
                 }
                 Op::Remove(at) => {
-                    remove::<u32>(&mut rows, PREFIX, Position(at)).expect("removes");
+                    remove::<u64>(&mut rows, PREFIX, Position(at)).expect("removes");
                     model.remove(&at);
                 }
                 Op::Commit => {
@@ -115,34 +115,34 @@ proptest! {
         rows.commit(Position(next)).expect("commits");
 
         let tree = store.tree();
-        let newest_first: Vec<(u64, u32)> = model.iter().rev().map(|(a, v)| (*a, *v)).collect();
+        let newest_first: Vec<(u64, u64)> = model.iter().rev().map(|(a, v)| (*a, *v)).collect();
         prop_assert_eq!(buckets_hold_the_partition(&tree), newest_first.clone());
-        let all: Vec<(u64, u32)> = scan::<u32>(&tree, PREFIX.to_vec(), None)
+        let all: Vec<(u64, u64)> = scan::<u64>(&tree, PREFIX.to_vec(), None)
             .map(|e| e.map(|(at, v)| (at.0, v)))
             .collect::<Result<_, _>>()
             .expect("scans");
         prop_assert_eq!(&all, &newest_first);
         for (cursor, first) in reads {
-            let below: Vec<(u64, u32)> =
+            let below: Vec<(u64, u64)> =
                 newest_first.iter().filter(|(at, _)| *at < cursor).copied().collect();
-            let got = page::<u32>(&tree, PREFIX.to_vec(), first, Some(Position(cursor)))
+            let got = page::<u64>(&tree, PREFIX.to_vec(), first, Some(Position(cursor)))
                 .expect("pages");
-            let items: Vec<(u64, u32)> = got.items.iter().map(|(at, v)| (at.0, *v)).collect();
+            let items: Vec<(u64, u64)> = got.items.iter().map(|(at, v)| (at.0, *v)).collect();
             prop_assert_eq!(&items[..], &below[..below.len().min(first)]);
             prop_assert_eq!(got.has_next, below.len() > first);
 
-            let above: Vec<(u64, u32)> = model.range(cursor + 1..).take(first)
+            let above: Vec<(u64, u64)> = model.range(cursor + 1..).take(first)
                 .map(|(a, v)| (*a, *v)).collect();
-            let newer: Vec<(u64, u32)> =
-                newer_than::<u32>(&tree, PREFIX.to_vec(), Some(Position(cursor)), first)
+            let newer: Vec<(u64, u64)> =
+                newer_than::<u64>(&tree, PREFIX.to_vec(), Some(Position(cursor)), first)
                     .expect("reads")
                     .into_iter()
                     .map(|(at, v)| (at.0, v))
                     .collect();
             prop_assert_eq!(newer, above);
         }
-        let oldest: Vec<(u64, u32)> = model.iter().take(5).map(|(a, v)| (*a, *v)).collect();
-        let newer: Vec<(u64, u32)> = newer_than::<u32>(&tree, PREFIX.to_vec(), None, 5)
+        let oldest: Vec<(u64, u64)> = model.iter().take(5).map(|(a, v)| (*a, *v)).collect();
+        let newer: Vec<(u64, u64)> = newer_than::<u64>(&tree, PREFIX.to_vec(), None, 5)
             .expect("reads")
             .into_iter()
             .map(|(at, v)| (at.0, v))
@@ -158,14 +158,14 @@ fn a_cursor_at_the_last_position_of_all_reads_the_whole_list() {
     let view = View::of(Arc::clone(&store));
     let mut rows = Rows::new(&view);
     for at in 0..10 {
-        append_within(&mut rows, PREFIX, Position(at), at as u32, CAPACITY).expect("appends");
+        append_within(&mut rows, PREFIX, Position(at), at, CAPACITY).expect("appends");
     }
     rows.commit(Position(10)).expect("commits");
     let page =
-        page::<u32>(&store.tree(), PREFIX.to_vec(), 20, Some(Position(u64::MAX))).expect("pages");
+        page::<u64>(&store.tree(), PREFIX.to_vec(), 20, Some(Position(u64::MAX))).expect("pages");
     assert_eq!(page.items.len(), 10);
     assert!(
-        newer_than::<u32>(&store.tree(), PREFIX.to_vec(), Some(Position(u64::MAX)), 5)
+        newer_than::<u64>(&store.tree(), PREFIX.to_vec(), Some(Position(u64::MAX)), 5)
             .expect("reads")
             .is_empty()
     );
@@ -178,7 +178,7 @@ fn appends_to_a_long_list_write_a_row_a_bucket() {
     let view = View::of(Arc::clone(&store));
     let mut rows = Rows::new(&view);
     for at in 0..(10 * BUCKET_ENTRIES as u64) {
-        append(&mut rows, PREFIX, Position(at), at as u32).expect("appends");
+        append(&mut rows, PREFIX, Position(at), at).expect("appends");
     }
     rows.commit(Position(0)).expect("commits");
     assert_eq!(store.tree().scan_prefix(PREFIX).count(), 10);
