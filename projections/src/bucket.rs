@@ -196,7 +196,11 @@ where
         |bucket: &mut Option<Entries<T>>| {
             let entries = bucket.get_or_insert_with(Vec::new);
             match entries.binary_search_by(|(p, _)| at.cmp(p)) {
-                Ok(i) => entries[i].1 = value,
+                Ok(i) => {
+                    if let Some(entry) = entries.get_mut(i) {
+                        entry.1 = value;
+                    }
+                }
                 Err(i) => entries.insert(i, (at, value)),
             }
             (entries.len() > capacity).then(|| entries.split_off(entries.len() / 2))

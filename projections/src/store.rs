@@ -512,11 +512,11 @@ impl<'a> Rows<'a> {
             .cloned();
         for stored in self.tree.range(low..=high).rev() {
             let (k, _) = stored?;
-            if last.as_deref().is_some_and(|l| l >= &k[..]) {
+            if last.as_deref().is_some_and(|l| l >= k.as_ref()) {
                 break;
             }
             // Removed in this batch: look further; changed in it: there all the same.
-            if self.pending.get(&k[..]).is_none_or(present) {
+            if self.pending.get(k.as_ref()).is_none_or(present) {
                 last = Some(k.to_vec());
                 break;
             }
