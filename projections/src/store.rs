@@ -329,11 +329,11 @@ impl Pending {
     }
 }
 
-/// The bytes of an encoded pending row's value (none for a removed one or a decoded one).
-fn row_len(row: &Pending) -> usize {
+/// What the pending row at `key` is counted as in [`Rows::buffered_bytes`].
+fn counted(key: &[u8], row: &Pending) -> usize {
     match row {
-        Pending::Encoded(v) => v.as_ref().map_or(0, Vec::len),
-        Pending::Decoded(..) => 0,
+        Pending::Encoded(v) => key.len() + v.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD,
+        Pending::Decoded(_, counted) => *counted,
     }
 }
 
@@ -486,8 +486,8 @@ impl<'a> Rows<'a> {
         })?;
         // Counted at what it holds now (a bucket grows from one entry to many).
         let size = key.len() + 2 * held + PENDING_ROW_OVERHEAD;
-        self.account(&key, size);
         if let Some(Pending::Decoded(_, counted)) = self.pending.get_mut(&key) {
+            self.bytes = self.bytes.saturating_sub(*counted) + size;
             *counted = size;
         }
         Ok(answer)
@@ -532,13 +532,7 @@ impl<'a> Rows<'a> {
 
     /// Counts a row of `size` bytes at `key`, replacing what the row there counted.
     fn account(&mut self, key: &[u8], size: usize) {
-        let old = match self.pending.get(key) {
-            Some(Pending::Encoded(v)) => {
-                key.len() + v.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD
-            }
-            Some(Pending::Decoded(_, counted)) => *counted,
-            None => 0,
-        };
+        let old = self.pending.get(key).map_or(0, |row| counted(key, row));
         self.bytes = self.bytes.saturating_sub(old) + size;
     }
 
@@ -596,9 +590,7 @@ impl<'a> Rows<'a> {
             .collect();
         let mut rows = Vec::with_capacity(whole.len());
         for (key, row) in whole {
-            self.bytes = self
-                .bytes
-                .saturating_sub(key.len() + PENDING_ROW_OVERHEAD + row_len(&row));
+            self.bytes = self.bytes.saturating_sub(counted(&key, &row));
             rows.push((key, row.encoded()?));
         }
         self.ordered.retain(|k| self.pending.contains_key(k));
