@@ -269,14 +269,21 @@ impl World {
             }
             break Err(format!("client {c}: {} {}", answer.status, answer.text));
         };
-        self.ledger().pending.remove(&c);
+        // Answered, the slot stays in flight until `settle` takes it out: a snapshot taken
+        // between an answer and its acknowledgement must see the write as one or the other.
+        if answered.is_err() {
+            self.ledger().pending.remove(&c);
+        }
         answered
     }
 
-    fn ack(&self, acked: Acked, retried: bool) {
+    /// Takes client `c`'s slot out of flight and, when it was answered, notes it
+    /// acknowledged, under one lock.
+    fn settle(&self, c: usize, acked: Option<Acked>, retried: bool) {
         let mut ledger = self.ledger();
+        ledger.pending.remove(&c);
         ledger.retried += u64::from(retried);
-        ledger.acked.push(acked);
+        ledger.acked.extend(acked);
     }
 
     /// Sends the mutation `acked` stands for, with `variables`, until it is answered (see
@@ -294,13 +301,25 @@ impl World {
         let slot = slot(acked.kind, &acked.member);
         let (data, retried) = self.send(c, conn, slot, query, variables).await?;
         let answer = &data[field];
-        acked.id = id(answer)?;
+        acked.id = match id(answer) {
+            Ok(id) => id,
+            Err(e) => {
+                self.settle(c, None, false);
+                return Err(e);
+            }
+        };
         if acked.kind == Kind::Register {
             // The new member, known from the answer.
             acked.member.clone_from(&acked.id);
         }
-        acked.position = position(&answer["position"])?;
-        self.ack(acked, retried);
+        acked.position = match position(&answer["position"]) {
+            Ok(at) => at,
+            Err(e) => {
+                self.settle(c, None, false);
+                return Err(e);
+            }
+        };
+        self.settle(c, Some(acked), retried);
         Ok(answer.clone())
     }
 }
