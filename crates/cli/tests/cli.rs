@@ -207,7 +207,7 @@ fn bench_verify_prints_the_copy_and_the_check_beside_the_check_in_place() {
 }
 
 #[test]
-fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latency() {
+fn bench_projections_prints_log_reads_rebuilds_replays_in_memory_and_feed_latency() {
     let dir = tempfile::tempdir().expect("temp dir");
     let (code, out, err) = sparkfeed(&[
         "bench",
@@ -222,6 +222,7 @@ fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latenc
         "20",
         "--cache-mb",
         "16",
+        "--in-memory",
         "--dir",
         dir.path().to_str().expect("utf-8"),
     ]);
@@ -233,7 +234,9 @@ fn bench_projections_prints_log_reads_rebuilds_with_their_memory_and_feed_latenc
         "CPU s/M events",
         "x decoded read",
         "feeds ",
+        "feeds, in memory ",
         "analytics ",
+        "audit, in memory ",
         "audit ",
         "feed page (first: 20",
     ] {

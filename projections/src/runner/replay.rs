@@ -51,10 +51,24 @@ impl Projections {
         let share = self.cache.share(entry.projection.as_ref());
         let fresh = View::of(Generation::open(fresh_dir, share)?);
         // Replay without holding the writer: the live tree keeps serving and advancing.
-        let mut replayed = self.replay(entry.projection.as_ref(), &fresh, &mut progress)?;
+        let mut replayed = self
+            .replay(
+                entry.projection.as_ref(),
+                &fresh,
+                Keep::Written,
+                &mut progress,
+            )?
+            .events;
         // Then catch up the last few events and swap, with the live runner paused.
         let _writer = entry.writer.lock().await;
-        replayed += self.replay(entry.projection.as_ref(), &fresh, &mut |_, _| {})?;
+        replayed += self
+            .replay(
+                entry.projection.as_ref(),
+                &fresh,
+                Keep::Written,
+                &mut |_, _| {},
+            )?
+            .events;
         // The fresh store was written without batches: durable in full before the catalog
         // names it, so a crash or a power cut after the swap never finds half of it.
         if let Some(g) = fresh.generation() {
@@ -75,9 +89,41 @@ impl Projections {
         })
     }
 
-    /// Applies the log to `view` from its checkpoint to the head; answers how many events.
-    /// Only for a tree no reader sees yet (a rebuild's fresh generation): rows are written
-    /// by [`Rows::write_unserved`].
+    /// Replays projection `name` from zero with every row held in memory, none written to a
+    /// store and none read back from one, then drops them: what a rebuild would take if the
+    /// store cost nothing. A measuring instrument (`sparkfeed bench projections
+    /// --in-memory`), which tells a projection's own work from its store's. Nothing is
+    /// swapped in: the served tree, its checkpoint and the catalog are untouched.
+    ///
+    /// It holds the projection's whole state in memory while it runs (about 560 MiB for
+    /// `feeds` at 10^6 events). The time reported ends when the last event is applied,
+    /// before the rows are freed.
+    pub fn replay_in_memory(&self, name: &str) -> Result<RebuildReport, ProjectionError> {
+        let entry = self.entry(name)?;
+        let started = Instant::now();
+        // An empty tree to stand behind the rows: every read misses it, as every row the
+        // replay made is still in memory.
+        let scratch = sled::Config::new()
+            .temporary(true)
+            .cache_capacity(1 << 20)
+            .open()?;
+        let view = View::new(sled::Tree::clone(&scratch));
+        let replayed = self.replay(
+            entry.projection.as_ref(),
+            &view,
+            Keep::InMemory,
+            &mut |_, _| {},
+        )?;
+        Ok(RebuildReport {
+            events: replayed.events,
+            elapsed: replayed.applied_at.saturating_duration_since(started),
+        })
+    }
+
+    /// Applies the log to `view` from its checkpoint to the head; answers how many events,
+    /// and when the last was applied (and, for [`Keep::Written`], written). Only for a tree
+    /// no reader sees yet (a rebuild's fresh generation): rows are written by
+    /// [`Rows::write_unserved`].
     ///
     /// Two stages on two threads: one reads and decodes the next batches of the log (at
     /// most [`READ_AHEAD`] ahead) while this one applies and writes the current batch.
@@ -85,8 +131,9 @@ impl Projections {
         &self,
         projection: &dyn Projection,
         view: &View,
+        keep: Keep,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<u64, ProjectionError> {
+    ) -> Result<Replayed, ProjectionError> {
         let start = checkpoint(view.tree())?;
         std::thread::scope(|scope| {
             let (batches, ready) = std::sync::mpsc::sync_channel(READ_AHEAD);
@@ -111,7 +158,7 @@ impl Projections {
                     }
                 })
                 .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
-            self.apply_batches(projection, view, ready, progress)
+            self.apply_batches(projection, view, ready, keep, progress)
         })
     }
 
@@ -119,7 +166,7 @@ impl Projections {
     /// in memory across batches (up to [`Projections::with_replay_buffer`]); a full buffer
     /// writes out the rows written whole and keeps those changed in place while they fit
     /// ([`Rows::make_room_unserved`]); at the end every row is written, in key order, with
-    /// the checkpoint reached.
+    /// the checkpoint reached. With [`Keep::InMemory`] no row is ever written.
     fn apply_batches(
         &self,
         projection: &dyn Projection,
@@ -127,8 +174,9 @@ impl Projections {
         ready: std::sync::mpsc::Receiver<
             Result<Vec<(RecordedEvent, DomainEvent)>, ProjectionError>,
         >,
+        keep: Keep,
         progress: &mut dyn FnMut(u64, u64),
-    ) -> Result<u64, ProjectionError> {
+    ) -> Result<Replayed, ProjectionError> {
         let mut replayed = 0u64;
         let mut rows = Rows::new(view);
         let mut next = checkpoint(view.tree())?;
@@ -140,13 +188,35 @@ impl Projections {
             replayed += events.len() as u64;
             for event in &events {
                 next = apply_to(projection, &mut rows, next, std::slice::from_ref(event))?;
-                if rows.buffered_bytes() > self.replay_buffer_bytes {
+                if keep == Keep::Written && rows.buffered_bytes() > self.replay_buffer_bytes {
                     rows.make_room_unserved(self.replay_buffer_bytes)?;
                 }
             }
             progress(replayed, self.log.head().len);
         }
-        rows.write_unserved(next)?;
-        Ok(replayed)
+        if keep == Keep::Written {
+            rows.write_unserved(next)?;
+        }
+        Ok(Replayed {
+            events: replayed,
+            applied_at: Instant::now(),
+        })
     }
+}
+
+/// What a replay does with its rows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Keep {
+    /// Written to the unserved tree: the rows written whole when the buffer is full, every
+    /// row at the end.
+    Written,
+    /// Held in memory to the end and never written ([`Projections::replay_in_memory`]).
+    InMemory,
+}
+
+/// What one replay did.
+struct Replayed {
+    events: u64,
+    /// When the last event was applied and, if they are written, its rows were.
+    applied_at: Instant,
 }

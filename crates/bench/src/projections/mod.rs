@@ -33,6 +33,10 @@ pub struct ProjectionsBench {
     pub replay_buffer_mb: Vec<usize>,
     /// The projections to rebuild (all of them when empty).
     pub only: Vec<String>,
+    /// Each projection is also replayed with every row held in memory and none written
+    /// ([`Projections::replay_in_memory`]): what its rebuild would be with a store that
+    /// cost nothing.
+    pub in_memory: bool,
 }
 
 /// The projections benchmark's results.

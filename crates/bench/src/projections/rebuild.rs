@@ -1,5 +1,6 @@
 //! Rebuilds of every projection (or those of `--only`), once per replay buffer asked for,
-//! in interleaved rounds.
+//! and with `--in-memory` once more with every row held in memory and none written
+//! ([`Projections::replay_in_memory`]), in interleaved rounds.
 
 use anyhow::Context;
 use sparkfeed_projections::{DEFAULT_REPLAY_BUFFER_BYTES, Projections};
@@ -18,26 +19,28 @@ pub(crate) struct Rebuilt {
     pub(crate) cpu_secs_per_million: Option<f64>,
 }
 
-/// One projection rebuilt with one replay buffer, and its rebuilds so far.
+/// One projection rebuilt with one replay buffer (or replayed in memory), and its
+/// rebuilds so far.
 struct Variant {
     label: String,
     name: &'static str,
-    buffer_mb: usize,
+    /// The replay buffer, in MiB; `None` for the replay in memory.
+    buffer_mb: Option<usize>,
     runs: Vec<Rebuilt>,
 }
 
 /// Every variant to rebuild, and their figures.
 pub(crate) struct Rebuilds {
     projections: Projections,
-    /// A projection's variants are next to each other, `buffers` of them.
+    /// A projection's variants are next to each other, `per_projection` of them.
     variants: Vec<Variant>,
-    buffers: usize,
+    per_projection: usize,
     runs: usize,
 }
 
 impl Rebuilds {
     /// The variants of `config`: each projection of `--only` (all by default) with each
-    /// replay buffer.
+    /// replay buffer, and replayed in memory with `--in-memory`.
     pub(crate) fn new(
         projections: &Projections,
         config: &ProjectionsBench,
@@ -54,17 +57,21 @@ impl Rebuilds {
         } else {
             config.replay_buffer_mb.clone()
         };
+        let mut kinds: Vec<Option<usize>> = buffers.iter().copied().map(Some).collect();
+        if config.in_memory {
+            kinds.push(None);
+        }
         let measured = |name: &str| config.only.is_empty() || config.only.iter().any(|o| o == name);
         let variants = projections
             .names()
             .into_iter()
             .filter(|n| measured(n))
-            .flat_map(|name| buffers.iter().map(move |mb| (name, *mb)))
+            .flat_map(|name| kinds.iter().map(move |kind| (name, *kind)))
             .map(|(name, buffer_mb)| Variant {
-                label: if buffers.len() == 1 {
-                    name.to_owned()
-                } else {
-                    format!("{name} ({buffer_mb} MiB)")
+                label: match buffer_mb {
+                    None => format!("{name}, in memory"),
+                    Some(_) if buffers.len() == 1 => name.to_owned(),
+                    Some(mb) => format!("{name} ({mb} MiB)"),
                 },
                 name,
                 buffer_mb,
@@ -74,7 +81,7 @@ impl Rebuilds {
         Ok(Self {
             projections: projections.clone(),
             variants,
-            buffers: buffers.len(),
+            per_projection: kinds.len(),
             runs: config.runs,
         })
     }
@@ -92,15 +99,16 @@ impl Rebuilds {
     ) -> anyhow::Result<()> {
         for i in self.order(run) {
             let variant = &mut self.variants[i];
-            let projections = self
-                .projections
-                .clone()
-                .with_replay_buffer(variant.buffer_mb << 20);
             let before = Memory::reset_peak();
             let cpu_before = process_cpu_secs();
-            let report = runtime
-                .block_on(projections.rebuild(variant.name, |_, _| {}))
-                .with_context(|| format!("rebuilding {}", variant.name))?;
+            let report = match variant.buffer_mb {
+                Some(mb) => {
+                    let projections = self.projections.clone().with_replay_buffer(mb << 20);
+                    runtime.block_on(projections.rebuild(variant.name, |_, _| {}))
+                }
+                None => self.projections.replay_in_memory(variant.name),
+            }
+            .with_context(|| format!("rebuilding {}", variant.label))?;
             let cpu = cpu_before
                 .zip(process_cpu_secs())
                 .map(|(before, after)| (after - before) * 1e6 / report.events.max(1) as f64);
@@ -128,7 +136,7 @@ impl Rebuilds {
     /// background), which would favour whichever variant always ran first. (Use an even
     /// --runs.)
     fn order(&self, run: usize) -> Vec<usize> {
-        let per = self.buffers;
+        let per = self.per_projection;
         (0..self.variants.len())
             .map(|i| {
                 let (group, within) = (i / per, i % per);

@@ -78,7 +78,16 @@ impl ProjectionsReport {
         )?;
         writeln!(
             f,
-            " peak memory +: median rise of resident memory above where it stood when the rebuild began)"
+            " peak memory +: median rise of resident memory above where it stood when the rebuild began{})",
+            if self
+                .rebuilds
+                .iter()
+                .any(|(name, _)| name.ends_with(", in memory"))
+            {
+                ";\n , in memory: replayed with every row held in memory, none written or read back from a store:\n   the projection's own work, as if its store cost nothing (CPU includes freeing the rows)"
+            } else {
+                ""
+            }
         )
     }
 
