@@ -282,6 +282,94 @@ pub struct Rows<'a> {
     /// The keys of `pending` written through [`Rows::change_ordered`], sorted: what
     /// [`Rows::last_in`] sees of this batch. Emptied with `pending`.
     ordered: BTreeSet<Vec<u8>>,
+    /// A replay's rows written whole since its last spill ([`Rows::spill_unserved`]): the
+    /// keys `put` or `delete`d, and about how many bytes they came to. `None` for the rows
+    /// of a live batch, which are committed together.
+    whole: Option<(Vec<Vec<u8>>, usize)>,
+    /// Rows being written to an unserved tree in the background, read from there until
+    /// written; at most one batch at a time.
+    in_flight: Option<InFlight>,
+}
+
+/// Rows written whole, on their way to an unserved tree on a thread of their own
+/// ([`Rows::spill_unserved`]).
+///
+/// Invariant: they hold no row of a range that [`Rows::last_in`] searches: those rows are
+/// changed in place ([`Rows::change_ordered`]), never written whole, so the seek needs
+/// only the pending rows and the tree.
+struct InFlight {
+    /// Sorted by key, each key once.
+    rows: Arc<Vec<EncodedRow>>,
+    /// What they are counted as in [`Rows::buffered_bytes`] until they are written.
+    bytes: usize,
+    writer: Option<std::thread::JoinHandle<Result<(), ProjectionError>>>,
+}
+
+impl InFlight {
+    /// Starts writing `rows` (sorted by key, each key once) to `tree`.
+    fn start(
+        tree: &sled::Tree,
+        rows: Vec<EncodedRow>,
+        bytes: usize,
+    ) -> Result<Self, ProjectionError> {
+        let rows = Arc::new(rows);
+        let writer = {
+            let (tree, rows) = (tree.clone(), Arc::clone(&rows));
+            std::thread::Builder::new()
+                .name("sparkfeed-spill".into())
+                .spawn(move || write_rows(&tree, &rows))
+                .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?
+        };
+        Ok(Self {
+            rows,
+            bytes,
+            writer: Some(writer),
+        })
+    }
+
+    /// The row at `key` among these (`Some(None)`: removed), if it is one of them.
+    fn find(&self, key: &[u8]) -> Option<&Option<Vec<u8>>> {
+        let at = self
+            .rows
+            .binary_search_by(|(k, _)| k.as_slice().cmp(key))
+            .ok()?;
+        self.rows.get(at).map(|(_, value)| value)
+    }
+
+    /// Whether every row is written (or the writer stopped).
+    fn is_done(&self) -> bool {
+        self.writer.as_ref().is_none_or(|w| w.is_finished())
+    }
+
+    /// Waits until every row is written.
+    fn finish(mut self) -> Result<(), ProjectionError> {
+        match self.writer.take() {
+            Some(writer) => writer
+                .join()
+                .map_err(|_| ProjectionError::Corrupt("a row writer panicked".into()))?,
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for InFlight {
+    /// A replay that failed still waits for its writer: nothing writes to the tree after.
+    fn drop(&mut self) {
+        if let Some(writer) = self.writer.take() {
+            let _ = writer.join();
+        }
+    }
+}
+
+/// Writes `rows` to `tree`, one insert or removal each, in their order.
+fn write_rows(tree: &sled::Tree, rows: &[EncodedRow]) -> Result<(), ProjectionError> {
+    for (key, value) in rows {
+        match value {
+            Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
+            None => tree.remove(key.as_slice())?,
+        };
+    }
+    Ok(())
 }
 
 /// A row to write: its key, and its bytes (`None`: removed).
@@ -340,6 +428,13 @@ fn counted(key: &[u8], row: &Pending) -> usize {
 /// From this many rows on, [`Rows::write_unserved`] writes with two threads.
 const PARALLEL_WRITE_ROWS: usize = 4_096;
 
+/// A replay sends its rows written whole to be written in the background once they come
+/// to this share of its buffer ([`Rows::spill_unserved`]), at most [`MAX_SPILL_BYTES`].
+const SPILL_SHARE: usize = 16;
+
+/// See [`SPILL_SHARE`].
+const MAX_SPILL_BYTES: usize = 4 << 20;
+
 /// What one pending row costs beside its key and value bytes (two vectors, the map's
 /// share of a node, the allocator's headers), as a round estimate.
 const PENDING_ROW_OVERHEAD: usize = 96;
@@ -354,6 +449,17 @@ impl<'a> Rows<'a> {
             bytes: 0,
             memo: None,
             ordered: BTreeSet::new(),
+            whole: None,
+            in_flight: None,
+        }
+    }
+
+    /// The rows of a replay into `view`, an unserved tree: rows written whole are sent to
+    /// be written in the background as they come ([`Rows::spill_unserved`]).
+    pub(crate) fn unserved(view: &'a View) -> Self {
+        Self {
+            whole: Some((Vec::new(), 0)),
+            ..Self::new(view)
         }
     }
 
@@ -385,7 +491,10 @@ impl<'a> Rows<'a> {
             Some(Pending::Encoded(None)) => Ok(None),
             // Rare: a row changed in place is read as a value of its own.
             Some(Pending::Decoded(row, _)) => row.encode()?.map(|v| decode(&v)).transpose(),
-            None => self.tree.get(key)?.map(|v| decode(&v)).transpose(),
+            None => match self.in_flight.as_ref().and_then(|f| f.find(key)) {
+                Some(written) => written.as_deref().map(decode).transpose(),
+                None => self.tree.get(key)?.map(|v| decode(&v)).transpose(),
+            },
         }
     }
 
@@ -394,7 +503,10 @@ impl<'a> Rows<'a> {
         match self.pending.get(key) {
             Some(Pending::Encoded(v)) => Ok(v.is_some()),
             Some(Pending::Decoded(row, _)) => Ok(row.present()),
-            None => Ok(self.tree.contains_key(key)?),
+            None => match self.in_flight.as_ref().and_then(|f| f.find(key)) {
+                Some(written) => Ok(written.is_some()),
+                None => Ok(self.tree.contains_key(key)?),
+            },
         }
     }
 
@@ -447,9 +559,13 @@ impl<'a> Rows<'a> {
                 Some(v) => (Some(decode(&v)?), v.len()),
                 None => (None, 0),
             },
-            None => match self.tree.get(&key)? {
-                Some(v) => (Some(decode(&v)?), v.len()),
-                None => (None, 0),
+            None => match self.in_flight.as_ref().and_then(|f| f.find(&key)) {
+                Some(Some(v)) => (Some(decode(v)?), v.len()),
+                Some(None) => (None, 0),
+                None => match self.tree.get(&key)? {
+                    Some(v) => (Some(decode(&v)?), v.len()),
+                    None => (None, 0),
+                },
             },
         };
         let answer = change(&mut value);
@@ -527,6 +643,10 @@ impl<'a> Rows<'a> {
     fn pend(&mut self, key: Vec<u8>, value: Option<Vec<u8>>) {
         let size = key.len() + value.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD;
         self.account(&key, size);
+        if let Some((keys, bytes)) = &mut self.whole {
+            keys.push(key.clone());
+            *bytes += size;
+        }
         self.pending.insert(key, Pending::Encoded(value));
     }
 
@@ -540,6 +660,9 @@ impl<'a> Rows<'a> {
     fn take_encoded(&mut self) -> Result<Vec<EncodedRow>, ProjectionError> {
         self.bytes = 0;
         self.ordered.clear();
+        if let Some(whole) = &mut self.whole {
+            *whole = (Vec::new(), 0);
+        }
         std::mem::take(&mut self.pending)
             .into_iter()
             .map(|(key, row)| Ok((key, row.encoded()?)))
@@ -564,6 +687,7 @@ impl<'a> Rows<'a> {
     /// The tree's row cache is left alone: nobody has read through it (the tree is not
     /// served), so it holds nothing to forget.
     pub(crate) fn write_unserved(&mut self, next: Position) -> Result<(), ProjectionError> {
+        self.finish_writes()?;
         let pending = self.take_encoded()?;
         self.write_sorted(pending)?;
         self.tree.insert(CHECKPOINT, &next.0.to_be_bytes())?;
@@ -584,6 +708,7 @@ impl<'a> Rows<'a> {
     /// which is fine for a tree that is swapped in only after its last
     /// [`Rows::write_unserved`] and otherwise thrown away (a rebuild starts over).
     pub(crate) fn make_room_unserved(&mut self, limit: usize) -> Result<(), ProjectionError> {
+        self.finish_writes()?;
         let whole: Vec<(Vec<u8>, Pending)> = self
             .pending
             .extract_if(|_, row| matches!(row, Pending::Encoded(_)))
@@ -594,12 +719,66 @@ impl<'a> Rows<'a> {
             rows.push((key, row.encoded()?));
         }
         self.ordered.retain(|k| self.pending.contains_key(k));
-        self.write_sorted(rows)?;
-        if self.bytes > limit / 2 {
-            let rest = self.take_encoded()?;
-            self.write_sorted(rest)?;
+        if let Some(whole) = &mut self.whole {
+            *whole = (Vec::new(), 0);
         }
+        if self.bytes > limit / 2 {
+            rows.extend(self.take_encoded()?);
+        }
+        self.write_sorted(rows)
+    }
+
+    /// Sends a replay's rows written whole since its last spill to be written to its tree
+    /// in the background, once they come to a sixteenth of `limit` (the replay buffer; at
+    /// most 4 MiB) and the rows sent before are written; otherwise does nothing. Meanwhile
+    /// they are read from where they wait.
+    ///
+    /// A replay's log reader keeps one core busy at most part of the time: the rows written
+    /// once and never changed again (a card, a comment, a post's facts) are written by the
+    /// other meanwhile, not all by the applying thread at the end or when the buffer fills.
+    /// Rows in flight count in [`Rows::buffered_bytes`] until they are written, so the rows
+    /// pending and those in flight together stay within the buffer.
+    pub(crate) fn spill_unserved(&mut self, limit: usize) -> Result<(), ProjectionError> {
+        let due = (limit / SPILL_SHARE).min(MAX_SPILL_BYTES);
+        match &self.whole {
+            Some((_, bytes)) if *bytes >= due && *bytes > 0 => {}
+            _ => return Ok(()),
+        }
+        if self.in_flight.as_ref().is_some_and(|f| !f.is_done()) {
+            return Ok(());
+        }
+        self.finish_writes()?;
+        let keys = self.whole.replace((Vec::new(), 0)).unwrap_or_default().0;
+        let (mut rows, mut bytes) = (Vec::with_capacity(keys.len()), 0);
+        for key in keys {
+            // Taken once (a key put twice is listed twice), and only if still written
+            // whole: a row changed in place since stays.
+            if let Some(Pending::Encoded(_)) = self.pending.get(&key)
+                && let Some((key, row)) = self.pending.remove_entry(&key)
+            {
+                bytes += counted(&key, &row);
+                rows.push((key, row.encoded()?));
+            }
+        }
+        if rows.is_empty() {
+            return Ok(());
+        }
+        debug_assert!(self.cache.is_empty(), "an unserved tree's cache was read");
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.in_flight = Some(InFlight::start(self.tree, rows, bytes)?);
         Ok(())
+    }
+
+    /// Waits until the rows sent to be written in the background are written, and stops
+    /// counting them.
+    pub(crate) fn finish_writes(&mut self) -> Result<(), ProjectionError> {
+        match self.in_flight.take() {
+            Some(in_flight) => {
+                self.bytes = self.bytes.saturating_sub(in_flight.bytes);
+                in_flight.finish()
+            }
+            None => Ok(()),
+        }
     }
 
     /// Writes `pending` in key order (see [`Rows::write_unserved`]).
@@ -607,15 +786,7 @@ impl<'a> Rows<'a> {
         debug_assert!(self.cache.is_empty(), "an unserved tree's cache was read");
         pending.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         let tree = self.tree;
-        let write = |rows: &[EncodedRow]| -> Result<(), ProjectionError> {
-            for (key, value) in rows {
-                match value {
-                    Some(v) => tree.insert(key.as_slice(), v.as_slice())?,
-                    None => tree.remove(key.as_slice())?,
-                };
-            }
-            Ok(())
-        };
+        let write = |rows: &[EncodedRow]| write_rows(tree, rows);
         if pending.len() >= PARALLEL_WRITE_ROWS {
             let (low, high) = pending.split_at(pending.len() / 2);
             std::thread::scope(|scope| {
@@ -639,6 +810,7 @@ impl<'a> Rows<'a> {
     /// cache forget the rows written (see [`crate::cache`] for why in this order), then
     /// makes the store durable ([`Generation::sync`]).
     pub(crate) fn commit(mut self, next: Position) -> Result<(), ProjectionError> {
+        self.finish_writes()?;
         let pending = self.take_encoded()?;
         let mut batch = sled::Batch::default();
         for (key, value) in &pending {
@@ -791,6 +963,7 @@ pub(crate) mod tests {
         let in_tree = |key: &[u8]| store.tree().contains_key(key).expect("reads");
 
         rows.make_room_unserved(1 << 20).expect("makes room");
+        rows.finish_writes().expect("written");
         assert!(in_tree(b"card"), "written whole: out");
         assert!(!in_tree(b"stats"), "changed in place: kept");
         assert!(!in_tree(CHECKPOINT), "no checkpoint before the end");
@@ -808,6 +981,91 @@ pub(crate) mod tests {
             decode(&store.tree().get(b"stats").expect("reads").expect("row")).expect("decodes");
         assert_eq!(stats, 3);
         assert_eq!(checkpoint(&store.tree()).expect("reads"), Position(9));
+    }
+
+    #[test]
+    fn a_replay_sends_its_rows_written_whole_to_be_written_once_they_come_to_a_share_of_its_buffer()
+    {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = generation(dir.path(), 1);
+        store
+            .tree()
+            .insert("removed", encode(&5u32).expect("encodes"))
+            .expect("insert");
+        let view = View::of(Arc::clone(&store));
+        let mut rows = Rows::unserved(&view);
+        let bump = |n: &mut Option<u32>| *n = Some(n.unwrap_or(0) + 1);
+        rows.put(b"card".to_vec(), &1u32).expect("puts");
+        rows.delete(b"removed".to_vec());
+        rows.put(b"then-changed".to_vec(), &10u32).expect("puts");
+        rows.change(b"then-changed".to_vec(), bump)
+            .expect("changes");
+        let in_tree = |key: &[u8]| store.tree().contains_key(key).expect("reads");
+
+        rows.spill_unserved(64 << 20).expect("spills");
+        rows.finish_writes().expect("written");
+        assert!(
+            !in_tree(b"card"),
+            "a sixteenth of the buffer not reached: kept"
+        );
+
+        rows.spill_unserved(1 << 10).expect("spills");
+        rows.finish_writes().expect("written");
+        assert!(in_tree(b"card"), "written whole: out");
+        assert!(!in_tree(b"removed"), "removed: out");
+        assert!(!in_tree(b"then-changed"), "changed in place since: kept");
+        assert_eq!(rows.get::<u32>(b"card").expect("reads"), Some(1));
+        assert_eq!(rows.get::<u32>(b"then-changed").expect("reads"), Some(11));
+
+        rows.write_unserved(Position(4)).expect("writes");
+        let changed: u32 = decode(
+            &store
+                .tree()
+                .get(b"then-changed")
+                .expect("reads")
+                .expect("row"),
+        )
+        .expect("decodes");
+        assert_eq!(changed, 11);
+    }
+
+    #[test]
+    fn rows_on_their_way_to_the_tree_are_read_from_where_they_wait() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = generation(dir.path(), 1);
+        for (key, n) in [("card", 1u32), ("removed", 5), ("other", 7)] {
+            store
+                .tree()
+                .insert(key, encode(&n).expect("encodes"))
+                .expect("insert");
+        }
+        let view = View::of(Arc::clone(&store));
+        let mut rows = Rows::unserved(&view);
+        // Held as if its writer had not got to them yet.
+        rows.in_flight = Some(InFlight {
+            rows: Arc::new(vec![
+                (b"card".to_vec(), Some(encode(&2u32).expect("encodes"))),
+                (b"new".to_vec(), Some(encode(&3u32).expect("encodes"))),
+                (b"removed".to_vec(), None),
+            ]),
+            bytes: 0,
+            writer: None,
+        });
+        assert_eq!(rows.get::<u32>(b"card").expect("reads"), Some(2));
+        assert_eq!(rows.get::<u32>(b"new").expect("reads"), Some(3));
+        assert_eq!(rows.get::<u32>(b"removed").expect("reads"), None);
+        assert!(!rows.contains(b"removed").expect("reads"));
+        assert!(rows.contains(b"new").expect("reads"));
+        assert_eq!(
+            rows.get::<u32>(b"other").expect("reads"),
+            Some(7),
+            "from the tree"
+        );
+        rows.change(b"card".to_vec(), |n: &mut Option<u32>| {
+            *n = n.map(|n| n * 10);
+        })
+        .expect("changes");
+        assert_eq!(rows.get::<u32>(b"card").expect("reads"), Some(20));
     }
 
     #[test]

@@ -165,8 +165,10 @@ impl Projections {
     /// Applies the decoded batches of `ready` to `view`, an unserved tree: the rows are held
     /// in memory across batches (up to [`Projections::with_replay_buffer`]); a full buffer
     /// writes out the rows written whole and keeps those changed in place while they fit
-    /// ([`Rows::make_room_unserved`]); at the end every row is written, in key order, with
-    /// the checkpoint reached. With [`Keep::InMemory`] no row is ever written.
+    /// ([`Rows::make_room_unserved`]); after each batch the rows written whole go out in
+    /// the background once there are enough of them ([`Rows::spill_unserved`]); at the end
+    /// every row is written, in key order, with the checkpoint reached. With
+    /// [`Keep::InMemory`] no row is ever written.
     fn apply_batches(
         &self,
         projection: &dyn Projection,
@@ -178,7 +180,10 @@ impl Projections {
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Replayed, ProjectionError> {
         let mut replayed = 0u64;
-        let mut rows = Rows::new(view);
+        let mut rows = match keep {
+            Keep::Written => Rows::unserved(view),
+            Keep::InMemory => Rows::new(view),
+        };
         let mut next = checkpoint(view.tree())?;
         for events in ready {
             let events = events?;
@@ -191,6 +196,9 @@ impl Projections {
                 if keep == Keep::Written && rows.buffered_bytes() > self.replay_buffer_bytes {
                     rows.make_room_unserved(self.replay_buffer_bytes)?;
                 }
+            }
+            if keep == Keep::Written {
+                rows.spill_unserved(self.replay_buffer_bytes)?;
             }
             progress(replayed, self.log.head().len);
         }
