@@ -185,10 +185,13 @@ fn shelve(
     asin: &Asin,
     change: impl FnOnce(&mut ShelfRow),
 ) -> Applied {
-    let key = keys::shelf(creator, asin);
-    let old = rows.get::<ShelfRow>(&key)?;
-    let mut row = old.clone().unwrap_or_else(|| ShelfRow::new(asin.clone()));
-    change(&mut row);
+    // Changed in place: a creator's row of a product changes at every tag and purchase.
+    let (old, row) = rows.change(keys::shelf(creator, asin), |held: &mut Option<ShelfRow>| {
+        let old = held.clone();
+        let row = held.get_or_insert_with(|| ShelfRow::new(asin.clone()));
+        change(row);
+        (old, row.clone())
+    })?;
     if let Some(old) = old.filter(ShelfRow::listed) {
         rows.delete(keys::rank_entry(
             creator,
@@ -201,5 +204,5 @@ fn shelve(
         let ranked = keys::rank_entry(creator, row.purchases, row.last_tagged, asin);
         rows.put(ranked, &row)?;
     }
-    rows.put(key, &row)
+    Ok(())
 }
