@@ -660,9 +660,7 @@ impl<'a> Rows<'a> {
     fn take_encoded(&mut self) -> Result<Vec<EncodedRow>, ProjectionError> {
         self.bytes = 0;
         self.ordered.clear();
-        if let Some(whole) = &mut self.whole {
-            *whole = (Vec::new(), 0);
-        }
+        self.take_whole();
         std::mem::take(&mut self.pending)
             .into_iter()
             .map(|(key, row)| Ok((key, row.encoded()?)))
@@ -719,9 +717,7 @@ impl<'a> Rows<'a> {
             rows.push((key, row.encoded()?));
         }
         self.ordered.retain(|k| self.pending.contains_key(k));
-        if let Some(whole) = &mut self.whole {
-            *whole = (Vec::new(), 0);
-        }
+        self.take_whole();
         if self.bytes > limit / 2 {
             rows.extend(self.take_encoded()?);
         }
@@ -748,7 +744,7 @@ impl<'a> Rows<'a> {
             return Ok(());
         }
         self.finish_writes()?;
-        let keys = self.whole.replace((Vec::new(), 0)).unwrap_or_default().0;
+        let keys = self.take_whole();
         let (mut rows, mut bytes) = (Vec::with_capacity(keys.len()), 0);
         for key in keys {
             // Taken once (a key put twice is listed twice), and only if still written
@@ -767,6 +763,18 @@ impl<'a> Rows<'a> {
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.in_flight = Some(InFlight::start(self.tree, rows, bytes)?);
         Ok(())
+    }
+
+    /// The keys listed as written whole since the last spill, the list started over (none
+    /// for a live batch's rows).
+    fn take_whole(&mut self) -> Vec<Vec<u8>> {
+        self.whole
+            .as_mut()
+            .map(|(keys, bytes)| {
+                *bytes = 0;
+                std::mem::take(keys)
+            })
+            .unwrap_or_default()
     }
 
     /// Waits until the rows sent to be written in the background are written, and stops

@@ -19,6 +19,9 @@ pub(crate) struct Rebuilt {
     pub(crate) cpu_secs_per_million: Option<f64>,
 }
 
+/// How a replay in memory's label ends (`feeds, in memory`).
+pub(crate) const IN_MEMORY: &str = ", in memory";
+
 /// One projection rebuilt with one replay buffer (or replayed in memory), and its
 /// rebuilds so far.
 struct Variant {
@@ -69,7 +72,7 @@ impl Rebuilds {
             .flat_map(|name| kinds.iter().map(move |kind| (name, *kind)))
             .map(|(name, buffer_mb)| Variant {
                 label: match buffer_mb {
-                    None => format!("{name}, in memory"),
+                    None => format!("{name}{IN_MEMORY}"),
                     Some(_) if buffers.len() == 1 => name.to_owned(),
                     Some(mb) => format!("{name} ({mb} MiB)"),
                 },

@@ -82,7 +82,7 @@ impl ProjectionsReport {
             if self
                 .rebuilds
                 .iter()
-                .any(|(name, _)| name.ends_with(", in memory"))
+                .any(|(name, _)| name.ends_with(super::rebuild::IN_MEMORY))
             {
                 ";\n , in memory: replayed with every row held in memory, none written or read back from a store:\n   the projection's own work, as if its store cost nothing (CPU includes freeing the rows)"
             } else {
