@@ -27,9 +27,9 @@ fn same_text(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.last() == b.last() && a == b
 }
 
-/// Equality, hashing and cloning of a newtype over `String` through [`same_text`]; the
-/// clone reuses the target's buffer (`clone_from`), as a rebuild reassigns ids in rows
-/// it keeps decoded.
+/// Equality, hashing and cloning of a newtype over `String` through [`same_text`] (the
+/// clone reuses the target's buffer, `clone_from`, as a rebuild reassigns ids in rows it
+/// keeps decoded), and its serialization as its text.
 macro_rules! text_id_traits {
     ($name:ident) => {
         impl PartialEq for $name {
@@ -54,6 +54,14 @@ macro_rules! text_id_traits {
                 self.0.clone_from(&source.0);
             }
         }
+
+        /// Written as its text: the bytes serde's `into = "String"` wrote, without the
+        /// copy it made of every id (a member's signals row holds hundreds).
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
     };
 }
 
@@ -63,8 +71,8 @@ macro_rules! opaque_id {
         ///
         /// Invariant: 1 to 40 lowercase ASCII letters or digits, so it is safe inside stream
         /// names and carries no personal data.
-        #[derive(Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-        #[serde(try_from = "String", into = "String")]
+        #[derive(Eq, PartialOrd, Ord, Debug, Deserialize)]
+        #[serde(try_from = "String")]
         pub struct $name(String);
 
         text_id_traits!($name);
@@ -72,11 +80,16 @@ macro_rules! opaque_id {
         impl $name {
             /// Parses an id.
             pub fn parse(text: &str) -> Result<Self, Refusal> {
+                Self::check(text)?;
+                Ok(Self(text.to_owned()))
+            }
+
+            fn check(text: &str) -> Result<(), Refusal> {
                 if !text.is_empty()
                     && text.len() <= 40
                     && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
                 {
-                    Ok(Self(text.to_owned()))
+                    Ok(())
                 } else {
                     Err(Refusal::validation(stringify!($name), "expected 1 to 40 lowercase letters or digits"))
                 }
@@ -110,10 +123,12 @@ macro_rules! opaque_id {
             }
         }
 
+        /// Checked and kept, not copied: how a decoded id is made.
         impl TryFrom<String> for $name {
             type Error = Refusal;
             fn try_from(value: String) -> Result<Self, Refusal> {
-                Self::parse(&value)
+                Self::check(&value)?;
+                Ok(Self(value))
             }
         }
 
@@ -168,8 +183,8 @@ impl ReportId {
 }
 
 /// An Amazon Standard Identification Number: 10 uppercase letters or digits.
-#[derive(Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Eq, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
 pub struct Asin(String);
 
 text_id_traits!(Asin);
@@ -177,12 +192,17 @@ text_id_traits!(Asin);
 impl Asin {
     /// Parses an ASIN.
     pub fn parse(text: &str) -> Result<Self, Refusal> {
+        Self::check(text)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    fn check(text: &str) -> Result<(), Refusal> {
         if text.len() == 10
             && text
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
         {
-            Ok(Self(text.to_owned()))
+            Ok(())
         } else {
             Err(Refusal::validation(
                 "asin",
@@ -197,10 +217,12 @@ impl Asin {
     }
 }
 
+/// Checked and kept, not copied: how a decoded ASIN is made.
 impl TryFrom<String> for Asin {
     type Error = Refusal;
     fn try_from(value: String) -> Result<Self, Refusal> {
-        Self::parse(&value)
+        Self::check(&value)?;
+        Ok(Self(value))
     }
 }
 
@@ -218,8 +240,8 @@ impl fmt::Display for Asin {
 
 /// An interest of the catalog, by slug: `fitness`, `home-diy`: 1 to 32 lowercase letters,
 /// digits or `-`, starting with a letter.
-#[derive(Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Eq, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
 pub struct InterestSlug(String);
 
 text_id_traits!(InterestSlug);
@@ -227,6 +249,11 @@ text_id_traits!(InterestSlug);
 impl InterestSlug {
     /// Parses a slug.
     pub fn parse(text: &str) -> Result<Self, Refusal> {
+        Self::check(text)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    fn check(text: &str) -> Result<(), Refusal> {
         let ok = !text.is_empty()
             && text.len() <= 32
             && text.starts_with(|c: char| c.is_ascii_lowercase())
@@ -234,7 +261,7 @@ impl InterestSlug {
                 .bytes()
                 .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if ok {
-            Ok(Self(text.to_owned()))
+            Ok(())
         } else {
             Err(Refusal::validation(
                 "interest",
@@ -249,10 +276,12 @@ impl InterestSlug {
     }
 }
 
+/// Checked and kept, not copied: how a decoded slug is made.
 impl TryFrom<String> for InterestSlug {
     type Error = Refusal;
     fn try_from(value: String) -> Result<Self, Refusal> {
-        Self::parse(&value)
+        Self::check(&value)?;
+        Ok(Self(value))
     }
 }
 
@@ -420,6 +449,40 @@ mod tests {
         assert!(Handle::parse("ab").is_err());
         assert_eq!(Money::new(1999, Currency::USD).to_string(), "19.99 USD");
         assert!(Currency::parse("usd").is_err());
+    }
+
+    fn encoded<T: Serialize>(value: &T) -> Vec<u8> {
+        sparkfeed_events::codec::encode_payload(value).expect("encodes")
+    }
+
+    #[test]
+    fn ids_are_written_as_their_text_and_checked_again_when_read() {
+        use sparkfeed_events::codec::decode_payload;
+        let text = |t: &str| encoded(&t.to_owned());
+        assert_eq!(
+            encoded(&UserId::parse("u0123abc").expect("id")),
+            text("u0123abc")
+        );
+        assert_eq!(encoded(&PostId::parse("p42").expect("id")), text("p42"));
+        assert_eq!(
+            encoded(&Asin::parse("B08N5WRWNW").expect("asin")),
+            text("B08N5WRWNW")
+        );
+        assert_eq!(
+            encoded(&InterestSlug::parse("home-diy").expect("slug")),
+            text("home-diy")
+        );
+        assert_eq!(
+            decode_payload::<PostId>(&text("p42"))
+                .map(|p| p.as_str().to_owned())
+                .ok(),
+            Some("p42".to_owned())
+        );
+        assert!(decode_payload::<PostId>(&text("P42")).is_err());
+        assert!(decode_payload::<UserId>(&text("")).is_err());
+        assert!(decode_payload::<Asin>(&text("b08n5wrwnw")).is_err());
+        assert!(decode_payload::<InterestSlug>(&text("Home")).is_err());
+        assert!(decode_payload::<ContractId>(&text(&"k".repeat(41))).is_err());
     }
 
     proptest::proptest! {

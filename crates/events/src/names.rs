@@ -6,6 +6,18 @@ use serde::{Deserialize, Serialize};
 
 use crate::NameError;
 
+/// Serializes a newtype over `String` as its text: the bytes serde's `into = "String"`
+/// wrote, without the copy it made of the name each time a record was encoded.
+macro_rules! text_serialized {
+    ($name:ident) => {
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(&self.0)
+            }
+        }
+    };
+}
+
 /// The identity of one event, unique across the whole log (a UUID).
 ///
 /// Clients may choose it so that a retried append is recognised and written only once.
@@ -99,13 +111,18 @@ const MAX_KIND: usize = 32;
 /// digits and `_ . : -`, and the whole name is at most 128 bytes. Names therefore never
 /// contain a NUL byte, which the log relies on to separate a name from a version in keys.
 /// Names must not carry personal data: ids are opaque.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[serde(try_from = "String")]
 pub struct StreamName(String);
 
 impl StreamName {
     /// Parses `<kind>-<id>`.
     pub fn parse(text: &str) -> Result<Self, NameError> {
+        Self::check(text)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    fn check(text: &str) -> Result<(), NameError> {
         let fail = |reason: &str| Err(NameError::new("stream name", text, reason));
         if text.len() > MAX_STREAM_NAME {
             return fail("longer than 128 bytes");
@@ -127,7 +144,7 @@ impl StreamName {
         if id.is_empty() || !id.bytes().all(is_id_byte) {
             return fail("id must be non-empty ASCII letters, digits or _ . : -");
         }
-        Ok(Self(text.to_owned()))
+        Ok(())
     }
 
     /// The stream for `kind` and `id`, as in `StreamName::of("post", "42")` = `post-42`.
@@ -155,12 +172,16 @@ fn is_id_byte(b: u8) -> bool {
     b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b':' | b'-')
 }
 
+/// Checked and kept, not copied: how a decoded name is made.
 impl TryFrom<String> for StreamName {
     type Error = NameError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::check(&value)?;
+        Ok(Self(value))
     }
 }
+
+text_serialized!(StreamName);
 
 impl From<StreamName> for String {
     fn from(value: StreamName) -> Self {
@@ -182,13 +203,18 @@ impl fmt::Debug for StreamName {
 
 /// The type of an event, such as `PostPublished`: an ASCII letter then up to 63 letters,
 /// digits, `_` or `.`.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
 pub struct EventType(String);
 
 impl EventType {
     /// Parses an event type name.
     pub fn parse(text: &str) -> Result<Self, NameError> {
+        Self::check(text)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    fn check(text: &str) -> Result<(), NameError> {
         let ok = !text.is_empty()
             && text.len() <= 64
             && text.starts_with(|c: char| c.is_ascii_alphabetic())
@@ -196,7 +222,7 @@ impl EventType {
                 .bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.'));
         if ok {
-            Ok(Self(text.to_owned()))
+            Ok(())
         } else {
             Err(NameError::new(
                 "event type",
@@ -212,12 +238,16 @@ impl EventType {
     }
 }
 
+/// Checked and kept, not copied: how a decoded name is made.
 impl TryFrom<String> for EventType {
     type Error = NameError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::check(&value)?;
+        Ok(Self(value))
     }
 }
+
+text_serialized!(EventType);
 
 impl From<EventType> for String {
     fn from(value: EventType) -> Self {
@@ -233,15 +263,20 @@ impl fmt::Display for EventType {
 
 /// An opaque id of whoever acted: a user id or the name of a system component.
 /// 1 to 64 ASCII letters, digits or `_ . : -`; never personal data.
-#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
 pub struct ActorId(String);
 
 impl ActorId {
     /// Parses an actor id.
     pub fn parse(text: &str) -> Result<Self, NameError> {
+        Self::check(text)?;
+        Ok(Self(text.to_owned()))
+    }
+
+    fn check(text: &str) -> Result<(), NameError> {
         if !text.is_empty() && text.len() <= 64 && text.bytes().all(is_id_byte) {
-            Ok(Self(text.to_owned()))
+            Ok(())
         } else {
             Err(NameError::new(
                 "actor id",
@@ -257,12 +292,16 @@ impl ActorId {
     }
 }
 
+/// Checked and kept, not copied: how a decoded name is made.
 impl TryFrom<String> for ActorId {
     type Error = NameError;
     fn try_from(value: String) -> Result<Self, Self::Error> {
-        Self::parse(&value)
+        Self::check(&value)?;
+        Ok(Self(value))
     }
 }
+
+text_serialized!(ActorId);
 
 impl From<ActorId> for String {
     fn from(value: ActorId) -> Self {
@@ -297,6 +336,26 @@ impl fmt::Display for Actor {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::codec::{decode_payload, encode_payload};
+
+    #[test]
+    fn names_are_written_as_their_text_and_checked_again_when_read() {
+        let text = |t: &str| encode_payload(&t.to_owned()).expect("encodes");
+        let written = |bytes: Result<Vec<u8>, _>| bytes.expect("encodes");
+        let stream = StreamName::parse("post-42").expect("valid");
+        assert_eq!(written(encode_payload(&stream)), text("post-42"));
+        let event_type = EventType::parse("PostPublished").expect("valid");
+        assert_eq!(written(encode_payload(&event_type)), text("PostPublished"));
+        let actor = ActorId::parse("u_1").expect("valid");
+        assert_eq!(written(encode_payload(&actor)), text("u_1"));
+        assert_eq!(
+            decode_payload::<StreamName>(&text("post-42")).ok(),
+            Some(stream)
+        );
+        assert!(decode_payload::<StreamName>(&text("post")).is_err());
+        assert!(decode_payload::<EventType>(&text("1Published")).is_err());
+        assert!(decode_payload::<ActorId>(&text("u 1")).is_err());
+    }
 
     #[test]
     fn stream_names_are_kind_dash_id() {
