@@ -5,8 +5,9 @@
 //! and a rebuild's fresh generation could hold seven times the figure given; given shares
 //! of one budget, they hold at most the budget.
 //!
-//! Invariant (the budget holds): the shares of every projection plus one reserve the size
-//! of the largest share add up to at most the budget (each share is rounded down), unless
+//! Invariant (the budget holds): the shares of every projection (its store's page cache
+//! and its rows kept decoded between live batches) plus one reserve the size of the
+//! largest store's share add up to at most the budget (each share is rounded down), unless
 //! the budget is so small that [`MIN_STORE_CACHE_BYTES`] a store is more (below about
 //! 80 MiB for today's projections). The reserve is what a rebuild's
 //! fresh generation uses beside the active one, which opens with its projection's share;
@@ -16,6 +17,10 @@ use crate::Projection;
 
 /// The least page cache a store gets, whatever the budget: sled needs some room to work.
 pub const MIN_STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
+
+/// A projection's part of the budget goes to its store's page cache but for this share
+/// (an eighth) of it, which holds the rows its live batches changed in place, decoded.
+pub const WARM_PART: u64 = 8;
 
 /// A page-cache budget split among projections by their [`Projection::cache_weight`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,13 +46,23 @@ impl CacheBudget {
         self.bytes
     }
 
-    /// The page cache of a store of `projection`.
+    /// The page cache of a store of `projection`: its part of the budget but for what
+    /// [`CacheBudget::warm_share`] keeps.
     pub fn share(&self, projection: &dyn Projection) -> u64 {
+        (self.part(projection) - self.part(projection) / WARM_PART).max(MIN_STORE_CACHE_BYTES)
+    }
+
+    /// What `projection` may keep of the rows it changed in place, decoded, from one live
+    /// batch to the next (counted as [`crate::store::Rows`] counts them): a
+    /// [`WARM_PART`]th of its part of the budget.
+    pub fn warm_share(&self, projection: &dyn Projection) -> u64 {
+        self.part(projection) / WARM_PART
+    }
+
+    fn part(&self, projection: &dyn Projection) -> u64 {
         let weight = u128::from(projection.cache_weight().max(1));
-        let share = u128::from(self.bytes) * weight / u128::from(self.total_weight.max(1));
-        u64::try_from(share)
-            .unwrap_or(u64::MAX)
-            .max(MIN_STORE_CACHE_BYTES)
+        let part = u128::from(self.bytes) * weight / u128::from(self.total_weight.max(1));
+        u64::try_from(part).unwrap_or(u64::MAX)
     }
 }
 
@@ -61,8 +76,9 @@ mod tests {
         for mib in [16u64, 64, 96, 192, 256, 1024, 4096] {
             let budget = CacheBudget::split(mib << 20, &all);
             let shares: Vec<u64> = all.iter().map(|p| budget.share(p.as_ref())).collect();
+            let warm: u64 = all.iter().map(|p| budget.warm_share(p.as_ref())).sum();
             let reserve = shares.iter().copied().max().unwrap_or(0);
-            let used = shares.iter().sum::<u64>() + reserve;
+            let used = shares.iter().sum::<u64>() + warm + reserve;
             // Below about 80 MiB the least a store gets is what binds.
             if mib >= 96 {
                 assert!(used <= mib << 20, "{mib} MiB: {used} bytes in shares");

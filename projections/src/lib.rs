@@ -39,6 +39,7 @@ pub mod read;
 pub mod rows;
 mod runner;
 pub mod store;
+mod warm;
 
 use std::sync::Arc;
 

@@ -28,6 +28,7 @@ use sparkfeed_events::{Position, codec};
 
 use crate::ProjectionError;
 use crate::cache::{RowCache, Source, View};
+use crate::warm::Warm;
 
 /// The key of a projection's checkpoint: the position of the next event it will apply.
 pub const CHECKPOINT: &[u8] = b"\x00checkpoint";
@@ -119,6 +120,11 @@ impl Generation {
             data,
             retired: AtomicBool::new(false),
         }))
+    }
+
+    /// The directory this generation is stored in.
+    pub(crate) fn path(&self) -> &Path {
+        &self.dir
     }
 
     fn db(&self) -> &sled::Db {
@@ -289,6 +295,8 @@ pub struct Rows<'a> {
     /// Rows being written to an unserved tree in the background, read from there until
     /// written; at most one batch at a time.
     in_flight: Option<InFlight>,
+    /// A live projection's rows kept decoded since its last batches ([`Rows::live`]).
+    warm: Option<Warm>,
 }
 
 /// Rows written whole, on their way to an unserved tree on a thread of their own
@@ -385,13 +393,15 @@ enum Pending {
 }
 
 /// A decoded pending row, whatever its type.
-trait DecodedRow: Send {
+pub(crate) trait DecodedRow: Send {
     /// The row's bytes (`None`: removed).
     fn encode(&self) -> Result<Option<Vec<u8>>, ProjectionError>;
     /// Whether the row is there (not removed).
     fn present(&self) -> bool;
     /// For [`Rows::change`] to find its own type again.
     fn as_any_mut(&mut self) -> &mut dyn Any;
+    /// For [`Rows::change`] to take its own type back from [`Warm`].
+    fn into_any(self: Box<Self>) -> Box<dyn Any>;
 }
 
 impl<T: Serialize + Send + 'static> DecodedRow for Option<T> {
@@ -406,6 +416,10 @@ impl<T: Serialize + Send + 'static> DecodedRow for Option<T> {
     fn as_any_mut(&mut self) -> &mut dyn Any {
         self
     }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any> {
+        self
+    }
 }
 
 impl Pending {
@@ -418,6 +432,12 @@ impl Pending {
 }
 
 /// What the pending row at `key` is counted as in [`Rows::buffered_bytes`].
+/// What a row decoded from `encoded` bytes at `key` is counted at: twice over for the
+/// decoded form.
+fn decoded_size(key: &[u8], encoded: usize) -> usize {
+    key.len() + 2 * encoded + PENDING_ROW_OVERHEAD
+}
+
 fn counted(key: &[u8], row: &Pending) -> usize {
     match row {
         Pending::Encoded(v) => key.len() + v.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD,
@@ -451,6 +471,17 @@ impl<'a> Rows<'a> {
             ordered: BTreeSet::new(),
             whole: None,
             in_flight: None,
+            warm: None,
+        }
+    }
+
+    /// The rows of a live batch into `view`, the tree served: a row changed in place is
+    /// taken from `warm` when kept there, not read and decoded again, and [`Rows::commit`]
+    /// hands `warm` back with this batch's rows changed in place.
+    pub(crate) fn live(view: &'a View, warm: Option<Warm>) -> Self {
+        Self {
+            warm,
+            ..Self::new(view)
         }
     }
 
@@ -550,6 +581,16 @@ impl<'a> Rows<'a> {
         {
             return Ok(change(value));
         }
+        if !self.pending.contains_key(&key)
+            && let Some((row, size)) = self.warm.as_mut().and_then(|warm| warm.take(&key))
+            // Kept as another type: read from the tree below, which holds the same row.
+            && let Ok(mut value) = row.into_any().downcast::<Option<T>>()
+        {
+            let answer = change(&mut value);
+            self.account(&key, size);
+            self.pending.insert(key, Pending::Decoded(value, size));
+            return Ok(answer);
+        }
         // Decoded from the bytes it has now, whose length it is counted at.
         let (mut value, encoded): (Option<T>, usize) = match self.pending.get(&key) {
             Some(Pending::Encoded(Some(v))) => (Some(decode(v)?), v.len()),
@@ -569,8 +610,7 @@ impl<'a> Rows<'a> {
             },
         };
         let answer = change(&mut value);
-        // Counted twice over for the decoded form.
-        let size = key.len() + 2 * encoded + PENDING_ROW_OVERHEAD;
+        let size = decoded_size(&key, encoded);
         self.account(&key, size);
         self.pending
             .insert(key, Pending::Decoded(Box::new(value), size));
@@ -817,26 +857,55 @@ impl<'a> Rows<'a> {
     /// Commits the rows and the checkpoint `next` in one atomic batch, then makes the row
     /// cache forget the rows written (see [`crate::cache`] for why in this order), then
     /// makes the store durable ([`Generation::sync`]).
-    pub(crate) fn commit(mut self, next: Position) -> Result<(), ProjectionError> {
+    ///
+    /// Answers the warm rows of [`Rows::live`], which now hold this batch's rows changed
+    /// in place, decoded, and no longer any row it wrote whole; an error drops them.
+    pub(crate) fn commit(mut self, next: Position) -> Result<Option<Warm>, ProjectionError> {
         self.finish_writes()?;
-        let pending = self.take_encoded()?;
+        let mut warm = self.warm.take();
+        self.bytes = 0;
+        self.ordered.clear();
+        self.take_whole();
         let mut batch = sled::Batch::default();
-        for (key, value) in &pending {
-            match value {
+        let mut written = Vec::with_capacity(self.pending.len());
+        let mut kept = Vec::new();
+        for (key, row) in std::mem::take(&mut self.pending) {
+            let value = match row {
+                Pending::Encoded(value) => {
+                    if let Some(warm) = &mut warm {
+                        warm.forget(&key);
+                    }
+                    value
+                }
+                Pending::Decoded(row, _) => {
+                    let value = row.encode()?;
+                    if warm.is_some() {
+                        let size = decoded_size(&key, value.as_ref().map_or(0, Vec::len));
+                        kept.push((key.clone(), row, size));
+                    }
+                    value
+                }
+            };
+            match &value {
                 Some(v) => batch.insert(key.as_slice(), v.as_slice()),
                 None => batch.remove(key.as_slice()),
             }
+            written.push(key);
         }
         batch.insert(CHECKPOINT, &next.0.to_be_bytes());
         let applied = self.tree.apply_batch(batch);
         // Forgotten even if the batch failed: sled may have applied part of it in memory.
-        self.cache
-            .invalidate(pending.iter().map(|(key, _)| key.as_slice()));
+        self.cache.invalidate(written.iter().map(Vec::as_slice));
         applied?;
-        match self.generation {
-            Some(generation) => generation.sync(),
-            None => Ok(()),
+        if let Some(generation) = self.generation {
+            generation.sync()?;
         }
+        if let Some(warm) = &mut warm {
+            for (key, row, size) in kept {
+                warm.keep(key, row, size);
+            }
+        }
+        Ok(warm)
     }
 }
 

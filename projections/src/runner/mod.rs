@@ -18,6 +18,7 @@ pub use self::replay::RebuildReport;
 use crate::cache::{Source, View};
 use crate::catalog::Catalog;
 use crate::store::{Generation, Rows, Slot, checkpoint};
+use crate::warm::Warm;
 use crate::{
     CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_REBUILD_FROM_EVENTS, DEFAULT_REPLAY_BUFFER_BYTES,
     Projection, ProjectionError,
@@ -32,6 +33,11 @@ struct Entry {
     /// Held while a batch is applied, and by a rebuild while it swaps.
     writer: Arc<Mutex<()>>,
     checkpoint: watch::Sender<Position>,
+    /// The rows its live batches changed in place, kept decoded for the next ones; taken
+    /// by a batch and put back once it is committed (see [`Warm`]).
+    warm: std::sync::Mutex<Option<Warm>>,
+    /// The bytes `warm` may hold ([`CacheBudget::warm_share`]); 0: none kept.
+    warm_bytes: usize,
 }
 
 /// Every projection of one data directory, and their runner.
@@ -89,6 +95,8 @@ impl Projections {
             let (generation, unnamed) = catalog.current_generation(dir, projection.as_ref())?;
             listed.push((name, generation));
             let share = cache.share(projection.as_ref());
+            let warm_bytes =
+                usize::try_from(cache.warm_share(projection.as_ref())).unwrap_or(usize::MAX);
             let store = Generation::open(Generation::dir(dir, name, generation), share)?;
             // Named only once its store is there for good: a power cut in between must not
             // leave the catalog naming a directory that is not (it did, at a first start).
@@ -104,6 +112,8 @@ impl Projections {
                     slot: Slot::new(view),
                     writer: Arc::default(),
                     checkpoint: checkpoint_tx,
+                    warm: std::sync::Mutex::default(),
+                    warm_bytes,
                 },
             );
         }
@@ -187,17 +197,31 @@ impl Projections {
     }
 
     /// Applies `events` to `view` in one batch ending at `next` (its cache forgets the rows
-    /// written before this returns, so before the new checkpoint is published).
+    /// written before this returns, so before the new checkpoint is published), with the
+    /// rows `entry` kept decoded from its last batches on this generation.
     fn apply(
         &self,
-        projection: &dyn Projection,
+        entry: &Entry,
         view: &View,
         events: &[RecordedEvent],
     ) -> Result<Position, ProjectionError> {
         let decoded = self.decode(events.iter())?;
-        let mut rows = Rows::new(view);
-        let next = apply_to(projection, &mut rows, checkpoint(view.tree())?, &decoded)?;
-        rows.commit(next)?;
+        let kept = lock(&entry.warm).take();
+        let warm = match view.generation() {
+            Some(generation) if entry.warm_bytes > 0 => Some(
+                kept.filter(|warm| warm.is_for(generation.path()))
+                    .unwrap_or_else(|| Warm::new(generation.path(), entry.warm_bytes)),
+            ),
+            _ => None,
+        };
+        let mut rows = Rows::live(view, warm);
+        let next = apply_to(
+            entry.projection.as_ref(),
+            &mut rows,
+            checkpoint(view.tree())?,
+            &decoded,
+        )?;
+        *lock(&entry.warm) = rows.commit(next)?;
         Ok(next)
     }
 
@@ -249,7 +273,7 @@ impl Projections {
                 if events.is_empty() {
                     break;
                 }
-                let next = self.apply(entry.projection.as_ref(), &view, &events)?;
+                let next = self.apply(entry, &view, &events)?;
                 entry.checkpoint.send_replace(next);
                 committed(name, next);
             }
@@ -280,7 +304,7 @@ impl Projections {
             if fresh.is_empty() {
                 continue;
             }
-            from = self.apply(entry.projection.as_ref(), &view, fresh)?;
+            from = self.apply(entry, &view, fresh)?;
             entry.checkpoint.send_replace(from);
         }
         Ok(())
@@ -326,6 +350,12 @@ impl Projections {
     pub fn log(&self) -> &SharedLog {
         &self.log
     }
+}
+
+/// The warm rows of a projection, whoever held them last (a batch that panicked leaves
+/// them taken: nothing to recover).
+fn lock(warm: &std::sync::Mutex<Option<Warm>>) -> std::sync::MutexGuard<'_, Option<Warm>> {
+    warm.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// Applies `events`, which must start at `next`, to `rows`; answers the position after them.
