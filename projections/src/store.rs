@@ -431,13 +431,13 @@ impl Pending {
     }
 }
 
-/// What the pending row at `key` is counted as in [`Rows::buffered_bytes`].
 /// What a row decoded from `encoded` bytes at `key` is counted at: twice over for the
 /// decoded form.
 fn decoded_size(key: &[u8], encoded: usize) -> usize {
     key.len() + 2 * encoded + PENDING_ROW_OVERHEAD
 }
 
+/// What the pending row at `key` is counted as in [`Rows::buffered_bytes`].
 fn counted(key: &[u8], row: &Pending) -> usize {
     match row {
         Pending::Encoded(v) => key.len() + v.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD,
