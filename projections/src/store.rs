@@ -698,13 +698,18 @@ impl<'a> Rows<'a> {
 
     /// The pending rows, every one encoded.
     fn take_encoded(&mut self) -> Result<Vec<EncodedRow>, ProjectionError> {
+        self.take_pending()
+            .into_iter()
+            .map(|(key, row)| Ok((key, row.encoded()?)))
+            .collect()
+    }
+
+    /// The pending rows as they are, leaving none (nor their count, order or spill list).
+    fn take_pending(&mut self) -> HashMap<Vec<u8>, Pending, foldhash::fast::RandomState> {
         self.bytes = 0;
         self.ordered.clear();
         self.take_whole();
         std::mem::take(&mut self.pending)
-            .into_iter()
-            .map(|(key, row)| Ok((key, row.encoded()?)))
-            .collect()
     }
 
     /// About how much memory the rows not yet written hold.
@@ -863,13 +868,11 @@ impl<'a> Rows<'a> {
     pub(crate) fn commit(mut self, next: Position) -> Result<Option<Warm>, ProjectionError> {
         self.finish_writes()?;
         let mut warm = self.warm.take();
-        self.bytes = 0;
-        self.ordered.clear();
-        self.take_whole();
+        let pending = self.take_pending();
         let mut batch = sled::Batch::default();
-        let mut written = Vec::with_capacity(self.pending.len());
+        let mut written = Vec::with_capacity(pending.len());
         let mut kept = Vec::new();
-        for (key, row) in std::mem::take(&mut self.pending) {
+        for (key, row) in pending {
             let value = match row {
                 Pending::Encoded(value) => {
                     if let Some(warm) = &mut warm {

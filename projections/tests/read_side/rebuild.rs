@@ -237,15 +237,11 @@ async fn batches_of_a_few_events_with_their_rows_kept_decoded_end_as_a_rebuild_d
         .await
         .expect("catches up 3 events at a time");
     let rebuilt = open("rebuilt");
-    for name in rebuilt.names() {
-        rebuilt.rebuild(name, |_, _| {}).await.expect("rebuilds");
-    }
+    rebuild_all(&rebuilt).await;
     same_rows(&small, &rebuilt, "in batches of 3");
 
     // Rebuilt under the small batches' kept rows, then more engagement, one event a batch.
-    for name in small.names() {
-        small.rebuild(name, |_, _| {}).await.expect("rebuilds");
-    }
+    rebuild_all(&small).await;
     for (member, post) in [
         ("u0020", "p00002"),
         ("u0021", "p00002"),
@@ -265,10 +261,18 @@ async fn batches_of_a_few_events_with_their_rows_kept_decoded_end_as_a_rebuild_d
             .expect("catches up");
     }
     let again = open("again");
-    for name in again.names() {
-        again.rebuild(name, |_, _| {}).await.expect("rebuilds");
-    }
+    rebuild_all(&again).await;
     same_rows(&small, &again, "after a swap and batches of 1");
+}
+
+/// Rebuilds every projection of `projections`, one after the other.
+async fn rebuild_all(projections: &sparkfeed_projections::Projections) {
+    for name in projections.names() {
+        projections
+            .rebuild(name, |_, _| {})
+            .await
+            .expect("rebuilds");
+    }
 }
 
 /// The names in a projections directory (the catalog and one store per generation),
