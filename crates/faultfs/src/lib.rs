@@ -231,7 +231,6 @@ impl FaultFs {
         };
         // A process that just closed its files (sled's I/O threads let go a little after
         // the handle drops) keeps the mount busy for a moment: retry before aborting.
-        let mut aborted = false;
         let busy_until = Instant::now() + BUSY_GRACE;
         loop {
             match rustix::mount::unmount(&self.mountpoint, UnmountFlags::empty()) {
@@ -245,7 +244,6 @@ impl FaultFs {
                     let abort = abort_connection(self.connection);
                     rustix::mount::unmount(&self.mountpoint, UnmountFlags::DETACH)?;
                     abort?;
-                    aborted = true;
                     break;
                 }
                 Err(e) => return Err(e.into()),
@@ -263,8 +261,15 @@ impl FaultFs {
         }
         match session.join() {
             Ok(()) => {}
-            // The session ends with "connection aborted" when we aborted it ourselves.
-            Err(e) if aborted && e.kind() == io::ErrorKind::ConnectionAborted => {}
+            // The mount is gone by now, so the connection ended, and "connection aborted"
+            // says only how: a FUSE thread that took a request off the kernel's queue just
+            // as the connection was torn down gets `ECONNABORTED` from its read
+            // (`fuse_dev_do_read`, "must not put request on fpq->io queue after having
+            // been shut down"). That happens when we aborted it ourselves, and also at a
+            // plain unmount: the unmount aborts the connection too, and a `RELEASE` the
+            // kernel queued for a file just closed can still be in flight. No client is
+            // left to answer, and the file system's state does not depend on that request.
+            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(e) => return Err(e),
         }
         self.shared.write_back()
