@@ -17,11 +17,14 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use sled::IVec;
+use sparkfeed_events::Position;
 
-use crate::store::Generation;
+use crate::ProjectionError;
+use crate::store::{Generation, checkpoint};
 
 /// Shards, so that concurrent readers rarely meet on one lock.
 const SHARDS: usize = 32;
@@ -170,6 +173,14 @@ pub struct View {
     tree: sled::Tree,
     cache: Arc<RowCache>,
     generation: Option<Arc<Generation>>,
+    /// How far the projection has applied past the checkpoint in `tree` (0: not past it),
+    /// shared by every clone of this view and started over by a new one (a rebuild's).
+    ///
+    /// Invariant: every event between the tree's checkpoint and this position changed no
+    /// row, so the tree holds exactly the rows it would hold had the checkpoint been
+    /// written ([`View::applied_unwritten`]). Lost at a crash, they are applied again and
+    /// change nothing again.
+    unwritten: Arc<AtomicU64>,
 }
 
 impl View {
@@ -179,6 +190,7 @@ impl View {
             tree,
             cache: Arc::default(),
             generation: None,
+            unwritten: Arc::default(),
         }
     }
 
@@ -189,6 +201,7 @@ impl View {
             tree: generation.tree(),
             cache: Arc::default(),
             generation: Some(generation),
+            unwritten: Arc::default(),
         }
     }
 
@@ -200,6 +213,20 @@ impl View {
     /// The cache in front of the tree.
     pub fn cache(&self) -> &RowCache {
         &self.cache
+    }
+
+    /// Where the projection has got to in this view: the position of the next event it
+    /// applies. That is the checkpoint in the tree, or further on when the batches since
+    /// changed no row and so wrote nothing ([`View::applied_unwritten`]).
+    pub fn checkpoint(&self) -> Result<Position, ProjectionError> {
+        let written = checkpoint(&self.tree)?;
+        Ok(written.max(Position(self.unwritten.load(Ordering::Acquire))))
+    }
+
+    /// Notes that the projection has applied every event before `next`, and that those
+    /// past the tree's checkpoint changed no row: nothing was written for them.
+    pub(crate) fn applied_unwritten(&self, next: Position) {
+        self.unwritten.fetch_max(next.0, Ordering::AcqRel);
     }
 }
 

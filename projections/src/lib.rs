@@ -128,6 +128,12 @@ pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 64 << 20;
 /// generation of its own.
 pub const DEFAULT_REBUILD_FROM_EVENTS: u64 = 100_000;
 
+/// A live projection writes nothing for a batch of events that changes none of its rows,
+/// not even its checkpoint, but never lets the checkpoint in its tree stand this many
+/// events behind: the most events a restart applies again, for nothing (see
+/// [`View::checkpoint`]).
+pub const UNWRITTEN_AT_MOST: u64 = 4096;
+
 /// Every projection, in the order they are opened.
 fn all() -> Vec<Arc<dyn Projection>> {
     vec![

@@ -3,7 +3,9 @@
 //!
 //! A projection's rows and its checkpoint live in the same tree (the checkpoint under
 //! [`CHECKPOINT`]), so one `sled::Batch` commits both: after a crash a projection resumes
-//! exactly where its last batch ended, neither skipping nor applying an event twice.
+//! exactly where its last batch ended, neither skipping nor applying an event twice. A
+//! live batch that changed no row writes nothing at all, not even its checkpoint (see
+//! [`View::checkpoint`]): after a crash its events are applied again and change nothing.
 //!
 //! The catalog names the active generation of each projection. A rebuild fills a fresh
 //! generation while the active one keeps serving, then swaps the catalog entry and the
@@ -245,9 +247,9 @@ impl Slot {
         std::mem::replace(&mut *guard, view)
     }
 
-    /// Where the active tree's projection has got to.
+    /// Where the active tree's projection has got to ([`View::checkpoint`]).
     pub fn checkpoint(&self) -> Result<Position, ProjectionError> {
-        checkpoint(&self.tree())
+        self.view().checkpoint()
     }
 }
 
@@ -857,6 +859,19 @@ impl<'a> Rows<'a> {
             write(&pending)?;
         }
         Ok(())
+    }
+
+    /// Whether these rows hold no change at all: committing them would write the
+    /// checkpoint alone.
+    pub(crate) fn unchanged(&self) -> bool {
+        self.pending.is_empty() && self.in_flight.is_none()
+    }
+
+    /// Ends a batch that changed no row ([`Rows::unchanged`]) without writing anything;
+    /// answers the warm rows of [`Rows::live`], as they were.
+    pub(crate) fn into_warm(mut self) -> Option<Warm> {
+        debug_assert!(self.unchanged(), "rows dropped unwritten");
+        self.warm.take()
     }
 
     /// Commits the rows and the checkpoint `next` in one atomic batch, then makes the row

@@ -21,11 +21,26 @@ use crate::store::{Generation, Rows, Slot, checkpoint};
 use crate::warm::Warm;
 use crate::{
     CacheBudget, DEFAULT_CACHE_BYTES, DEFAULT_REBUILD_FROM_EVENTS, DEFAULT_REPLAY_BUFFER_BYTES,
-    Projection, ProjectionError,
+    Projection, ProjectionError, UNWRITTEN_AT_MOST,
 };
 
 /// The most events one projection batch applies before committing.
 const BATCH: usize = 8192;
+
+/// When a batch of events is committed to a projection's store.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Commit {
+    /// Always: its rows and its checkpoint, synced. Catching up does this: its batches are
+    /// large, and the crash tests count where each one ends.
+    Always,
+    /// Only when it changed a row, or when the checkpoint in the tree would otherwise
+    /// fall [`UNWRITTEN_AT_MOST`] events behind. A live batch of events that concern the
+    /// projection not at all (most of them, for most projections) then costs no write
+    /// and no `fdatasync`: the position lives in the view ([`View::checkpoint`]). Each
+    /// costed a commit and a sync of its own, about half a millisecond of a tokio worker,
+    /// at every batch of every projection (the `bench lag` profile in BENCHMARKS.md).
+    WhenChanged,
+}
 
 struct Entry {
     projection: Arc<dyn Projection>,
@@ -196,14 +211,16 @@ impl Projections {
             .collect()
     }
 
-    /// Applies `events` to `view` in one batch ending at `next` (its cache forgets the rows
-    /// written before this returns, so before the new checkpoint is published), with the
-    /// rows `entry` kept decoded from its last batches on this generation.
+    /// Applies `events` to `view` in one batch from its checkpoint, committed as `commit`
+    /// says (its cache forgets the rows written before this returns, so before the new
+    /// checkpoint is published), with the rows `entry` kept decoded from its last batches
+    /// on this generation. Answers the position after the batch.
     fn apply(
         &self,
         entry: &Entry,
         view: &View,
         events: &[RecordedEvent],
+        commit: Commit,
     ) -> Result<Position, ProjectionError> {
         let decoded = self.decode(events.iter())?;
         let kept = lock(&entry.warm).take();
@@ -218,9 +235,17 @@ impl Projections {
         let next = apply_to(
             entry.projection.as_ref(),
             &mut rows,
-            checkpoint(view.tree())?,
+            view.checkpoint()?,
             &decoded,
         )?;
+        if commit == Commit::WhenChanged
+            && rows.unchanged()
+            && next.0.saturating_sub(checkpoint(view.tree())?.0) < UNWRITTEN_AT_MOST
+        {
+            *lock(&entry.warm) = rows.into_warm();
+            view.applied_unwritten(next);
+            return Ok(next);
+        }
         *lock(&entry.warm) = rows.commit(next)?;
         Ok(next)
     }
@@ -268,12 +293,12 @@ impl Projections {
             loop {
                 let _writer = entry.writer.lock().await;
                 let view = entry.slot.view();
-                let from = checkpoint(view.tree())?;
+                let from = view.checkpoint()?;
                 let events = self.log.read_all(from, batch.max(1))?;
                 if events.is_empty() {
                     break;
                 }
-                let next = self.apply(entry, &view, &events)?;
+                let next = self.apply(entry, &view, &events, Commit::Always)?;
                 entry.checkpoint.send_replace(next);
                 committed(name, next);
             }
@@ -291,7 +316,7 @@ impl Projections {
             let events = events?;
             let _writer = entry.writer.lock().await;
             let view = entry.slot.view();
-            let at = checkpoint(view.tree())?;
+            let at = view.checkpoint()?;
             if at != from {
                 // A rebuild swapped the tree in: continue from its checkpoint.
                 subscription = self.log.subscribe(at);
@@ -304,7 +329,7 @@ impl Projections {
             if fresh.is_empty() {
                 continue;
             }
-            from = self.apply(entry, &view, fresh)?;
+            from = self.apply(entry, &view, fresh, Commit::WhenChanged)?;
             entry.checkpoint.send_replace(from);
         }
         Ok(())

@@ -8,6 +8,7 @@ mod earnings;
 mod foryou;
 mod golden_demo;
 mod ledger;
+mod live;
 mod props;
 mod reads;
 mod rebuild;
