@@ -280,13 +280,13 @@ async fn batches_of_a_few_events_with_their_rows_kept_decoded_end_as_a_rebuild_d
     same_rows(&small, &again, "after a swap and batches of 1");
 }
 
+/// A tree's rows, keys and values, in key order.
+type Rows = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Projection `name`'s rows, its checkpoint key left out, and where it has got to. A live
 /// projection writes no checkpoint for a batch that changed no row (`View::checkpoint`),
 /// so the key may stand behind while the position does not.
-fn rows_at(
-    projections: &sparkfeed_projections::Projections,
-    name: &str,
-) -> (Vec<(Vec<u8>, Vec<u8>)>, Position) {
+fn rows_at(projections: &sparkfeed_projections::Projections, name: &str) -> (Rows, Position) {
     let view = projections.view(name).expect("view");
     let mut rows = rows(view.tree());
     rows.retain(|(key, _)| key != sparkfeed_projections::store::CHECKPOINT);
