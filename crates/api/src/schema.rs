@@ -22,7 +22,12 @@ pub type SparkSchema = Schema<Query, Mutation, Subscription>;
 /// ([`crate::error::classify`]). Done around the executor rather than as an async-graphql
 /// extension, because any extension puts a hook on every field resolved (6% of a feed page).
 #[derive(Clone)]
-pub struct Coded(pub SparkSchema);
+pub struct Coded {
+    schema: SparkSchema,
+    /// The schema's recursion depth limit ([`recursive_depth`]), which the introspection
+    /// count stops at too.
+    recursive_depth: usize,
+}
 
 impl Coded {
     fn classified(mut response: Response) -> Response {
@@ -39,7 +44,16 @@ pub const MAX_INTROSPECTION_FIELDS: usize = 4;
 /// `QUERY_TOO_COMPLEX` when `request`'s document resolves more than
 /// [`MAX_INTROSPECTION_FIELDS`] introspection fields, counting a fragment at every spread
 /// (a document that does not parse is left to the executor, which answers its error).
-fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> {
+///
+/// It runs before the executor checks anything, so it counts no deeper than the schema's
+/// `recursive_depth`, measured as the executor measures it (a field's selection, a
+/// fragment spread and an inline fragment each go one level down): a document that goes
+/// deeper is refused by the executor, and a chain of thousands of fragments would
+/// otherwise overflow the stack here and abort the server.
+fn over_introspection(
+    request: &mut async_graphql::Request,
+    recursive_depth: usize,
+) -> Option<Response> {
     use std::collections::{HashMap, HashSet};
 
     use async_graphql::Name;
@@ -48,23 +62,30 @@ fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> 
 
     /// Introspection fields `set` resolves, fragments expanded at every spread (each
     /// fragment counted once and remembered; a cycle counts nothing, validation refuses it).
+    /// A fragment counted deeper than `deepest` may be remembered short, which only a
+    /// document the executor refuses for its depth can tell.
     struct Counter<'a> {
         fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
         counted: HashMap<&'a str, usize>,
         open: HashSet<&'a str>,
+        deepest: usize,
     }
 
     impl<'a> Counter<'a> {
-        fn count(&mut self, set: &'a SelectionSet) -> usize {
+        fn count(&mut self, set: &'a SelectionSet, depth: usize) -> usize {
+            if depth > self.deepest {
+                return 0;
+            }
+            let below = depth.saturating_add(1);
             set.items.iter().fold(0usize, |sum, item| {
                 let here = match &item.node {
                     Selection::Field(field) => {
                         let name = field.node.name.node.as_str();
                         usize::from(name == "__schema" || name == "__type")
-                            .saturating_add(self.count(&field.node.selection_set.node))
+                            .saturating_add(self.count(&field.node.selection_set.node, below))
                     }
                     Selection::InlineFragment(fragment) => {
-                        self.count(&fragment.node.selection_set.node)
+                        self.count(&fragment.node.selection_set.node, below)
                     }
                     Selection::FragmentSpread(spread) => {
                         let name = spread.node.fragment_name.node.as_str();
@@ -76,7 +97,7 @@ fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> 
                             let n = self
                                 .fragments
                                 .get_key_value(name)
-                                .map_or(0, |(_, f)| self.count(&f.node.selection_set.node));
+                                .map_or(0, |(_, f)| self.count(&f.node.selection_set.node, below));
                             self.open.remove(name);
                             self.counted.insert(name, n);
                             n
@@ -93,9 +114,10 @@ fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> 
         fragments: &document.fragments,
         counted: HashMap::new(),
         open: HashSet::new(),
+        deepest: recursive_depth,
     };
     let found = document.operations.iter().fold(0usize, |sum, (_, op)| {
-        sum.saturating_add(counter.count(&op.node.selection_set.node))
+        sum.saturating_add(counter.count(&op.node.selection_set.node, 0))
     });
     (found > MAX_INTROSPECTION_FIELDS).then(|| {
         let mut error = async_graphql::ServerError::new(
@@ -115,10 +137,10 @@ fn over_introspection(request: &mut async_graphql::Request) -> Option<Response> 
 
 impl async_graphql::Executor for Coded {
     async fn execute(&self, mut request: async_graphql::Request) -> Response {
-        if let Some(refused) = over_introspection(&mut request) {
+        if let Some(refused) = over_introspection(&mut request, self.recursive_depth) {
             return refused;
         }
-        Self::classified(self.0.execute(request).await)
+        Self::classified(self.schema.execute(request).await)
     }
 
     fn execute_stream(
@@ -126,10 +148,10 @@ impl async_graphql::Executor for Coded {
         mut request: async_graphql::Request,
         session_data: Option<Arc<async_graphql::Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Some(refused) = over_introspection(&mut request) {
+        if let Some(refused) = over_introspection(&mut request, self.recursive_depth) {
             return futures_util::stream::once(async move { refused }).boxed();
         }
-        async_graphql::Executor::execute_stream(&self.0, request, session_data)
+        async_graphql::Executor::execute_stream(&self.schema, request, session_data)
             .map(Self::classified)
             .boxed()
     }
@@ -142,7 +164,12 @@ fn builder(limits: &Limits) -> async_graphql::SchemaBuilder<Query, Mutation, Sub
     Schema::build(Query, Mutation::default(), Subscription)
         .limit_depth(limits.max_depth)
         .limit_complexity(limits.max_complexity)
-        .limit_recursive_depth(limits.max_depth.max(32))
+        .limit_recursive_depth(recursive_depth(limits))
+}
+
+/// How deep the executor lets a document's selections and fragments nest.
+fn recursive_depth(limits: &Limits) -> usize {
+    limits.max_depth.max(32)
 }
 
 /// The schema over `api`, as served.
@@ -153,7 +180,10 @@ pub fn build_schema(api: Arc<Api>) -> Coded {
 /// The schema over `api`, resolving post cards as `resolution` says.
 pub fn build_schema_with(api: Arc<Api>, resolution: Resolution) -> Coded {
     let limits = api.limits.clone();
-    Coded(builder(&limits).data(api).data(resolution).finish())
+    Coded {
+        schema: builder(&limits).data(api).data(resolution).finish(),
+        recursive_depth: recursive_depth(&limits),
+    }
 }
 
 /// `request` as `identity` makes it, with the reads of one request: what the server

@@ -253,6 +253,20 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
             .join(" ")
     );
     let braces = format!("{}{}", "{a".repeat(20_000), "}".repeat(20_000));
+    // A chain of fragments, each 60 inline fragments deep (the parser allows 64 within
+    // one), about 10,000 levels in all under the body limit.
+    let fragment_chain: String = (0..170)
+        .map(|i| {
+            format!(
+                "fragment c{i} on Query{{{}...c{}{}}}",
+                "...{".repeat(60),
+                i + 1,
+                "}".repeat(60)
+            )
+        })
+        .chain(["fragment c170 on Query{__typename}".to_owned()])
+        .collect();
+    let fragment_chain = format!("{{...c0}}{fragment_chain}");
     let batch = serde_json::to_vec(&vec![
         json!({ "query": "{ interests { edges { cursor } } }" });
         2_000
@@ -295,6 +309,7 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
         gql("wide introspection", None, &format!("{{ {introspection_wide} }}"), json!({})).answers(200, "QUERY_TOO_COMPLEX"),
         gql("introspection through 250 fragment spreads", None, &spread_introspection, json!({})).answers(200, "QUERY_TOO_COMPLEX"),
         gql("20,000 nested braces", None, &braces, json!({})).answers(200, "GRAPHQL_PARSE_FAILED"),
+        gql("10,000 levels through a chain of fragments", None, &fragment_chain, json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         gql("a subscription over HTTP", None, "subscription { feedUpdates(interest: \"coffee\") { id } }", json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         // Paging.
         gql("first: -1", None, &feed("-1", ""), json!({})).answers(200, "BAD_USER_INPUT"),
