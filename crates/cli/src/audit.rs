@@ -137,10 +137,7 @@ pub fn write_json(value: &impl Serialize, path: Option<&Path>) -> anyhow::Result
     let mut text = serde_json::to_string_pretty(value).context("JSON")?;
     text.push('\n');
     match path.filter(|p| *p != Path::new("-")) {
-        None => {
-            print!("{text}");
-            Ok(())
-        }
+        None => crate::say_raw(&text),
         Some(path) => {
             let partial = PathBuf::from(format!("{}.partial", path.display()));
             std::fs::write(&partial, text)

@@ -615,12 +615,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .build()?;
                     let (intact, said) =
                         runtime.block_on(remote::verify(&data_dir, token.as_deref()))?;
-                    println!("{said}");
+                    sparkfeed::say(&said)?;
                     intact
                 }
                 found => {
                     let found = found?;
-                    println!("{}", inspect::describe_offline(&found));
+                    sparkfeed::say(inspect::describe_offline(&found))?;
                     found.is_intact()
                 }
             };
@@ -648,13 +648,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     past.end()
                 );
             }
-            println!(
+            sparkfeed::say(format_args!(
                 "events {}\nlast position {}\nhash {}",
                 head.len,
                 head.last_position()
                     .map_or("none".to_owned(), |p| p.to_string()),
                 head.hash
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Forget {
@@ -662,10 +662,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data_dir,
             token,
         } => {
-            println!(
+            sparkfeed::say(format_args!(
                 "{}",
                 sparkfeed::forget::forget(&data_dir, &user, token.as_deref())?
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Prove {
@@ -709,7 +709,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             proof,
             record,
             public_key,
-        } => Ok(checked(|| {
+        } => checked(|| {
             let key = audit::public_key(&public_key)?;
             let head: SignedTreeHead = audit::read_json(&head, "signed head")?;
             let proof: InclusionProofFile = audit::read_json(&proof, "inclusion proof")?;
@@ -727,13 +727,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     ""
                 }
             ))
-        })),
+        }),
         Command::CheckConsistency {
             old_head,
             new_head,
             proof,
             public_key,
-        } => Ok(checked(|| {
+        } => checked(|| {
             let key = audit::public_key(&public_key)?;
             let old: SignedTreeHead = audit::read_json(&old_head, "signed head")?;
             let new: SignedTreeHead = audit::read_json(&new_head, "signed head")?;
@@ -743,7 +743,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "ok: the tree of {} records extends the tree of {}: nothing below position {} changed",
                 new.tree_size, old.tree_size, old.tree_size
             ))
-        })),
+        }),
         Command::Serve {
             addr,
             data_dir,
@@ -789,24 +789,24 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             days,
         } => {
             let ttl = std::time::Duration::from_secs(days.saturating_mul(86_400));
-            println!(
+            sparkfeed::say(format_args!(
                 "{}",
                 server::token(&data_dir, secret.as_deref(), &user, ttl)?
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Schema => {
-            print!("{}", sparkfeed_api::sdl());
+            sparkfeed::say_raw(sparkfeed_api::sdl())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Fixtures { dir } => {
             demo::write_fixtures(&dir)?;
-            println!("wrote the demo world to {}", dir.display());
+            sparkfeed::say(format_args!("wrote the demo world to {}", dir.display()))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Seed { world, data_dir } => {
             let report = demo::seed(&world, &data_dir)?;
-            println!(
+            sparkfeed::say(format_args!(
                 "seeded {} commands ({} repeats) into {}: {} events in {:.1}s ({:.0} events/s)",
                 report.commands,
                 report.repeats,
@@ -814,7 +814,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.events,
                 report.elapsed.as_secs_f64(),
                 report.events as f64 / report.elapsed.as_secs_f64().max(1e-9)
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Rebuild {
@@ -830,22 +830,22 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let done =
                         runtime.block_on(remote::rebuild(&data_dir, &name, token.as_deref()))?;
                     for r in done {
-                        println!(
+                        sparkfeed::say(format_args!(
                             "rebuilt {} through the server at {}: {} events in {:.2}s",
                             r.name, r.server, r.events, r.seconds
-                        );
+                        ))?;
                     }
                     return Ok(ExitCode::SUCCESS);
                 }
                 reports => reports?,
             };
             for (name, report) in reports {
-                println!(
+                sparkfeed::say(format_args!(
                     "rebuilt {name}: {} events in {:.2}s ({:.0} events/s)",
                     report.events,
                     report.elapsed.as_secs_f64(),
                     report.events_per_sec()
-                );
+                ))?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -857,13 +857,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let until = replay::Until::parse(&until)?;
             let report = replay::replay(&data_dir, until, &into)?;
-            println!(
+            sparkfeed::say(format_args!(
                 "replayed {} events into {} (head {}); serve it with `sparkfeed serve --read-only --data-dir {}`",
                 report.events,
                 into.display(),
                 report.head_hash,
                 into.display()
-            );
+            ))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Export {
@@ -1049,16 +1049,17 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
             report.context("cluster benchmark")?.to_string()
         }
     };
-    print!("{report}");
+    sparkfeed::say_raw(&report)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// Runs an offline check: its verdict on stdout and exit 0, or `FAILED (CODE): why` on
-/// stderr and exit 2 (an unreadable file fails the check too).
-fn checked(check: impl FnOnce() -> anyhow::Result<String>) -> ExitCode {
-    match check() {
+/// stderr and exit 2 (an unreadable file fails the check too). A verdict that cannot be
+/// written is an error (exit 1).
+fn checked(check: impl FnOnce() -> anyhow::Result<String>) -> anyhow::Result<ExitCode> {
+    Ok(match check() {
         Ok(said) => {
-            println!("{said}");
+            sparkfeed::say(&said)?;
             ExitCode::SUCCESS
         }
         Err(e) => {
@@ -1068,7 +1069,7 @@ fn checked(check: impl FnOnce() -> anyhow::Result<String>) -> ExitCode {
             eprintln!("FAILED ({code}): {e:#}");
             ExitCode::from(2)
         }
-    }
+    })
 }
 
 /// `verify --against`: the log's own check, then each saved head; exit 2 if anything fails.
@@ -1086,22 +1087,22 @@ fn verify_against(
         .map(|path| audit::read_json::<SignedTreeHead>(path, "signed head"))
         .collect::<anyhow::Result<Vec<_>>>()?;
     let (found, verdicts) = audit::verify_against(data_dir, &heads, &key)?;
-    println!("{}", inspect::describe_offline(&found));
+    sparkfeed::say(inspect::describe_offline(&found))?;
     let mut intact = found.is_intact();
     for (path, verdict) in against.iter().zip(&verdicts) {
         match &verdict.problem {
-            None => println!(
+            None => sparkfeed::say(format_args!(
                 "{}: the log extends this head ({} records, root {})",
                 path.display(),
                 verdict.head.tree_size,
                 verdict.head.root_hash
-            ),
+            ))?,
             Some(problem) => {
                 intact = false;
-                println!(
+                sparkfeed::say(format_args!(
                     "{}: THE LOG DOES NOT EXTEND THIS HEAD: {problem}",
                     path.display()
-                );
+                ))?;
             }
         }
     }

@@ -612,6 +612,35 @@ fn a_server_whose_stdout_is_closed_goes_on_serving() {
 }
 
 #[test]
+fn a_command_whose_stdout_is_closed_says_so_and_exits_1_never_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    write_log(dir.path(), 5);
+    let data_dir = dir.path().to_str().expect("utf-8");
+    for args in [
+        &["schema"][..],
+        &["head", "--data-dir", data_dir],
+        &["verify", "--data-dir", data_dir],
+    ] {
+        // A pipe whose reading end is closed before the command starts: its first write
+        // to stdout fails with EPIPE (Rust ignores SIGPIPE).
+        let (reader, writer) = std::io::pipe().expect("a pipe");
+        drop(reader);
+        let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
+            .args(args)
+            .stdout(writer)
+            .output()
+            .expect("sparkfeed runs");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("error: writing to stdout: Broken pipe"),
+            "{args:?}: {stderr}"
+        );
+    }
+}
+
+#[test]
 fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
     for args in [
         ["bench", "append", "--seconds", "inf"],
