@@ -91,7 +91,7 @@ impl Catalog {
             current = projection.version(),
             "the projection was built by another layout version: replaying the log into a fresh generation"
         );
-        let fresh = generation + 1;
+        let fresh = next_generation(name, generation)?;
         Generation::remove(&Generation::dir(root, name, fresh))?;
         Ok((fresh, true))
     }
@@ -123,6 +123,16 @@ fn corrupt(name: &str) -> ProjectionError {
     ProjectionError::Corrupt(format!("catalog entry of {name}"))
 }
 
+/// The generation after `generation` of projection `name`; a catalog that names the last
+/// one there is is corrupt (only a hand-written entry can).
+pub(crate) fn next_generation(name: &str, generation: u64) -> Result<u64, ProjectionError> {
+    generation.checked_add(1).ok_or_else(|| {
+        ProjectionError::Corrupt(format!(
+            "{name}: the catalog names generation {generation}, the last there is"
+        ))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use sparkfeed_domain::events::DomainEvent;
@@ -131,6 +141,14 @@ mod tests {
     use super::*;
     use crate::store::tests::generation;
     use crate::store::{Rows, checkpoint};
+
+    #[test]
+    fn a_catalog_naming_the_last_generation_is_corrupt_not_an_overflow() {
+        assert_eq!(next_generation("feeds", 3).expect("a next one"), 4);
+        let last = next_generation("feeds", u64::MAX).expect_err("none after the last");
+        assert_eq!(last.code(), "CORRUPT");
+        assert!(last.to_string().contains("feeds"), "{last}");
+    }
 
     /// A projection that writes nothing, at a chosen layout version.
     struct Layout(u32);

@@ -45,7 +45,8 @@ impl Projections {
     ) -> Result<RebuildReport, ProjectionError> {
         let entry = self.entry(name)?;
         let started = Instant::now();
-        let generation = self.catalog.generation(name)?.unwrap_or(0) + 1;
+        let generation =
+            crate::catalog::next_generation(name, self.catalog.generation(name)?.unwrap_or(0))?;
         let fresh_dir = Generation::dir(&self.root, name, generation);
         Generation::remove(&fresh_dir)?;
         let share = self.cache.share(entry.projection.as_ref());
