@@ -18,8 +18,9 @@ use crate::Projection;
 /// The least page cache a store gets, whatever the budget: sled needs some room to work.
 pub const MIN_STORE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
-/// A projection's part of the budget goes to its store's page cache but for this share
-/// (an eighth) of it, which holds the rows its live batches changed in place, decoded.
+/// A projection's part of the budget goes to its store's page cache but for one
+/// `WARM_PART`th (an eighth) of it, which holds the rows its live batches changed in place,
+/// decoded, unless the projection says otherwise ([`Projection::warm_part`]).
 pub const WARM_PART: u64 = 8;
 
 /// A page-cache budget split among projections by their [`Projection::cache_weight`].
@@ -49,14 +50,14 @@ impl CacheBudget {
     /// The page cache of a store of `projection`: its part of the budget but for what
     /// [`CacheBudget::warm_share`] keeps.
     pub fn share(&self, projection: &dyn Projection) -> u64 {
-        (self.part(projection) - self.part(projection) / WARM_PART).max(MIN_STORE_CACHE_BYTES)
+        (self.part(projection) - self.warm_share(projection)).max(MIN_STORE_CACHE_BYTES)
     }
 
     /// What `projection` may keep of the rows it changed in place, decoded, from one live
     /// batch to the next (counted as [`crate::store::Rows`] counts them): a
-    /// [`WARM_PART`]th of its part of the budget.
+    /// [`Projection::warm_part`]th of its part of the budget.
     pub fn warm_share(&self, projection: &dyn Projection) -> u64 {
-        self.part(projection) / WARM_PART
+        self.part(projection) / projection.warm_part().max(2)
     }
 
     fn part(&self, projection: &dyn Projection) -> u64 {
@@ -85,6 +86,19 @@ mod tests {
             }
             assert!(shares.iter().all(|s| *s >= MIN_STORE_CACHE_BYTES));
         }
+    }
+
+    #[test]
+    fn each_projection_keeps_decoded_the_part_it_asks_for_and_its_store_caches_the_rest() {
+        let all = crate::all();
+        let budget = CacheBudget::split(192 << 20, &all);
+        for p in &all {
+            let (warm, store) = (budget.warm_share(p.as_ref()), budget.share(p.as_ref()));
+            let part = warm + store;
+            assert_eq!(warm, part / p.warm_part(), "{}", p.name());
+        }
+        let foryou = all.iter().find(|p| p.name() == "foryou").expect("foryou");
+        assert!(foryou.warm_part() < WARM_PART, "foryou keeps more than the default");
     }
 
     #[test]

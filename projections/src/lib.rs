@@ -72,6 +72,13 @@ pub trait Projection: Send + Sync + 'static {
         1
     }
 
+    /// Its rows kept decoded between live batches get one `warm_part()`th of its part of
+    /// the budget ([`CacheBudget::warm_share`], at most half), its store's page cache the
+    /// rest.
+    fn warm_part(&self) -> u64 {
+        budget::WARM_PART
+    }
+
     /// Folds one event into `rows`. Must be deterministic: a rebuild replays it.
     fn apply(&self, rows: &mut Rows<'_>, stored: &RecordedEvent, event: &DomainEvent) -> Applied;
 }

@@ -28,6 +28,15 @@ impl Projection for ForYou {
         2
     }
 
+    /// A quarter, not an eighth: every engagement changes its member's signals (a few
+    /// hundred ids, about 14 KB decoded). With an eighth, the 200 members sharing in
+    /// `bench lag` did not fit: decoding their rows again after each eviction, and
+    /// dropping the evicted ones, took half of this projection's live CPU. With a quarter
+    /// they fit, and its live samples fell from 1,276 to 543 (BENCHMARKS.md).
+    fn warm_part(&self) -> u64 {
+        4
+    }
+
     fn apply(&self, rows: &mut Rows<'_>, _stored: &RecordedEvent, event: &DomainEvent) -> Applied {
         match event {
             DomainEvent::PostPublished(e) => {
