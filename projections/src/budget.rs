@@ -98,7 +98,10 @@ mod tests {
             assert_eq!(warm, part / p.warm_part(), "{}", p.name());
         }
         let foryou = all.iter().find(|p| p.name() == "foryou").expect("foryou");
-        assert!(foryou.warm_part() < WARM_PART, "foryou keeps more than the default");
+        assert!(
+            foryou.warm_part() < WARM_PART,
+            "foryou keeps more than the default"
+        );
     }
 
     #[test]
