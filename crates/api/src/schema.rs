@@ -41,70 +41,102 @@ impl Coded {
 /// `__schema`s costs seconds of CPU and megabytes of answer. GraphiQL needs one.
 pub const MAX_INTROSPECTION_FIELDS: usize = 4;
 
+/// The most selections one document may expand to, each fragment expanded at every spread
+/// (the executor's own checks walk it so, without remembering a fragment). The complexity
+/// limit lets a few thousand fields through; without this, 31 fragments each spreading the
+/// next twice (a few hundred bytes) would make those checks walk 2^31 selections and hold
+/// a tokio worker for minutes.
+pub const MAX_EXPANDED_SELECTIONS: usize = 50_000;
+
 /// `QUERY_TOO_COMPLEX` when `request`'s document resolves more than
-/// [`MAX_INTROSPECTION_FIELDS`] introspection fields, counting a fragment at every spread
-/// (a document that does not parse is left to the executor, which answers its error).
+/// [`MAX_INTROSPECTION_FIELDS`] introspection fields or expands to more than
+/// [`MAX_EXPANDED_SELECTIONS`] selections, counting a fragment at every spread (a document
+/// that does not parse is left to the executor, which answers its error). Each fragment is
+/// counted once and remembered, so this walk is as long as the document.
 ///
 /// It runs before the executor checks anything, so it counts no deeper than the schema's
 /// `recursive_depth`, measured as the executor measures it (a field's selection, a
 /// fragment spread and an inline fragment each go one level down): a document that goes
 /// deeper is refused by the executor, and a chain of thousands of fragments would
 /// otherwise overflow the stack here and abort the server.
-fn over_introspection(
-    request: &mut async_graphql::Request,
-    recursive_depth: usize,
-) -> Option<Response> {
+fn over_limits(request: &mut async_graphql::Request, recursive_depth: usize) -> Option<Response> {
     use std::collections::{HashMap, HashSet};
 
     use async_graphql::Name;
     use async_graphql::parser::Positioned;
     use async_graphql::parser::types::{FragmentDefinition, Selection, SelectionSet};
 
-    /// Introspection fields `set` resolves, fragments expanded at every spread (each
-    /// fragment counted once and remembered; a cycle counts nothing, validation refuses it).
-    /// A fragment counted deeper than `deepest` may be remembered short, which only a
+    /// What a selection set expands to, fragments expanded at every spread.
+    #[derive(Clone, Copy, Default)]
+    struct Tally {
+        /// Introspection fields (`__schema`, `__type`).
+        introspection: usize,
+        /// Selections: fields, spreads and inline fragments.
+        selections: usize,
+    }
+
+    impl Tally {
+        fn plus(self, other: Tally) -> Tally {
+            Tally {
+                introspection: self.introspection.saturating_add(other.introspection),
+                selections: self.selections.saturating_add(other.selections),
+            }
+        }
+    }
+
+    /// Each fragment counted once and remembered; a cycle counts nothing (validation refuses
+    /// it). A fragment counted deeper than `deepest` may be remembered short, which only a
     /// document the executor refuses for its depth can tell.
     struct Counter<'a> {
         fragments: &'a HashMap<Name, Positioned<FragmentDefinition>>,
-        counted: HashMap<&'a str, usize>,
+        counted: HashMap<&'a str, Tally>,
         open: HashSet<&'a str>,
         deepest: usize,
     }
 
     impl<'a> Counter<'a> {
-        fn count(&mut self, set: &'a SelectionSet, depth: usize) -> usize {
+        fn count(&mut self, set: &'a SelectionSet, depth: usize) -> Tally {
             if depth > self.deepest {
-                return 0;
+                return Tally::default();
             }
             let below = depth.saturating_add(1);
-            set.items.iter().fold(0usize, |sum, item| {
-                let here = match &item.node {
+            set.items.iter().fold(Tally::default(), |sum, item| {
+                let inner = match &item.node {
                     Selection::Field(field) => {
                         let name = field.node.name.node.as_str();
-                        usize::from(name == "__schema" || name == "__type")
-                            .saturating_add(self.count(&field.node.selection_set.node, below))
+                        let here = Tally {
+                            introspection: usize::from(name == "__schema" || name == "__type"),
+                            selections: 0,
+                        };
+                        here.plus(self.count(&field.node.selection_set.node, below))
                     }
                     Selection::InlineFragment(fragment) => {
                         self.count(&fragment.node.selection_set.node, below)
                     }
                     Selection::FragmentSpread(spread) => {
                         let name = spread.node.fragment_name.node.as_str();
-                        if let Some(n) = self.counted.get(name) {
-                            *n
+                        if let Some(tally) = self.counted.get(name) {
+                            *tally
                         } else if !self.open.insert(name) {
-                            0
+                            Tally::default()
                         } else {
-                            let n = self
+                            let tally = self
                                 .fragments
                                 .get_key_value(name)
-                                .map_or(0, |(_, f)| self.count(&f.node.selection_set.node, below));
+                                .map_or(Tally::default(), |(_, f)| {
+                                    self.count(&f.node.selection_set.node, below)
+                                });
                             self.open.remove(name);
-                            self.counted.insert(name, n);
-                            n
+                            self.counted.insert(name, tally);
+                            tally
                         }
                     }
                 };
-                sum.saturating_add(here)
+                let one = Tally {
+                    introspection: 0,
+                    selections: 1,
+                };
+                sum.plus(one).plus(inner)
             })
         }
     }
@@ -116,28 +148,38 @@ fn over_introspection(
         open: HashSet::new(),
         deepest: recursive_depth,
     };
-    let found = document.operations.iter().fold(0usize, |sum, (_, op)| {
-        sum.saturating_add(counter.count(&op.node.selection_set.node, 0))
-    });
-    (found > MAX_INTROSPECTION_FIELDS).then(|| {
-        let mut error = async_graphql::ServerError::new(
-            format!(
-                "Query is too complex: at most {MAX_INTROSPECTION_FIELDS} introspection fields \
-                 (__schema, __type) per document, found {found}"
-            ),
-            None,
-        );
-        error
-            .extensions
-            .get_or_insert_with(Default::default)
-            .set("code", crate::error::QUERY_TOO_COMPLEX);
-        Response::from_errors(vec![error])
-    })
+    let found = document
+        .operations
+        .iter()
+        .fold(Tally::default(), |sum, (_, op)| {
+            sum.plus(counter.count(&op.node.selection_set.node, 0))
+        });
+    let refusal = if found.introspection > MAX_INTROSPECTION_FIELDS {
+        format!(
+            "Query is too complex: at most {MAX_INTROSPECTION_FIELDS} introspection fields \
+             (__schema, __type) per document, found {}",
+            found.introspection
+        )
+    } else if found.selections > MAX_EXPANDED_SELECTIONS {
+        format!(
+            "Query is too complex: at most {MAX_EXPANDED_SELECTIONS} selections per document \
+             with its fragments expanded, found {}",
+            found.selections
+        )
+    } else {
+        return None;
+    };
+    let mut error = async_graphql::ServerError::new(refusal, None);
+    error
+        .extensions
+        .get_or_insert_with(Default::default)
+        .set("code", crate::error::QUERY_TOO_COMPLEX);
+    Some(Response::from_errors(vec![error]))
 }
 
 impl async_graphql::Executor for Coded {
     async fn execute(&self, mut request: async_graphql::Request) -> Response {
-        if let Some(refused) = over_introspection(&mut request, self.recursive_depth) {
+        if let Some(refused) = over_limits(&mut request, self.recursive_depth) {
             return refused;
         }
         Self::classified(self.schema.execute(request).await)
@@ -148,7 +190,7 @@ impl async_graphql::Executor for Coded {
         mut request: async_graphql::Request,
         session_data: Option<Arc<async_graphql::Data>>,
     ) -> BoxStream<'static, Response> {
-        if let Some(refused) = over_introspection(&mut request, self.recursive_depth) {
+        if let Some(refused) = over_limits(&mut request, self.recursive_depth) {
             return futures_util::stream::once(async move { refused }).boxed();
         }
         async_graphql::Executor::execute_stream(&self.schema, request, session_data)

@@ -229,6 +229,8 @@ impl FaultFs {
         let Some(session) = self.session.take() else {
             return Ok(());
         };
+        // A session that ended before the unmount was not ended by it.
+        let served_until_now = !session.guard.is_finished();
         // A process that just closed its files (sled's I/O threads let go a little after
         // the handle drops) keeps the mount busy for a moment: retry before aborting.
         let busy_until = Instant::now() + BUSY_GRACE;
@@ -261,15 +263,16 @@ impl FaultFs {
         }
         match session.join() {
             Ok(()) => {}
-            // The mount is gone by now, so the connection ended, and "connection aborted"
-            // says only how: a FUSE thread that took a request off the kernel's queue just
-            // as the connection was torn down gets `ECONNABORTED` from its read
+            // The unmount ended the connection, and "connection aborted" says only how: a
+            // FUSE thread that took a request off the kernel's queue just as the
+            // connection was torn down gets `ECONNABORTED` from its read
             // (`fuse_dev_do_read`, "must not put request on fpq->io queue after having
             // been shut down"). That happens when we aborted it ourselves, and also at a
             // plain unmount: the unmount aborts the connection too, and a `RELEASE` the
             // kernel queued for a file just closed can still be in flight. No client is
             // left to answer, and the file system's state does not depend on that request.
-            Err(e) if e.kind() == io::ErrorKind::ConnectionAborted => {}
+            // A session that had ended before the unmount reports its error.
+            Err(e) if served_until_now && e.kind() == io::ErrorKind::ConnectionAborted => {}
             Err(e) => return Err(e),
         }
         self.shared.write_back()

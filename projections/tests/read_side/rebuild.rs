@@ -7,7 +7,7 @@ use sparkfeed_events::Position;
 use sparkfeed_projections::store::checkpoint;
 use sparkfeed_projections::{DEFAULT_REPLAY_BUFFER_BYTES, Source, UNWRITTEN_AT_MOST};
 
-use crate::{World, rows};
+use crate::{World, rows, rows_at};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rebuilt_projections_equal_the_live_ones_row_for_row_on_the_demo_world() {
@@ -278,19 +278,6 @@ async fn batches_of_a_few_events_with_their_rows_kept_decoded_end_as_a_rebuild_d
     let again = open("again");
     rebuild_all(&again).await;
     same_rows(&small, &again, "after a swap and batches of 1");
-}
-
-/// A tree's rows, keys and values, in key order.
-type Rows = Vec<(Vec<u8>, Vec<u8>)>;
-
-/// Projection `name`'s rows, its checkpoint key left out, and where it has got to. A live
-/// projection writes no checkpoint for a batch that changed no row (`View::checkpoint`),
-/// so the key may stand behind while the position does not.
-fn rows_at(projections: &sparkfeed_projections::Projections, name: &str) -> (Rows, Position) {
-    let view = projections.view(name).expect("view");
-    let mut rows = rows(view.tree());
-    rows.retain(|(key, _)| key != sparkfeed_projections::store::CHECKPOINT);
-    (rows, view.checkpoint().expect("checkpoint"))
 }
 
 /// Rebuilds every projection of `projections`, one after the other.

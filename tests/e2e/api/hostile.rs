@@ -267,6 +267,13 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
         .chain(["fragment c170 on Query{__typename}".to_owned()])
         .collect();
     let fragment_chain = format!("{{...c0}}{fragment_chain}");
+    // 30 fragments, each spreading the next twice: 2^30 selections once expanded, within
+    // the depth limit, in under a kilobyte.
+    let fragment_doubling: String = (0..30)
+        .map(|i| format!("fragment d{i} on Query{{...d{} ...d{}}}", i + 1, i + 1))
+        .chain(["fragment d30 on Query{__typename}".to_owned()])
+        .collect();
+    let fragment_doubling = format!("{{...d0}}{fragment_doubling}");
     let batch = serde_json::to_vec(&vec![
         json!({ "query": "{ interests { edges { cursor } } }" });
         2_000
@@ -310,6 +317,7 @@ async fn bad_requests_are_answered_with_their_code_and_change_nothing() {
         gql("introspection through 250 fragment spreads", None, &spread_introspection, json!({})).answers(200, "QUERY_TOO_COMPLEX"),
         gql("20,000 nested braces", None, &braces, json!({})).answers(200, "GRAPHQL_PARSE_FAILED"),
         gql("10,000 levels through a chain of fragments", None, &fragment_chain, json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
+        gql("2^30 selections through fragments spread twice", None, &fragment_doubling, json!({})).answers(200, "QUERY_TOO_COMPLEX"),
         gql("a subscription over HTTP", None, "subscription { feedUpdates(interest: \"coffee\") { id } }", json!({})).answers(200, "GRAPHQL_VALIDATION_FAILED"),
         // Paging.
         gql("first: -1", None, &feed("-1", ""), json!({})).answers(200, "BAD_USER_INPUT"),
