@@ -219,8 +219,15 @@ impl View {
     /// applies. That is the checkpoint in the tree, or further on when the batches since
     /// changed no row and so wrote nothing ([`View::applied_unwritten`]).
     pub fn checkpoint(&self) -> Result<Position, ProjectionError> {
+        self.checkpoints().map(|(_, reached)| reached)
+    }
+
+    /// The checkpoint in the tree, and where the projection has got to
+    /// ([`View::checkpoint`]), from one read of the tree.
+    pub(crate) fn checkpoints(&self) -> Result<(Position, Position), ProjectionError> {
         let written = checkpoint(&self.tree)?;
-        Ok(written.max(Position(self.unwritten.load(Ordering::Acquire))))
+        let reached = written.max(Position(self.unwritten.load(Ordering::Acquire)));
+        Ok((written, reached))
     }
 
     /// Notes that the projection has applied every event before `next`, and that those

@@ -616,11 +616,12 @@ fn a_command_whose_stdout_is_closed_says_so_and_exits_1_never_a_panic() {
     let dir = tempfile::tempdir().expect("temp dir");
     write_log(dir.path(), 5);
     let data_dir = dir.path().to_str().expect("utf-8");
-    for args in [
-        &["schema"][..],
+    let commands: [&[&str]; 3] = [
+        &["schema"],
         &["head", "--data-dir", data_dir],
         &["verify", "--data-dir", data_dir],
-    ] {
+    ];
+    for args in commands {
         // A pipe whose reading end is closed before the command starts: its first write
         // to stdout fails with EPIPE (Rust ignores SIGPIPE).
         let (reader, writer) = std::io::pipe().expect("a pipe");

@@ -231,16 +231,12 @@ impl Projections {
             ),
             _ => None,
         };
+        let (written, from) = view.checkpoints()?;
         let mut rows = Rows::live(view, warm);
-        let next = apply_to(
-            entry.projection.as_ref(),
-            &mut rows,
-            view.checkpoint()?,
-            &decoded,
-        )?;
+        let next = apply_to(entry.projection.as_ref(), &mut rows, from, &decoded)?;
         if commit == Commit::WhenChanged
             && rows.unchanged()
-            && next.0.saturating_sub(checkpoint(view.tree())?.0) < UNWRITTEN_AT_MOST
+            && next.0.saturating_sub(written.0) < UNWRITTEN_AT_MOST
         {
             *lock(&entry.warm) = rows.into_warm();
             view.applied_unwritten(next);
