@@ -1,12 +1,14 @@
 //! How each event changes the `foryou` rows.
 
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::Arc;
 
 use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_domain::{PostId, UserId};
 use sparkfeed_events::RecordedEvent;
 
+use super::keyed::KeyedList;
 use super::rows::{
     Affinity, Engagement, MAX_AFFINITIES, MAX_ENGAGED, MAX_FOLLOWS, MemberSignals, PostFacts,
 };
@@ -72,12 +74,12 @@ impl Projection for ForYou {
                 engaged(rows, &e.buyer, &e.post, Engagement::Bought, 1.0)
             }
             DomainEvent::Followed(e) => change_signals(rows, &e.member, |s| {
-                s.follows.retain(|c| *c != e.creator);
+                s.follows.remove_key(&e.creator);
                 s.follows.push(e.creator.clone());
-                cap_front(&mut s.follows, MAX_FOLLOWS);
+                s.follows.keep_last(MAX_FOLLOWS);
             }),
             DomainEvent::Unfollowed(e) => {
-                change_signals(rows, &e.member, |s| s.follows.retain(|c| *c != e.creator))
+                change_signals(rows, &e.member, |s| s.follows.remove_key(&e.creator))
             }
             DomainEvent::MarkedNotInterested(e) => change_signals(rows, &e.member, |s| {
                 if !s.hidden.contains(&e.target) {
@@ -189,23 +191,23 @@ fn engaged(
             credit(&mut s.products, product, weight, how, post);
         }
         if sign > 0.0 {
-            s.engaged.retain(|p| p != post);
+            s.engaged.remove_key(post);
             s.engaged.push(post.clone());
-            cap_front(&mut s.engaged, MAX_ENGAGED);
+            s.engaged.keep_last(MAX_ENGAGED);
         }
     })
 }
 
 /// Adds `weight` to `key`'s affinity; one that falls to nothing is dropped, and past
 /// [`MAX_AFFINITIES`] the weakest goes.
-fn credit<K: Clone + PartialEq>(
-    affinities: &mut Vec<Affinity<K>>,
+fn credit<K: Clone + PartialEq + Hash>(
+    affinities: &mut KeyedList<Affinity<K>>,
     key: &K,
     weight: f32,
     how: Engagement,
     post: &PostId,
 ) {
-    match affinities.iter_mut().find(|a| a.key == *key) {
+    match affinities.find_mut(key) {
         Some(a) => {
             a.weight += weight;
             if weight > 0.0 {
@@ -235,13 +237,5 @@ fn credit<K: Clone + PartialEq>(
         {
             affinities.remove(weakest);
         }
-    }
-}
-
-/// Keeps the last `max` of `list`.
-fn cap_front<T>(list: &mut Vec<T>, max: usize) {
-    if list.len() > max {
-        let excess = list.len() - max;
-        list.drain(..excess);
     }
 }

@@ -9,7 +9,7 @@
 //! read from `feeds` at query time ([`rank`]).
 //!
 //! - [`keys`]: every key of its rows, the only place one is spelled.
-//! - [`rows`]: the rows.
+//! - [`rows`]: the rows; [`keyed`], the lists in them searched at every engagement.
 //! - `apply` (the [`Projection`](crate::Projection) impl of [`ForYou`]).
 //! - [`read`]: a member's signals.
 //! - [`rank`]: candidates, scores, reasons, and the arrangement under the feed policy.
@@ -17,6 +17,7 @@
 //! A forgotten member's signals are deleted: what they liked is personal.
 
 mod apply;
+pub mod keyed;
 pub mod keys;
 pub mod rank;
 pub mod read;

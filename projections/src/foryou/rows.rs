@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use sparkfeed_domain::events::{FeedMode, FeedTarget};
 use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
 
+use super::keyed::KeyedList;
+
 /// The most authors, interests and products a member's affinities keep each (the
 /// weakest go first).
 pub const MAX_AFFINITIES: usize = 64;
@@ -58,15 +60,15 @@ pub struct Affinity<K> {
 #[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
 pub struct MemberSignals {
     /// Creators followed, oldest first.
-    pub follows: Vec<UserId>,
+    pub follows: KeyedList<UserId>,
     /// Affinity to authors.
-    pub authors: Vec<Affinity<UserId>>,
+    pub authors: KeyedList<Affinity<UserId>>,
     /// Affinity to interests.
-    pub interests: Vec<Affinity<InterestSlug>>,
+    pub interests: KeyedList<Affinity<InterestSlug>>,
     /// Affinity to products.
-    pub products: Vec<Affinity<Asin>>,
+    pub products: KeyedList<Affinity<Asin>>,
     /// Posts engaged with lately, oldest first (a post seen to be liked is not news).
-    pub engaged: Vec<PostId>,
+    pub engaged: KeyedList<PostId>,
     /// What the member said they are not interested in.
     pub hidden: Vec<FeedTarget>,
     /// How `forYou` is ordered.

@@ -128,6 +128,10 @@ impl Projections {
     ///
     /// Two stages on two threads: one reads and decodes the next batches of the log (at
     /// most [`READ_AHEAD`] ahead) while this one applies and writes the current batch.
+    /// Each batch applied goes back to the reader to be freed: freeing on the thread that
+    /// allocated it is cheaper, and it was about a tenth of the applying thread's time. The
+    /// reader frees them before it reads the next batch, so no more than about
+    /// [`READ_AHEAD`] of them ever wait.
     fn replay(
         &self,
         projection: &dyn Projection,
@@ -138,11 +142,13 @@ impl Projections {
         let start = checkpoint(view.tree())?;
         std::thread::scope(|scope| {
             let (batches, ready) = std::sync::mpsc::sync_channel(READ_AHEAD);
+            let (spend, spent) = std::sync::mpsc::channel::<Vec<(RecordedEvent, DomainEvent)>>();
             let reader = std::thread::Builder::new().name("sparkfeed-replay".into());
             reader
                 .spawn_scoped(scope, move || {
                     let mut from = start;
                     loop {
+                        spent.try_iter().for_each(drop);
                         let read = self
                             .log
                             .read_all(from, REPLAY_BATCH)
@@ -159,7 +165,7 @@ impl Projections {
                     }
                 })
                 .map_err(|e| ProjectionError::Store(sled::Error::Io(e)))?;
-            self.apply_batches(projection, view, ready, keep, progress)
+            self.apply_batches(projection, view, ready, &spend, keep, progress)
         })
     }
 
@@ -177,6 +183,7 @@ impl Projections {
         ready: std::sync::mpsc::Receiver<
             Result<Vec<(RecordedEvent, DomainEvent)>, ProjectionError>,
         >,
+        spend: &std::sync::mpsc::Sender<Vec<(RecordedEvent, DomainEvent)>>,
         keep: Keep,
         progress: &mut dyn FnMut(u64, u64),
     ) -> Result<Replayed, ProjectionError> {
@@ -198,6 +205,8 @@ impl Projections {
                     rows.make_room_unserved(self.replay_buffer_bytes)?;
                 }
             }
+            // To the reader, to be freed there (here, if it has stopped).
+            drop(spend.send(events));
             if keep == Keep::Written {
                 rows.spill_unserved(self.replay_buffer_bytes)?;
             }
