@@ -207,21 +207,20 @@ fn credit<K: Clone + PartialEq + Hash>(
     how: Engagement,
     post: &PostId,
 ) {
-    match affinities.find_mut(key) {
-        Some(a) => {
-            a.weight += weight;
-            if weight > 0.0 {
-                a.via = a.via.max(how);
-                a.post.clone_from(post);
-            }
+    let credited = affinities.update(key, |a| {
+        a.weight += weight;
+        if weight > 0.0 {
+            a.via = a.via.max(how);
+            a.post.clone_from(post);
         }
-        None if weight > 0.0 => affinities.push(Affinity {
+    });
+    if !credited && weight > 0.0 {
+        affinities.push(Affinity {
             key: key.clone(),
             weight,
             via: how,
             post: post.clone(),
-        }),
-        None => {}
+        });
     }
     // Only a taken-back engagement lowers a weight: a credit adds at least 1.
     if weight < 0.0 {

@@ -52,7 +52,8 @@ impl Keyed for UserId {
 ///
 /// Invariant: `prints` is either empty (not made yet) or holds, at every index, the
 /// fingerprint of the key of the entry at that index of `entries`. Every change keeps it
-/// so, and no change reaches an entry's key ([`KeyedList::find_mut`] is documented so).
+/// so: the one change that reaches an entry ([`KeyedList::update`]) makes its fingerprint
+/// again.
 #[derive(Clone, Debug)]
 pub struct KeyedList<T> {
     entries: Vec<T>,
@@ -80,7 +81,10 @@ impl<T: Keyed> KeyedList<T> {
     /// Makes the fingerprints if they are not made yet.
     fn make_prints(&mut self) {
         if self.prints.len() != self.entries.len() {
-            self.prints = self.entries.iter().map(|e| print(e.key())).collect();
+            // Room for the push that usually follows a search.
+            let mut prints = Vec::with_capacity(self.entries.len() + 1);
+            prints.extend(self.entries.iter().map(|e| print(e.key())));
+            self.prints = prints;
         }
     }
 
@@ -94,11 +98,20 @@ impl<T: Keyed> KeyedList<T> {
             .position(|(p, e)| *p == wanted && e.key() == key)
     }
 
-    /// The first entry whose key is `key`. The caller must not change its key (the
-    /// fingerprint beside it would no longer match it).
-    pub fn find_mut(&mut self, key: &T::Key) -> Option<&mut T> {
-        let i = self.position(key)?;
-        self.entries.get_mut(i)
+    /// Changes the first entry whose key is `key` with `change`; answers whether there was
+    /// one. Its fingerprint is made again afterwards, so a change that reaches the key
+    /// cannot leave it stale.
+    pub fn update(&mut self, key: &T::Key, change: impl FnOnce(&mut T)) -> bool {
+        let Some(i) = self.position(key) else {
+            return false;
+        };
+        let (Some(entry), Some(print_of)) = (self.entries.get_mut(i), self.prints.get_mut(i))
+        else {
+            return false;
+        };
+        change(entry);
+        *print_of = print(entry.key());
+        true
     }
 
     /// Adds `entry` at the end.
@@ -224,6 +237,8 @@ mod tests {
         RemoveKey(u8),
         /// The entry with key number n found and its weight raised.
         Raise(u8),
+        /// The entry with key number n given key number m (a change that reaches the key).
+        Rekey(u8, u8),
         /// The entries of weight below w gone.
         RetainHeavierThan(u8),
         /// The entry at an index gone.
@@ -239,6 +254,7 @@ mod tests {
             6 => (0u8..12).prop_map(Op::Push),
             2 => (0u8..12).prop_map(Op::RemoveKey),
             4 => (0u8..12).prop_map(Op::Raise),
+            1 => (0u8..12, 0u8..12).prop_map(|(n, m)| Op::Rekey(n, m)),
             1 => (0u8..4).prop_map(Op::RetainHeavierThan),
             1 => (0usize..16).prop_map(Op::Remove),
             1 => (0usize..10).prop_map(Op::KeepLast),
@@ -281,9 +297,15 @@ mod tests {
                         if let Some(e) = model.iter_mut().find(|e| e.key == key) {
                             e.weight += 1.0;
                         }
-                        if let Some(e) = list.find_mut(&key) {
-                            e.weight += 1.0;
+                        let found = list.update(&key, |e| e.weight += 1.0);
+                        prop_assert_eq!(found, expected.is_some());
+                    }
+                    Op::Rekey(n, m) => {
+                        let (key, new_key) = (entry(n).key, entry(m).key);
+                        if let Some(e) = model.iter_mut().find(|e| e.key == key) {
+                            e.key = new_key.clone();
                         }
+                        list.update(&key, |e| e.key = new_key);
                     }
                     Op::RetainHeavierThan(w) => {
                         let w = f32::from(w);
