@@ -134,7 +134,7 @@ pub fn append(config: &AppendBench) -> anyhow::Result<AppendReport> {
             let scratch = tempfile::tempdir_in(&config.dir)
                 .with_context(|| format!("temp dir in {}", config.dir.display()))?;
             let sample = scenario.measure(scratch.path(), duration, &runtime)?;
-            eprintln!(
+            tell!(
                 "round {}/{}: {:<45} {:>10.0} events/s",
                 round + 1,
                 config.runs,

@@ -133,7 +133,7 @@ pub fn cluster(config: &ClusterBench) -> anyhow::Result<ClusterReport> {
         "--clients must be at least 2 (half of them on each of two nodes)"
     );
     let nats = nats_version()?;
-    eprintln!("starting a 3-server JetStream cluster ({nats})");
+    tell!("starting a 3-server JetStream cluster ({nats})");
     let cluster = std::panic::catch_unwind(|| NatsCluster::start(3))
         .map_err(|_| anyhow::anyhow!("the 3-server NATS cluster did not start (see above)"))?;
     let runtime = crate::runtime()?;
@@ -223,7 +223,7 @@ async fn appends(config: &ClusterBench, urls: &[String]) -> anyhow::Result<Vec<A
                 LogSetup::OneNode => measure_appends(&one, row.writers, duration).await?,
                 LogSetup::TwoNodes => measure_appends(&two, row.writers, duration).await?,
             };
-            eprintln!(
+            tell!(
                 "round {}/{}: append, {:>3} writer(s), {:<24} {:>9.0} events/s  p50 {:>7.2} ms  p99 {:>7.2} ms",
                 round + 1,
                 config.runs,
@@ -327,11 +327,11 @@ async fn api(config: &ClusterBench, log_url: &str) -> anyhow::Result<ApiReport> 
         demo,
         extra: extra.to_vec(),
     };
-    eprintln!("starting serve --demo on the embedded log");
+    tell!("starting serve --demo on the embedded log");
     let (sled, sled_addr, sled_token) = start_node(&config.dir, &node(true, &[]))?;
-    eprintln!("starting node A: serve --demo --log {log_url}");
+    tell!("starting node A: serve --demo --log {log_url}");
     let (a, a_addr, a_token) = start_node(&config.dir, &node(true, &shared))?;
-    eprintln!("starting node B: serve --log {log_url}");
+    tell!("starting node B: serve --log {log_url}");
     let (b, b_addr, _) = start_node(&config.dir, &node(false, &shared))?;
     if sled_token.is_none() || a_token.is_none() {
         bail!("a `serve --demo` did not print the demo member's token");

@@ -16,6 +16,15 @@
 //! Invariant: nothing in the server links this crate; it measures through the same public
 //! interfaces a caller has.
 
+/// Writes a progress line to stderr, ignoring a stderr that fails or that nobody reads any
+/// more: a bench's messages never stop or panic it (`eprintln!` panics on a closed stderr).
+macro_rules! tell {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 pub mod all;
 pub mod api;
 pub mod append;

@@ -87,7 +87,7 @@ pub fn scale(config: &ScaleBench) -> anyhow::Result<ScaleReport> {
     for events in sizes {
         out.push(at_size(config, events)?);
         let last = out.last().context("a size was measured")?;
-        eprintln!(
+        tell!(
             "{} events: in process p99 {:.0} us, HTTP p99 {:.0} us, server resident {} MiB at most",
             last.events,
             last.in_process.1,

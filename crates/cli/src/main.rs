@@ -587,11 +587,14 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| "warn".into()),
         )
         .with_writer(std::io::stderr)
+        // A stderr nobody reads (`serve 2>&-`, a dead log collector) loses the lines; the
+        // subscriber's own report of that would be an `eprintln!`, which panics there.
+        .log_internal_errors(false)
         .init();
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            sparkfeed::tell(format_args!("error: {e:#}"));
             ExitCode::FAILURE
         }
     }
@@ -642,11 +645,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Head { data_dir, .. } => {
             let (head, past_tail) = inspect::head(&data_dir)?;
             if let Some(past) = past_tail {
-                eprintln!(
+                sparkfeed::tell(format_args!(
                     "records past the tail marker at positions {}..={} (not part of the log; opening it would remove them)",
                     past.start(),
                     past.end()
-                );
+                ));
             }
             sparkfeed::say(format_args!(
                 "events {}\nlast position {}\nhash {}",
@@ -662,11 +665,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             data_dir,
             token,
         } => {
-            sparkfeed::say(format_args!(
-                "{}",
-                sparkfeed::forget::forget(&data_dir, &user, token.as_deref())?
-            ))?;
-            Ok(ExitCode::SUCCESS)
+            let forgot = sparkfeed::forget::forget(&data_dir, &user, token.as_deref())?;
+            Ok(sparkfeed::report_done(forgot))
         }
         Command::Prove {
             position,
@@ -801,12 +801,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Fixtures { dir } => {
             demo::write_fixtures(&dir)?;
-            sparkfeed::say(format_args!("wrote the demo world to {}", dir.display()))?;
-            Ok(ExitCode::SUCCESS)
+            Ok(sparkfeed::report_done(format_args!(
+                "wrote the demo world to {}",
+                dir.display()
+            )))
         }
         Command::Seed { world, data_dir } => {
             let report = demo::seed(&world, &data_dir)?;
-            sparkfeed::say(format_args!(
+            Ok(sparkfeed::report_done(format_args!(
                 "seeded {} commands ({} repeats) into {}: {} events in {:.1}s ({:.0} events/s)",
                 report.commands,
                 report.repeats,
@@ -814,8 +816,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 report.events,
                 report.elapsed.as_secs_f64(),
                 report.events as f64 / report.elapsed.as_secs_f64().max(1e-9)
-            ))?;
-            Ok(ExitCode::SUCCESS)
+            )))
         }
         Command::Rebuild {
             name,
@@ -829,25 +830,31 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         .build()?;
                     let done =
                         runtime.block_on(remote::rebuild(&data_dir, &name, token.as_deref()))?;
-                    for r in done {
-                        sparkfeed::say(format_args!(
-                            "rebuilt {} through the server at {}: {} events in {:.2}s",
-                            r.name, r.server, r.events, r.seconds
-                        ))?;
-                    }
-                    return Ok(ExitCode::SUCCESS);
+                    let lines: Vec<String> = done
+                        .iter()
+                        .map(|r| {
+                            format!(
+                                "rebuilt {} through the server at {}: {} events in {:.2}s",
+                                r.name, r.server, r.events, r.seconds
+                            )
+                        })
+                        .collect();
+                    return Ok(sparkfeed::report_done(lines.join("\n")));
                 }
                 reports => reports?,
             };
-            for (name, report) in reports {
-                sparkfeed::say(format_args!(
-                    "rebuilt {name}: {} events in {:.2}s ({:.0} events/s)",
-                    report.events,
-                    report.elapsed.as_secs_f64(),
-                    report.events_per_sec()
-                ))?;
-            }
-            Ok(ExitCode::SUCCESS)
+            let lines: Vec<String> = reports
+                .iter()
+                .map(|(name, report)| {
+                    format!(
+                        "rebuilt {name}: {} events in {:.2}s ({:.0} events/s)",
+                        report.events,
+                        report.elapsed.as_secs_f64(),
+                        report.events_per_sec()
+                    )
+                })
+                .collect();
+            Ok(sparkfeed::report_done(lines.join("\n")))
         }
         Command::Bench { what } => bench(what),
         Command::Replay {
@@ -857,14 +864,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let until = replay::Until::parse(&until)?;
             let report = replay::replay(&data_dir, until, &into)?;
-            sparkfeed::say(format_args!(
+            Ok(sparkfeed::report_done(format_args!(
                 "replayed {} events into {} (head {}); serve it with `sparkfeed serve --read-only --data-dir {}`",
                 report.events,
                 into.display(),
                 report.head_hash,
                 into.display()
-            ))?;
-            Ok(ExitCode::SUCCESS)
+            )))
         }
         Command::Export {
             server,
@@ -894,7 +900,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 (None, None) => anyhow::bail!("export from --server or from --data-dir"),
             };
             if let Some(path) = output.filter(|p| *p != std::path::Path::new("-")) {
-                eprintln!("exported {lines} events to {}", path.display());
+                sparkfeed::tell(format_args!(
+                    "exported {lines} events to {}",
+                    path.display()
+                ));
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -1066,7 +1075,7 @@ fn checked(check: impl FnOnce() -> anyhow::Result<String>) -> anyhow::Result<Exi
             let code = e
                 .downcast_ref::<sparkfeed_treehead::CheckError>()
                 .map_or("UNREADABLE", sparkfeed_treehead::CheckError::code);
-            eprintln!("FAILED ({code}): {e:#}");
+            sparkfeed::tell(format_args!("FAILED ({code}): {e:#}"));
             ExitCode::from(2)
         }
     })

@@ -577,14 +577,34 @@ fn the_server_logs_no_token_secret_or_personal_data_even_at_trace_level() {
 
 #[test]
 fn a_server_whose_stdout_is_closed_goes_on_serving() {
+    let stderr = serve_unread(false);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+#[test]
+fn a_server_whose_stdout_and_stderr_are_closed_goes_on_serving_and_logging() {
+    // Logging at debug, every request writes to the closed stderr: a panic there (as
+    // `eprintln!` does) would stop the server before its address, or drop the answer.
+    serve_unread(true);
+}
+
+/// Starts `serve` logging at debug with nobody reading its stdout (nor its stderr when
+/// `stderr_closed`), asks it a query, checks it answered and still serves; what it wrote
+/// on stderr, if anyone read it.
+fn serve_unread(stderr_closed: bool) -> String {
     let data = tempfile::tempdir().expect("temp dir");
-    let mut server = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sparkfeed"));
+    command
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data.path())
+        .env("SPARKFEED_LOG", "debug")
         .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("serve");
+        .stderr(if stderr_closed {
+            std::process::Stdio::from(closed_pipe())
+        } else {
+            std::process::Stdio::piped()
+        });
+    let mut server = command.spawn().expect("serve");
     // Nobody reads its output: every line it prints meets a closed pipe.
     drop(server.stdout.take());
     let address_file = data.path().join("serve.addr");
@@ -602,13 +622,14 @@ fn a_server_whose_stdout_is_closed_goes_on_serving() {
         assert!(std::time::Instant::now() < deadline, "no address");
         std::thread::yield_now();
     };
-    let answer = post_graphql(&addr, None, r#"{"query": "{ __typename }"}"#);
-    assert!(answer.contains("\"data\""), "{answer}");
+    for _ in 0..3 {
+        let answer = post_graphql(&addr, None, r#"{"query": "{ __typename }"}"#);
+        assert!(answer.contains("\"data\""), "{answer}");
+    }
     assert!(server.try_wait().expect("waits").is_none(), "still serving");
     let _ = server.kill();
     let output = server.wait_with_output().expect("stderr");
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!stderr.contains("panicked"), "{stderr}");
+    String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
 #[test]
@@ -638,6 +659,79 @@ fn a_command_whose_stdout_is_closed_says_so_and_exits_1_never_a_panic() {
             stderr.contains("error: writing to stdout: Broken pipe"),
             "{args:?}: {stderr}"
         );
+    }
+}
+
+/// A pipe whose reading end is closed before the command starts: the first write to it
+/// fails with EPIPE (Rust ignores SIGPIPE).
+fn closed_pipe() -> std::io::PipeWriter {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    writer
+}
+
+/// Runs `sparkfeed` with its stdout closed (and its stderr too when `stderr_closed`): its
+/// exit code and what it wrote on stderr.
+fn sparkfeed_unread(args: &[&str], stderr_closed: bool) -> (Option<i32>, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_sparkfeed"));
+    command.args(args).stdout(closed_pipe());
+    if stderr_closed {
+        command.stderr(closed_pipe());
+    }
+    let out = command.output().expect("sparkfeed runs");
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_command_that_changed_something_but_cannot_report_it_exits_3_and_the_change_stands() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fixtures = dir.path().join("fixtures");
+    let fixtures = fixtures.to_str().expect("utf-8");
+    let data_dir = dir.path().join("data");
+    let data = data_dir.to_str().expect("utf-8");
+    let world = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/demo");
+
+    let (code, err) = sparkfeed_unread(&["fixtures", fixtures], false);
+    assert_eq!(code, Some(3), "{err}");
+    assert!(
+        err.contains("done, but its report could not be written"),
+        "{err}"
+    );
+    assert!(!err.contains("panicked"), "{err}");
+    for name in sparkfeed_seed::FILES {
+        assert!(Path::new(fixtures).join(name).is_file(), "{name} written");
+    }
+
+    let (code, err) = sparkfeed_unread(&["seed", world, "--data-dir", data], false);
+    assert_eq!(code, Some(3), "{err}");
+    let (code, out, err) = sparkfeed(&["head", "--data-dir", data]);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.starts_with("events 0\n"), "the seed stands: {out}");
+
+    // The member is forgotten once: a second forget is refused, writing nothing.
+    let (code, err) = sparkfeed_unread(&["forget", "u0005", "--data-dir", data], true);
+    assert_eq!(code, Some(3), "stderr closed too: {err}");
+    let (code, _, err) = sparkfeed(&["forget", "u0005", "--data-dir", data]);
+    assert_eq!(code, 1, "{err}");
+    assert!(err.contains("ALREADY_FORGOTTEN"), "{err}");
+}
+
+#[test]
+fn a_command_that_fails_with_its_stderr_closed_exits_1_never_a_panic() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let missing = dir.path().join("no-such-log");
+    let missing = missing.to_str().expect("utf-8");
+    let commands: [&[&str]; 2] = [
+        &["head", "--data-dir", missing],
+        &["rebuild", "nope", "--data-dir", missing],
+    ];
+    for args in commands {
+        let (code, _) = sparkfeed_unread(args, true);
+        // A panic in `eprintln!` would exit 101.
+        assert_eq!(code, Some(1), "{args:?}");
     }
 }
 

@@ -117,7 +117,7 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
     for round in 0..config.runs {
         let say = |label: &str, sf: f64, pg: Option<f64>| {
             let pg = pg.map_or_else(String::new, |p| format!(", PostgreSQL {p:.1}"));
-            eprintln!(
+            tell!(
                 "round {}/{}: {label:<40} sparkfeed {sf:.1}{pg}",
                 round + 1,
                 config.runs
@@ -179,7 +179,7 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
         let events = world.events();
         for round in 0..config.runs {
             let say = |what: &str, unit: &str, sf: f64, pg: Option<f64>| {
-                eprintln!(
+                tell!(
                     "round {}/{}: {what} at {} events: sparkfeed {sf:.1} {unit}{}",
                     round + 1,
                     config.runs,

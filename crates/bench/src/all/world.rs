@@ -69,7 +69,7 @@ impl World {
             Some((peer, pg_runtime)) => {
                 let started = std::time::Instant::now();
                 let client = pg_runtime.block_on(peer.world(name, &loaded.log))?;
-                eprintln!(
+                tell!(
                     "copied {} events into PostgreSQL in {:.1}s",
                     loaded.shape.events,
                     started.elapsed().as_secs_f64()

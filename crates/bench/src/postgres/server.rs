@@ -174,7 +174,7 @@ impl Drop for Server {
             "pg_ctl",
             &["-D", &data, "-m", "fast", "-w", "-t", "60", "stop"],
         ) {
-            eprintln!("stopping the bench's postgres: {e:#}");
+            tell!("stopping the bench's postgres: {e:#}");
         }
     }
 }
@@ -188,7 +188,7 @@ pub async fn connect(config: &tokio_postgres::Config) -> anyhow::Result<tokio_po
         .context("connecting to the bench's postgres")?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
-            eprintln!("postgres connection: {e}");
+            tell!("postgres connection: {e}");
         }
     });
     Ok(client)

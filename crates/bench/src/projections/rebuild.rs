@@ -116,7 +116,7 @@ impl Rebuilds {
                 .zip(process_cpu_secs())
                 .map(|(before, after)| (after - before) * 1e6 / report.events.max(1) as f64);
             let grew = before.and_then(|b| Some(Memory::now()?.peak.saturating_sub(b.rss)));
-            eprintln!(
+            tell!(
                 "rebuild {} {}/{}: {:.0} events/s, {} CPU s per million events, peak resident memory +{}",
                 variant.label,
                 run + 1,
