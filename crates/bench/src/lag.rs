@@ -74,6 +74,11 @@ pub fn lag(config: &LagBench) -> anyhow::Result<LagReport> {
     let duration = Duration::from_secs_f64(config.seconds);
     let rate = config.rate;
 
+    tell!(
+        "{} events loaded and every projection caught up: sharing at {rate}/s for {} s",
+        loaded.shape.events,
+        config.seconds
+    );
     let (written_per_sec, lag_micros) = runtime.block_on(async move {
         let live = projections.spawn();
         let (acked_tx, mut acked_rx) = mpsc::channel::<(Position, Instant)>(IN_FLIGHT * 4);
