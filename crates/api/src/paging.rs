@@ -109,12 +109,22 @@ pub fn cursor_of(position: Position) -> String {
     Cursor::at(position).encode_cursor()
 }
 
-/// What a connection field costs: its page size times what each item selects.
+/// The most one field can cost: far above any complexity limit, and far below the sums
+/// async-graphql makes of its fields' costs without checking (`1 + children`, siblings
+/// added up), which overflowed when nested pages of `first: 2^31-1` reached `usize::MAX`.
+const MAX_FIELD_COST: usize = 1 << 32;
+
+/// What a connection field costs: its page size times what each item selects, at most
+/// [`MAX_FIELD_COST`].
 pub(crate) fn page_cost(first: Option<i32>, child: usize) -> usize {
     let first = first
         .and_then(|n| usize::try_from(n).ok())
         .unwrap_or(DEFAULT_PAGE);
-    first.max(1).saturating_mul(child).saturating_add(1)
+    first
+        .max(1)
+        .saturating_mul(child)
+        .saturating_add(1)
+        .min(MAX_FIELD_COST)
 }
 
 /// One fetched page: its items (each with its position, node and edge fields), whether

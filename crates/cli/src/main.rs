@@ -434,13 +434,16 @@ enum BenchCommand {
 #[derive(clap::Args)]
 struct ScaleArgs {
     /// Log sizes in events (a post every ten), smallest first.
-    #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 100_000, 1_000_000])]
+    #[arg(long, value_delimiter = ',', default_values_t = [10_000u64, 100_000, 1_000_000],
+          value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
     sizes: Vec<u64>,
     /// Feed pages read in process at each size.
-    #[arg(long, default_value_t = 5_000)]
+    #[arg(long, default_value_t = 5_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     reads: usize,
     /// Concurrent HTTP clients.
-    #[arg(long, default_value_t = 8)]
+    #[arg(long, default_value_t = 8,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     clients: usize,
     /// Seconds of HTTP reads at each size.
     #[arg(long, default_value_t = 5.0, value_parser = seconds)]
@@ -513,13 +516,16 @@ struct AllArgs {
 #[derive(clap::Args)]
 struct WorldArgs {
     /// Events in the scratch log (about: the seed world is sized to it).
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::value_parser!(u64).range(100..=100_000_000))]
     events: u64,
     /// Posts among them.
-    #[arg(long, default_value_t = 100_000)]
+    #[arg(long, default_value_t = 100_000,
+          value_parser = clap::value_parser!(u64).range(1..=10_000_000))]
     posts: u64,
     /// Runs of each scenario; medians are reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
     runs: usize,
     /// Where the scratch log (and any copy of it) goes.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
@@ -537,16 +543,19 @@ struct ApiArgs {
     #[arg(long)]
     token: Option<String>,
     /// Concurrent clients, one connection each.
-    #[arg(long, default_value_t = 32)]
+    #[arg(long, default_value_t = 32,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     clients: usize,
     /// Seconds per phase per run.
     #[arg(long, default_value_t = 5.0, value_parser = seconds)]
     seconds: f64,
     /// Runs (feed and mutation phases interleaved); medians are reported.
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = 3,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000))]
     runs: usize,
     /// At most this many requests per phase per run.
-    #[arg(long, default_value_t = 1_000_000)]
+    #[arg(long, default_value_t = 1_000_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=1_000_000_000))]
     max_requests: usize,
     /// Where the scratch data directory goes.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
@@ -559,7 +568,8 @@ struct ProjectionsArgs {
     #[command(flatten)]
     world: WorldArgs,
     /// Feed pages read for the latency figures.
-    #[arg(long, default_value_t = 20_000)]
+    #[arg(long, default_value_t = 20_000,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000_000))]
     reads: usize,
     /// The page-cache budget of every projection store together, in MiB (as `serve
     /// --cache-mb`).
@@ -567,7 +577,8 @@ struct ProjectionsArgs {
     cache_mb: u64,
     /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side
     /// by side, each projection's variants in turn first (0 writes after every event).
-    #[arg(long, value_delimiter = ',', default_value = "64")]
+    #[arg(long, value_delimiter = ',', default_value = "64",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_048_576))]
     replay_buffer_mb: Vec<usize>,
     /// Rebuild only these projections (`feeds,audit`); feed pages are read only when
     /// `feeds` is among them. All of them unless given.

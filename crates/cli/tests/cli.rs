@@ -749,6 +749,32 @@ fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
         assert!(err.contains("expected seconds above 0"), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    // Counts a bench would allocate for or add up are bounded: `--clients 2^64-1` was a
+    // capacity-overflow panic before anything ran.
+    let huge = "18446744073709551615";
+    for args in [
+        ["bench", "api", "--addr", "127.0.0.1:1", "--clients", huge],
+        ["bench", "api", "--max-requests", huge, "--runs", "1"],
+        ["bench", "projections", "--events", "1000", "--reads", huge],
+        ["bench", "verify", "--events", "1000", "--posts", huge],
+        ["bench", "export", "--events", huge, "--posts", "10"],
+        ["bench", "scale", "--sizes", "1000", "--clients", huge],
+        ["bench", "scale", "--sizes", huge, "--reads", "1"],
+        ["bench", "projections", "--runs", "0", "--reads", "1"],
+        [
+            "bench",
+            "projections",
+            "--replay-buffer-mb",
+            huge,
+            "--reads",
+            "1",
+        ],
+    ] {
+        let (code, out, err) = sparkfeed(&args);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains("is not in "), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
     // A page-cache budget too small for sled to work in is refused before anything opens.
     let untouched = tempfile::tempdir().expect("temp dir");
     let data_dir = untouched.path().join("data");

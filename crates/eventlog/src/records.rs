@@ -188,7 +188,26 @@ pub(crate) fn read_stored(
         position: Some(position),
         reason: "the record is missing".into(),
     })?;
-    codec::open(stored.bytes()).map_err(|e| LogError::corrupt(position, e))
+    open_at(stored.bytes(), position)
+}
+
+/// The record stored at `position`, decoded.
+///
+/// Invariant: a record read back names the position it is stored at. Readers step on
+/// from the position a record names (export, replay, the `events` query): one naming
+/// another is `CORRUPT` here, never a jump or an overflow past `u64::MAX` there.
+fn open_at(stored: &[u8], position: Position) -> Result<RecordedEvent, LogError> {
+    let event = codec::open(stored).map_err(|e| LogError::corrupt(position, e))?;
+    if event.record.position != position {
+        return Err(LogError::Corrupt {
+            position: Some(position),
+            reason: format!(
+                "the record stored here says it is at position {}",
+                event.record.position
+            ),
+        });
+    }
+    Ok(event)
 }
 
 /// Up to `max` records from `from` on, below `len`: a walk over their chunks, each read once.
@@ -217,8 +236,7 @@ pub(crate) fn read_range(
                 reason: "gap in the log".into(),
             });
         }
-        let event = codec::open(stored.bytes()).map_err(|e| LogError::corrupt(expected, e))?;
-        events.push(event);
+        events.push(open_at(stored.bytes(), expected)?);
         expected = expected.next();
     }
     if expected != end {

@@ -168,7 +168,9 @@ fn remove_unfinished(tree: &sled::Tree, end: Position) -> Result<u64, LogError> 
         let first = records::first_of(&key)?;
         let mut kept = Vec::new();
         let mut cut = false;
-        for (position, at) in (first.0..).map(Position).zip(chunk::decode(first, &value)?) {
+        // `chunk::decode` checked that every position of the chunk fits in a u64.
+        for (index, at) in (0u64..).zip(chunk::decode(first, &value)?) {
+            let position = Position(first.0.saturating_add(index));
             let stored = value.get(at).unwrap_or_default();
             if position < end {
                 kept.push(stored);

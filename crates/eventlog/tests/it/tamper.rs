@@ -88,6 +88,52 @@ async fn a_record_rewritten_with_a_fresh_valid_hash_is_caught_at_its_own_leaf() 
 }
 
 #[tokio::test]
+async fn a_record_naming_another_position_than_its_own_is_corrupt_to_every_read() {
+    for named in [u64::MAX, 3, 11] {
+        let dir = tempfile::tempdir().expect("temp dir");
+        written_log(dir.path()).await;
+        edit_closed_log(dir.path(), |tree| {
+            use sparkfeed_events::codec;
+            let prev = codec::open(&stored(tree, 9)).expect("opens").hash;
+            let mut event = codec::open(&stored(tree, 10)).expect("opens");
+            event.record.position = Position(named);
+            let (forged, _) = codec::seal(&event.record, &prev).expect("seals");
+            rewrite(tree, 10, &forged);
+        });
+        let log = EventLog::open(Config::new(dir.path())).expect("opens");
+        // Readers step on from the position a record names: they get an error there,
+        // never a jump back, ahead or past u64::MAX.
+        for read in [
+            log.read_all(Position(0), 100),
+            log.read_all(Position(10), 1),
+        ] {
+            match read {
+                Err(LogError::Corrupt { position, .. }) => {
+                    assert_eq!(position, Some(Position(10)), "named {named}");
+                }
+                other => panic!("named {named}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            log.read_event(Position(10)),
+            Err(LogError::Corrupt { .. })
+        ));
+        assert_eq!(
+            log.read_all(Position(0), 10)
+                .expect("the records before it")
+                .len(),
+            10
+        );
+        drop(log);
+        assert_eq!(
+            verify(dir.path()).tamper.expect("found").position,
+            Position(10),
+            "named {named}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn removed_records_and_edited_indexes_are_reported() {
     let dir = tempfile::tempdir().expect("temp dir");
     written_log(dir.path()).await;
