@@ -14,48 +14,6 @@ pub trait DerivedId {
     fn derived(seed: &[u8; 32]) -> Self;
 }
 
-/// The text of an id, kept inline: at most `N` ASCII bytes beside their length, never on
-/// the heap.
-///
-/// Decoding a row of ids (a member's `foryou` signals hold a few hundred) allocated one
-/// `String` for each, and dropping the row freed each: most of the live `foryou`
-/// projection's work at 10^6 events (`BENCHMARKS.md`). Inline, an id is decoded by a copy.
-///
-/// Invariant: `len <= N`, the first `len` bytes are the checked ASCII text and the rest
-/// are zero; made only by [`IdText::new`] from text already checked by its id type.
-#[derive(Clone, Copy)]
-struct IdText<const N: usize> {
-    len: u8,
-    bytes: [u8; N],
-}
-
-impl<const N: usize> IdText<N> {
-    /// `text`, which its id type checked: ASCII, at most `N` bytes (longer text is cut,
-    /// which a checked id never is).
-    fn new(text: &str) -> Self {
-        let mut bytes = [0u8; N];
-        let len = text.len().min(N).min(usize::from(u8::MAX));
-        for (slot, byte) in bytes.iter_mut().zip(text.bytes().take(len)) {
-            *slot = byte;
-        }
-        Self {
-            len: u8::try_from(len).unwrap_or(u8::MAX),
-            bytes,
-        }
-    }
-
-    #[inline]
-    fn as_bytes(&self) -> &[u8] {
-        self.bytes.get(..usize::from(self.len)).unwrap_or_default()
-    }
-
-    #[inline]
-    fn as_str(&self) -> &str {
-        // ASCII by the invariant: never the empty fallback.
-        std::str::from_utf8(self.as_bytes()).unwrap_or_default()
-    }
-}
-
 /// Equality of two ids' text, the cheapest test first.
 ///
 /// Ids of one kind share their length and mostly their prefix, and differ near the end
@@ -69,49 +27,31 @@ fn same_text(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.last() == b.last() && a == b
 }
 
-/// Equality (through [`same_text`]), hashing and order as its text, cloning by a copy,
-/// serialization as its text and decoding from it (checked, with no allocation), and
-/// conversions to and from `String` of a newtype over [`IdText`] with a `check`.
+/// Equality, hashing and cloning of a newtype over `String` through [`same_text`] (the
+/// clone reuses the target's buffer, `clone_from`, as a rebuild reassigns ids in rows it
+/// keeps decoded), and its serialization as its text.
 macro_rules! text_id_traits {
     ($name:ident) => {
         impl PartialEq for $name {
             #[inline]
             fn eq(&self, other: &Self) -> bool {
-                same_text(self.0.as_str(), other.0.as_str())
+                same_text(&self.0, &other.0)
             }
         }
-
-        impl Eq for $name {}
 
         impl std::hash::Hash for $name {
             fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
-                self.0.as_str().hash(state);
-            }
-        }
-
-        impl PartialOrd for $name {
-            fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-                Some(self.cmp(other))
-            }
-        }
-
-        impl Ord for $name {
-            fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-                self.0.as_bytes().cmp(other.0.as_bytes())
+                self.0.hash(state);
             }
         }
 
         impl Clone for $name {
             fn clone(&self) -> Self {
-                Self(self.0)
+                Self(self.0.clone())
             }
-        }
 
-        impl fmt::Debug for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.debug_tuple(stringify!($name))
-                    .field(&self.0.as_str())
-                    .finish()
+            fn clone_from(&mut self, source: &Self) {
+                self.0.clone_from(&source.0);
             }
         }
 
@@ -119,45 +59,7 @@ macro_rules! text_id_traits {
         /// copy it made of every id (a member's signals row holds hundreds).
         impl Serialize for $name {
             fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                serializer.serialize_str(self.0.as_str())
-            }
-        }
-
-        /// Read from its text and checked, as `try_from = "String"` did, but copied from
-        /// the decoder's bytes into place rather than into a `String` of its own.
-        impl<'de> Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                struct Text;
-                impl serde::de::Visitor<'_> for Text {
-                    type Value = $name;
-                    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                        f.write_str(concat!("the text of a ", stringify!($name)))
-                    }
-                    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<$name, E> {
-                        $name::parse(text).map_err(E::custom)
-                    }
-                }
-                deserializer.deserialize_str(Text)
-            }
-        }
-
-        /// Checked: how an id is made from a `String`.
-        impl TryFrom<String> for $name {
-            type Error = Refusal;
-            fn try_from(value: String) -> Result<Self, Refusal> {
-                $name::parse(&value)
-            }
-        }
-
-        impl From<$name> for String {
-            fn from(value: $name) -> String {
-                value.0.as_str().to_owned()
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.0.as_str())
+                serializer.serialize_str(&self.0)
             }
         }
     };
@@ -169,7 +71,9 @@ macro_rules! opaque_id {
         ///
         /// Invariant: 1 to 40 lowercase ASCII letters or digits, so it is safe inside stream
         /// names and carries no personal data.
-        pub struct $name(IdText<MAX_ID_LEN>);
+        #[derive(Eq, PartialOrd, Ord, Debug, Deserialize)]
+        #[serde(try_from = "String")]
+        pub struct $name(String);
 
         text_id_traits!($name);
 
@@ -177,12 +81,12 @@ macro_rules! opaque_id {
             /// Parses an id.
             pub fn parse(text: &str) -> Result<Self, Refusal> {
                 Self::check(text)?;
-                Ok(Self(IdText::new(text)))
+                Ok(Self(text.to_owned()))
             }
 
             fn check(text: &str) -> Result<(), Refusal> {
                 if !text.is_empty()
-                    && text.len() <= MAX_ID_LEN
+                    && text.len() <= 40
                     && text.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
                 {
                     Ok(())
@@ -198,12 +102,12 @@ macro_rules! opaque_id {
                 if getrandom::fill(&mut bytes).is_err() {
                     bytes = sparkfeed_events::Timestamp::now().0.to_le_bytes();
                 }
-                Self(IdText::new(&format!(concat!($prefix, "{:016x}"), u64::from_le_bytes(bytes))))
+                Self(format!(concat!($prefix, "{:016x}"), u64::from_le_bytes(bytes)))
             }
 
             /// The id as text.
             pub fn as_str(&self) -> &str {
-                self.0.as_str()
+                &self.0
             }
         }
 
@@ -215,18 +119,32 @@ macro_rules! opaque_id {
                     .finalize();
                 let mut bytes = [0u8; 8];
                 bytes.copy_from_slice(&digest[..8]);
-                Self(IdText::new(&format!(concat!($prefix, "{:016x}"), u64::from_le_bytes(bytes))))
+                Self(format!(concat!($prefix, "{:016x}"), u64::from_le_bytes(bytes)))
+            }
+        }
+
+        /// Checked and kept, not copied: how a decoded id is made.
+        impl TryFrom<String> for $name {
+            type Error = Refusal;
+            fn try_from(value: String) -> Result<Self, Refusal> {
+                Self::check(&value)?;
+                Ok(Self(value))
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> String {
+                value.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
             }
         }
     };
 }
-
-/// The longest opaque id ([`UserId`], [`PostId`], ...).
-const MAX_ID_LEN: usize = 40;
-/// The length of an [`Asin`].
-const ASIN_LEN: usize = 10;
-/// The longest [`InterestSlug`].
-const MAX_SLUG_LEN: usize = 32;
 
 opaque_id!(
     /// A member or brand account.
@@ -265,7 +183,9 @@ impl ReportId {
 }
 
 /// An Amazon Standard Identification Number: 10 uppercase letters or digits.
-pub struct Asin(IdText<ASIN_LEN>);
+#[derive(Eq, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct Asin(String);
 
 text_id_traits!(Asin);
 
@@ -273,11 +193,11 @@ impl Asin {
     /// Parses an ASIN.
     pub fn parse(text: &str) -> Result<Self, Refusal> {
         Self::check(text)?;
-        Ok(Self(IdText::new(text)))
+        Ok(Self(text.to_owned()))
     }
 
     fn check(text: &str) -> Result<(), Refusal> {
-        if text.len() == ASIN_LEN
+        if text.len() == 10
             && text
                 .bytes()
                 .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
@@ -293,13 +213,36 @@ impl Asin {
 
     /// The ASIN as text.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.0
+    }
+}
+
+/// Checked and kept, not copied: how a decoded ASIN is made.
+impl TryFrom<String> for Asin {
+    type Error = Refusal;
+    fn try_from(value: String) -> Result<Self, Refusal> {
+        Self::check(&value)?;
+        Ok(Self(value))
+    }
+}
+
+impl From<Asin> for String {
+    fn from(value: Asin) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for Asin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
 /// An interest of the catalog, by slug: `fitness`, `home-diy`: 1 to 32 lowercase letters,
 /// digits or `-`, starting with a letter.
-pub struct InterestSlug(IdText<MAX_SLUG_LEN>);
+#[derive(Eq, PartialOrd, Ord, Debug, Deserialize)]
+#[serde(try_from = "String")]
+pub struct InterestSlug(String);
 
 text_id_traits!(InterestSlug);
 
@@ -307,12 +250,12 @@ impl InterestSlug {
     /// Parses a slug.
     pub fn parse(text: &str) -> Result<Self, Refusal> {
         Self::check(text)?;
-        Ok(Self(IdText::new(text)))
+        Ok(Self(text.to_owned()))
     }
 
     fn check(text: &str) -> Result<(), Refusal> {
         let ok = !text.is_empty()
-            && text.len() <= MAX_SLUG_LEN
+            && text.len() <= 32
             && text.starts_with(|c: char| c.is_ascii_lowercase())
             && text
                 .bytes()
@@ -329,7 +272,28 @@ impl InterestSlug {
 
     /// The slug as text.
     pub fn as_str(&self) -> &str {
-        self.0.as_str()
+        &self.0
+    }
+}
+
+/// Checked and kept, not copied: how a decoded slug is made.
+impl TryFrom<String> for InterestSlug {
+    type Error = Refusal;
+    fn try_from(value: String) -> Result<Self, Refusal> {
+        Self::check(&value)?;
+        Ok(Self(value))
+    }
+}
+
+impl From<InterestSlug> for String {
+    fn from(value: InterestSlug) -> String {
+        value.0
+    }
+}
+
+impl fmt::Display for InterestSlug {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
     }
 }
 
@@ -519,24 +483,6 @@ mod tests {
         assert!(decode_payload::<Asin>(&text("b08n5wrwnw")).is_err());
         assert!(decode_payload::<InterestSlug>(&text("Home")).is_err());
         assert!(decode_payload::<ContractId>(&text(&"k".repeat(41))).is_err());
-        // The longest of each kind is kept whole, inline.
-        let longest = "k".repeat(MAX_ID_LEN);
-        assert_eq!(
-            decode_payload::<ContractId>(&text(&longest))
-                .map(|k| k.as_str().to_owned())
-                .ok(),
-            Some(longest)
-        );
-        let slug = "a".repeat(MAX_SLUG_LEN);
-        assert_eq!(
-            InterestSlug::parse(&slug).map(|s| s.to_string()),
-            Ok(slug.clone())
-        );
-        assert!(InterestSlug::parse(&format!("{slug}a")).is_err());
-        // From JSON too (an owned or escaped string, not only borrowed bytes).
-        let json: PostId = serde_json::from_str("\"p\\u0034\"").expect("json");
-        assert_eq!(json.as_str(), "p4");
-        assert_eq!(format!("{json:?}"), "PostId(\"p4\")");
     }
 
     proptest::proptest! {
@@ -561,9 +507,6 @@ mod tests {
             let mut reused = py.clone();
             reused.clone_from(&px);
             proptest::prop_assert_eq!(reused.as_str(), x.as_str());
-            // Ordered as their text (a shorter prefix first), as the `String` was.
-            proptest::prop_assert_eq!(px.cmp(&py), x.cmp(&y));
-            proptest::prop_assert_eq!(ac.cmp(&ad), c.cmp(&d));
         }
     }
 }
