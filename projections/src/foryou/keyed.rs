@@ -209,43 +209,14 @@ impl<T: Serialize> Serialize for KeyedList<T> {
     }
 }
 
-/// Read as the `Vec` it is written as, with room for one more entry: a list is decoded to
-/// be changed, and the push that usually follows (an engaged post, a new affinity, each
-/// then capped again) found a full `Vec` and moved every entry to a larger one.
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for KeyedList<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries<T>(std::marker::PhantomData<T>);
-        impl<'de, T: Deserialize<'de>> serde::de::Visitor<'de> for Entries<T> {
-            type Value = Vec<T>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a list of entries")
-            }
-            fn visit_seq<A: serde::de::SeqAccess<'de>>(
-                self,
-                mut seq: A,
-            ) -> Result<Vec<T>, A::Error> {
-                // The length is the input's word: trusted up to a bound, as serde's own
-                // `Vec` does, and never for more than it holds.
-                let told = seq.size_hint().unwrap_or(0).min(MAX_PRESIZED);
-                let mut entries = Vec::with_capacity(told + 1);
-                while let Some(entry) = seq.next_element()? {
-                    entries.push(entry);
-                }
-                Ok(entries)
-            }
-        }
-        deserializer
-            .deserialize_seq(Entries(std::marker::PhantomData))
-            .map(|entries| KeyedList {
-                entries,
-                prints: Vec::new(),
-            })
+        Vec::<T>::deserialize(deserializer).map(|entries| KeyedList {
+            entries,
+            prints: Vec::new(),
+        })
     }
 }
-
-/// The most entries a decoded list makes room for before it reads them (more grow as
-/// they come): above any cap a list keeps (500 follows).
-const MAX_PRESIZED: usize = 4_096;
 
 #[cfg(test)]
 mod tests {

@@ -251,16 +251,14 @@ impl Projections {
         &self,
         events: impl IntoIterator<Item = R>,
     ) -> Result<Vec<(R, DomainEvent)>, ProjectionError> {
-        let events = events.into_iter();
-        // Sized once: collecting `Result`s knows no lower bound, and grew the batch by
-        // doubling, copying every decoded event each time.
-        let mut decoded = Vec::with_capacity(events.size_hint().0);
-        for stored in events {
-            let event = DomainEvent::decode(&self.upcasters, stored.borrow())
-                .map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
-            decoded.push((stored, event));
-        }
-        Ok(decoded)
+        events
+            .into_iter()
+            .map(|stored| {
+                let event = DomainEvent::decode(&self.upcasters, stored.borrow())
+                    .map_err(|e| ProjectionError::Corrupt(e.to_string()))?;
+                Ok((stored, event))
+            })
+            .collect()
     }
 
     /// Brings every projection up to the log's head now, then returns.
