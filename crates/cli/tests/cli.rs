@@ -643,17 +643,8 @@ fn a_command_whose_stdout_is_closed_says_so_and_exits_1_never_a_panic() {
         &["verify", "--data-dir", data_dir],
     ];
     for args in commands {
-        // A pipe whose reading end is closed before the command starts: its first write
-        // to stdout fails with EPIPE (Rust ignores SIGPIPE).
-        let (reader, writer) = std::io::pipe().expect("a pipe");
-        drop(reader);
-        let out = Command::new(env!("CARGO_BIN_EXE_sparkfeed"))
-            .args(args)
-            .stdout(writer)
-            .output()
-            .expect("sparkfeed runs");
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        let (code, stderr) = sparkfeed_unread(args, false);
+        assert_eq!(code, Some(1), "{args:?}: {stderr}");
         assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
         assert!(
             stderr.contains("error: writing to stdout: Broken pipe"),
