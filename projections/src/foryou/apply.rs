@@ -1,16 +1,14 @@
 //! How each event changes the `foryou` rows.
 
 use std::collections::HashMap;
-use std::hash::Hash;
 use std::sync::Arc;
 
 use sparkfeed_domain::events::DomainEvent;
 use sparkfeed_domain::{PostId, UserId};
 use sparkfeed_events::RecordedEvent;
 
-use super::keyed::KeyedList;
 use super::rows::{
-    Affinity, Engagement, MAX_AFFINITIES, MAX_ENGAGED, MAX_FOLLOWS, MemberSignals, PostFacts,
+    EngagedWith, Engagement, FOLD_AT, MAX_FOLLOWS, MemberSignals, PostFacts, Unfolded,
 };
 use super::{FOR_YOU, ForYou, keys};
 use crate::store::Rows;
@@ -21,8 +19,10 @@ impl Projection for ForYou {
         FOR_YOU
     }
 
+    /// 2: engagements wait in a row of their own ([`Unfolded`]) and are folded in by
+    /// [`FOLD_AT`].
     fn version(&self) -> u32 {
-        1
+        2
     }
 
     /// A first page ranks from a member's signals and every candidate's facts.
@@ -61,17 +61,17 @@ impl Projection for ForYou {
                     f.products.remove(i);
                 }
             }),
-            DomainEvent::Smiled(e) => engaged(rows, &e.member, &e.post, Engagement::Smiled, 1.0),
-            DomainEvent::Unsmiled(e) => engaged(rows, &e.member, &e.post, Engagement::Smiled, -1.0),
-            DomainEvent::Saved(e) => engaged(rows, &e.member, &e.post, Engagement::Saved, 1.0),
-            DomainEvent::Unsaved(e) => engaged(rows, &e.member, &e.post, Engagement::Saved, -1.0),
-            DomainEvent::Shared(e) => engaged(rows, &e.member, &e.post, Engagement::Shared, 1.0),
+            DomainEvent::Smiled(e) => engaged(rows, &e.member, &e.post, Engagement::Smiled, false),
+            DomainEvent::Unsmiled(e) => engaged(rows, &e.member, &e.post, Engagement::Smiled, true),
+            DomainEvent::Saved(e) => engaged(rows, &e.member, &e.post, Engagement::Saved, false),
+            DomainEvent::Unsaved(e) => engaged(rows, &e.member, &e.post, Engagement::Saved, true),
+            DomainEvent::Shared(e) => engaged(rows, &e.member, &e.post, Engagement::Shared, false),
             DomainEvent::CommentPosted(e) => {
-                engaged(rows, &e.author, &e.post, Engagement::Commented, 1.0)
+                engaged(rows, &e.author, &e.post, Engagement::Commented, false)
             }
             // A gift says nothing of the buyer's own taste.
             DomainEvent::OrderPlaced(e) if !e.gift => {
-                engaged(rows, &e.buyer, &e.post, Engagement::Bought, 1.0)
+                engaged(rows, &e.buyer, &e.post, Engagement::Bought, false)
             }
             DomainEvent::Followed(e) => change_signals(rows, &e.member, |s| {
                 s.follows.remove_key(&e.creator);
@@ -92,6 +92,7 @@ impl Projection for ForYou {
             DomainEvent::FeedModeSet(e) => change_signals(rows, &e.member, |s| s.mode = e.mode),
             DomainEvent::MemberForgotten(e) => {
                 rows.delete(keys::signals(&e.user));
+                rows.delete(keys::unfolded(&e.user));
                 Ok(())
             }
             _ => Ok(()),
@@ -166,14 +167,15 @@ fn change_signals(
     )
 }
 
-/// Credits (or, with `sign` -1, takes back) an engagement of `member` with `post` to the
-/// post's author, interests and products. Members never build affinity to themselves.
+/// Adds an engagement of `member` with `post` (`taken_back`: an unsmile, an unsave) to
+/// their unfolded engagements, and folds them into their signals once [`FOLD_AT`] wait
+/// ([`Unfolded`]). Members never build affinity to themselves.
 fn engaged(
     rows: &mut Rows<'_>,
     member: &UserId,
     post: &PostId,
     how: Engagement,
-    sign: f32,
+    taken_back: bool,
 ) -> Result<(), ProjectionError> {
     let Some(facts) = facts_of(rows, post)? else {
         return Ok(());
@@ -181,60 +183,35 @@ fn engaged(
     if facts.author == *member {
         return Ok(());
     }
-    let weight = sign * how.weight();
-    change_signals(rows, member, |s| {
-        credit(&mut s.authors, &facts.author, weight, how, post);
-        for interest in &facts.interests {
-            credit(&mut s.interests, interest, weight, how, post);
-        }
-        for product in &facts.products {
-            credit(&mut s.products, product, weight, how, post);
-        }
-        if sign > 0.0 {
-            s.engaged.remove_key(post);
-            s.engaged.push(post.clone());
-            s.engaged.keep_last(MAX_ENGAGED);
-        }
-    })
+    let engagement = EngagedWith {
+        post: post.clone(),
+        how,
+        taken_back,
+        facts: PostFacts::clone(&facts),
+    };
+    let full = rows.change(keys::unfolded(member), |unfolded: &mut Option<Unfolded>| {
+        let unfolded = unfolded.get_or_insert_with(Unfolded::default);
+        unfolded.engagements.push(engagement);
+        unfolded.engagements.len() >= FOLD_AT
+    })?;
+    if full {
+        fold(rows, member)?;
+    }
+    Ok(())
 }
 
-/// Adds `weight` to `key`'s affinity; one that falls to nothing is dropped, and past
-/// [`MAX_AFFINITIES`] the weakest goes.
-fn credit<K: Clone + PartialEq + Hash>(
-    affinities: &mut KeyedList<Affinity<K>>,
-    key: &K,
-    weight: f32,
-    how: Engagement,
-    post: &PostId,
-) {
-    let credited = affinities.update(key, |a| {
-        a.weight += weight;
-        if weight > 0.0 {
-            a.via = a.via.max(how);
-            a.post.clone_from(post);
-        }
-    });
-    if !credited && weight > 0.0 {
-        affinities.push(Affinity {
-            key: key.clone(),
-            weight,
-            via: how,
-            post: post.clone(),
-        });
-    }
-    // Only a taken-back engagement lowers a weight: a credit adds at least 1.
-    if weight < 0.0 {
-        affinities.retain(|a| a.weight > 0.01);
-    }
-    if affinities.len() > MAX_AFFINITIES {
-        // The weakest goes (the first of equals: deterministic).
-        if let Some(weakest) = affinities
-            .iter()
-            .enumerate()
-            .min_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight))
-            .map(|(i, _)| i)
-        {
-            affinities.remove(weakest);
-        }
-    }
+/// Folds `member`'s unfolded engagements into their signals, in one batch with emptying
+/// the unfolded row (see [`Unfolded`]'s invariant).
+fn fold(rows: &mut Rows<'_>, member: &UserId) -> Result<(), ProjectionError> {
+    let taken = rows.change(keys::unfolded(member), |unfolded: &mut Option<Unfolded>| {
+        let unfolded = unfolded.get_or_insert_with(Unfolded::default);
+        let taken = Unfolded {
+            first: unfolded.first,
+            engagements: std::mem::take(&mut unfolded.engagements),
+        };
+        let count = u64::try_from(taken.engagements.len()).unwrap_or(u64::MAX);
+        unfolded.first = unfolded.first.saturating_add(count);
+        taken
+    })?;
+    change_signals(rows, member, |s| s.fold(&taken))
 }

@@ -15,3 +15,10 @@ pub fn facts(post: &PostId) -> Vec<u8> {
     key.extend_from_slice(post.as_str().as_bytes());
     key
 }
+
+/// A member's engagements not folded into their signals yet.
+pub fn unfolded(member: &UserId) -> Vec<u8> {
+    let mut key = b"unfolded|".to_vec();
+    key.extend_from_slice(member.as_str().as_bytes());
+    key
+}

@@ -14,6 +14,9 @@ pub const MAX_ENGAGED: usize = 100;
 /// The most follows a member's signals keep (the oldest go first from the ranking's
 /// candidates, never from the follow itself, which the log holds).
 pub const MAX_FOLLOWS: usize = 500;
+/// A member's engagements are folded into their signals once this many wait
+/// ([`Unfolded`]).
+pub const FOLD_AT: usize = 16;
 
 /// How a member engaged with a post, weakest first (the order is the strength).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug, Serialize, Deserialize)]
@@ -73,6 +76,42 @@ pub struct MemberSignals {
     pub hidden: Vec<FeedTarget>,
     /// How `forYou` is ordered.
     pub mode: FeedMode,
+    /// How many of the member's engagements are folded in (the sequence number of the
+    /// next one to fold: see [`Unfolded`]).
+    pub folded: u64,
+}
+
+/// A member's engagements not yet folded into their [`MemberSignals`], oldest first.
+///
+/// Every engagement changes its member's affinities, and rewriting the whole signals row
+/// (a few hundred ids) at each was most of the live `foryou` projection's work and bytes
+/// written (BENCHMARKS.md). An engagement is added to this small row instead, and
+/// [`FOLD_AT`] of them are folded into the signals at once, in log order: the signals a
+/// read folds together are the ones folding each engagement at once would give.
+///
+/// Invariant: `first` is the sequence number of `engagements[0]`. Both rows change in
+/// the same batch when engagements are folded, and there `first` becomes the signals'
+/// `folded`; a read that sees signals folded further than `first` (written after this
+/// row was read) skips the engagements they already hold.
+#[derive(Clone, PartialEq, Debug, Default, Serialize, Deserialize)]
+pub struct Unfolded {
+    /// The sequence number of the first engagement here.
+    pub first: u64,
+    /// The engagements, oldest first.
+    pub engagements: Vec<EngagedWith>,
+}
+
+/// An engagement waiting in [`Unfolded`]: what it credits, as it was when it happened.
+#[derive(Clone, PartialEq, Debug, Serialize, Deserialize)]
+pub struct EngagedWith {
+    /// The post engaged with.
+    pub post: PostId,
+    /// How.
+    pub how: Engagement,
+    /// Taken back (an unsmile, an unsave), not given.
+    pub taken_back: bool,
+    /// The post's author, interests and products then.
+    pub facts: PostFacts,
 }
 
 /// What an engagement with a post credits: its author, interests and products.

@@ -484,3 +484,66 @@ async fn tags_added_and_removed_between_engagements_are_credited_the_same_rebuil
     .await;
     w.assert_rebuild_equals_live("foryou").await;
 }
+
+/// Engagements are folded into a member's signals [`FOLD_AT`] at a time: the rows hold the
+/// folded ones and the ones still waiting, and a read sees every one, in order, whichever
+/// row it is in, live and rebuilt alike.
+#[tokio::test]
+async fn engagements_past_a_fold_and_those_still_waiting_are_all_in_the_signals() {
+    use sparkfeed_projections::foryou::keys;
+    use sparkfeed_projections::foryou::rows::{FOLD_AT, MemberSignals, Unfolded};
+    use sparkfeed_projections::store::decode;
+
+    let (w, _live) = authors().await;
+    let bob = user("ubob");
+    // Every post smiled at, saved and shared: 27 engagements, one fold and 11 waiting.
+    let mut engaged = Vec::new();
+    for n in 1..=3 {
+        for prefix in ["p", "c", "d"] {
+            let id = post(&format!("{prefix}{n}"));
+            w.run(as_user("ubob"), Command::Smile { post: id.clone() })
+                .await;
+            w.run(as_user("ubob"), Command::SavePost { post: id.clone() })
+                .await;
+            w.run(
+                as_user("ubob"),
+                Command::SharePost {
+                    post: id.clone(),
+                    channel: ShareChannel::Link,
+                },
+            )
+            .await;
+            engaged.push(id);
+        }
+    }
+    w.run_and_read(as_user("ubob"), Command::Unsmile { post: post("d3") })
+        .await;
+
+    let foryou = w.projections.view("foryou").expect("the foryou projection");
+    let stored = |key: Vec<u8>| foryou.tree().get(key).expect("reads").expect("a row");
+    let signals: MemberSignals = decode(&stored(keys::signals(&bob))).expect("decodes");
+    let unfolded: Unfolded = decode(&stored(keys::unfolded(&bob))).expect("decodes");
+    assert_eq!(FOLD_AT, 16);
+    assert_eq!(signals.folded, 16, "one fold of 16");
+    assert_eq!(unfolded.first, 16);
+    assert_eq!(unfolded.engagements.len(), 28 - 16, "the rest wait");
+
+    let read = Viewer::read(&foryou, Some(&bob)).expect("signals").signals;
+    assert_eq!(
+        read.engaged.iter().collect::<Vec<_>>(),
+        engaged.iter().collect::<Vec<_>>(),
+        "every post engaged with, in order, folded or waiting"
+    );
+    for author in ["uana", "ucal", "udee"] {
+        let weight = read
+            .authors
+            .iter()
+            .find(|a| a.key.as_str() == author)
+            .map(|a| a.weight);
+        // Each of three posts smiled at (1), saved (2) and shared (1.5); d3's smile taken
+        // back, after the fold.
+        let expected = if author == "udee" { 12.5 } else { 13.5 };
+        assert_eq!(weight, Some(expected), "{author}'s affinity");
+    }
+    w.assert_rebuild_equals_live("foryou").await;
+}

@@ -1,0 +1,186 @@
+//! Folding engagements into a member's signals: the one place an engagement changes them,
+//! when a batch folds [`Unfolded`] engagements in and when a read adds the ones waiting.
+
+use std::hash::Hash;
+
+use sparkfeed_domain::PostId;
+
+use super::keyed::KeyedList;
+use super::rows::{
+    Affinity, EngagedWith, Engagement, MAX_AFFINITIES, MAX_ENGAGED, MemberSignals, Unfolded,
+};
+
+impl MemberSignals {
+    /// Folds in each of `unfolded`'s engagements these signals do not hold yet, in order,
+    /// and counts them as folded.
+    pub fn fold(&mut self, unfolded: &Unfolded) {
+        let skip = self.folded.saturating_sub(unfolded.first);
+        let waiting = usize::try_from(skip)
+            .ok()
+            .and_then(|skip| unfolded.engagements.get(skip..))
+            .unwrap_or_default();
+        for engagement in waiting {
+            self.credit(engagement);
+        }
+        let through = unfolded
+            .first
+            .saturating_add(u64::try_from(unfolded.engagements.len()).unwrap_or(u64::MAX));
+        self.folded = self.folded.max(through);
+    }
+
+    /// Credits (or, taken back, takes back) one engagement to the post's author, interests
+    /// and products, and remembers a given one among the posts engaged with lately.
+    fn credit(&mut self, engaged: &EngagedWith) {
+        let sign = if engaged.taken_back { -1.0 } else { 1.0 };
+        let weight = sign * engaged.how.weight();
+        let (how, post, facts) = (engaged.how, &engaged.post, &engaged.facts);
+        credit(&mut self.authors, &facts.author, weight, how, post);
+        for interest in &facts.interests {
+            credit(&mut self.interests, interest, weight, how, post);
+        }
+        for product in &facts.products {
+            credit(&mut self.products, product, weight, how, post);
+        }
+        if !engaged.taken_back {
+            self.engaged.remove_key(post);
+            self.engaged.push(post.clone());
+            self.engaged.keep_last(MAX_ENGAGED);
+        }
+    }
+}
+
+/// Adds `weight` to `key`'s affinity; one that falls to nothing is dropped, and past
+/// [`MAX_AFFINITIES`] the weakest goes.
+fn credit<K: Clone + PartialEq + Hash>(
+    affinities: &mut KeyedList<Affinity<K>>,
+    key: &K,
+    weight: f32,
+    how: Engagement,
+    post: &PostId,
+) {
+    let credited = affinities.update(key, |a| {
+        a.weight += weight;
+        if weight > 0.0 {
+            a.via = a.via.max(how);
+            a.post.clone_from(post);
+        }
+    });
+    if !credited && weight > 0.0 {
+        affinities.push(Affinity {
+            key: key.clone(),
+            weight,
+            via: how,
+            post: post.clone(),
+        });
+    }
+    // Only a taken-back engagement lowers a weight: a credit adds at least 1.
+    if weight < 0.0 {
+        affinities.retain(|a| a.weight > 0.01);
+    }
+    if affinities.len() > MAX_AFFINITIES {
+        // The weakest goes (the first of equals: deterministic).
+        if let Some(weakest) = affinities
+            .iter()
+            .enumerate()
+            .min_by(|(_, a), (_, b)| a.weight.total_cmp(&b.weight))
+            .map(|(i, _)| i)
+        {
+            affinities.remove(weakest);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+    use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
+
+    use super::*;
+    use crate::foryou::rows::{FOLD_AT, PostFacts};
+
+    /// An engagement with post `post` by author `author` (more authors and products than a
+    /// member keeps affinities for, so the weakest go), in interest `interest` and tagging
+    /// product `product`.
+    fn engagement(
+        post: u8,
+        author: u8,
+        interest: u8,
+        product: u8,
+        how: u8,
+        taken_back: bool,
+    ) -> EngagedWith {
+        let how = [
+            Engagement::Smiled,
+            Engagement::Commented,
+            Engagement::Shared,
+            Engagement::Saved,
+            Engagement::Bought,
+        ][usize::from(how % 5)];
+        EngagedWith {
+            post: PostId::parse(&format!("p{post:03}")).expect("a post id"),
+            how,
+            taken_back,
+            facts: PostFacts {
+                author: UserId::parse(&format!("u{author:03}")).expect("a user id"),
+                interests: vec![InterestSlug::parse(&format!("i{interest}")).expect("a slug")],
+                products: vec![Asin::parse(&format!("B{product:09}")).expect("an ASIN")],
+            },
+        }
+    }
+
+    fn engagements() -> impl Strategy<Value = Vec<EngagedWith>> {
+        proptest::collection::vec(
+            (
+                0u8..120,
+                0u8..90,
+                0u8..8,
+                0u8..90,
+                0u8..5,
+                proptest::bool::weighted(0.2),
+            )
+                .prop_map(|(post, author, interest, product, how, back)| {
+                    engagement(post, author, interest, product, how, back)
+                }),
+            0..(5 * FOLD_AT),
+        )
+    }
+
+    /// The signals without their fold count, which only says how they were stored.
+    fn held(mut signals: MemberSignals) -> MemberSignals {
+        signals.folded = 0;
+        signals
+    }
+
+    proptest! {
+        /// Engagements folded [`FOLD_AT`] at a time, as the projection stores them, read
+        /// as crediting each at once does: after every engagement, and from a row of
+        /// unfolded engagements read before a fold wrote the signals read after it.
+        #[test]
+        fn signals_folded_by_the_batch_read_as_each_engagement_credited_at_once(
+            engagements in engagements()
+        ) {
+            let mut each_at_once = MemberSignals::default();
+            let (mut stored, mut unfolded) = (MemberSignals::default(), Unfolded::default());
+            for engagement in engagements {
+                each_at_once.credit(&engagement);
+                unfolded.engagements.push(engagement);
+                let read_before = unfolded.clone();
+                if unfolded.engagements.len() >= FOLD_AT {
+                    let taken = Unfolded {
+                        first: unfolded.first,
+                        engagements: std::mem::take(&mut unfolded.engagements),
+                    };
+                    unfolded.first += taken.engagements.len() as u64;
+                    stored.fold(&taken);
+                    prop_assert_eq!(stored.folded, unfolded.first);
+                }
+                let mut read = stored.clone();
+                read.fold(&unfolded);
+                prop_assert_eq!(held(read), held(each_at_once.clone()));
+                let mut read_across_a_fold = stored.clone();
+                read_across_a_fold.fold(&read_before);
+                prop_assert_eq!(held(read_across_a_fold), held(each_at_once.clone()));
+            }
+        }
+    }
+}
