@@ -189,29 +189,14 @@ fn engaged(
         taken_back,
         facts: PostFacts::clone(&facts),
     };
+    // Taken out of the row in the same batch as they are folded (see [`Unfolded`]).
     let full = rows.change(keys::unfolded(member), |unfolded: &mut Option<Unfolded>| {
         let unfolded = unfolded.get_or_insert_with(Unfolded::default);
         unfolded.engagements.push(engagement);
-        unfolded.engagements.len() >= FOLD_AT
+        (unfolded.engagements.len() >= FOLD_AT).then(|| unfolded.take())
     })?;
-    if full {
-        fold(rows, member)?;
+    match full {
+        Some(taken) => change_signals(rows, member, |s| s.fold(&taken)),
+        None => Ok(()),
     }
-    Ok(())
-}
-
-/// Folds `member`'s unfolded engagements into their signals, in one batch with emptying
-/// the unfolded row (see [`Unfolded`]'s invariant).
-fn fold(rows: &mut Rows<'_>, member: &UserId) -> Result<(), ProjectionError> {
-    let taken = rows.change(keys::unfolded(member), |unfolded: &mut Option<Unfolded>| {
-        let unfolded = unfolded.get_or_insert_with(Unfolded::default);
-        let taken = Unfolded {
-            first: unfolded.first,
-            engagements: std::mem::take(&mut unfolded.engagements),
-        };
-        let count = u64::try_from(taken.engagements.len()).unwrap_or(u64::MAX);
-        unfolded.first = unfolded.first.saturating_add(count);
-        taken
-    })?;
-    change_signals(rows, member, |s| s.fold(&taken))
 }

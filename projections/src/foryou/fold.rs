@@ -10,6 +10,19 @@ use super::rows::{
     Affinity, EngagedWith, Engagement, MAX_AFFINITIES, MAX_ENGAGED, MemberSignals, Unfolded,
 };
 
+impl Unfolded {
+    /// Takes every engagement out, to be folded: this row then starts at the one after.
+    pub fn take(&mut self) -> Unfolded {
+        let taken = Unfolded {
+            first: self.first,
+            engagements: std::mem::take(&mut self.engagements),
+        };
+        let count = u64::try_from(taken.engagements.len()).unwrap_or(u64::MAX);
+        self.first = self.first.saturating_add(count);
+        taken
+    }
+}
+
 impl MemberSignals {
     /// Folds in each of `unfolded`'s engagements these signals do not hold yet, in order,
     /// and counts them as folded.
@@ -166,12 +179,7 @@ mod tests {
                 unfolded.engagements.push(engagement);
                 let read_before = unfolded.clone();
                 if unfolded.engagements.len() >= FOLD_AT {
-                    let taken = Unfolded {
-                        first: unfolded.first,
-                        engagements: std::mem::take(&mut unfolded.engagements),
-                    };
-                    unfolded.first += taken.engagements.len() as u64;
-                    stored.fold(&taken);
+                    stored.fold(&unfolded.take());
                     prop_assert_eq!(stored.folded, unfolded.first);
                 }
                 let mut read = stored.clone();
