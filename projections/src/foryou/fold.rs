@@ -13,13 +13,19 @@ use super::rows::{
 impl Unfolded {
     /// Takes every engagement out, to be folded: this row then starts at the one after.
     pub fn take(&mut self) -> Unfolded {
+        let next = self.next();
         let taken = Unfolded {
             first: self.first,
             engagements: std::mem::take(&mut self.engagements),
         };
-        let count = u64::try_from(taken.engagements.len()).unwrap_or(u64::MAX);
-        self.first = self.first.saturating_add(count);
+        self.first = next;
         taken
+    }
+
+    /// The sequence number of the engagement after the last one here.
+    fn next(&self) -> u64 {
+        let count = u64::try_from(self.engagements.len()).unwrap_or(u64::MAX);
+        self.first.saturating_add(count)
     }
 }
 
@@ -35,10 +41,7 @@ impl MemberSignals {
         for engagement in waiting {
             self.credit(engagement);
         }
-        let through = unfolded
-            .first
-            .saturating_add(u64::try_from(unfolded.engagements.len()).unwrap_or(u64::MAX));
-        self.folded = self.folded.max(through);
+        self.folded = self.folded.max(unfolded.next());
     }
 
     /// Credits (or, taken back, takes back) one engagement to the post's author, interests
