@@ -83,6 +83,9 @@ pub fn scale(config: &ScaleBench) -> anyhow::Result<ScaleReport> {
     );
     let mut sizes = config.sizes.clone();
     sizes.sort_unstable();
+    for &events in &sizes {
+        world::sized(events, posts_at(events))?;
+    }
     let mut out = Vec::new();
     for events in sizes {
         out.push(at_size(config, events)?);
@@ -103,8 +106,13 @@ pub fn scale(config: &ScaleBench) -> anyhow::Result<ScaleReport> {
     })
 }
 
+/// The posts of the world of `events` events: a tenth of them.
+fn posts_at(events: u64) -> u64 {
+    (events / 10).max(10)
+}
+
 fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
-    let posts = (events / 10).max(10);
+    let posts = posts_at(events);
     let (runtime, scratch, loaded) = world::scratch(&config.dir, events, posts)?;
     let data_dir = world::log_dir(scratch.path());
     let started = std::time::Instant::now();

@@ -136,6 +136,41 @@ fn a_report_without_the_axes_is_refused() {
     assert!(plot::write(&json!({ "rows": [] }), dir.path()).is_err());
 }
 
+#[test]
+fn a_figure_too_large_or_too_small_to_plot_is_refused_naming_it_not_drawn_forever() {
+    // Each of these once made `bench plot` spin in the log axis's ticks, or is as far out.
+    let cases: [(&str, fn(&mut Value)); 4] = [
+        ("1e308", |r| {
+            r["writers"][0]["sparkfeed"]["median"] = json!(1e308)
+        }),
+        ("1e308", |r| r["sizes"][1]["events"] = json!(1e308)),
+        ("5e-324", |r| r["sizes"][0]["events"] = json!(5e-324)),
+        ("1e-9", |r| {
+            r["sizes"][0]["rebuild"]["sparkfeed"]["median"] = json!(1e-9)
+        }),
+    ];
+    for (figure, spoil) in cases {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut report = sparkfeed_alone();
+        spoil(&mut report);
+        let refused = plot::write(&report, dir.path()).expect_err(figure);
+        let message = refused.to_string();
+        assert!(message.contains("cannot be plotted"), "{figure}: {message}");
+        assert!(message.contains("sparkfeed"), "{figure}: {message}");
+    }
+    // Figures at both ends of what a plot draws are drawn.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut report = sparkfeed_alone();
+    report["sizes"][0]["events"] = json!(1e-3);
+    report["sizes"][1]["events"] = json!(1e12);
+    report["sizes"][1]["feed_p99"]["sparkfeed"]["median"] = json!(1e12);
+    report["sizes"][0]["rebuild"]["sparkfeed"]["median"] = json!(1e-3);
+    assert_eq!(
+        plot::write(&report, dir.path()).expect("plots").len(),
+        FILES.len()
+    );
+}
+
 /// The colours of a plot's lines (its `<polyline>`s other than the black axes and ticks):
 /// one per system drawn.
 fn line_colours(svg: &str) -> usize {

@@ -766,6 +766,45 @@ fn out_of_range_arguments_are_refused_with_a_message_never_a_panic() {
         assert!(err.contains("is not in "), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    // A bench world with more posts than its events could hold is refused before
+    // anything is written: it used to be loaded larger than asked and reported as asked.
+    let scratch = tempfile::tempdir().expect("temp dir");
+    for command in ["verify", "export", "disk", "projections", "all"] {
+        let (code, out, err) = sparkfeed(&[
+            "bench",
+            command,
+            "--events",
+            "1000",
+            "--posts",
+            "5000",
+            "--dir",
+            scratch.path().to_str().expect("utf-8"),
+        ]);
+        assert_ne!(code, 0, "{command}: {out}{err}");
+        assert!(
+            err.contains("a world of 5000 posts has at least") && err.contains("the 1000 asked"),
+            "{command}: {err}"
+        );
+        assert!(!err.contains("panicked"), "{command}: {err}");
+        assert_eq!(
+            std::fs::read_dir(scratch.path()).expect("lists").count(),
+            0,
+            "{command}: nothing written"
+        );
+    }
+    for (command, size) in [("scale", "--sizes"), ("all", "--sizes")] {
+        let (code, _, err) = sparkfeed(&[
+            "bench",
+            command,
+            size,
+            "10000,100",
+            "--dir",
+            scratch.path().to_str().expect("utf-8"),
+        ]);
+        assert_ne!(code, 0, "{command}: {err}");
+        assert!(err.contains("the 100 asked"), "{command}: {err}");
+        assert_eq!(std::fs::read_dir(scratch.path()).expect("lists").count(), 0);
+    }
     // A page-cache budget too small for sled to work in is refused before anything opens.
     let untouched = tempfile::tempdir().expect("temp dir");
     let data_dir = untouched.path().join("data");

@@ -75,10 +75,11 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
         config.seconds.is_finite() && config.seconds > 0.0,
         "--seconds must be positive"
     );
-    anyhow::ensure!(
-        config.events >= 1 && config.posts >= 1,
-        "--events and --posts must be at least 1"
-    );
+    // Every world is checked before PostgreSQL starts or anything is written.
+    crate::projections::world::sized(config.events, config.posts)?;
+    for &size in &config.sizes {
+        crate::projections::world::sized(size, posts_at(size))?;
+    }
     let duration = Duration::from_secs_f64(config.seconds);
     let runtime = crate::runtime()?;
     let peer = if config.vs_postgres {
@@ -168,13 +169,7 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
 
     let mut sizes = Vec::with_capacity(config.sizes.len());
     for (n, &size) in config.sizes.iter().enumerate() {
-        let mut world = World::build(
-            &config.dir,
-            size,
-            (size / 10).max(1),
-            pg,
-            &format!("size{n}"),
-        )?;
+        let mut world = World::build(&config.dir, size, posts_at(size), pg, &format!("size{n}"))?;
         let mut row = SizeRow::new(world.events(), world.posts());
         let events = world.events();
         for round in 0..config.runs {
@@ -218,6 +213,11 @@ pub fn all(config: &AllBench) -> anyhow::Result<AllReport> {
         plot::write(&report.to_json(), dir)?;
     }
     Ok(report)
+}
+
+/// The posts of the size axis's world of `events` events: a tenth of them.
+fn posts_at(events: u64) -> u64 {
+    (events / 10).max(1)
 }
 
 /// Measures `f` in a fresh temp dir inside `config.dir`.

@@ -6,6 +6,7 @@
 //! Text is laid out by plotters' own estimate and drawn by the SVG viewer: no font file
 //! is read.
 
+use std::ops::RangeInclusive;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -24,6 +25,12 @@ const SYSTEMS: [(&str, &str, RGBColor); 2] = [
     ("sparkfeed", "sparkfeed", RGBColor(0xd9, 0x5f, 0x02)),
     ("postgres", "PostgreSQL", RGBColor(0x1b, 0x6a, 0xc9)),
 ];
+
+/// The figures a plot draws: writers, log sizes, events/s and microseconds, all far
+/// inside it. Past it the axes' arithmetic overflows or underflows (a range of 1e308 * 1.5
+/// is infinite, and plotters' logarithmic axis then never finishes its ticks), so a report
+/// with a figure outside is refused, naming it.
+const PLOTTABLE: RangeInclusive<f64> = 1e-3..=1e12;
 
 /// One plot: what it shows and a line of (x, y) medians per system measured.
 struct Plot {
@@ -73,21 +80,21 @@ pub fn write(report: &Value, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
             title: "Durable single appends with the expected-version check",
             x: "writers (log scale)",
             y: "events/s",
-            lines: lines(writers, "writers", None),
+            lines: lines(writers, "writers", None)?,
         },
         Plot {
             file: FILES[1],
             title: "Feed page p99 by log size",
             x: "events in the log (log scale)",
             y: "p99 latency (µs)",
-            lines: lines(sizes, "events", Some("feed_p99")),
+            lines: lines(sizes, "events", Some("feed_p99"))?,
         },
         Plot {
             file: FILES[2],
             title: "Feed rebuild from the log by log size",
             x: "events in the log (log scale)",
             y: "events/s",
-            lines: lines(sizes, "events", Some("rebuild")),
+            lines: lines(sizes, "events", Some("rebuild"))?,
         },
     ];
     let mut written = Vec::with_capacity(plots.len());
@@ -100,28 +107,41 @@ pub fn write(report: &Value, dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 }
 
 /// A line per system with a median in `rows`: x from each row's `x` key, y from the
-/// median of its system's side (inside `within` when given). Rows with no positive
-/// finite figures are left out.
-fn lines(rows: &[Value], x: &str, within: Option<&str>) -> Vec<Line> {
-    SYSTEMS
-        .iter()
-        .filter_map(|&(key, name, colour)| {
-            let points: Vec<(f64, f64)> = rows
-                .iter()
-                .filter_map(|row| {
-                    let side = within.map_or(row, |w| &row[w]);
-                    let point = (row[x].as_f64()?, side[key]["median"].as_f64()?);
-                    let good = |v: f64| v.is_finite() && v > 0.0;
-                    (good(point.0) && good(point.1)).then_some(point)
-                })
-                .collect();
-            (!points.is_empty()).then_some(Line {
+/// median of its system's side (inside `within` when given). Rows without positive
+/// figures for a system (a peer not measured) are left out of its line; a positive figure
+/// outside [`PLOTTABLE`] is an error.
+fn lines(rows: &[Value], x: &str, within: Option<&str>) -> anyhow::Result<Vec<Line>> {
+    let mut lines = Vec::with_capacity(SYSTEMS.len());
+    for &(key, name, colour) in &SYSTEMS {
+        let mut points = Vec::with_capacity(rows.len());
+        for (n, row) in rows.iter().enumerate() {
+            let side = within.map_or(row, |w| &row[w]);
+            let (Some(px), Some(py)) = (row[x].as_f64(), side[key]["median"].as_f64()) else {
+                continue;
+            };
+            if px <= 0.0 || py <= 0.0 {
+                continue;
+            }
+            for (what, figure) in [(x, px), ("median", py)] {
+                anyhow::ensure!(
+                    PLOTTABLE.contains(&figure),
+                    "{name}'s {what} {figure:e} in row {n} cannot be plotted: \
+                     figures must lie from {:e} to {:e}",
+                    PLOTTABLE.start(),
+                    PLOTTABLE.end()
+                );
+            }
+            points.push((px, py));
+        }
+        if !points.is_empty() {
+            lines.push(Line {
                 name,
                 colour,
                 points,
-            })
-        })
-        .collect()
+            });
+        }
+    }
+    Ok(lines)
 }
 
 /// Draws `plot` into an SVG file at `path`.

@@ -140,18 +140,35 @@ pub(crate) fn log_dir(dir: &Path) -> std::path::PathBuf {
     dir.join("log")
 }
 
-/// A seed world of about `events` events and `posts` posts, loaded through the domain
-/// into a scratch log in a temp dir inside `dir`, with the runtime that loaded it.
+/// The seed world's [`Size`] for about `events` events and `posts` posts; refused when
+/// `events` cannot hold the world's catalog, cast and `posts` (such a world would be
+/// loaded larger than asked, and its figures reported under the smaller size).
+pub(crate) fn sized(events: u64, posts: u64) -> anyhow::Result<Size> {
+    anyhow::ensure!(posts >= 1, "--posts must be at least 1");
+    let size = size(events, posts);
+    let smallest = events_besides_activity(&size);
+    anyhow::ensure!(
+        events >= smallest,
+        "a world of {posts} posts has at least {smallest} events (its catalog, cast, \
+         contracts and posts), more than the {events} asked for: ask for fewer posts or \
+         more events"
+    );
+    Ok(size)
+}
+
+/// A seed world of about `events` events and `posts` posts ([`sized`]), loaded through
+/// the domain into a scratch log in a temp dir inside `dir`, with the runtime that loaded
+/// it.
 pub(crate) fn scratch(
     dir: &Path,
     events: u64,
     posts: u64,
 ) -> anyhow::Result<(tokio::runtime::Runtime, tempfile::TempDir, Loaded)> {
-    anyhow::ensure!(posts >= 1, "--posts must be at least 1");
+    let size = sized(events, posts)?;
     let runtime = crate::runtime()?;
     let scratch =
         tempfile::tempdir_in(dir).with_context(|| format!("temp dir in {}", dir.display()))?;
-    let loaded = load(&runtime, scratch.path(), size(events, posts))?;
+    let loaded = load(&runtime, scratch.path(), size)?;
     Ok((runtime, scratch, loaded))
 }
 
