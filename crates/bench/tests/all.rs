@@ -138,8 +138,10 @@ fn a_report_without_the_axes_is_refused() {
 
 #[test]
 fn a_figure_too_large_or_too_small_to_plot_is_refused_naming_it_not_drawn_forever() {
+    /// A change that puts one figure of a report out of range.
+    type Spoil = fn(&mut Value);
     // Each of these once made `bench plot` spin in the log axis's ticks, or is as far out.
-    let cases: [(&str, fn(&mut Value)); 4] = [
+    let cases: [(&str, Spoil); 4] = [
         ("1e308", |r| {
             r["writers"][0]["sparkfeed"]["median"] = json!(1e308)
         }),
