@@ -187,7 +187,7 @@ fn engaged(
         post: post.clone(),
         how,
         taken_back,
-        facts: PostFacts::clone(&facts),
+        facts,
     };
     // Taken out of the row in the same batch as they are folded (see [`Unfolded`]).
     let full = rows.change(keys::unfolded(member), |unfolded: &mut Option<Unfolded>| {

@@ -31,7 +31,9 @@ impl Unfolded {
 
 impl MemberSignals {
     /// Folds in each of `unfolded`'s engagements these signals do not hold yet, in order,
-    /// and counts them as folded.
+    /// and counts them as folded: what crediting each at once gives (the specification,
+    /// `each_at_once` in the tests), with the posts engaged with lately moved once per
+    /// fold rather than once per engagement.
     pub fn fold(&mut self, unfolded: &Unfolded) {
         let skip = self.folded.saturating_sub(unfolded.first);
         let waiting = usize::try_from(skip)
@@ -41,11 +43,12 @@ impl MemberSignals {
         for engagement in waiting {
             self.credit(engagement);
         }
+        self.remember_given(waiting.iter().filter(|e| !e.taken_back).map(|e| &e.post));
         self.folded = self.folded.max(unfolded.next());
     }
 
     /// Credits (or, taken back, takes back) one engagement to the post's author, interests
-    /// and products, and remembers a given one among the posts engaged with lately.
+    /// and products.
     fn credit(&mut self, engaged: &EngagedWith) {
         let sign = if engaged.taken_back { -1.0 } else { 1.0 };
         let weight = sign * engaged.how.weight();
@@ -57,11 +60,24 @@ impl MemberSignals {
         for product in &facts.products {
             credit(&mut self.products, product, weight, how, post);
         }
-        if !engaged.taken_back {
-            self.engaged.remove_key(post);
-            self.engaged.push(post.clone());
-            self.engaged.keep_last(MAX_ENGAGED);
+    }
+
+    /// Remembers `given`, posts engaged with in this order, among the last
+    /// [`MAX_ENGAGED`] engaged with: each moves to the end at its last engagement, as
+    /// moving it at every one would leave it (the list is the distinct posts by their
+    /// last engagement, and cutting the oldest once at the end cuts the same ones).
+    fn remember_given<'a>(&mut self, given: impl Iterator<Item = &'a PostId>) {
+        let given: Vec<&PostId> = given.collect();
+        for (at, &post) in given.iter().enumerate() {
+            let moved_again_later = given
+                .get(at + 1..)
+                .is_some_and(|later| later.contains(&post));
+            if !moved_again_later {
+                self.engaged.remove_key(post);
+                self.engaged.push(post.clone());
+            }
         }
+        self.engaged.keep_last(MAX_ENGAGED);
     }
 }
 
@@ -136,18 +152,20 @@ mod tests {
             post: PostId::parse(&format!("p{post:03}")).expect("a post id"),
             how,
             taken_back,
-            facts: PostFacts {
+            facts: std::sync::Arc::new(PostFacts {
                 author: UserId::parse(&format!("u{author:03}")).expect("a user id"),
                 interests: vec![InterestSlug::parse(&format!("i{interest}")).expect("a slug")],
                 products: vec![Asin::parse(&format!("B{product:09}")).expect("an ASIN")],
-            },
+            }),
         }
     }
 
+    /// Engagements with more posts than a member remembers (so the oldest are cut), and
+    /// runs among a few posts (so a fold moves one post more than once).
     fn engagements() -> impl Strategy<Value = Vec<EngagedWith>> {
         proptest::collection::vec(
             (
-                0u8..120,
+                prop_oneof![3 => any::<u8>(), 1 => 0u8..4],
                 0u8..90,
                 0u8..8,
                 0u8..90,
@@ -157,8 +175,19 @@ mod tests {
                 .prop_map(|(post, author, interest, product, how, back)| {
                     engagement(post, author, interest, product, how, back)
                 }),
-            0..(5 * FOLD_AT),
+            0..(16 * FOLD_AT),
         )
+    }
+
+    /// The specification of a fold: `engaged` credited at once, as every engagement was
+    /// before folds, and, given, moved to the end of the posts engaged with lately.
+    fn credit_at_once(signals: &mut MemberSignals, engaged: &EngagedWith) {
+        signals.credit(engaged);
+        if !engaged.taken_back {
+            signals.engaged.remove_key(&engaged.post);
+            signals.engaged.push(engaged.post.clone());
+            signals.engaged.keep_last(MAX_ENGAGED);
+        }
     }
 
     /// The signals without their fold count, which only says how they were stored.
@@ -178,7 +207,7 @@ mod tests {
             let mut each_at_once = MemberSignals::default();
             let (mut stored, mut unfolded) = (MemberSignals::default(), Unfolded::default());
             for engagement in engagements {
-                each_at_once.credit(&engagement);
+                credit_at_once(&mut each_at_once, &engagement);
                 unfolded.engagements.push(engagement);
                 let read_before = unfolded.clone();
                 if unfolded.engagements.len() >= FOLD_AT {

@@ -1,5 +1,7 @@
 //! The rows of the `foryou` projection.
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use sparkfeed_domain::events::{FeedMode, FeedTarget};
 use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
@@ -110,8 +112,10 @@ pub struct EngagedWith {
     pub how: Engagement,
     /// Taken back (an unsmile, an unsave), not given.
     pub taken_back: bool,
-    /// The post's author, interests and products then.
-    pub facts: PostFacts,
+    /// The post's author, interests and products then: shared with the memo of facts
+    /// the engagement was credited from, not copied (serde's `rc` writes and reads it as
+    /// the `PostFacts` it holds, so the stored row is the same bytes).
+    pub facts: Arc<PostFacts>,
 }
 
 /// What an engagement with a post credits: its author, interests and products.
