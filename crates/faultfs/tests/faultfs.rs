@@ -15,12 +15,16 @@ use sparkfeed_faultfs::{FaultFs, Options, skip_reason};
 const EIO: i32 = 5;
 
 /// A backing directory and a mount point in a temporary directory, mounted.
+///
+/// Fields drop in declaration order: the mount (`fs`) goes before the directory under it
+/// (`_dir`), which can only be removed once nothing is mounted there (dropped first, it
+/// was left behind in the temp dir by every test).
 struct Fixture {
-    _dir: tempfile::TempDir,
     backing: PathBuf,
     mnt: PathBuf,
     fs: Option<FaultFs>,
     options: Options,
+    _dir: tempfile::TempDir,
 }
 
 /// The calling test's fixture, or `None` (after a SKIPPED line) where FUSE cannot run.
@@ -39,11 +43,11 @@ fn mounted(options: Options) -> Option<Fixture> {
     fs::create_dir(&mnt).unwrap();
     let fs = FaultFs::mount(&backing, &mnt, options).unwrap();
     Some(Fixture {
-        _dir: dir,
         backing,
         mnt,
         fs: Some(fs),
         options,
+        _dir: dir,
     })
 }
 
