@@ -32,7 +32,7 @@ impl Unfolded {
 impl MemberSignals {
     /// Folds in each of `unfolded`'s engagements these signals do not hold yet, in order,
     /// and counts them as folded: what crediting each at once gives (the specification,
-    /// `each_at_once` in the tests), with the posts engaged with lately moved once per
+    /// `credit_at_once` in the tests), with the posts engaged with lately moved once per
     /// fold rather than once per engagement.
     pub fn fold(&mut self, unfolded: &Unfolded) {
         let skip = self.folded.saturating_sub(unfolded.first);
