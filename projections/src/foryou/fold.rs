@@ -63,19 +63,13 @@ impl MemberSignals {
     }
 
     /// Remembers `given`, posts engaged with in this order, among the last
-    /// [`MAX_ENGAGED`] engaged with: each moves to the end at its last engagement, as
-    /// moving it at every one would leave it (the list is the distinct posts by their
-    /// last engagement, and cutting the oldest once at the end cuts the same ones).
+    /// [`MAX_ENGAGED`] engaged with: each moves to the end as it comes, and the oldest are
+    /// cut once at the end, which cuts the same ones as cutting after every move (the list
+    /// is the distinct posts by their last engagement).
     fn remember_given<'a>(&mut self, given: impl Iterator<Item = &'a PostId>) {
-        let given: Vec<&PostId> = given.collect();
-        for (at, &post) in given.iter().enumerate() {
-            let moved_again_later = given
-                .get(at + 1..)
-                .is_some_and(|later| later.contains(&post));
-            if !moved_again_later {
-                self.engaged.remove_key(post);
-                self.engaged.push(post.clone());
-            }
+        for post in given {
+            self.engaged.remove_key(post);
+            self.engaged.push(post.clone());
         }
         self.engaged.keep_last(MAX_ENGAGED);
     }
