@@ -43,8 +43,9 @@ pub const BUCKET_ENTRIES: usize = 64;
 /// A bucket's entries: positions and values, newest first.
 type Entries<T> = Vec<(u64, T)>;
 
-/// About what an entry costs in memory, for the rebuild's row buffer.
-const ENTRY_BYTES: usize = 48;
+/// About what an entry costs in memory, for the rebuild's row buffer: its position, its
+/// id's handle and text, and its share of the bucket's spare capacity.
+const ENTRY_BYTES: usize = 96;
 
 fn bytes_of<T>(bucket: &Option<Entries<T>>) -> usize {
     bucket.as_ref().map_or(0, |b| b.len() * ENTRY_BYTES)

@@ -18,8 +18,8 @@
 //!
 //! The runner is in `runner` (live and catch-up) and `runner::replay` (rebuilds); the
 //! `catalog` names each projection's served generation; [`store`] holds the generations
-//! and the batch of rows being written; [`cache`] and [`decoded`] serve reads; [`list`]
-//! pages lists.
+//! and the batch of rows being written, and [`heap`] counts what its rows held decoded
+//! take; [`cache`] and [`decoded`] serve reads; [`list`] pages lists.
 //!
 //! Invariant: projections only read the log; nothing here writes to it.
 
@@ -33,6 +33,7 @@ pub mod creators;
 pub mod decoded;
 pub mod feeds;
 pub mod foryou;
+pub mod heap;
 pub mod list;
 pub mod moderation;
 pub mod read;

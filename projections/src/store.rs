@@ -30,6 +30,7 @@ use sparkfeed_events::{Position, codec};
 
 use crate::ProjectionError;
 use crate::cache::{RowCache, Source, View};
+use crate::heap::{HeapSize, held};
 use crate::warm::Warm;
 
 /// The key of a projection's checkpoint: the position of the next event it will apply.
@@ -390,7 +391,7 @@ enum Pending {
     /// The encoded row, or `None` for a removed one.
     Encoded(Option<Vec<u8>>),
     /// A decoded `Option<T>` (`None`: removed), encoded when the rows are written out,
-    /// and the bytes it was counted as when first decoded.
+    /// and the bytes it is counted at: what it held after its last change.
     Decoded(Box<dyn DecodedRow>, usize),
 }
 
@@ -433,10 +434,9 @@ impl Pending {
     }
 }
 
-/// What a row decoded from `encoded` bytes at `key` is counted at: twice over for the
-/// decoded form.
-fn decoded_size(key: &[u8], encoded: usize) -> usize {
-    key.len() + 2 * encoded + PENDING_ROW_OVERHEAD
+/// What a row at `key` holding `held` bytes decoded is counted at.
+fn decoded_size(key: &[u8], held: usize) -> usize {
+    key.len() + held + PENDING_ROW_OVERHEAD
 }
 
 /// What the pending row at `key` is counted as in [`Rows::buffered_bytes`].
@@ -553,9 +553,9 @@ impl<'a> Rows<'a> {
     /// a row the next events change in place (a new post's stats).
     pub fn put_in_place<T>(&mut self, key: Vec<u8>, value: T)
     where
-        T: Serialize + DeserializeOwned + Send + 'static,
+        T: Serialize + DeserializeOwned + HeapSize + Send + 'static,
     {
-        let size = key.len() + PENDING_ROW_OVERHEAD + 2 * std::mem::size_of::<T>();
+        let size = decoded_size(&key, held(&value));
         self.account(&key, size);
         self.pending
             .insert(key, Pending::Decoded(Box::new(Some(value)), size));
@@ -570,53 +570,19 @@ impl<'a> Rows<'a> {
     /// answers what `change` answered. The row is decoded at its first change in this
     /// batch and encoded once when the rows are written out, however often it changes
     /// in between: a row must be read and written through this alone to get that.
+    ///
+    /// Invariant: the row is counted in [`Rows::buffered_bytes`] at what it holds after
+    /// this change ([`HeapSize`]), not at what it held when first decoded: rows held
+    /// across a replay grow (a member's signals, from nothing to hundreds of ids).
     pub fn change<T, A>(
         &mut self,
         key: Vec<u8>,
         change: impl FnOnce(&mut Option<T>) -> A,
     ) -> Result<A, ProjectionError>
     where
-        T: Serialize + DeserializeOwned + Send + 'static,
+        T: Serialize + DeserializeOwned + HeapSize + Send + 'static,
     {
-        if let Some(Pending::Decoded(row, _)) = self.pending.get_mut(&key)
-            && let Some(value) = row.as_any_mut().downcast_mut::<Option<T>>()
-        {
-            return Ok(change(value));
-        }
-        if !self.pending.contains_key(&key)
-            && let Some((row, size)) = self.warm.as_mut().and_then(|warm| warm.take(&key))
-            // Kept as another type: read from the tree below, which holds the same row.
-            && let Ok(mut value) = row.into_any().downcast::<Option<T>>()
-        {
-            let answer = change(&mut value);
-            self.account(&key, size);
-            self.pending.insert(key, Pending::Decoded(value, size));
-            return Ok(answer);
-        }
-        // Decoded from the bytes it has now, whose length it is counted at.
-        let (mut value, encoded): (Option<T>, usize) = match self.pending.get(&key) {
-            Some(Pending::Encoded(Some(v))) => (Some(decode(v)?), v.len()),
-            Some(Pending::Encoded(None)) => (None, 0),
-            // Another type's decoded row: read through its bytes (rare).
-            Some(Pending::Decoded(row, _)) => match row.encode()? {
-                Some(v) => (Some(decode(&v)?), v.len()),
-                None => (None, 0),
-            },
-            None => match self.in_flight.as_ref().and_then(|f| f.find(&key)) {
-                Some(Some(v)) => (Some(decode(v)?), v.len()),
-                Some(None) => (None, 0),
-                None => match self.tree.get(&key)? {
-                    Some(v) => (Some(decode(&v)?), v.len()),
-                    None => (None, 0),
-                },
-            },
-        };
-        let answer = change(&mut value);
-        let size = decoded_size(&key, encoded);
-        self.account(&key, size);
-        self.pending
-            .insert(key, Pending::Decoded(Box::new(value), size));
-        Ok(answer)
+        self.change_counted(key, change, |row: &Option<T>| row.as_ref().map_or(0, held))
     }
 
     /// [`Rows::change`], for a row that [`Rows::last_in`] must find: a bucket of a list
@@ -636,18 +602,44 @@ impl<'a> Rows<'a> {
         if !self.ordered.contains(&key) {
             self.ordered.insert(key.clone());
         }
-        let mut held = 0;
-        let answer = self.change(key.clone(), |row: &mut Option<T>| {
-            let answer = change(row);
-            held = bytes(row);
-            answer
-        })?;
-        // Counted at what it holds now (a bucket grows from one entry to many).
-        let size = key.len() + 2 * held + PENDING_ROW_OVERHEAD;
-        if let Some(Pending::Decoded(_, counted)) = self.pending.get_mut(&key) {
+        self.change_counted(key, change, bytes)
+    }
+
+    /// [`Rows::change`], the row counted at what `bytes` answers it holds once changed.
+    fn change_counted<T, A>(
+        &mut self,
+        key: Vec<u8>,
+        change: impl FnOnce(&mut Option<T>) -> A,
+        bytes: impl FnOnce(&Option<T>) -> usize,
+    ) -> Result<A, ProjectionError>
+    where
+        T: Serialize + DeserializeOwned + Send + 'static,
+    {
+        if let Some(Pending::Decoded(row, counted)) = self.pending.get_mut(&key)
+            && let Some(value) = row.as_any_mut().downcast_mut::<Option<T>>()
+        {
+            let answer = change(value);
+            let size = decoded_size(&key, bytes(value));
             self.bytes = self.bytes.saturating_sub(*counted) + size;
             *counted = size;
+            return Ok(answer);
         }
+        let taken_warm = if self.pending.contains_key(&key) {
+            None
+        } else {
+            self.warm.as_mut().and_then(|warm| warm.take(&key))
+        };
+        let mut value: Box<Option<T>> =
+            match taken_warm.map(|(row, _)| row.into_any().downcast::<Option<T>>()) {
+                Some(Ok(value)) => value,
+                // Not kept, or kept as another type: read from where it is now (this batch's
+                // writes, rows in flight, the tree), which holds the same row.
+                Some(Err(_)) | None => Box::new(self.get(&key)?),
+            };
+        let answer = change(&mut value);
+        let size = decoded_size(&key, bytes(&value));
+        self.account(&key, size);
+        self.pending.insert(key, Pending::Decoded(value, size));
         Ok(answer)
     }
 
@@ -895,10 +887,9 @@ impl<'a> Rows<'a> {
                     }
                     value
                 }
-                Pending::Decoded(row, _) => {
+                Pending::Decoded(row, size) => {
                     let value = row.encode()?;
                     if warm.is_some() {
-                        let size = decoded_size(&key, value.as_ref().map_or(0, Vec::len));
                         kept.push((key.clone(), row, size));
                     }
                     value
@@ -1044,6 +1035,51 @@ pub(crate) mod tests {
         assert_eq!(read(b"gone"), None);
         assert_eq!(read(b"put-then-deleted"), None);
         assert_eq!(checkpoint(&store.tree()).expect("reads"), Position(5));
+    }
+
+    #[test]
+    fn a_row_changed_in_place_is_counted_at_what_it_holds_now_not_when_first_decoded() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = generation(dir.path(), 1);
+        let view = View::of(Arc::clone(&store));
+        let mut rows = Rows::unserved(&view);
+        let grow = |by: u64| {
+            move |row: &mut Option<Vec<u64>>| row.get_or_insert_with(Vec::new).extend(0..by)
+        };
+        let key = b"signals".to_vec();
+        rows.change(key.clone(), grow(1)).expect("changes");
+        let first = rows.buffered_bytes();
+        for _ in 0..100 {
+            rows.change(key.clone(), grow(100)).expect("changes");
+        }
+        let grown = rows.buffered_bytes();
+        assert!(
+            grown >= first + 100 * 100 * 8,
+            "10,001 u64s counted at {grown} bytes (first {first})"
+        );
+        rows.change(key.clone(), |row: &mut Option<Vec<u64>>| {
+            *row = Some(Vec::new());
+        })
+        .expect("changes");
+        assert!(rows.buffered_bytes() <= first, "shrunk: counted down");
+
+        // A row put to be changed in place is counted the same way from the start.
+        rows.put_in_place(b"stats".to_vec(), vec![7u64; 1000]);
+        assert!(rows.buffered_bytes() >= first + 1000 * 8);
+
+        // Grown past half the buffer, rows changed in place go out when it is full.
+        rows.change(key.clone(), grow(5_000)).expect("changes");
+        rows.make_room_unserved(64 << 10).expect("makes room");
+        rows.finish_writes().expect("written");
+        assert!(
+            store.tree().contains_key(&key).expect("reads"),
+            "written out"
+        );
+        assert_eq!(rows.buffered_bytes(), 0);
+        assert_eq!(
+            rows.get::<Vec<u64>>(&key).expect("reads").map(|v| v.len()),
+            Some(5_000)
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@ use sparkfeed_events::RecordedEvent;
 
 use super::rows::{DayCounters, KindDay, PostFacts, Sales};
 use super::{ANALYTICS, Analytics, day_of, keys};
+use crate::heap::HeapSize;
 use crate::store::Rows;
 use crate::{Applied, Projection, ProjectionError};
 
@@ -211,7 +212,7 @@ impl PostsSeen {
 }
 
 /// Reads the row at `key` (its default when absent), changes it and writes it back.
-fn change<T: Serialize + DeserializeOwned + Default + Send + 'static>(
+fn change<T: Serialize + DeserializeOwned + HeapSize + Default + Send + 'static>(
     rows: &mut Rows<'_>,
     key: Vec<u8>,
     f: impl FnOnce(&mut T),

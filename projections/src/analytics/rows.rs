@@ -70,3 +70,5 @@ pub struct KindDay {
     /// Orders through posts of the kind that day.
     pub sales: Sales,
 }
+
+crate::heap::heap_free!(DayCounters, Sales, KindDay);

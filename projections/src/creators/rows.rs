@@ -4,6 +4,8 @@ use serde::{Deserialize, Serialize};
 use sparkfeed_domain::{Asin, UserId};
 use sparkfeed_events::Position;
 
+use crate::heap::HeapSize;
+
 /// How many members follow an account, and how many it follows: `counts|user`.
 #[derive(Clone, Copy, Default, PartialEq, Eq, Debug, Serialize, Deserialize)]
 pub struct FollowCounts {
@@ -65,4 +67,12 @@ pub struct PostTags {
     pub tagged: Vec<(Asin, Position)>,
     /// Removed by its author or a moderator: it tags nothing on the storefront any more.
     pub removed: bool,
+}
+
+crate::heap::heap_free!(FollowCounts);
+
+impl HeapSize for ShelfRow {
+    fn heap_size(&self) -> usize {
+        self.asin.heap_size()
+    }
 }

@@ -5,6 +5,8 @@ use sparkfeed_domain::events::{AccountKind, Disclosure, Media, Tag};
 use sparkfeed_domain::{Asin, CommentId, InterestSlug, Money, PostId, Role, Sealed, UserId};
 use sparkfeed_events::Position;
 
+use crate::heap::HeapSize;
+
 /// What a post's engagement adds up to; kept apart from the post (in its [`StatsRow`]) so
 /// that a smile rewrites a few bytes, not the whole card.
 #[derive(Clone, Copy, PartialEq, Eq, Debug, Default, Serialize, Deserialize)]
@@ -227,4 +229,25 @@ pub struct CommentRow {
     pub text: Sealed,
     /// Where it was posted.
     pub position: Position,
+}
+
+impl HeapSize for StatsRow {
+    fn heap_size(&self) -> usize {
+        self.smiles.heap_size() + self.saves.heap_size()
+    }
+}
+
+impl HeapSize for Engaged {
+    fn heap_size(&self) -> usize {
+        match self {
+            Engaged::Listed(members) => members.heap_size(),
+            Engaged::Spilled => 0,
+        }
+    }
+}
+
+impl HeapSize for Engagement {
+    fn heap_size(&self) -> usize {
+        self.member.heap_size()
+    }
 }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sparkfeed_domain::{PostId, UserId};
 
 use super::rows::Affinity;
+use crate::heap::HeapSize;
 
 /// An entry of a [`KeyedList`]: what it is found by.
 pub trait Keyed {
@@ -66,6 +67,12 @@ const PRINTS: foldhash::fast::FixedState = foldhash::fast::FixedState::with_seed
 
 fn print<K: Hash>(key: &K) -> u64 {
     PRINTS.hash_one(key)
+}
+
+impl<T: HeapSize> HeapSize for KeyedList<T> {
+    fn heap_size(&self) -> usize {
+        self.entries.heap_size() + self.prints.heap_size()
+    }
 }
 
 impl<T> Default for KeyedList<T> {

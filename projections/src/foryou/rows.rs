@@ -7,6 +7,7 @@ use sparkfeed_domain::events::{FeedMode, FeedTarget};
 use sparkfeed_domain::{Asin, InterestSlug, PostId, UserId};
 
 use super::keyed::KeyedList;
+use crate::heap::HeapSize;
 
 /// The most authors, interests and products a member's affinities keep each (the
 /// weakest go first).
@@ -127,4 +128,41 @@ pub struct PostFacts {
     pub interests: Vec<InterestSlug>,
     /// The products it tags now.
     pub products: Vec<Asin>,
+}
+
+crate::heap::heap_free!(Engagement);
+
+impl<K: HeapSize> HeapSize for Affinity<K> {
+    fn heap_size(&self) -> usize {
+        self.key.heap_size() + self.post.heap_size()
+    }
+}
+
+impl HeapSize for MemberSignals {
+    fn heap_size(&self) -> usize {
+        self.follows.heap_size()
+            + self.authors.heap_size()
+            + self.interests.heap_size()
+            + self.products.heap_size()
+            + self.engaged.heap_size()
+            + self.hidden.heap_size()
+    }
+}
+
+impl HeapSize for Unfolded {
+    fn heap_size(&self) -> usize {
+        self.engagements.heap_size()
+    }
+}
+
+impl HeapSize for EngagedWith {
+    fn heap_size(&self) -> usize {
+        self.post.heap_size() + self.facts.heap_size()
+    }
+}
+
+impl HeapSize for PostFacts {
+    fn heap_size(&self) -> usize {
+        self.author.heap_size() + self.interests.heap_size() + self.products.heap_size()
+    }
 }
