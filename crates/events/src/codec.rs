@@ -84,10 +84,7 @@ pub fn encode_record(record: &EventRecord) -> Result<Vec<u8>, CodecError> {
     options()
         .serialize_into(&mut bytes, &body)
         .map_err(|e| match *e {
-            bincode::ErrorKind::SizeLimit => CodecError::TooLarge {
-                len: usize::MAX,
-                max: MAX_RECORD_BYTES,
-            },
+            bincode::ErrorKind::SizeLimit => too_large(&body, 1),
             _ => CodecError::Malformed(e.to_string()),
         })?;
     if bytes.len() > MAX_RECORD_BYTES {
@@ -172,12 +169,25 @@ pub fn open(stored: &[u8]) -> Result<RecordedEvent, CodecError> {
 /// Encodes an event payload with the log's bincode options.
 pub fn encode_payload<T: Serialize>(payload: &T) -> Result<Vec<u8>, CodecError> {
     options().serialize(payload).map_err(|e| match *e {
-        bincode::ErrorKind::SizeLimit => CodecError::TooLarge {
-            len: usize::MAX,
-            max: MAX_RECORD_BYTES,
-        },
+        bincode::ErrorKind::SizeLimit => too_large(payload, 0),
         _ => CodecError::Malformed(e.to_string()),
     })
+}
+
+/// The refusal of `value`, over the limit once encoded after `before` bytes: its encoded
+/// size, measured again without the limit (an encoding stopped at the limit does not say
+/// how far over it the value is, and the message goes back to whoever sent it).
+fn too_large<T: Serialize + ?Sized>(value: &T, before: usize) -> CodecError {
+    let len = options()
+        .with_no_limit()
+        .serialized_size(value)
+        .ok()
+        .and_then(|len| usize::try_from(len).ok())
+        .map_or(usize::MAX, |len| len.saturating_add(before));
+    CodecError::TooLarge {
+        len,
+        max: MAX_RECORD_BYTES,
+    }
 }
 
 /// Decodes an event payload written by [`encode_payload`] for the same type and version
@@ -244,8 +254,24 @@ mod tests {
     }
 
     #[test]
-    fn oversized_records_are_refused() {
+    fn oversized_records_are_refused_saying_how_large_they_are() {
         let err = seal(&record(vec![0; MAX_RECORD_BYTES], None), &Hash::GENESIS).unwrap_err();
         assert_eq!(err.code(), "RECORD_TOO_LARGE");
+        let CodecError::TooLarge { len, max } = err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(max, MAX_RECORD_BYTES);
+        // The payload, its 8-byte length, and the format byte and the envelope.
+        assert!(len > MAX_RECORD_BYTES + 8 && len < MAX_RECORD_BYTES + 200, "{len}");
+
+        let err = encode_payload(&vec![7u8; 100_000]).unwrap_err();
+        assert!(
+            matches!(err, CodecError::TooLarge { len: 100_008, max } if max == MAX_RECORD_BYTES),
+            "{err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!("record is 100008 bytes, more than the maximum of {MAX_RECORD_BYTES}")
+        );
     }
 }
