@@ -166,7 +166,7 @@ enum Command {
     },
     /// Replay projections from zero into fresh stores and swap them in.
     Rebuild {
-        /// A projection (feeds, audit, analytics, moderation) or `all`.
+        /// A projection (feeds, foryou, creators, analytics, audit, moderation) or `all`.
         name: String,
         /// An admin's token: when a running server holds the directory, the rebuild goes
         /// through it (with no downtime) instead of failing with `LOG_LOCKED`.
