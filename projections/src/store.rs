@@ -300,6 +300,8 @@ pub struct Rows<'a> {
     in_flight: Option<InFlight>,
     /// A live projection's rows kept decoded since its last batches ([`Rows::live`]).
     warm: Option<Warm>,
+    /// How many times a replay has made room in its buffer ([`Rows::make_room_unserved`]).
+    rooms_made: u32,
 }
 
 /// Rows written whole, on their way to an unserved tree on a thread of their own
@@ -390,9 +392,10 @@ type EncodedRow = (Vec<u8>, Option<Vec<u8>>);
 enum Pending {
     /// The encoded row, or `None` for a removed one.
     Encoded(Option<Vec<u8>>),
-    /// A decoded `Option<T>` (`None`: removed), encoded when the rows are written out,
-    /// and the bytes it is counted at: what it held after its last change.
-    Decoded(Box<dyn DecodedRow>, usize),
+    /// A decoded `Option<T>` (`None`: removed), encoded when the rows are written out;
+    /// the bytes it is counted at (what it held after its last change); and how many
+    /// times a replay had made room when it last changed ([`Rows::make_room_unserved`]).
+    Decoded(Box<dyn DecodedRow>, usize, u32),
 }
 
 /// A decoded pending row, whatever its type.
@@ -429,7 +432,7 @@ impl Pending {
     fn encoded(self) -> Result<Option<Vec<u8>>, ProjectionError> {
         match self {
             Pending::Encoded(bytes) => Ok(bytes),
-            Pending::Decoded(row, _) => row.encode(),
+            Pending::Decoded(row, ..) => row.encode(),
         }
     }
 }
@@ -443,7 +446,7 @@ fn decoded_size(key: &[u8], held: usize) -> usize {
 fn counted(key: &[u8], row: &Pending) -> usize {
     match row {
         Pending::Encoded(v) => key.len() + v.as_ref().map_or(0, Vec::len) + PENDING_ROW_OVERHEAD,
-        Pending::Decoded(_, counted) => *counted,
+        Pending::Decoded(_, counted, _) => *counted,
     }
 }
 
@@ -474,6 +477,7 @@ impl<'a> Rows<'a> {
             whole: None,
             in_flight: None,
             warm: None,
+            rooms_made: 0,
         }
     }
 
@@ -523,7 +527,7 @@ impl<'a> Rows<'a> {
             Some(Pending::Encoded(Some(v))) => decode(v).map(Some),
             Some(Pending::Encoded(None)) => Ok(None),
             // Rare: a row changed in place is read as a value of its own.
-            Some(Pending::Decoded(row, _)) => row.encode()?.map(|v| decode(&v)).transpose(),
+            Some(Pending::Decoded(row, ..)) => row.encode()?.map(|v| decode(&v)).transpose(),
             None => match self.in_flight.as_ref().and_then(|f| f.find(key)) {
                 Some(written) => written.as_deref().map(decode).transpose(),
                 None => self.tree.get(key)?.map(|v| decode(&v)).transpose(),
@@ -535,7 +539,7 @@ impl<'a> Rows<'a> {
     pub fn contains(&self, key: &[u8]) -> Result<bool, ProjectionError> {
         match self.pending.get(key) {
             Some(Pending::Encoded(v)) => Ok(v.is_some()),
-            Some(Pending::Decoded(row, _)) => Ok(row.present()),
+            Some(Pending::Decoded(row, ..)) => Ok(row.present()),
             None => match self.in_flight.as_ref().and_then(|f| f.find(key)) {
                 Some(written) => Ok(written.is_some()),
                 None => Ok(self.tree.contains_key(key)?),
@@ -557,8 +561,10 @@ impl<'a> Rows<'a> {
     {
         let size = decoded_size(&key, held(&value));
         self.account(&key, size);
-        self.pending
-            .insert(key, Pending::Decoded(Box::new(Some(value)), size));
+        self.pending.insert(
+            key,
+            Pending::Decoded(Box::new(Some(value)), size, self.rooms_made),
+        );
     }
 
     /// Removes the row at `key`.
@@ -615,13 +621,14 @@ impl<'a> Rows<'a> {
     where
         T: Serialize + DeserializeOwned + Send + 'static,
     {
-        if let Some(Pending::Decoded(row, counted)) = self.pending.get_mut(&key)
+        if let Some(Pending::Decoded(row, counted, changed)) = self.pending.get_mut(&key)
             && let Some(value) = row.as_any_mut().downcast_mut::<Option<T>>()
         {
             let answer = change(value);
             let size = decoded_size(&key, bytes(value));
             self.bytes = self.bytes.saturating_sub(*counted) + size;
             *counted = size;
+            *changed = self.rooms_made;
             return Ok(answer);
         }
         let taken_warm = if self.pending.contains_key(&key) {
@@ -639,7 +646,8 @@ impl<'a> Rows<'a> {
         let answer = change(&mut value);
         let size = decoded_size(&key, bytes(&value));
         self.account(&key, size);
-        self.pending.insert(key, Pending::Decoded(value, size));
+        self.pending
+            .insert(key, Pending::Decoded(value, size, self.rooms_made));
         Ok(answer)
     }
 
@@ -652,7 +660,7 @@ impl<'a> Rows<'a> {
     ) -> Result<Option<Vec<u8>>, ProjectionError> {
         let present = |pending: &Pending| match pending {
             Pending::Encoded(v) => v.is_some(),
-            Pending::Decoded(row, _) => row.present(),
+            Pending::Decoded(row, ..) => row.present(),
         };
         let mut last = self
             .ordered
@@ -734,8 +742,10 @@ impl<'a> Rows<'a> {
     /// Makes room in a replay's full buffer, for a tree nobody reads yet: writes out the
     /// rows written whole (`put`, `delete`: a card, a comment, mostly written once) and
     /// keeps the rows changed in place ([`Rows::change`]: a post's stats, a member's
-    /// signals, a list's head), which the next events change again, unless they alone
-    /// hold more than half of `limit`: then everything is written.
+    /// signals, a list's head), which the next events change again, while they hold at
+    /// most half of `limit`. Past that, the rows changed in place that did not change since
+    /// room was last made go out too (a post's stats once its engagement has moved on to
+    /// newer posts), and if that is not enough, every row.
     ///
     /// A row written out and changed again is read back from sled and written again: with
     /// every row written at each write-out, a post's stats were written once per write-out
@@ -746,6 +756,8 @@ impl<'a> Rows<'a> {
     /// [`Rows::write_unserved`] and otherwise thrown away (a rebuild starts over).
     pub(crate) fn make_room_unserved(&mut self, limit: usize) -> Result<(), ProjectionError> {
         self.finish_writes()?;
+        let last_room = self.rooms_made;
+        self.rooms_made = self.rooms_made.wrapping_add(1);
         let whole: Vec<(Vec<u8>, Pending)> = self
             .pending
             .extract_if(|_, row| matches!(row, Pending::Encoded(_)))
@@ -754,6 +766,18 @@ impl<'a> Rows<'a> {
         for (key, row) in whole {
             self.bytes = self.bytes.saturating_sub(counted(&key, &row));
             rows.push((key, row.encoded()?));
+        }
+        if self.bytes > limit / 2 {
+            let cold: Vec<(Vec<u8>, Pending)> = self
+                .pending
+                .extract_if(
+                    |_, row| matches!(row, Pending::Decoded(.., changed) if *changed != last_room),
+                )
+                .collect();
+            for (key, row) in cold {
+                self.bytes = self.bytes.saturating_sub(counted(&key, &row));
+                rows.push((key, row.encoded()?));
+            }
         }
         self.ordered.retain(|k| self.pending.contains_key(k));
         self.take_whole();
@@ -887,7 +911,7 @@ impl<'a> Rows<'a> {
                     }
                     value
                 }
-                Pending::Decoded(row, size) => {
+                Pending::Decoded(row, size, _) => {
                     let value = row.encode()?;
                     if warm.is_some() {
                         kept.push((key.clone(), row, size));
@@ -1112,6 +1136,47 @@ pub(crate) mod tests {
             decode(&store.tree().get(b"stats").expect("reads").expect("row")).expect("decodes");
         assert_eq!(stats, 3);
         assert_eq!(checkpoint(&store.tree()).expect("reads"), Position(9));
+    }
+
+    #[test]
+    fn past_half_the_buffer_the_rows_changed_in_place_that_went_cold_go_out_first() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let store = generation(dir.path(), 1);
+        let view = View::of(Arc::clone(&store));
+        let mut rows = Rows::unserved(&view);
+        let fill = |row: &mut Option<Vec<u64>>| *row = Some(vec![1; 1000]);
+        let in_tree = |key: &[u8]| store.tree().contains_key(key).expect("reads");
+        rows.change(b"cold".to_vec(), fill).expect("changes");
+        rows.change(b"hot".to_vec(), fill).expect("changes");
+        rows.make_room_unserved(64 << 10).expect("makes room");
+        assert!(
+            !in_tree(b"cold") && !in_tree(b"hot"),
+            "within half: both kept"
+        );
+
+        // Only `hot` changes before room is made again, past half the buffer.
+        rows.change(b"hot".to_vec(), |row: &mut Option<Vec<u64>>| {
+            row.get_or_insert_with(Vec::new).push(2);
+        })
+        .expect("changes");
+        rows.make_room_unserved(40 << 10).expect("makes room");
+        rows.finish_writes().expect("written");
+        assert!(
+            in_tree(b"cold"),
+            "not changed since room was last made: out"
+        );
+        assert!(!in_tree(b"hot"), "changed since: kept, now within half");
+        assert_eq!(
+            rows.get::<Vec<u64>>(b"hot")
+                .expect("reads")
+                .map(|v| v.len()),
+            Some(1001)
+        );
+
+        // Still past half with the cold ones gone: every row goes out.
+        rows.make_room_unserved(4 << 10).expect("makes room");
+        assert!(in_tree(b"hot"));
+        assert_eq!(rows.buffered_bytes(), 0);
     }
 
     #[test]

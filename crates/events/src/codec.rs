@@ -262,7 +262,10 @@ mod tests {
         };
         assert_eq!(max, MAX_RECORD_BYTES);
         // The payload, its 8-byte length, and the format byte and the envelope.
-        assert!(len > MAX_RECORD_BYTES + 8 && len < MAX_RECORD_BYTES + 200, "{len}");
+        assert!(
+            len > MAX_RECORD_BYTES + 8 && len < MAX_RECORD_BYTES + 200,
+            "{len}"
+        );
 
         let err = encode_payload(&vec![7u8; 100_000]).unwrap_err();
         assert!(
