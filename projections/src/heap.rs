@@ -4,10 +4,9 @@
 //! across many events, in a buffer bounded by what those rows are counted at. A row
 //! counted once, when first decoded, is under-counted from then on if it grows: a
 //! member's signals start empty and come to hundreds of ids, a post's stats list up to
-//! 32 members, a member's unfolded engagements up to 16 posts' facts.
+//! 32 members, a member's unfolded engagements up to 16 posts.
 
 use std::mem::size_of;
-use std::sync::Arc;
 
 use sparkfeed_domain::events::{FeedMode, FeedTarget};
 use sparkfeed_domain::{Asin, CommentId, InterestSlug, PostId, UserId};
@@ -47,14 +46,6 @@ impl<T: HeapSize> HeapSize for Vec<T> {
 impl<T: HeapSize> HeapSize for Option<T> {
     fn heap_size(&self) -> usize {
         self.as_ref().map_or(0, T::heap_size)
-    }
-}
-
-impl<T: HeapSize> HeapSize for Arc<T> {
-    /// Counted whole by each holder: a row held decoded keeps it alive however many
-    /// others share it.
-    fn heap_size(&self) -> usize {
-        heap_block(2 * size_of::<usize>() + size_of::<T>()) + T::heap_size(self)
     }
 }
 
