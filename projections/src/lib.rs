@@ -125,7 +125,12 @@ pub const DEFAULT_CACHE_BYTES: u64 = 192 * 1024 * 1024;
 /// How many bytes of rows a replay holds in memory before it writes them out: the rows
 /// of many batches coalesce (a post's counts are written once, not once per batch that
 /// touched them) and go to the fresh tree in key order. Bounds a rebuild's extra memory.
-pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 64 << 20;
+///
+/// 128 MiB holds the rows feeds and foryou change in place at 10^6 events (about 47 and
+/// 64 MB, counted as [`heap::HeapSize`] says they hold). At 64 MiB, once they were counted
+/// at what they hold, those rebuilds took 13-22% more CPU (BENCHMARKS.md, thirteenth
+/// session); before, they were counted at a few MB and 64 MiB held about twice that.
+pub const DEFAULT_REPLAY_BUFFER_BYTES: usize = 128 << 20;
 
 /// From how many events in the log a projection that has applied none catches up by a
 /// rebuild ([`Projections::catch_up`]) rather than batch by batch. Batch by batch, every

@@ -575,9 +575,9 @@ struct ProjectionsArgs {
     /// --cache-mb`).
     #[arg(long, default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     cache_mb: u64,
-    /// The rebuild's in-memory row buffer, in MiB; several (`0,64`) are compared side
+    /// The rebuild's in-memory row buffer, in MiB; several (`0,128`) are compared side
     /// by side, each projection's variants in turn first (0 writes after every event).
-    #[arg(long, value_delimiter = ',', default_value = "64",
+    #[arg(long, value_delimiter = ',', default_value = "128",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_048_576))]
     replay_buffer_mb: Vec<usize>,
     /// Rebuild only these projections (`feeds,audit`); feed pages are read only when
