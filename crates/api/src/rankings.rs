@@ -33,10 +33,27 @@ struct Kept {
 }
 
 /// The rankings handed out and not yet expired.
-#[derive(Default)]
 pub struct Rankings {
     next: AtomicU64,
     kept: Mutex<(HashMap<u64, Kept>, VecDeque<u64>)>,
+}
+
+impl Default for Rankings {
+    /// Ids count up from a random start, so a cursor handed out before a restart, or by
+    /// another server, names no ranking made here and is refused (ids from 0 would let an
+    /// old cursor page through a new ranking of the same viewer, repeating or skipping
+    /// items).
+    fn default() -> Self {
+        use std::hash::{BuildHasher, Hasher};
+        let random = std::collections::hash_map::RandomState::new()
+            .build_hasher()
+            .finish();
+        Self {
+            // Half the range left to count up through.
+            next: AtomicU64::new(random >> 1),
+            kept: Mutex::default(),
+        }
+    }
 }
 
 /// Where a page of a ranking starts.
@@ -158,6 +175,26 @@ mod tests {
         ] {
             assert!(RankingCursor::parse(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn a_cursor_from_an_earlier_process_names_no_ranking_made_in_this_one() {
+        let ana = UserId::parse("uana").expect("valid");
+        let before_restart = Rankings::default();
+        let after_restart = Rankings::default();
+        let id = before_restart.keep(Some(&ana), FeedMode::Personalized, vec![]);
+        let fresh = after_restart.keep(Some(&ana), FeedMode::Personalized, vec![]);
+        assert_ne!(id, fresh);
+        assert!(
+            after_restart
+                .get(
+                    RankingCursor { id, offset: 0 },
+                    Some(&ana),
+                    FeedMode::Personalized
+                )
+                .is_err(),
+            "refused, not read in the new ranking"
+        );
     }
 
     #[test]
