@@ -43,18 +43,6 @@ impl<T: HeapSize> HeapSize for Vec<T> {
     }
 }
 
-impl<T: HeapSize> HeapSize for Option<T> {
-    fn heap_size(&self) -> usize {
-        self.as_ref().map_or(0, T::heap_size)
-    }
-}
-
-impl<A: HeapSize, B: HeapSize> HeapSize for (A, B) {
-    fn heap_size(&self) -> usize {
-        self.0.heap_size() + self.1.heap_size()
-    }
-}
-
 /// Types that own nothing on the heap.
 macro_rules! heap_free {
     ($($t:ty),+ $(,)?) => {
