@@ -91,9 +91,11 @@
     missing_copy_implementations,
     trivial_casts,
     trivial_numeric_casts,
-    unsafe_code,
-    unused_qualifications
+    unsafe_code
 )]
+// sparkfeed: built from a path its lints are not capped, as a registry crate's are; the
+// 0.34.7 sources predate today's rustc lints (`unused_qualifications` above among them).
+#![allow(warnings)]
 #![deny(
     // over time, consider enabling the commented-out lints below
     clippy::cast_lossless,
