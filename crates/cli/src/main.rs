@@ -232,6 +232,12 @@ enum Command {
         /// join (3 on a 3-server cluster; 1 on a lone nats-server).
         #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u64).range(1..=5))]
         log_replicas: u64,
+        /// A projection that has applied nothing (new, or of a new version) is rebuilt
+        /// when the log holds at least this many events, and caught up batch by batch
+        /// below it. After rebuilding, the server opens its directory again before it
+        /// serves, so it serves in the memory a restart would have.
+        #[arg(long, default_value_t = sparkfeed_projections::DEFAULT_REBUILD_FROM_EVENTS)]
+        rebuild_from: u64,
     },
     /// Write a new data directory holding the log up to a position or a time, and every
     /// projection as of then (serve it with `serve --read-only`). The source is not
@@ -770,9 +776,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tree_head_every,
             log,
             log_replicas,
+            rebuild_from,
         } => {
             server::serve(&server::ServeOptions {
                 log,
+                rebuild_from,
                 log_replicas: usize::try_from(log_replicas).unwrap_or(3),
                 read_only,
                 tree_head_every: std::time::Duration::from_secs_f64(tree_head_every),

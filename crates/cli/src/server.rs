@@ -90,6 +90,9 @@ pub struct ServeOptions {
     pub tree_head_every: Duration,
     /// Where the log is.
     pub log: LogBackend,
+    /// From how many events in the log a projection that has applied none is rebuilt
+    /// rather than caught up batch by batch ([`Projections::with_rebuild_from`]).
+    pub rebuild_from: u64,
     /// Replicas of the JetStream stream and key bucket, when this node creates them.
     pub log_replicas: usize,
 }
@@ -124,7 +127,14 @@ pub fn open_api(
     limits: Limits,
 ) -> anyhow::Result<Arc<Api>> {
     let domain = crate::demo::open_domain(data_dir)?;
-    open_api_on(domain, data_dir, secret, cache_mb, limits)
+    open_api_on(
+        domain,
+        data_dir,
+        secret,
+        cache_mb,
+        sparkfeed_projections::DEFAULT_REBUILD_FROM_EVENTS,
+        limits,
+    )
 }
 
 /// Opens the log and the key store the options name for the data directory: the embedded
@@ -170,6 +180,7 @@ fn open_api_on(
     data_dir: &Path,
     secret: &[u8],
     cache_mb: u64,
+    rebuild_from: u64,
     limits: Limits,
 ) -> anyhow::Result<Arc<Api>> {
     let projections = Projections::open_with_cache(
@@ -177,7 +188,8 @@ fn open_api_on(
         domain.log().clone(),
         cache_mb.saturating_mul(1024 * 1024),
     )
-    .with_context(|| format!("opening the projections in {}", data_dir.display()))?;
+    .with_context(|| format!("opening the projections in {}", data_dir.display()))?
+    .with_rebuild_from(rebuild_from);
     let tokens = Tokens::new(secret).context("the token secret")?;
     let head_key = sparkfeed_treehead::HeadKey::load_or_create(data_dir)
         .with_context(|| format!("the tree heads' signing key in {}", data_dir.display()))?;
@@ -201,15 +213,7 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         ..Limits::default()
     };
     runtime.block_on(async {
-        let domain = open_domain(options).await?;
-        let api = open_api_on(domain, &options.data_dir, &secret, options.cache_mb, limits)?;
-        if options.demo {
-            seed_demo(&api).await?;
-        }
-        api.projections
-            .catch_up()
-            .await
-            .context("bringing the projections up to the log")?;
+        let api = open_caught_up(options, &secret, &limits).await?;
         let listener = tokio::net::TcpListener::bind(options.addr)
             .await
             .with_context(|| format!("listening on {}", options.addr))?;
@@ -253,6 +257,73 @@ pub fn serve(options: &ServeOptions) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(&address_file);
         served
     })
+}
+
+/// Opens the log, the projections and the API `options` name, seeds the demo world when
+/// asked, and brings every projection up to the log.
+///
+/// Rebuilding a projection here (a new one, or a new version of one, over a log of at
+/// least `--rebuild-from` events) leaves the process holding about twice the memory it
+/// serves in afterwards: at 10^6 events about 600 MiB, against 250-300 after a restart
+/// (BENCHMARKS.md, fifteenth session). Not live rows: allocator pages that the replays'
+/// short-lived rows filled and freed around the long-lived nodes of the caches they
+/// filled at the same time, which then cannot go back to the system. So after a rebuild
+/// everything opened here is closed and opened again, as a restart would, before anything
+/// is served: the caches start empty, in fresh pages. On a JetStream log only the
+/// projections are: the local copy of the log stays open under its follower, which
+/// keeps it until its task ends.
+async fn open_caught_up(
+    options: &ServeOptions,
+    secret: &[u8],
+    limits: &Limits,
+) -> anyhow::Result<Arc<Api>> {
+    let open_api = |domain| {
+        open_api_on(
+            domain,
+            &options.data_dir,
+            secret,
+            options.cache_mb,
+            options.rebuild_from,
+            limits.clone(),
+        )
+    };
+    let api = open_api(open_domain(options).await?)?;
+    if options.demo {
+        seed_demo(&api).await?;
+    }
+    let rebuilt = api
+        .projections
+        .catch_up()
+        .await
+        .context("bringing the projections up to the log")?;
+    if rebuilt.is_empty() {
+        return Ok(api);
+    }
+    say!(
+        "rebuilt {}: opening the directory again to serve from fresh memory",
+        rebuilt.join(", ")
+    );
+    // Nothing else holds the API yet: dropping it closes the stores (and the log waits
+    // for sled to let its files go), so they open again here at once.
+    let api = Arc::into_inner(api)
+        .context("the API is still held after catching up: cannot open it again")?;
+    let domain = match options.log {
+        LogBackend::Embedded => {
+            drop(api);
+            open_domain(options).await?
+        }
+        LogBackend::JetStream(_) => {
+            let domain = api.domain.clone();
+            drop(api);
+            domain
+        }
+    };
+    let api = open_api(domain)?;
+    api.projections
+        .catch_up()
+        .await
+        .context("bringing the projections up to the log")?;
+    Ok(api)
 }
 
 /// Seeds the demo world when the log is empty.

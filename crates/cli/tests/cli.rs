@@ -5,6 +5,7 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
+use common::served::Served;
 use common::sparkfeed;
 
 use sparkfeed_eventlog::{Config, EventLog, ExpectedVersion, keys, records};
@@ -573,6 +574,58 @@ fn the_server_logs_no_token_secret_or_personal_data_even_at_trace_level() {
     ]) {
         assert!(!log.contains(needle), "the log holds {needle:?}");
     }
+}
+
+#[test]
+fn a_server_that_rebuilt_its_projections_at_open_opens_again_and_serves_what_it_rebuilt() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let dir = data.path().as_os_str();
+    let feed = r#"{ feed(interest: "garden", first: 20) { edges { node {
+        id smileCount saveCount shareCount commentCount purchaseCount } } } }"#;
+    let served = |args: &[&std::ffi::OsStr]| {
+        let server = Served::start(args);
+        let answer = server.graphql(None, feed);
+        assert!(
+            server.get("/readyz").starts_with("HTTP/1.1 200"),
+            "{:?}",
+            server.printed
+        );
+        let printed = server.printed.clone();
+        server.kill();
+        (answer, printed)
+    };
+    let reopened = |printed: &[String]| {
+        printed
+            .iter()
+            .any(|line| line.contains("opening the directory again"))
+    };
+    let (seeded, printed) = served(&["--demo".as_ref(), "--data-dir".as_ref(), dir]);
+    let posts = seeded["data"]["feed"]["edges"].as_array().expect("a feed");
+    assert_eq!(posts.len(), 20, "{seeded}");
+    assert!(
+        !reopened(&printed),
+        "the demo log is short: caught up batch by batch"
+    );
+
+    std::fs::remove_dir_all(data.path().join("projections")).expect("projections removed");
+    let rebuild_from_one = [
+        "--data-dir".as_ref(),
+        dir,
+        "--rebuild-from".as_ref(),
+        "1".as_ref(),
+    ];
+    let (rebuilt, printed) = served(&rebuild_from_one);
+    assert!(
+        printed.iter().any(|line| line
+            .starts_with("rebuilt analytics, audit, creators, feeds, foryou, moderation:")),
+        "every projection was new, so rebuilt: {printed:?}"
+    );
+    assert!(reopened(&printed), "{printed:?}");
+    assert_eq!(rebuilt, seeded, "the feed served after opening again");
+
+    let (again, printed) = served(&rebuild_from_one);
+    assert!(!reopened(&printed), "nothing to rebuild: {printed:?}");
+    assert_eq!(again, seeded);
 }
 
 #[test]

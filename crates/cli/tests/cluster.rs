@@ -21,8 +21,9 @@ struct Node {
 }
 
 impl Node {
-    /// Starts a node over `data` on the cluster and waits for it to serve.
-    fn start(cluster: &NatsCluster, data: &Path, demo: bool) -> Node {
+    /// Starts a node over `data` on the cluster, with `more` arguments, and waits for it
+    /// to serve.
+    fn start(cluster: &NatsCluster, data: &Path, demo: bool, more: &[&str]) -> Node {
         let log_url = cluster.log_url();
         let mut args: Vec<&OsStr> = vec![
             // No response cache: the comparisons below read what each node holds now.
@@ -38,6 +39,7 @@ impl Node {
         if demo {
             args.push("--demo".as_ref());
         }
+        args.extend(more.iter().map(OsStr::new));
         Node {
             served: Served::start(&args),
         }
@@ -102,9 +104,19 @@ fn two_api_nodes_on_one_jetstream_log_serve_the_same_data_and_a_killed_node_catc
     let cluster = NatsCluster::start(3);
     let dirs = tempfile::tempdir().expect("temp dir");
     let (dir_a, dir_b) = (dirs.path().join("a"), dirs.path().join("b"));
-    let a = Node::start(&cluster, &dir_a, true);
+    let a = Node::start(&cluster, &dir_a, true, &[]);
     let (member, token) = a.member_token();
-    let b = Node::start(&cluster, &dir_b, false);
+    // Node B's projections are new over a log that is not: rebuilt, then opened again
+    // over the copy of the log, which stays open.
+    let b = Node::start(&cluster, &dir_b, false, &["--rebuild-from", "1"]);
+    assert!(
+        b.served
+            .printed
+            .iter()
+            .any(|line| line.contains("opening the directory again")),
+        "{:?}",
+        b.served.printed
+    );
     let head = a.readyz()["logHead"].as_u64().expect("a head");
     assert!(
         head > 1000,
@@ -168,7 +180,7 @@ fn two_api_nodes_on_one_jetstream_log_serve_the_same_data_and_a_killed_node_catc
             .as_u64()
             .expect("a position");
     }
-    let b = Node::start(&cluster, &dir_b, false);
+    let b = Node::start(&cluster, &dir_b, false, &[]);
     b.wait_for_head(last + 1);
     assert_eq!(
         feed(&b, &slug),

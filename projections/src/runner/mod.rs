@@ -261,13 +261,14 @@ impl Projections {
             .collect()
     }
 
-    /// Brings every projection up to the log's head now, then returns.
+    /// Brings every projection up to the log's head now, then returns the names of those
+    /// it rebuilt.
     ///
     /// A projection that has applied nothing, over a log of at least
     /// [`Projections::with_rebuild_from`] events, is rebuilt first (the replay's reader
     /// thread and key-ordered write-out, [`Projections::rebuild`]); the rows are the same
     /// either way (`tests/read_side/rebuild.rs`).
-    pub async fn catch_up(&self) -> Result<(), ProjectionError> {
+    pub async fn catch_up(&self) -> Result<Vec<&'static str>, ProjectionError> {
         self.catch_up_in_batches(BATCH, |_, _| {}).await
     }
 
@@ -277,7 +278,8 @@ impl Projections {
         &self,
         batch: usize,
         mut committed: impl FnMut(&str, Position),
-    ) -> Result<(), ProjectionError> {
+    ) -> Result<Vec<&'static str>, ProjectionError> {
+        let mut rebuilt = Vec::new();
         for name in self.names() {
             let entry = self.entry(name)?;
             if entry.slot.checkpoint()? == Position::START
@@ -285,6 +287,7 @@ impl Projections {
             {
                 self.rebuild(name, |_, _| {}).await?;
                 committed(name, entry.slot.checkpoint()?);
+                rebuilt.push(name);
             }
             loop {
                 let _writer = entry.writer.lock().await;
@@ -299,7 +302,7 @@ impl Projections {
                 committed(name, next);
             }
         }
-        Ok(())
+        Ok(rebuilt)
     }
 
     /// Runs projection `name` live: from its checkpoint, then every event as it becomes

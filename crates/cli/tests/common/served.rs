@@ -12,6 +12,8 @@ pub struct Served {
     pub addr: String,
     /// Its stdout, line by line, from after the address.
     pub lines: mpsc::Receiver<String>,
+    /// What it printed before, the address included.
+    pub printed: Vec<String>,
 }
 
 impl Served {
@@ -35,16 +37,26 @@ impl Served {
             }
         });
         let deadline = Instant::now() + Duration::from_secs(300);
+        let mut printed = Vec::new();
         let addr = loop {
             let left = deadline.saturating_duration_since(Instant::now());
             let line = lines
                 .recv_timeout(left)
-                .unwrap_or_else(|_| panic!("the server did not serve within 300 s"));
-            if let Some(rest) = line.trim().strip_prefix("GraphQL    http://") {
+                .unwrap_or_else(|_| panic!("the server did not serve within 300 s: {printed:?}"));
+            printed.push(line);
+            if let Some(rest) = printed
+                .last()
+                .and_then(|line| line.trim().strip_prefix("GraphQL    http://"))
+            {
                 break rest.split('/').next().expect("an address").to_owned();
             }
         };
-        Served { child, addr, lines }
+        Served {
+            child,
+            addr,
+            lines,
+            printed,
+        }
     }
 
     /// `http://127.0.0.1:PORT`.
