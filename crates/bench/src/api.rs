@@ -77,8 +77,8 @@ pub struct ApiReport {
 }
 
 /// The feed page the benchmark reads: 20 post cards with author, media, tags and products.
-pub const FEED_PAGE: &str = "query($interest: String!) {
-  feed(interest: $interest, first: 20) {
+pub const FEED_PAGE: &str = "query($interest: String!, $after: String) {
+  feed(interest: $interest, first: 20, after: $after) {
     edges { cursor node {
       id caption publishedAt sponsored smileCount saveCount shareCount commentCount purchaseCount viewerHasSmiled
       disclosure { label }

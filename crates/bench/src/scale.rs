@@ -5,7 +5,10 @@
 //! through the domain, its projections are built in this process, feed pages are read
 //! from them here, then `sparkfeed serve` starts over the same data directory (with the
 //! page-cache budget asked for and no response cache) and N clients read feed pages over
-//! loopback HTTP while its resident memory is sampled from `/proc`.
+//! loopback HTTP while its resident memory is sampled from `/proc`. Those are the first
+//! page of each feed; then the clients walk every feed page by page, as members scrolling
+//! do, so that the cards of a large part of the posts pass through the server's caches,
+//! and its memory is sampled again.
 
 use std::fmt;
 use std::io::{BufRead, BufReader};
@@ -37,6 +40,8 @@ pub struct ScaleBench {
     pub seconds: f64,
     /// The server's page-cache budget for its projection stores, in MiB (`--cache-mb`).
     pub cache_mb: u64,
+    /// Pages of each feed the walk reads at most (0: no walk).
+    pub walk_pages: usize,
     /// Where the scratch worlds go (one at a time).
     pub dir: PathBuf,
 }
@@ -55,6 +60,10 @@ pub struct AtSize {
     pub rss_started: u64,
     /// The most resident the server was while it served the reads, in bytes.
     pub rss_peak: u64,
+    /// Feed pages read by the walk through every feed.
+    pub walked_pages: u64,
+    /// The most resident the server was during the walk, in bytes (0: no walk).
+    pub rss_walked: u64,
     /// The data directory's size on disk (log, keys and projections), in bytes.
     pub disk_bytes: u64,
     /// How long the projections, opened empty, took to catch up with the loaded log
@@ -67,6 +76,7 @@ pub struct ScaleReport {
     cache_mb: u64,
     clients: usize,
     seconds: f64,
+    walk_pages: usize,
     /// One entry per size, smallest first.
     pub sizes: Vec<AtSize>,
 }
@@ -91,17 +101,19 @@ pub fn scale(config: &ScaleBench) -> anyhow::Result<ScaleReport> {
         out.push(at_size(config, events)?);
         let last = out.last().context("a size was measured")?;
         tell!(
-            "{} events: in process p99 {:.0} us, HTTP p99 {:.0} us, server resident {} MiB at most",
+            "{} events: in process p99 {:.0} us, HTTP p99 {:.0} us, server resident {} MiB at most, {} MiB walking the feeds",
             last.events,
             last.in_process.1,
             last.http.p99_us,
-            last.rss_peak >> 20
+            last.rss_peak >> 20,
+            last.rss_walked >> 20
         );
     }
     Ok(ScaleReport {
         cache_mb: config.cache_mb,
         clients: config.clients,
         seconds: config.seconds,
+        walk_pages: config.walk_pages,
         sizes: out,
     })
 }
@@ -164,12 +176,14 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
         }
         anyhow::Ok(())
     })?;
-    let http = runtime.block_on(phase(server.addr, &[None], &bench, move |c, i| {
-        let interest = &interests[(c + i) % interests.len()];
-        (FEED_PAGE, json!({ "interest": interest }))
+    let http = runtime.block_on(phase(server.addr, &[None], &bench, {
+        let interests = Arc::clone(&interests);
+        move |c, i| {
+            let interest = &interests[(c + i) % interests.len()];
+            (FEED_PAGE, json!({ "interest": interest }))
+        }
     }))?;
     let rss_peak = sampler.stop().max(rss_started);
-    drop(server);
     anyhow::ensure!(
         http.failures == 0,
         "{} of {} feed pages over HTTP failed, the first with {}",
@@ -177,6 +191,19 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
         http.requests,
         http.first_failure.as_deref().unwrap_or("?")
     );
+    let (walked_pages, rss_walked) = if config.walk_pages == 0 {
+        (0, 0)
+    } else {
+        let sampler = Sampler::start(server.pid());
+        let walked = runtime.block_on(walk_feeds(
+            server.addr,
+            &interests,
+            config.clients,
+            config.walk_pages,
+        ))?;
+        (walked, sampler.stop())
+    };
+    drop(server);
     Ok(AtSize {
         events: shape_events,
         posts: shape_posts,
@@ -184,9 +211,66 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
         http,
         rss_started,
         rss_peak,
+        walked_pages,
+        rss_walked,
         disk_bytes,
         built_secs,
     })
+}
+
+/// `clients` clients walk `interests`' feeds between them, each feed page by page from
+/// its newest post (following `endCursor`), at most `pages` pages of each; answers the
+/// pages read. A refused page is an error.
+async fn walk_feeds(
+    addr: SocketAddr,
+    interests: &[String],
+    clients: usize,
+    pages: usize,
+) -> anyhow::Result<u64> {
+    let mut walkers = tokio::task::JoinSet::new();
+    for first in 0..clients.min(interests.len()) {
+        let feeds: Vec<String> = interests
+            .iter()
+            .skip(first)
+            .step_by(clients)
+            .cloned()
+            .collect();
+        walkers.spawn(async move {
+            let mut client = Client::new(addr);
+            let mut read = 0u64;
+            for interest in feeds {
+                let mut after = serde_json::Value::Null;
+                for _ in 0..pages {
+                    let answer = client
+                        .graphql(FEED_PAGE, json!({ "interest": interest, "after": after }))
+                        .await
+                        .map_err(|e| {
+                            anyhow::anyhow!("the server did not answer a feed page: {e}")
+                        })?;
+                    let feed = &answer.body["data"]["feed"];
+                    if answer.status != 200 || answer.body.get("errors").is_some() || feed.is_null()
+                    {
+                        bail!(
+                            "the server refused a feed page ({}): {}",
+                            answer.status,
+                            answer.text
+                        );
+                    }
+                    read += 1;
+                    if feed["pageInfo"]["hasNextPage"] != true {
+                        break;
+                    }
+                    after = feed["pageInfo"]["endCursor"].clone();
+                }
+            }
+            anyhow::Ok(read)
+        });
+    }
+    let mut read = 0;
+    while let Some(walker) = walkers.join_next().await {
+        read += walker.context("a client walking the feeds")??;
+    }
+    Ok(read)
 }
 
 /// The bytes of every file under `dir`.
@@ -298,12 +382,12 @@ impl fmt::Display for ScaleReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "feed page (first: 20, with cards) as the log grows; server --cache-mb {}, {} HTTP clients for {} s, no response cache",
-            self.cache_mb, self.clients, self.seconds
+            "feed page (first: 20, with cards) as the log grows; server --cache-mb {}, {} HTTP clients for {} s, no response cache; then every feed walked page by page (at most {} pages each)",
+            self.cache_mb, self.clients, self.seconds, self.walk_pages
         )?;
         writeln!(
             f,
-            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>10} {:>9}",
+            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>12} {:>10} {:>9}",
             "events",
             "posts",
             "proc p50",
@@ -313,13 +397,15 @@ impl fmt::Display for ScaleReport {
             "req/s",
             "rss started",
             "rss peak",
+            "walked",
+            "rss walked",
             "disk",
             "built in"
         )?;
         for s in &self.sizes {
             writeln!(
                 f,
-                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>6} MiB {:>8.1}s",
+                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>8} {:>8} MiB {:>6} MiB {:>8.1}s",
                 s.events,
                 s.posts,
                 s.in_process.0,
@@ -329,6 +415,8 @@ impl fmt::Display for ScaleReport {
                 s.http.per_sec,
                 s.rss_started >> 20,
                 s.rss_peak >> 20,
+                s.walked_pages,
+                s.rss_walked >> 20,
                 s.disk_bytes >> 20,
                 s.built_secs
             )?;

@@ -457,6 +457,11 @@ struct ScaleArgs {
     /// The server's page-cache budget for its projection stores, in MiB.
     #[arg(long, default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
     cache_mb: u64,
+    /// Then every feed is walked page by page, at most this many pages of each (0: no
+    /// walk), and the server's memory sampled again.
+    #[arg(long, default_value_t = 200,
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(0..=1_000_000))]
+    walk_pages: usize,
     /// Where the scratch worlds go.
     #[arg(long, default_value_os_t = std::env::temp_dir())]
     dir: PathBuf,
@@ -993,6 +998,7 @@ fn bench(what: BenchCommand) -> anyhow::Result<ExitCode> {
                 clients: args.clients,
                 seconds: args.seconds,
                 cache_mb: args.cache_mb,
+                walk_pages: args.walk_pages,
                 dir: args.dir,
             };
             let report = sparkfeed_bench::scale::scale(&config);

@@ -280,8 +280,19 @@ fn bench_scale_prints_a_feed_page_and_the_servers_memory_at_every_log_size() {
         })
         .collect();
     assert!(events[0] < events[1], "{out}");
+    for row in &rows {
+        // events posts 4 latencies req/s, rss started MiB, rss peak MiB, then the walk's
+        // pages and the server's memory during it.
+        let walked: u64 = row
+            .split_whitespace()
+            .nth(11)
+            .and_then(|n| n.parse().ok())
+            .expect("pages walked");
+        assert!(walked >= 2, "every feed walked, past its first page: {row}");
+    }
     for line in [
         "rss peak",
+        "rss walked",
         "http p99",
         "proc p99",
         "over HTTP",
