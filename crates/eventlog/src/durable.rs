@@ -39,6 +39,12 @@ impl DataFiles {
         Ok(files)
     }
 
+    /// False under [`crate::Durability::FlushOnly`]: nothing this log writes survives a
+    /// power cut for certain.
+    pub(crate) fn survives_power_cut(&self) -> bool {
+        self.fdatasync
+    }
+
     /// `fdatasync` the data file, then `fsync` new blob files and their directory.
     pub(crate) fn sync(&mut self) -> Result<(), LogError> {
         if self.fdatasync {

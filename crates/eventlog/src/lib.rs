@@ -46,7 +46,7 @@ use std::path::PathBuf;
 
 pub use backend::{AppendFuture, Condition, Log, Replication, SharedLog};
 pub use error::{AppendError, AppendRefused, LogError};
-pub use log::{Direction, EventLog, LogStats, StreamSlice, check_append};
+pub use log::{Direction, EventLog, INITIALIZED_MARKER, LogStats, StreamSlice, check_append};
 pub use recovery::RecoveryReport;
 use sparkfeed_events::{Hash, Position, StreamName, StreamVersion};
 pub use subscription::{SUBSCRIPTION_PAGE, Subscription};

@@ -141,13 +141,24 @@ impl EventLog {
 
         let sled_dir = dir.join("sled");
         let created = !sled_dir.exists();
+        let marker = dir.join(INITIALIZED_MARKER);
+        if created && marker.exists() {
+            return Err(vanished(&marker));
+        }
         let db = open_sled(&config, &sled_dir)?;
+        // sled's open wrote its recovery snapshot (a new file renamed into place, the one
+        // before unlinked) and never syncs the directory. Unsynced, a power cut undoes
+        // both: sled then recovers from whatever snapshot an earlier sync left (none at
+        // all for a store that was only created: sled writes none into an empty store),
+        // scanning from a point older than the segments it has reused since, a path
+        // sled's own crash tests never take (a killed process keeps the rename). The
+        // snapshot of this open is made durable before anything is written.
+        sync_log_dir(&sled_dir)?;
         let tree = db.open_tree("log")?;
         let mut files = DataFiles::open(&sled_dir, config.durability)?;
-        check_layout(&db, &tree, &mut files)?;
+        check_layout(&db, &tree, &mut files, &marker)?;
         let space = Space::open(&sled_dir, config.storage_reserve_bytes)?;
         if created {
-            sync_log_dir(&sled_dir)?;
             sync_log_dir(&dir)?;
         }
 
@@ -558,23 +569,60 @@ fn open_sled(config: &Config, sled_dir: &Path) -> Result<sled::Db, LogError> {
     })
 }
 
-/// Brings a store of an older layout to this one ([`crate::layout`]), and gives a new store
-/// its layout key.
-fn check_layout(db: &sled::Db, tree: &sled::Tree, files: &mut DataFiles) -> Result<(), LogError> {
+/// The file beside the store that says the store was set up: its layout key is durable.
+///
+/// Invariant: a directory holding it has a store with a layout key. A store found empty
+/// beside it lost its contents (sled recovered to before the log began), and is refused as
+/// [`LogError::Corrupt`] rather than set up again as a new, empty log over the loss.
+pub const INITIALIZED_MARKER: &str = "INITIALIZED";
+
+fn vanished(marker: &Path) -> LogError {
+    LogError::Corrupt {
+        position: None,
+        reason: format!(
+            "the log's store is empty or missing, but {} says it was set up: the store lost \
+             its contents; refusing to start a new log over them (restore the directory \
+             from a backup, or remove it to start an empty log)",
+            marker.display()
+        ),
+    }
+}
+
+/// Brings a store of an older layout to this one ([`crate::layout`]), gives a new store
+/// its layout key, and writes [`INITIALIZED_MARKER`] once that key is durable.
+fn check_layout(
+    db: &sled::Db,
+    tree: &sled::Tree,
+    files: &mut DataFiles,
+    marker: &Path,
+) -> Result<(), LogError> {
     let (found, _) = layout::upgrade(tree, || {
         db.flush()?;
         files.sync()
     })?;
-    if found != Layout::Empty {
-        return Ok(());
+    if found == Layout::Empty {
+        if marker.exists() {
+            return Err(vanished(marker));
+        }
+        // A new store gets its tail marker now, before any group (and before the
+        // layout, so a store with a layout has one): a store without a marker is read
+        // as written before markers existed, and a first group cut short (a crash, a
+        // full disk) was then taken as whole on open, its index entries missing.
+        tree.insert(keys::TAIL_KEY, &keys::tail_value(0, 0))?;
+        tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
+        db.flush()?;
+        files.sync()?;
     }
-    // A new store gets its tail marker now, before any group (and before the
-    // layout, so a store with a layout has one): a store without a marker is read
-    // as written before markers existed, and a first group cut short (a crash, a
-    // full disk) was then taken as whole on open, its index entries missing.
-    tree.insert(keys::TAIL_KEY, &keys::tail_value(0, 0))?;
-    tree.insert(keys::LAYOUT_KEY, &[keys::LAYOUT_VERSION])?;
-    db.flush()?;
+    if !marker.exists() && files.survives_power_cut() {
+        // A directory written before the marker existed gets it on its first open. A log
+        // under `FlushOnly` gets none: its layout key may not outlive a power cut.
+        File::create(marker)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| LogError::io(format!("creating {}", marker.display()), e))?;
+        if let Some(dir) = marker.parent() {
+            sync_log_dir(dir)?;
+        }
+    }
     Ok(())
 }
 

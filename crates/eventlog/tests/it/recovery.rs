@@ -277,3 +277,80 @@ async fn a_chunk_reaching_past_a_lowered_tail_marker_is_cut_short_on_open() {
     assert!(log.verify(|_| {}).expect("verifies").is_intact());
     assert_eq!(log.read_all(Position(0), 100).expect("reads").len(), 17);
 }
+
+/// The store's tree, key by key (read through raw sled, the log closed).
+fn stored_keys(dir: &Path) -> usize {
+    edit_closed_log(dir, |tree| tree.len())
+}
+
+#[tokio::test]
+async fn a_store_that_lost_its_contents_is_refused_not_set_up_again_as_an_empty_log() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    closed_log(dir.path()).await;
+    assert!(
+        dir.path()
+            .join(sparkfeed_eventlog::INITIALIZED_MARKER)
+            .is_file()
+    );
+    // What sled recovering to before the log began looks like: the tree is there, empty.
+    edit_closed_log(dir.path(), |tree| tree.clear().expect("clears"));
+
+    let Err(refused) = EventLog::open(Config::new(dir.path())) else {
+        panic!("a vanished log is refused");
+    };
+    assert!(
+        matches!(refused, LogError::Corrupt { position: None, .. }),
+        "{refused:?}"
+    );
+    assert_eq!(refused.code(), "CORRUPT");
+    assert!(refused.to_string().contains("INITIALIZED"), "{refused}");
+    assert_eq!(
+        stored_keys(dir.path()),
+        0,
+        "the refused open wrote no new log (no tail marker, no layout key)"
+    );
+}
+
+#[tokio::test]
+async fn a_data_directory_whose_store_is_gone_is_refused_and_left_as_it_is() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    closed_log(dir.path()).await;
+    std::fs::remove_dir_all(dir.path().join("sled")).expect("removes the store");
+
+    let Err(refused) = EventLog::open(Config::new(dir.path())) else {
+        panic!("a vanished log is refused");
+    };
+    assert_eq!(refused.code(), "CORRUPT", "{refused:?}");
+    assert!(
+        !dir.path().join("sled").exists(),
+        "no new store was created in its place"
+    );
+}
+
+#[tokio::test]
+async fn a_directory_from_before_the_marker_gets_it_on_open_and_keeps_its_events() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let head = closed_log(dir.path()).await;
+    let marker = dir.path().join(sparkfeed_eventlog::INITIALIZED_MARKER);
+    std::fs::remove_file(&marker).expect("removes the marker");
+
+    let log = EventLog::open(Config::new(dir.path())).expect("reopens");
+    assert_eq!(log.head(), head);
+    assert!(marker.is_file(), "the marker is written on open");
+}
+
+#[tokio::test]
+async fn a_log_kept_only_until_a_power_cut_gets_no_marker() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        durability: sparkfeed_eventlog::Durability::FlushOnly,
+        ..Config::new(dir.path())
+    };
+    drop(EventLog::open(config).expect("opens"));
+    assert!(
+        !dir.path()
+            .join(sparkfeed_eventlog::INITIALIZED_MARKER)
+            .exists(),
+        "its layout key may not survive a cut, so nothing may claim it did"
+    );
+}
