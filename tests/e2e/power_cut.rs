@@ -278,10 +278,9 @@ fn snapshots_in(sled_dir: &Path) -> Vec<String> {
     names
 }
 
-/// sled writes a recovery snapshot at every open and never syncs its directory; the log
-/// does, so a cut finds the snapshot of the last open, not the one an earlier sync left
-/// (here none: without the sync the disk holds no snapshot after the cut, and sled
-/// recovers from the start of its log, past segments it has reused since).
+/// sled writes a recovery snapshot at an open when the log grew since the last one, and
+/// never syncs its directory; the log does, so a cut finds the snapshot of the last open,
+/// not an older one (here none: without the sync the disk holds no snapshot after the cut).
 #[test]
 fn the_snapshot_sled_wrote_at_the_last_open_survives_a_power_cut() {
     if skipped("the_snapshot_sled_wrote_at_the_last_open_survives_a_power_cut") {

@@ -146,21 +146,21 @@ impl EventLog {
             return Err(vanished(&marker));
         }
         let db = open_sled(&config, &sled_dir)?;
-        // sled's open wrote its recovery snapshot (a new file renamed into place, the one
-        // before unlinked) and never syncs the directory. Unsynced, a power cut undoes
-        // both: sled then recovers from whatever snapshot an earlier sync left (none at
-        // all for a store that was only created: sled writes none into an empty store),
-        // scanning from a point older than the segments it has reused since, a path
-        // sled's own crash tests never take (a killed process keeps the rename). The
-        // snapshot of this open is made durable before anything is written.
+        // When the log grew since its last snapshot, sled's open wrote a new recovery
+        // snapshot (a file renamed into place, the one before unlinked), and sled never
+        // syncs the directory. Unsynced, a power cut undoes both and sled recovers from an
+        // older snapshot than the one it wrote, or from none: a path its own crash tests
+        // never take (a killed process keeps the rename). This open's snapshot is made
+        // durable before anything is written; for a new store, its files' names too.
         sync_log_dir(&sled_dir)?;
+        if created {
+            // The store's name is durable before the marker can be ([`check_layout`]).
+            sync_log_dir(&dir)?;
+        }
         let tree = db.open_tree("log")?;
         let mut files = DataFiles::open(&sled_dir, config.durability)?;
         check_layout(&db, &tree, &mut files, &marker)?;
         let space = Space::open(&sled_dir, config.storage_reserve_bytes)?;
-        if created {
-            sync_log_dir(&dir)?;
-        }
 
         let Recovered {
             head,
@@ -576,13 +576,16 @@ fn open_sled(config: &Config, sled_dir: &Path) -> Result<sled::Db, LogError> {
 /// [`LogError::Corrupt`] rather than set up again as a new, empty log over the loss.
 pub const INITIALIZED_MARKER: &str = "INITIALIZED";
 
-fn vanished(marker: &Path) -> LogError {
+/// The refusal of a store that lost its contents ([`INITIALIZED_MARKER`]).
+pub(crate) fn vanished(marker: &Path) -> LogError {
     LogError::Corrupt {
         position: None,
         reason: format!(
             "the log's store is empty or missing, but {} says it was set up: the store lost \
-             its contents; refusing to start a new log over them (restore the directory \
-             from a backup, or remove it to start an empty log)",
+             its events; refusing to start a new log over them. Restore the data directory \
+             from a backup; to accept the loss, remove that file and the store's `sled` \
+             directory (not the data directory: it holds the members' keys and the \
+             tree-head key)",
             marker.display()
         ),
     }

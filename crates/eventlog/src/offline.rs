@@ -73,7 +73,11 @@ fn open_copy(dir: &Path, scratch: &Path) -> Result<Copy, LogError> {
     let tree = db.open_tree("log")?;
     // A layout version 1 store is migrated here, in the copy (the source is never
     // written): the record bytes move unchanged, records past the tail marker included.
-    crate::layout::upgrade(&tree, || Ok(()))?;
+    let (layout, _) = crate::layout::upgrade(&tree, || Ok(()))?;
+    let marker = dir.join(crate::INITIALIZED_MARKER);
+    if layout == crate::layout::Layout::Empty && marker.exists() {
+        return Err(crate::log::vanished(&marker));
+    }
     let last = last_position(&tree)?;
     let end = match tree.get(keys::TAIL_KEY)? {
         Some(value) => {

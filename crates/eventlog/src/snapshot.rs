@@ -34,6 +34,12 @@ pub fn copy_quiescent(src: &Path, dst: &Path, also: &[&str]) -> Result<(), LogEr
             copy_tree(&from, &dst.join(name))?;
         }
     }
+    // The copy is refused as the source would be if its store lost its events.
+    let marker = src.join(crate::INITIALIZED_MARKER);
+    if marker.is_file() {
+        std::fs::copy(&marker, dst.join(crate::INITIALIZED_MARKER))
+            .map_err(|e| LogError::io(format!("copying {}", marker.display()), e))?;
+    }
     Ok(())
 }
 

@@ -57,7 +57,10 @@ pub fn files_of(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
 /// Panics if the lock is still held after 10 s.
 pub fn edit_closed_log<T>(dir: &Path, edit: impl FnOnce(&sled::Tree) -> T) -> T {
     let sled_dir = dir.join("sled");
-    let db = sled::open(&sled_dir).expect("raw sled opens");
+    // A handle of this process dropped a moment ago (a refused open too) may still hold
+    // sled's lock: the eventlog's open waits that out.
+    let db = sparkfeed_eventlog::sled_lock::open(&sled::Config::new().path(&sled_dir), &sled_dir)
+        .expect("raw sled opens");
     let tree = db.open_tree("log").expect("tree");
     let out = edit(&tree);
     db.flush().expect("flushes");

@@ -103,3 +103,26 @@ async fn a_directory_held_by_a_log_is_refused_and_one_with_no_log_too() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn a_store_that_lost_its_events_is_reported_corrupt_not_verified_as_an_empty_log() {
+    let data = tempfile::tempdir().expect("temp dir");
+    closed_log(data.path()).await;
+    edit_closed_log(data.path(), |tree| tree.clear().expect("clears"));
+    let before = files_of(data.path());
+
+    let scratch = tempfile::tempdir().expect("temp dir");
+    let Err(refused) = verify_dir(data.path(), &scratch.path().join("copy"), |_| {}) else {
+        panic!("an emptied store does not verify");
+    };
+    assert_eq!(refused.code(), "CORRUPT", "{refused:?}");
+    assert_eq!(files_of(data.path()), before, "verify wrote nothing");
+
+    // A reading tool's copy carries the marker, so opening it is refused the same way.
+    let copy = scratch.path().join("replay");
+    sparkfeed_eventlog::snapshot::copy_quiescent(data.path(), &copy, &[]).expect("copies");
+    let Err(refused) = EventLog::open(Config::new(&copy)) else {
+        panic!("the copy of an emptied store does not open as an empty log");
+    };
+    assert_eq!(refused.code(), "CORRUPT", "{refused:?}");
+}

@@ -278,7 +278,7 @@ async fn a_chunk_reaching_past_a_lowered_tail_marker_is_cut_short_on_open() {
     assert_eq!(log.read_all(Position(0), 100).expect("reads").len(), 17);
 }
 
-/// The store's tree, key by key (read through raw sled, the log closed).
+/// How many keys the store's tree holds (read through raw sled, the log closed).
 fn stored_keys(dir: &Path) -> usize {
     edit_closed_log(dir, |tree| tree.len())
 }
