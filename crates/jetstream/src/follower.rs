@@ -6,6 +6,12 @@
 //! must end at the hash of the message's last record; anything else stops the follower,
 //! and the node then refuses appends (`LOG_FAILED`) rather than serve a diverged log.
 //! Invariant: the follower is the only code that writes the local copy.
+//! Invariant: the follower never waits on a consumer for longer than [`STALL`] while the
+//! shared log holds messages past its copy: it then drops the consumer and follows again
+//! from the last message it applied. The client library's ordered consumer (async-nats
+//! 0.51) recreates a lost server-side consumer on its own, but retries that forever without
+//! a word (a node stalled 90 s in CI after a NATS server was killed), and when it had
+//! delivered nothing yet it starts the new one at the stream's first message.
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -17,12 +23,18 @@ use futures_util::{FutureExt, StreamExt};
 use sparkfeed_eventlog::{EventLog, LogError};
 use sparkfeed_events::RecordedEvent;
 use tokio::sync::watch;
+use tokio::time::Instant;
 
 use crate::message;
 use crate::{Counters, JetStreamError};
 
 /// The most messages copied together (one local group commit for all of them).
 const MESSAGES_PER_COPY: usize = 256;
+
+/// How long the follower waits with nothing applied before it asks the shared log whether
+/// it is behind (and then follows again on a new consumer). Above the library's own
+/// recovery (two missed heartbeats of a 2 s pull), below an append's timeout (20-30 s).
+pub(crate) const STALL: Duration = Duration::from_secs(5);
 
 /// How far the local copy has applied the shared log.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -158,26 +170,50 @@ async fn copy_from(
     applied: &watch::Sender<Applied>,
     counters: &Counters,
 ) -> Result<(), Stop> {
-    let consumer = shared
-        .create_consumer(pull::OrderedConfig {
-            deliver_policy: DeliverPolicy::ByStartSequence {
-                start_sequence: next,
-            },
-            // Pulls expire (and heartbeats come) within seconds: the consumer lives on one
-            // server, and with the defaults (30 s, 15 s) a node whose connection survived
-            // that server's death noticed it only 30 to 65 s later (the fault test).
-            max_expires: Duration::from_secs(2),
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| Stop::Retry(format!("creating the ordered consumer: {e}")))?;
-    let mut messages = consumer
-        .messages()
-        .await
-        .map_err(|e| Stop::Retry(format!("reading the ordered consumer: {e}")))?;
+    let created = shared.create_consumer(pull::OrderedConfig {
+        deliver_policy: DeliverPolicy::ByStartSequence {
+            start_sequence: next,
+        },
+        // Pulls expire (and heartbeats come) within seconds: the consumer lives on one
+        // server, and with the defaults (30 s, 15 s) a node whose connection survived
+        // that server's death noticed it only 30 to 65 s later (the fault test).
+        max_expires: Duration::from_secs(2),
+        ..Default::default()
+    });
+    let consumer = match tokio::time::timeout(STALL, created).await {
+        Ok(created) => {
+            created.map_err(|e| Stop::Retry(format!("creating the ordered consumer: {e}")))?
+        }
+        Err(_) => {
+            return Err(Stop::Retry(
+                "creating the ordered consumer timed out".into(),
+            ));
+        }
+    };
+    let mut messages = match tokio::time::timeout(STALL, consumer.messages()).await {
+        Ok(read) => read.map_err(|e| Stop::Retry(format!("reading the ordered consumer: {e}")))?,
+        Err(_) => return Err(Stop::Retry("reading the ordered consumer timed out".into())),
+    };
+    // When the copy last moved (or the shared log was last found no further than it).
+    let mut moved = Instant::now();
     loop {
-        let Some(first) = messages.next().await else {
-            return Err(Stop::Retry("the ordered consumer ended".into()));
+        let first = match tokio::time::timeout_at(moved + STALL, messages.next()).await {
+            Ok(Some(first)) => first,
+            Ok(None) => return Err(Stop::Retry("the ordered consumer ended".into())),
+            Err(_) => {
+                let have = applied.borrow().sequence;
+                let last = last_sequence(shared).await.map_err(Stop::Retry)?;
+                if last <= have {
+                    moved = Instant::now();
+                    continue;
+                }
+                counters.lag.store(last - have, Ordering::Relaxed);
+                counters.stalls.fetch_add(1, Ordering::Relaxed);
+                return Err(Stop::Retry(format!(
+                    "the consumer applied nothing for {STALL:?} while the shared log is at \
+                     message {last} and the copy at {have}: following again on a new consumer"
+                )));
+            }
         };
         let mut batch = vec![first.map_err(|e| Stop::Retry(e.to_string()))?];
         while batch.len() < MESSAGES_PER_COPY {
@@ -225,9 +261,24 @@ async fn copy_from(
                 .map_err(|e| Stop::Fail(format!("copying into the local copy: {e}")))?
         };
         counters.lag.store(pending, Ordering::Relaxed);
+        let before = applied.borrow().sequence;
         applied.send_modify(|a| {
             a.sequence = last_sequence;
             a.len = head.len;
         });
+        if last_sequence > before {
+            moved = Instant::now();
+        }
+    }
+}
+
+/// The shared log's last message sequence, asked with a bound of [`STALL`].
+async fn last_sequence(shared: &Stream) -> Result<u64, String> {
+    match tokio::time::timeout(STALL, shared.get_info()).await {
+        Ok(Ok(info)) => Ok(info.state.last_sequence),
+        Ok(Err(e)) => Err(format!("asking the shared log how far it is: {e}")),
+        Err(_) => Err(format!(
+            "the shared log did not say how far it is within {STALL:?}"
+        )),
     }
 }

@@ -159,6 +159,9 @@ pub(crate) struct Counters {
     pub(crate) events: AtomicU64,
     /// Messages in the shared log after the last one the follower applied.
     pub(crate) lag: AtomicU64,
+    /// Consumers the follower dropped because they applied nothing for `follower::STALL`
+    /// while the shared log was ahead of the copy.
+    pub(crate) stalls: AtomicU64,
 }
 
 /// The log shared through a JetStream stream, with this node's local copy.
@@ -270,6 +273,12 @@ impl JetStreamLog {
     /// The local copy.
     pub fn local(&self) -> &EventLog {
         &self.inner.local
+    }
+
+    /// How many times the follower dropped a consumer that applied nothing while the shared
+    /// log was ahead of the copy, and followed again on a new one.
+    pub fn stalled_consumers(&self) -> u64 {
+        self.inner.counters.stalls.load(Ordering::Relaxed)
     }
 
     async fn submit(

@@ -8,6 +8,8 @@
 use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, Instant};
 
+use async_nats::jetstream::consumer::{AckPolicy, pull};
+use futures_util::StreamExt;
 use sparkfeed_eventlog::{ExpectedVersion, Log, SharedLog};
 use sparkfeed_events::{EventId, Position, StreamName};
 use sparkfeed_jetstream::{Config, JetStreamError, JetStreamLog};
@@ -202,10 +204,12 @@ async fn a_nats_server_killed_under_write_load_loses_no_acknowledged_event() {
     let cluster = NatsCluster::start(3);
     let dir = tempfile::tempdir().expect("temp dir");
     let mut nodes: Vec<SharedLog> = Vec::new();
+    let mut handles: Vec<JetStreamLog> = Vec::new();
     for i in 0..2 {
         let log = JetStreamLog::open(config(&cluster, &dir.path().join(format!("node-{i}"))))
             .await
             .expect("the node opens");
+        handles.push(log.clone());
         nodes.push(log.into());
     }
     let stream_name = config(&cluster, dir.path()).stream;
@@ -355,9 +359,16 @@ async fn a_nats_server_killed_under_write_load_loses_no_acknowledged_event() {
         .iter()
         .map(|(why, (count, first))| format!("{count}x (first {first:+.1} s) {why}"))
         .collect();
+    let stalled: Vec<String> = handles
+        .iter()
+        .enumerate()
+        .map(|(n, h)| format!("node-{n} {}", h.stalled_consumers()))
+        .collect();
     println!(
-        "faults/kill: longest time with no ack (times from the kill): {}; LOG_UNAVAILABLE: {}",
+        "faults/kill: longest time with no ack (times from the kill): {}; stalled consumers \
+         dropped: {}; LOG_UNAVAILABLE: {}",
         stalls.join(", "),
+        stalled.join(", "),
         if reasons.is_empty() {
             "none".to_owned()
         } else {
@@ -484,5 +495,91 @@ async fn a_node_stopped_and_reopened_catches_up() {
         heads.first().map_or("-", String::as_str),
         heads.get(1).map_or("-", String::as_str),
         started.elapsed().as_secs_f64(),
+    );
+}
+
+/// The client library's ordered consumer (async-nats 0.51), once its server-side consumer
+/// is gone, recreates it under the name `{first name}_1` and retries that forever without
+/// a word to the follower. Taking that name first, with a consumer of another shape, makes
+/// the stall certain: the node must notice on its own that the shared log is ahead of its
+/// copy and follow again, well within one append's timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_whose_consumer_stalls_follows_again_and_appends_go_on() {
+    let started = Instant::now();
+    let cluster = NatsCluster::start(1);
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut one_server = config(&cluster, &dir.path().join("node"));
+    one_server.replicas = 1;
+    let stream_name = one_server.stream.clone();
+    let node = JetStreamLog::open(one_server)
+        .await
+        .expect("the node opens");
+    let log: SharedLog = node.clone().into();
+    log.append(
+        &stream("stall-before"),
+        ExpectedVersion::Any,
+        vec![event(0)],
+    )
+    .await
+    .expect("appends before the stall");
+
+    // The node's follower holds the stream's only consumer.
+    let client = async_nats::connect(cluster.urls().join(","))
+        .await
+        .expect("a client connects");
+    let shared = async_nats::jetstream::new(client)
+        .get_stream(stream_name)
+        .await
+        .expect("the log's stream");
+    let names: Vec<String> = shared
+        .consumer_names()
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()
+        .expect("the stream's consumers");
+    let [name] = names.as_slice() else {
+        panic!("the follower's consumer is the only one: {names:?}");
+    };
+    let blocker = format!("{name}_1");
+    shared
+        .create_consumer(pull::Config {
+            durable_name: Some(blocker.clone()),
+            ack_policy: AckPolicy::Explicit,
+            ..Default::default()
+        })
+        .await
+        .expect("a consumer under the name the library would recreate it with");
+    shared
+        .delete_consumer(name)
+        .await
+        .expect("the follower's consumer is deleted");
+    let lost_at = Instant::now();
+
+    for n in 1..=3 {
+        log.append(&stream("stall-after"), ExpectedVersion::Any, vec![event(n)])
+            .await
+            .unwrap_or_else(|e| {
+                panic!(
+                    "append {n} after the consumer was lost ({:.1} s ago): {} {e}",
+                    lost_at.elapsed().as_secs_f64(),
+                    e.code()
+                )
+            });
+    }
+    let recovered_in = lost_at.elapsed();
+    assert!(
+        node.stalled_consumers() >= 1,
+        "the follower dropped its stalled consumer"
+    );
+    assert_eq!(log.head().len, 4, "the copy holds every acknowledged event");
+    let report = log.verify(&mut |_| {}).expect("verifies");
+    assert!(report.is_intact(), "the chain and indexes check out");
+    println!(
+        "faults/stall: the follower's consumer {name} deleted, {blocker} taken; 3 appends \
+         acknowledged {:.1} s after; stalled consumers dropped: {}; test {:.1} s",
+        recovered_in.as_secs_f64(),
+        node.stalled_consumers(),
+        started.elapsed().as_secs_f64()
     );
 }
