@@ -144,6 +144,9 @@ pub(crate) async fn follow(
             Ok(()) => continue,
             Err(Stop::Retry(why)) => {
                 tracing::warn!(error = %why, "following the shared log: retrying");
+                if let Ok(mut last) = counters.last_retry.lock() {
+                    *last = Some((std::time::Instant::now(), why));
+                }
                 retry.tick().await;
                 continue;
             }

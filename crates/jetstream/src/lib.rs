@@ -162,6 +162,23 @@ pub(crate) struct Counters {
     /// Consumers the follower dropped because they applied nothing for `follower::STALL`
     /// while the shared log was ahead of the copy.
     pub(crate) stalls: AtomicU64,
+    /// Why the follower last had to follow again, and when: told with a `LOG_UNAVAILABLE`
+    /// that waited on the copy, so the answer says what the node was going through.
+    pub(crate) last_retry: std::sync::Mutex<Option<(std::time::Instant, String)>>,
+}
+
+impl Counters {
+    /// `what`, with the follower's last retry when it came within the last minute.
+    pub(crate) fn explain(&self, what: &str) -> String {
+        let last = self.last_retry.lock().ok().and_then(|last| last.clone());
+        match last {
+            Some((at, why)) if at.elapsed() < Duration::from_secs(60) => format!(
+                "{what} (the follower, {:.1} s ago: {why})",
+                at.elapsed().as_secs_f64()
+            ),
+            _ => what.to_owned(),
+        }
+    }
 }
 
 /// The log shared through a JetStream stream, with this node's local copy.

@@ -103,7 +103,10 @@ impl Writer {
             if self.local.head().len != applied.len {
                 // The follower is between copying and saying so: wait for its word.
                 if !self.wait(deadline, |a| a.sequence > applied.sequence).await {
-                    return unavailable(batch, "the local copy did not catch up");
+                    return unavailable(
+                        batch,
+                        &self.counters.explain("the local copy did not catch up"),
+                    );
                 }
                 continue;
             }
@@ -127,7 +130,12 @@ impl Writer {
                     if !self.wait(deadline, |a| a.sequence >= sequence).await {
                         // What did not fit in this group is answered too, never dropped.
                         let requests = accepted.into_iter().map(|(r, _)| r).chain(batch).collect();
-                        return unavailable(requests, "the local copy did not apply the message");
+                        return unavailable(
+                            requests,
+                            &self
+                                .counters
+                                .explain("the local copy did not apply the message"),
+                        );
                     }
                     let events: usize = accepted.iter().map(|(r, _)| r.events.len()).sum();
                     self.counters.messages.fetch_add(1, Ordering::Relaxed);
@@ -147,7 +155,10 @@ impl Writer {
                     {
                         // What did not fit in this group is answered too, never dropped.
                         let requests = accepted.into_iter().map(|(r, _)| r).chain(batch).collect();
-                        return unavailable(requests, "the local copy did not catch up");
+                        return unavailable(
+                            requests,
+                            &self.counters.explain("the local copy did not catch up"),
+                        );
                     }
                     let mut again: Vec<Request> = accepted.into_iter().map(|(r, _)| r).collect();
                     again.append(&mut batch);
