@@ -524,7 +524,7 @@ async fn a_follower_whose_consumer_stalls_follows_again_and_appends_go_on() {
     .expect("appends before the stall");
 
     // The node's follower holds the stream's only consumer.
-    let client = async_nats::connect(cluster.urls().join(","))
+    let client = async_nats::connect(cluster.urls())
         .await
         .expect("a client connects");
     let shared = async_nats::jetstream::new(client)
