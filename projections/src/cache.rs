@@ -29,10 +29,18 @@ use crate::store::{Generation, checkpoint};
 /// Shards, so that concurrent readers rarely meet on one lock.
 const SHARDS: usize = 32;
 
-/// Rows held per shard before it starts over: at most 262,144 rows in all, which for the
-/// feeds projection (cards of a few hundred bytes, counters and markers of a few) is some
-/// tens of MiB. A full shard is cleared rather than evicted row by row.
-const PER_SHARD: usize = 8 * 1024;
+/// What a row cache holds when it is given no part of a budget ([`View::new`], tools and
+/// tests); a served projection's gets [`crate::CacheBudget::row_cache_share`].
+pub const DEFAULT_ROW_CACHE_BYTES: usize = 16 << 20;
+
+/// What one held row costs beside its key and value bytes, as counted: the map's slot, the
+/// key's box, the value's handle and their allocations' headers (an estimate).
+const ROW_OVERHEAD: usize = 64;
+
+/// The bytes a row counts for: its key, its value and [`ROW_OVERHEAD`].
+fn row_cost(key: &[u8], row: Option<&IVec>) -> usize {
+    key.len() + row.map_or(0, |r| r.len()) + ROW_OVERHEAD
+}
 
 /// FNV-1a: keys are short and chosen by the projection, not by clients' hash floods (a
 /// full shard simply starts over).
@@ -66,6 +74,8 @@ fn fnv(key: &[u8]) -> u64 {
 #[derive(Default)]
 struct Shard {
     rows: HashMap<Box<[u8]>, Option<IVec>, BuildHasherDefault<Fnv>>,
+    /// The rows' [`row_cost`] summed.
+    bytes: usize,
     generation: u64,
     /// Reads answered from `rows`, and reads that went to sled (counted under the lock the
     /// read takes anyway, so counting costs no shared atomic).
@@ -74,12 +84,30 @@ struct Shard {
 }
 
 /// The rows of one projection tree read so far (present or absent), until written.
-#[derive(Default)]
+///
+/// Invariant: each shard holds at most its part of the capacity, counted by [`row_cost`]:
+/// a row that would take it past that first clears the shard (a full shard starts over
+/// rather than evicting row by row), and a row larger than a shard's part is not kept.
 pub struct RowCache {
     shards: [Mutex<Shard>; SHARDS],
+    per_shard_bytes: usize,
+}
+
+impl Default for RowCache {
+    fn default() -> Self {
+        Self::with_capacity_bytes(DEFAULT_ROW_CACHE_BYTES)
+    }
 }
 
 impl RowCache {
+    /// A cache holding at most `bytes`, as [`row_cost`] counts them.
+    pub fn with_capacity_bytes(bytes: usize) -> Self {
+        Self {
+            shards: std::array::from_fn(|_| Mutex::default()),
+            per_shard_bytes: bytes / SHARDS,
+        }
+    }
+
     fn shard(&self, key: &[u8]) -> &Mutex<Shard> {
         let h = fnv(key);
         &self.shards[usize::try_from(h >> 32).unwrap_or_default() % SHARDS]
@@ -100,11 +128,17 @@ impl RowCache {
         };
         let row = tree.get(key)?;
         let mut shard = shard.lock().unwrap_or_else(|p| p.into_inner());
-        if shard.generation == seen {
-            if shard.rows.len() >= PER_SHARD {
+        let cost = row_cost(key, row.as_ref());
+        if shard.generation == seen && cost <= self.per_shard_bytes {
+            if shard.bytes + cost > self.per_shard_bytes {
                 shard.rows.clear();
+                shard.bytes = 0;
             }
-            shard.rows.insert(key.into(), row.clone());
+            // Another reader may have kept the same row meanwhile: count it once.
+            if let Some(before) = shard.rows.insert(key.into(), row.clone()) {
+                shard.bytes -= row_cost(key, before.as_ref());
+            }
+            shard.bytes += cost;
         }
         Ok(row)
     }
@@ -113,9 +147,19 @@ impl RowCache {
     pub fn invalidate<'k>(&self, keys: impl IntoIterator<Item = &'k [u8]>) {
         for key in keys {
             let mut shard = self.shard(key).lock().unwrap_or_else(|p| p.into_inner());
-            shard.rows.remove(key);
+            if let Some(before) = shard.rows.remove(key) {
+                shard.bytes -= row_cost(key, before.as_ref());
+            }
             shard.generation = shard.generation.wrapping_add(1);
         }
+    }
+
+    /// The bytes held, as [`row_cost`] counts them.
+    pub fn bytes(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|s| s.lock().unwrap_or_else(|p| p.into_inner()).bytes)
+            .sum()
     }
 
     /// Reads so far: (answered from the cache, read from sled).
@@ -205,6 +249,13 @@ impl View {
         }
     }
 
+    /// This view with an empty row cache of at most `bytes` (a served projection's share
+    /// of the budget): for a view not yet shared, as its old cache is dropped.
+    pub(crate) fn with_row_cache_bytes(mut self, bytes: usize) -> Self {
+        self.cache = Arc::new(RowCache::with_capacity_bytes(bytes));
+        self
+    }
+
     /// The generation behind this view, if it is one.
     pub(crate) fn generation(&self) -> Option<&Generation> {
         self.generation.as_deref()
@@ -285,6 +336,46 @@ mod tests {
         view.cache().invalidate([&b"k"[..], &b"missing"[..]]);
         assert_eq!(view.row(b"k").expect("read"), Some(IVec::from(b"two")));
         assert!(view.has(b"missing").expect("read"));
+    }
+
+    #[test]
+    fn a_cache_never_holds_more_bytes_than_it_was_given_and_still_answers_every_row() {
+        let (_dir, tree) = tree();
+        let capacity = 64 * 1024;
+        let cache = RowCache::with_capacity_bytes(capacity);
+        let value = vec![7u8; 300];
+        for n in 0..2_000u32 {
+            tree.insert(n.to_be_bytes(), value.as_slice())
+                .expect("insert");
+        }
+        for round in 0..2 {
+            for n in 0..2_000u32 {
+                let row = cache.get(&tree, &n.to_be_bytes()).expect("read");
+                assert_eq!(
+                    row.as_deref(),
+                    Some(value.as_slice()),
+                    "row {n}, round {round}"
+                );
+                assert!(cache.bytes() <= capacity, "{} bytes held", cache.bytes());
+            }
+        }
+        // 2,000 rows of about 370 bytes: far more than 64 KiB, so the shards started over.
+        let held = cache.len();
+        assert!(held > 0 && held < 2_000, "{held} rows held");
+        assert_eq!(cache.bytes(), held * (4 + 300 + ROW_OVERHEAD));
+        // A row larger than a shard's part is answered, never kept.
+        let large = vec![1u8; capacity];
+        tree.insert(b"large", large.as_slice()).expect("insert");
+        let empty = RowCache::with_capacity_bytes(capacity);
+        assert_eq!(
+            empty.get(&tree, b"large").expect("read").as_deref(),
+            Some(large.as_slice())
+        );
+        assert_eq!((empty.len(), empty.bytes()), (0, 0));
+        // Invalidating gives its bytes back.
+        let keys: Vec<[u8; 4]> = (0..2_000u32).map(u32::to_be_bytes).collect();
+        cache.invalidate(keys.iter().map(|k| &k[..]));
+        assert_eq!((cache.len(), cache.bytes()), (0, 0));
     }
 
     #[test]

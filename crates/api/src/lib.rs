@@ -184,12 +184,18 @@ pub struct RowCaches {
     pub members: DecodedRows<MemberRow>,
 }
 
-impl Default for RowCaches {
-    fn default() -> Self {
+impl RowCaches {
+    /// Caches holding `bytes` together (the projections' budget's
+    /// [`CacheBudget::decoded_rows_share`]): half for post bodies, which every feed page
+    /// reads, a quarter each for members and products.
+    ///
+    /// [`CacheBudget::decoded_rows_share`]: sparkfeed_projections::CacheBudget::decoded_rows_share
+    pub fn with_capacity_bytes(bytes: u64) -> Self {
+        let part = |n: u64| usize::try_from(bytes / n).unwrap_or(usize::MAX);
         Self {
-            post_bodies: DecodedRows::new(50_000),
-            products: DecodedRows::new(20_000),
-            members: DecodedRows::new(50_000),
+            post_bodies: DecodedRows::with_capacity_bytes(part(2)),
+            products: DecodedRows::with_capacity_bytes(part(4)),
+            members: DecodedRows::with_capacity_bytes(part(4)),
         }
     }
 }
@@ -203,6 +209,7 @@ impl Api {
         head_key: sparkfeed_treehead::HeadKey,
         limits: Limits,
     ) -> Arc<Self> {
+        let rows = RowCaches::with_capacity_bytes(projections.cache_budget().decoded_rows_share());
         Arc::new(Self {
             heads: Arc::new(heads::TreeHeads::new(head_key, limits.tree_head_every)),
             domain,
@@ -213,7 +220,7 @@ impl Api {
             limits,
             metrics: metrics::Metrics::default(),
             documents: documents::DocumentCache::default(),
-            rows: RowCaches::default(),
+            rows,
             rebuilds: rebuilds::Rebuilds::default(),
             rankings: rankings::Rankings::default(),
         })

@@ -64,6 +64,9 @@ pub struct AtSize {
     pub walked_pages: u64,
     /// The most resident the server was during the walk, in bytes (0: no walk).
     pub rss_walked: u64,
+    /// A walked page's latency over HTTP, p50 and p99, microseconds (0: no walk): pages
+    /// past the first read rows the caches may not hold.
+    pub walk_latency: (f64, f64),
     /// The data directory's size on disk (log, keys and projections), in bytes.
     pub disk_bytes: u64,
     /// How long the projections, opened empty, took to catch up with the loaded log
@@ -191,17 +194,22 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
         http.requests,
         http.first_failure.as_deref().unwrap_or("?")
     );
-    let (walked_pages, rss_walked) = if config.walk_pages == 0 {
-        (0, 0)
+    let (walked_pages, rss_walked, walk_latency) = if config.walk_pages == 0 {
+        (0, 0, (0.0, 0.0))
     } else {
         let sampler = Sampler::start(server.pid());
-        let walked = runtime.block_on(walk_feeds(
+        let mut micros = runtime.block_on(walk_feeds(
             server.addr,
             &interests,
             config.clients,
             config.walk_pages,
         ))?;
-        (walked, sampler.stop())
+        micros.sort_by(f64::total_cmp);
+        (
+            micros.len() as u64,
+            sampler.stop(),
+            (percentile(&micros, 0.5), percentile(&micros, 0.99)),
+        )
     };
     drop(server);
     Ok(AtSize {
@@ -213,20 +221,21 @@ fn at_size(config: &ScaleBench, events: u64) -> anyhow::Result<AtSize> {
         rss_peak,
         walked_pages,
         rss_walked,
+        walk_latency,
         disk_bytes,
         built_secs,
     })
 }
 
 /// `clients` clients walk `interests`' feeds between them, each feed page by page from
-/// its newest post (following `endCursor`), at most `pages` pages of each; answers the
-/// pages read. A refused page is an error.
+/// its newest post (following `endCursor`), at most `pages` pages of each; answers each
+/// page's latency in microseconds. A refused page is an error.
 async fn walk_feeds(
     addr: SocketAddr,
     interests: &[String],
     clients: usize,
     pages: usize,
-) -> anyhow::Result<u64> {
+) -> anyhow::Result<Vec<f64>> {
     let mut walkers = tokio::task::JoinSet::new();
     for first in 0..clients.min(interests.len()) {
         let feeds: Vec<String> = interests
@@ -237,10 +246,11 @@ async fn walk_feeds(
             .collect();
         walkers.spawn(async move {
             let mut client = Client::new(addr);
-            let mut read = 0u64;
+            let mut read = Vec::new();
             for interest in feeds {
                 let mut after = serde_json::Value::Null;
                 for _ in 0..pages {
+                    let asked = std::time::Instant::now();
                     let answer = client
                         .graphql(FEED_PAGE, json!({ "interest": interest, "after": after }))
                         .await
@@ -256,7 +266,7 @@ async fn walk_feeds(
                             answer.text
                         );
                     }
-                    read += 1;
+                    read.push(asked.elapsed().as_secs_f64() * 1e6);
                     if feed["pageInfo"]["hasNextPage"] != true {
                         break;
                     }
@@ -266,9 +276,9 @@ async fn walk_feeds(
             anyhow::Ok(read)
         });
     }
-    let mut read = 0;
+    let mut read = Vec::new();
     while let Some(walker) = walkers.join_next().await {
-        read += walker.context("a client walking the feeds")??;
+        read.extend(walker.context("a client walking the feeds")??);
     }
     Ok(read)
 }
@@ -387,7 +397,7 @@ impl fmt::Display for ScaleReport {
         )?;
         writeln!(
             f,
-            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>12} {:>10} {:>9}",
+            "{:>10} {:>8} {:>10} {:>10} {:>10} {:>10} {:>10} {:>12} {:>12} {:>8} {:>10} {:>10} {:>12} {:>10} {:>9}",
             "events",
             "posts",
             "proc p50",
@@ -398,6 +408,8 @@ impl fmt::Display for ScaleReport {
             "rss started",
             "rss peak",
             "walked",
+            "walk p50",
+            "walk p99",
             "rss walked",
             "disk",
             "built in"
@@ -405,7 +417,7 @@ impl fmt::Display for ScaleReport {
         for s in &self.sizes {
             writeln!(
                 f,
-                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>8} {:>8} MiB {:>6} MiB {:>8.1}s",
+                "{:>10} {:>8} {:>8.0}us {:>8.0}us {:>8.0}us {:>8.0}us {:>10.0} {:>8} MiB {:>8} MiB {:>8} {:>8.0}us {:>8.0}us {:>8} MiB {:>6} MiB {:>8.1}s",
                 s.events,
                 s.posts,
                 s.in_process.0,
@@ -416,6 +428,8 @@ impl fmt::Display for ScaleReport {
                 s.rss_started >> 20,
                 s.rss_peak >> 20,
                 s.walked_pages,
+                s.walk_latency.0,
+                s.walk_latency.1,
                 s.rss_walked >> 20,
                 s.disk_bytes >> 20,
                 s.built_secs

@@ -192,9 +192,10 @@ enum Command {
         /// Seed the demo world first if the log is empty, and print demo tokens.
         #[arg(long)]
         demo: bool,
-        /// The page-cache budget of every projection store together, in MiB: split among
-        /// them by weight (feeds most), a rebuild's fresh generation included. The log
-        /// keeps a page cache of its own (64 MiB).
+        /// The cache budget of the read side, in MiB: every projection store's page cache
+        /// (split by weight, feeds most, a rebuild's fresh generation included), their row
+        /// caches (an eighth of each share) and the rows the API keeps decoded (an eighth of
+        /// the whole). The log keeps a page cache of its own (64 MiB).
         #[arg(long, env = "SPARKFEED_CACHE_MB", default_value_t = 192, value_parser = clap::value_parser!(u64).range(16..=1_048_576))]
         cache_mb: u64,
         /// How long (ms) a query's answer may be served again to the same reader; 0

@@ -118,7 +118,9 @@ impl Projections {
             if unnamed {
                 catalog.name(projection.as_ref(), generation)?;
             }
-            let view = View::of(store);
+            let row_cache_bytes =
+                usize::try_from(cache.row_cache_share(projection.as_ref())).unwrap_or(usize::MAX);
+            let view = View::of(store).with_row_cache_bytes(row_cache_bytes);
             let (checkpoint_tx, _) = watch::channel(checkpoint(view.tree())?);
             entries.insert(
                 name,
@@ -373,6 +375,11 @@ impl Projections {
     /// The log the projections follow.
     pub fn log(&self) -> &SharedLog {
         &self.log
+    }
+
+    /// The budget their caches share ([`CacheBudget::decoded_rows_share`] is the API's).
+    pub fn cache_budget(&self) -> CacheBudget {
+        self.cache
     }
 }
 

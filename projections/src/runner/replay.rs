@@ -50,7 +50,11 @@ impl Projections {
         let fresh_dir = Generation::dir(&self.root, name, generation);
         Generation::remove(&fresh_dir)?;
         let share = self.cache.share(entry.projection.as_ref());
-        let fresh = View::of(Generation::open(fresh_dir, share)?);
+        let row_cache_bytes =
+            usize::try_from(self.cache.row_cache_share(entry.projection.as_ref()))
+                .unwrap_or(usize::MAX);
+        let fresh =
+            View::of(Generation::open(fresh_dir, share)?).with_row_cache_bytes(row_cache_bytes);
         // Replay without holding the writer: the live tree keeps serving and advancing.
         let mut replayed = self
             .replay(
